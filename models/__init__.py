@@ -1,0 +1,1 @@
+"""Bundled gxie tagging models (installed as ``gxie.bundled_models``)."""

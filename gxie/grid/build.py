@@ -1,0 +1,183 @@
+"""Tagged spans + the format -> the grid of cells. Anchored on row labels, never on number order.
+
+For each table the values of every row are looked for after its label (the usual case) and before it
+(labels printed after their numbers); a table whose labels all come first and whose numbers follow as
+one block is read column by column or row by row, whichever the arithmetic relations support.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gxie.grid.assign import RowValues, cell_of, fit, place_row
+from gxie.grid.detect import detect_template
+from gxie.grid.rows import RowHit, find_rows, next_boundary, prev_boundary, values_between
+from gxie.layout import Item, items
+from gxie.lexicon import best_label
+from gxie.templates import Block, Template, load_template
+from gxie.types import Cell, Message, Span
+from gxie.validate import run_checks
+
+SECTION4_HEADERS = {"maintained", "corrected", "other", "pending", "total"}
+
+
+@dataclass
+class Grid:
+    """The rebuilt tables: cells keyed by flat key (spans into the normalized text)."""
+
+    template: str
+    template_confidence: float
+    cells: dict[str, Cell] = field(default_factory=dict)
+    messages: list[Message] = field(default_factory=list)
+
+
+def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: int | None = None) -> Grid:
+    """Rebuild the three tables of ``text`` from a tagger's ``spans``."""
+    stream = items(text, spans)
+    hits = find_rows(stream)
+    evidence: list[str] = []
+    if template is None:
+        template, conf, evidence = detect_template(stream, hits, year)
+    else:
+        conf = 1.0
+    t = load_template(template)
+    grid = Grid(template, conf)
+    if conf < 0.7 and evidence:
+        grid.messages.append(Message("warning", "format_uncertain",
+                                     f"format {template} chosen with low confidence ({'; '.join(evidence)})"))  # fmt: skip
+    rows_of = {(b.table, r.id): b for b in t.blocks[:-1] for r in b.rows}
+    for table in ("section2", "section3"):
+        table_hits = [h for h in hits if h.kind == "row" and h.table == table]
+        _read_table(t, stream, table_hits, rows_of, grid)
+    _report_other_rows(t, stream, hits, grid)
+    _read_section4(t, stream, hits, grid)
+    return grid
+
+
+def _runs(stream: list[Item], hits: list[RowHit]) -> tuple[list[list[Item]], list[list[Item]]]:
+    after = [values_between(stream, h.index + 1, next_boundary(stream, h.index)) for h in hits]
+    before = [values_between(stream, prev_boundary(stream, h.first) + 1, h.first) for h in hits]
+    return after, before
+
+
+def _fitness(runs: list[list[Item]], widths: list[int]) -> float:
+    return sum(1.0 if len(r) >= n else 0.5 * len(r) / n for r, n in zip(runs, widths, strict=True))
+
+
+def _read_table(t: Template, stream: list[Item], hits: list[RowHit], rows_of: dict, grid: Grid) -> None:
+    hits = [h for h in hits if (h.table, h.row) in rows_of]
+    if not hits:
+        return
+    widths = [len(rows_of[(h.table, h.row)].columns) for h in hits]
+    after, before = _runs(stream, hits)
+    f_after, f_before = _fitness(after, widths), _fitness(before, widths)
+    runs = after if f_after >= f_before else before
+    if f_before > f_after:
+        grid.messages.append(Message("info", "labels_after_numbers",
+                                     f"{hits[0].table}: numbers are printed before their row labels"))  # fmt: skip
+    if max(f_after, f_before) < 0.3 * len(hits) and _read_block(t, stream, hits, rows_of, grid):
+        return
+    seen: set[str] = set()
+    for h, run in zip(hits, runs, strict=True):
+        block = rows_of[(h.table, h.row)]
+        placed = place_row(h.table, h.row, [c.id for c in block.columns], run, h.score)
+        if not placed.cells:
+            continue
+        if h.row in seen:
+            grid.messages.append(Message("warning", "duplicate_row",
+                                         f"row {h.row} ({h.text!r}) appears twice with values; kept the first"))  # fmt: skip
+            continue
+        seen.add(h.row)
+        _store(grid, placed, h)
+
+
+def _store(grid: Grid, placed: RowValues, h: RowHit) -> None:
+    for c in placed.cells:
+        grid.cells[c.key] = c
+    if placed.note:
+        grid.messages.append(Message("warning", "uncertain_row", f"{h.table} row {h.row} ({h.text!r}): {placed.note}"))
+
+
+def _read_block(t: Template, stream: list[Item], hits: list[RowHit], rows_of: dict, grid: Grid) -> bool:
+    """Labels first, then all numbers: read them column by column or row by row."""
+    if len({rows_of[(h.table, h.row)].columns for h in hits}) != 1:
+        return False
+    ncol = len(rows_of[(hits[0].table, hits[0].row)].columns)
+    nrow = len(hits)
+    block = values_between(stream, hits[-1].index + 1, next_boundary(stream, hits[-1].index, stop_at_col=False))
+    block = [v for v in block if v.kind != "BLANK"] if len(block) > nrow * ncol else block
+    if len(block) < nrow * ncol:
+        return False
+    block = block[: nrow * ncol]
+    cols = [c.id for c in rows_of[(hits[0].table, hits[0].row)].columns]
+    best: tuple[int, str, dict[str, Cell]] | None = None
+    for order in ("column by column", "row by row"):
+        cells: dict[str, Cell] = {}
+        for r, h in enumerate(hits):
+            for c, col in enumerate(cols):
+                idx = c * nrow + r if order == "column by column" else r * ncol + c
+                cell = cell_of(h.table, h.row, col, block[idx], 0.85)
+                cells[cell.key] = cell
+        passed = sum(1 for ch in run_checks(t, {**grid.cells, **cells}) if ch.passed)
+        if best is None or passed > best[0]:
+            best = (passed, order, cells)
+    assert best is not None
+    grid.cells.update(best[2])
+    grid.messages.append(Message("info", "block_layout",
+                                 f"{hits[0].table}: numbers printed as one block after the labels; read {best[1]} "
+                                 f"(the arithmetic relations support it)"))  # fmt: skip
+    return True
+
+
+def _report_other_rows(t: Template, stream: list[Item], hits: list[RowHit], grid: Grid) -> None:
+    ids = {r.id for b in t.blocks for r in b.rows}
+    for h in hits:
+        run = [v for v in values_between(stream, h.index + 1, next_boundary(stream, h.index)) if v.kind != "BLANK"]
+        if h.kind == "extra" and run:
+            grid.messages.append(Message("info", "extra_row",
+                                         f"local row {h.text!r} is not part of format {t.id}; its values "
+                                         f"({', '.join(v.text for v in run)}) are not in the grid"))  # fmt: skip
+        elif h.kind == "row" and h.row not in ids and run:
+            grid.messages.append(Message("warning", "row_not_in_format",
+                                         f"row {h.text!r} ({h.row}) does not exist in format {t.id}; its values "
+                                         f"({', '.join(v.text for v in run)}) are not in the grid"))  # fmt: skip
+        elif h.kind == "unknown" and run:
+            grid.messages.append(Message("info", "unknown_row",
+                                         f"unrecognised row label {h.text!r}; its values were not used"))  # fmt: skip
+
+
+def _section4_headers(stream: list[Item]) -> list[int]:
+    out = []
+    for i, it in enumerate(stream):
+        if it.kind != "COL":
+            continue
+        m = best_label(it.text, ("col",), threshold=0.85)
+        if m is not None and m.entry.table == "section4" and m.entry.id in SECTION4_HEADERS:
+            out.append(i)
+    return out
+
+
+def _read_section4(t: Template, stream: list[Item], hits: list[RowHit], grid: Grid) -> None:
+    heads = _section4_headers(stream)
+    last_row = max((h.index for h in hits if h.kind == "row" and h.table == "section3"), default=-1)
+    heads = [i for i in heads if i > last_row] or heads
+    if not heads:
+        return
+    end = heads[-1]
+    while end + 1 < len(stream) and stream[end + 1].kind in ("COL", "OTHER"):
+        end += 1
+    run = values_between(stream, end + 1, next_boundary(stream, end))
+    if len([v for v in run if v.kind != "BLANK"]) < 5:
+        start = prev_boundary(stream, heads[0])
+        before = values_between(stream, start + 1, heads[0])
+        if len([v for v in before if v.kind != "BLANK"]) > len([v for v in run if v.kind != "BLANK"]):
+            run = before
+    block: Block = t.section4
+    keys = [(r.id, c.id) for r in block.rows for c in block.columns]
+    vals, _ = fit(run, len(keys))
+    for (row, col), v in zip(keys, vals, strict=False):
+        cell = cell_of("section4", row, col, v, 1.0 if len(vals) == len(keys) else 0.6)
+        grid.cells[cell.key] = cell
+    if vals and len(vals) < len(keys):
+        grid.messages.append(Message("warning", "uncertain_row",
+                                     f"section4: only {len(vals)} of {len(keys)} cells found; read in order"))  # fmt: skip

@@ -1,0 +1,60 @@
+"""Which format a report's tables follow, decided from the tables themselves (never from the year alone)."""
+
+from __future__ import annotations
+
+from gxie.grid.rows import RowHit, next_boundary, values_between
+from gxie.layout import Item
+from gxie.lexicon import best_label
+
+# Evidence for each format: row ids and column ids that exist in one format only.
+ROWS_2019 = {"other_admin_services", "procurement"}
+ROWS_2021 = {"other_no_correction", "other_fee_unpaid", "other_other"}
+COLS_2019 = {"new_made", "new_published", "total_published", "prev_year_items", "change", "items", "total_amount"}
+COLS_2021 = {"issued", "repealed", "in_force", "amount_10k_yuan"}
+# Number of value columns of section 二 rows in each format (3 vs 1 for 行政许可 …).
+WIDTH = {"2019": {"licensing": 3, "punishment": 3, "coercion": 3, "fees": 2},
+         "2021": {"licensing": 1, "punishment": 1, "coercion": 1, "fees": 1}}  # fmt: skip
+
+
+def detect_template(stream: list[Item], hits: list[RowHit], year: int | None) -> tuple[str, float, list[str]]:
+    """(template id, confidence, evidence) for the tables in ``stream``."""
+    score = {"2019": 0.0, "2021": 0.0}
+    evidence: list[str] = []
+    for h in hits:
+        if h.kind != "row":
+            continue
+        if h.row in ROWS_2019:
+            score["2019"] += 2
+            evidence.append(f"row {h.row}")
+        elif h.row in ROWS_2021:
+            score["2021"] += 2
+            evidence.append(f"row {h.row}")
+        elif h.row == "other":
+            n = len([v for v in values_between(stream, h.index + 1, next_boundary(stream, h.index)) if v.kind != "BLANK"])
+            if n:
+                score["2019"] += 0.5  # （六）其他处理 printed as one row: 2019, or a 2021 report that merged it
+        for tid, widths in WIDTH.items():
+            if h.row in widths:
+                vals = values_between(stream, h.index + 1, next_boundary(stream, h.index))
+                if len([v for v in vals if v.kind != "BLANK"]) == widths[h.row]:
+                    score[tid] += 1
+    for it in stream:
+        if it.kind != "COL":
+            continue
+        m = best_label(it.text, ("col",), threshold=0.85)
+        if m is None or m.entry.table != "section2":
+            continue
+        if m.entry.id in COLS_2019:
+            score["2019"] += 1
+            evidence.append(f"column {m.entry.id}")
+        elif m.entry.id in COLS_2021:
+            score["2021"] += 1
+            evidence.append(f"column {m.entry.id}")
+        elif m.entry.id == "decisions" and "本年" in it.text:
+            score["2021"] += 1
+    if score["2019"] == score["2021"]:
+        tid = "2021" if (year or 0) >= 2021 else "2019"
+        return tid, 0.5, [*evidence, f"no table evidence either way; chose by report year {year}"]
+    tid = max(score, key=lambda k: score[k])
+    total = score["2019"] + score["2021"]
+    return tid, round(score[tid] / total, 3), evidence

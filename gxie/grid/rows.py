@@ -1,0 +1,113 @@
+"""Row labels in the item stream -> row hits: which template row each label is, where its values are.
+
+Split labels (``一、`` + ``本年新收…``) and wrapped labels (a second line that continues the first) are
+merged; group labels (``（三）不予公开``) are kept as boundaries; local extra rows are recognised so their
+numbers are not taken for a neighbour's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gxie.layout import Item
+from gxie.lexicon import Match, label_core, match_label
+
+MIN_ROW_SCORE = 0.5
+BOUNDARY_KINDS = {"ROW", "SEC", "CAP", "COL"}
+VALUE_KINDS = {"NUM", "EMPTY", "BLANK"}
+SECTION2_ROWS = {
+    "regulations", "normative_documents", "licensing", "other_admin_services", "punishment", "coercion",
+    "fees", "procurement",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RowHit:
+    """One row label found in the text."""
+
+    kind: str  # "row" | "group" | "extra" | "unknown"
+    table: str  # "section2" | "section3" | "" (groups, extras, unknown)
+    row: str  # row id (or group/extra id)
+    index: int  # index of the label's last item in the item stream
+    first: int  # index of the label's first item
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+def _best(text: str) -> Match | None:
+    found = match_label(text, ("row", "group", "extra"))
+    found = [m for m in found if m.entry.table != "section4"]
+    return found[0] if found else None
+
+
+def find_rows(stream: list[Item]) -> list[RowHit]:
+    """Row hits in text order, split and wrapped labels merged."""
+    hits: list[RowHit] = []
+    pending: int | None = None  # index of a bare numbering item ("一、") waiting for its label
+    for i, it in enumerate(stream):
+        if it.kind != "ROW":
+            if it.kind not in ("BLANK", "OTHER"):
+                pending = None
+            continue
+        core = label_core(it.text)
+        if not core:
+            pending = i
+            continue
+        first = pending if pending is not None else i
+        pending = None
+        m = _best(it.text)
+        prev = hits[-1] if hits else None
+        if prev is not None and _continues(prev, it, stream, i):
+            hits[-1] = RowHit(
+                prev.kind, prev.table, prev.row, i, prev.first, prev.start, it.end,
+                prev.text + it.text, prev.score,
+            )  # fmt: skip
+            continue
+        if m is None or m.score < MIN_ROW_SCORE:
+            hits.append(RowHit("unknown", "", core, i, first, stream[first].start, it.end, it.text, 0.0))
+            continue
+        e = m.entry
+        table = e.table if e.kind == "row" else ""
+        hits.append(RowHit(e.kind, table, e.id, i, first, stream[first].start, it.end, it.text, m.score))
+    return hits
+
+
+def _continues(prev: RowHit, it: Item, stream: list[Item], i: int) -> bool:
+    """A wrapped label: this ROW item completes the previous label rather than starting a row."""
+    if prev.kind not in ("row", "group"):
+        return False
+    between = stream[prev.index + 1 : i]
+    if any(x.kind in BOUNDARY_KINDS for x in between):
+        return False
+    core = label_core(it.text)
+    m = _best(it.text)
+    if m is not None and m.score >= 0.8:
+        return False
+    joined = label_core(prev.text + it.text)
+    whole = _best(prev.text + it.text)
+    alone = label_core(prev.text)
+    return bool(core) and whole is not None and whole.entry.id == prev.row and len(joined) > len(alone)
+
+
+def values_between(stream: list[Item], lo: int, hi: int) -> list[Item]:
+    """Value-like items (NUM, EMPTY, BLANK) of ``stream[lo:hi]``; OTHER text is skipped."""
+    return [it for it in stream[lo:hi] if it.kind in VALUE_KINDS]
+
+
+def next_boundary(stream: list[Item], i: int, stop_at_col: bool = True) -> int:
+    """Index of the first item after ``i`` that ends a row's value run."""
+    kinds = BOUNDARY_KINDS if stop_at_col else BOUNDARY_KINDS - {"COL"}
+    for j in range(i + 1, len(stream)):
+        if stream[j].kind in kinds:
+            return j
+    return len(stream)
+
+
+def prev_boundary(stream: list[Item], i: int) -> int:
+    """Index of the last item before ``i`` that ends a value run (-1 for none)."""
+    for j in range(i - 1, -1, -1):
+        if stream[j].kind in BOUNDARY_KINDS:
+            return j
+    return -1

@@ -1,0 +1,143 @@
+"""Table-cell segmentation of normalized text, and the item stream the grid rebuild reads.
+
+Text reaches gxie with its tables flattened in many ways: cells joined by tabs or pipes, one cell per
+line (with or without a tab prefix), columns aligned with runs of spaces, or numbers separated by single
+spaces. ``layout_cells`` turns each line into cells with exact offsets, keeping blank cells (they are
+meaningful: a blank cell is null, not a missing one). ``items`` then combines the cells with a tagger's
+spans into a stream of labelled items and blanks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gxie.types import Span
+
+_MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
+_SEP = re.compile(r"[\t|]")
+_WIDE_GAP = re.compile(r"\s{2,}")
+NUMBER_TOKEN = r"[+\-]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:万元|万|元|件|个|条|项|%))?"
+_NUMBERS_RUN = re.compile(rf"^{NUMBER_TOKEN}(?: {NUMBER_TOKEN})+$")
+_NUMBER_ITEM = re.compile(NUMBER_TOKEN)
+
+
+@dataclass(frozen=True)
+class LayoutCell:
+    """One cell of a line: ``[start, end)`` of its stripped text (empty range for a blank cell)."""
+
+    start: int
+    end: int
+    text: str
+    line: int
+
+    @property
+    def blank(self) -> bool:
+        return not self.text
+
+
+def _fields(line: str, offset: int) -> list[tuple[int, int]]:
+    """Raw ``[start, end)`` ranges of the fields of one line (before stripping)."""
+    if _SEP.search(line):
+        bounds, pos = [], 0
+        for m in _SEP.finditer(line):
+            bounds.append((pos, m.start()))
+            pos = m.end()
+        bounds.append((pos, len(line)))
+        stripped = line.strip(" ")
+        if stripped.startswith("|") and bounds:
+            bounds = bounds[1:]
+        if stripped.endswith("|") and bounds:
+            bounds = bounds[:-1]
+        # A line that is only a tab prefix plus one cell ("\t0", "\t") is one cell, not a blank + a cell.
+        if line.startswith("\t") and line.count("\t") == 1 and "|" not in line:
+            bounds = bounds[1:]
+        return [(offset + a, offset + b) for a, b in bounds]
+    if not line.strip():
+        return []
+    bounds, pos = [], 0
+    for m in _WIDE_GAP.finditer(line):
+        if m.start() > pos:
+            bounds.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(line):
+        bounds.append((pos, len(line)))
+    return [(offset + a, offset + b) for a, b in bounds]
+
+
+def layout_cells(text: str) -> list[LayoutCell]:
+    """Cells of every line, in text order. Blank lines give no cells; markdown rule lines are skipped."""
+    cells: list[LayoutCell] = []
+    offset = 0
+    for lineno, line in enumerate(text.split("\n")):
+        if not _MD_RULE.match(line):
+            for a, b in _fields(line, offset):
+                raw = text[a:b]
+                lead = len(raw) - len(raw.lstrip())
+                body = raw.strip()
+                s = a + lead
+                if body and _NUMBERS_RUN.match(body):
+                    for m in _NUMBER_ITEM.finditer(body):
+                        cells.append(LayoutCell(s + m.start(), s + m.end(), m.group(0), lineno))
+                else:
+                    cells.append(LayoutCell(s, s + len(body), body, lineno))
+        offset += len(line) + 1
+    return cells
+
+
+@dataclass(frozen=True)
+class Item:
+    """One element of the stream read by the grid: a labelled span, a blank cell or unlabelled text."""
+
+    kind: str  # an entity label (SEC, CAP, ROW, COL, NUM, EMPTY), "BLANK" or "OTHER"
+    start: int
+    end: int
+    text: str
+    line: int
+    score: float = 1.0
+
+
+def items(text: str, spans: list[Span]) -> list[Item]:
+    """Merge layout cells and tagged spans into one ordered stream.
+
+    A cell holding spans yields one item per span (a glued cell can hold several); a blank cell
+    yields BLANK; a cell with text but no span yields OTHER (prose, footers: never a value).
+    Spans not inside any cell (a tagger may span a separator) are kept as items of their own.
+    """
+    cells = layout_cells(text)
+    ordered = sorted(spans, key=lambda s: s.start)
+    out: list[Item] = []
+    si = 0
+    line_starts = _line_starts(text)
+    for cell in cells:
+        if cell.blank:
+            while si < len(ordered) and ordered[si].start < cell.start:
+                out.append(_span_item(ordered[si], line_starts))
+                si += 1
+            out.append(Item("BLANK", cell.start, cell.start, "", cell.line))
+            continue
+        inside = False
+        while si < len(ordered) and ordered[si].start < cell.end:
+            out.append(_span_item(ordered[si], line_starts))
+            inside = inside or ordered[si].end > cell.start
+            si += 1
+        if not inside and not _covered(out, cell):
+            out.append(Item("OTHER", cell.start, cell.end, cell.text, cell.line))
+    out.extend(_span_item(s, line_starts) for s in ordered[si:])
+    return out
+
+
+def _covered(out: list[Item], cell: LayoutCell) -> bool:
+    return bool(out) and out[-1].kind != "BLANK" and out[-1].end > cell.start
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    starts.extend(m.end() for m in re.finditer("\n", text))
+    return starts
+
+
+def _span_item(span: Span, line_starts: list[int]) -> Item:
+    from bisect import bisect_right
+
+    return Item(span.label, span.start, span.end, span.text, bisect_right(line_starts, span.start) - 1, span.score)

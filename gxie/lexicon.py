@@ -1,0 +1,144 @@
+"""Row and column labels of both formats, and fuzzy matching of (possibly damaged) label text to them.
+
+Matching works on a label's *core*: numbering (一、 （一） 1. 1、), explanations in brackets, quotes,
+punctuation and spaces removed; then exact match, prefix match or edit-distance similarity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from gxie.templates import TEMPLATE_IDS, _aliases, load_template
+
+NUMBERING = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.,]|[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]"
+    r"|\d{1,2}\s*[.、,．]|\d{1,2}\s+)\s*"
+)
+_PARENS = re.compile(r"[(（\[【][^()（）\[\]【】]*[)）\]】]")
+_OPEN_TAIL = re.compile(r"[(（\[【][^)）\]】]*$")
+_NOISE = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
+GROUP_PREFIX = "group:"
+
+
+def label_core(text: str) -> str:
+    """The comparable core of a label: no numbering, bracketed explanations, punctuation or spaces.
+
+    >>> label_core("（二）部分公开（区分处理的，只计这一情形，不计其他情形）")
+    '部分公开'
+    """
+    s = NUMBERING.sub("", text.strip(), count=1)
+    prev = None
+    while prev != s:
+        prev, s = s, _PARENS.sub("", s)
+    s = _OPEN_TAIL.sub("", s)
+    return _NOISE.sub("", s)
+
+
+def numbering(text: str) -> str:
+    """The numbering prefix of a label ('（一）', '1.', '一、') or ''."""
+    m = NUMBERING.match(text)
+    return m.group(0).strip() if m else ""
+
+
+def edit_similarity(a: str, b: str) -> float:
+    """1 - Levenshtein(a, b) / max(len): 1.0 for equal strings, 0.0 for nothing in common."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return 1.0 - prev[-1] / max(len(a), len(b))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One target a label can match: a row, a group label, or a column (``kind``)."""
+
+    kind: str  # "row" | "group" | "extra" (a local row outside the formats) | "col"
+    table: str  # "section2" | "section3" | "section4" | "" for groups
+    id: str
+    cores: tuple[str, ...]
+
+
+@cache
+def entries() -> tuple[Entry, ...]:
+    """Every row, group and column label of both formats with its alias cores."""
+    al = _aliases()
+    rows: dict[tuple[str, str], set[str]] = {}
+    cols: dict[tuple[str, str], set[str]] = {}
+    for tid in TEMPLATE_IDS:
+        t = load_template(tid)
+        for block in t.blocks:
+            for r in block.rows:
+                rows.setdefault((block.table, r.id), set()).update(
+                    label_core(x) for x in (r.label, *r.aliases) if label_core(x)
+                )
+            for c in block.columns:
+                cols.setdefault((block.table, c.id), set()).update(
+                    label_core(x) for x in (c.label, *c.aliases) if label_core(x)
+                )
+    out = [Entry("row", tb, rid, tuple(sorted(v))) for (tb, rid), v in rows.items()]
+    out += [Entry("group", "", gid, tuple(label_core(x) for x in v)) for gid, v in al["group_rows"].items()]
+    out += [Entry("extra", "", xid, tuple(label_core(x) for x in v)) for xid, v in al["extra_rows"].items()]
+    out += [Entry("col", tb, cid, tuple(sorted(v))) for (tb, cid), v in cols.items()]
+    # Headers that group columns but are not value columns themselves.
+    extra = {"content": ["信息内容"], "applicant": ["申请人情况"], "legal_entity": ["法人或其他组织"],
+             "litigation": ["行政诉讼"], "review_group": ["行政复议"], "direct_group": ["未经复议直接起诉"],
+             "after_review_group": ["复议后起诉"]}  # fmt: skip
+    out += [Entry("col", "header", k, tuple(label_core(x) for x in v)) for k, v in extra.items()]
+    return tuple(out)
+
+
+def core_score(core: str, target: str) -> float:
+    """Similarity of a label core to one alias core (prefix matches count: labels carry explanations)."""
+    if core == target:
+        return 1.0
+    if len(target) >= 3 and core.startswith(target):
+        return 0.97
+    if len(core) >= 4 and target.startswith(core):
+        return 0.9 * len(core) / len(target) + 0.05
+    return edit_similarity(core, target)
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: Entry
+    score: float
+
+
+def match_label(text: str, kinds: tuple[str, ...] = ("row", "group", "extra", "col")) -> list[Match]:
+    """All entries of the given kinds scored against ``text``, best first.
+
+    Bare ``总计``/``其他`` are column labels; with numbering (（七）总计, 3.其他) they are rows.
+    """
+    core = label_core(text)
+    if not core:
+        return []
+    num = numbering(text)
+    out: list[Match] = []
+    for e in entries():
+        if e.kind not in kinds:
+            continue
+        score = max(core_score(core, t) for t in e.cores)
+        if score <= 0.0:
+            continue
+        if e.kind == "col" and num and core in ("总计", "其他"):
+            score *= 0.5
+        if e.kind == "row" and not num and core in ("总计", "其他"):
+            score *= 0.5
+        out.append(Match(e, score))
+    out.sort(key=lambda m: -m.score)
+    return out
+
+
+def best_label(text: str, kinds: tuple[str, ...] = ("row", "group", "extra", "col"), threshold: float = 0.0) -> Match | None:
+    """The best match above ``threshold``, or None."""
+    found = match_label(text, kinds)
+    return found[0] if found and found[0].score >= threshold else None

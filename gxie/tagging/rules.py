@@ -1,0 +1,105 @@
+"""The rules tagger: lexicon + patterns over layout cells. The baseline, and the weak labeller.
+
+It tags whole cells: a cell that is a number is NUM, a cell that matches a row or column label of the
+formats is ROW/COL, a 第二十条 caption or table title is CAP, a top-level ``一、…`` heading line is SEC.
+Numbers are tagged only where a cell stands on its own (table layouts), never inside prose.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from gxie.layout import NUMBER_TOKEN, layout_cells
+from gxie.lexicon import best_label, label_core, numbering
+from gxie.types import Span
+
+RULES_VERSION = "1"
+_NUM = re.compile(rf"^{NUMBER_TOKEN}$")
+_EMPTY = re.compile(r"^(?:无|—+|-{1,2}|/|／|－|–)$")
+_CAPTION = re.compile(r"第二十条第\s*[(（]\s*[一二三四五六七八九十]{1,2}\s*[)）]\s*项")
+_NOTE = re.compile(r"勾稽关系")
+_TABLE_TITLE = re.compile(
+    r"^[(（]?\s*[一二三四五六七八九十\d]{1,2}\s*[)）、.]?\s*"
+    r"(?:行政机关)?(?:主动公开政府信息|收到和处理政府信息公开申请|政府信息公开行政复议、?行政诉讼|"
+    r"因政府信息公开(?:工作)?被申请行政复议、?提起行政诉讼)(?:的)?情况\s*[(（]\s*\d{4}\s*年度?\s*[)）]"
+)
+_HEADING = re.compile(r"^[一二三四五六七八九十]{1,2}\s*、")
+ROW_THRESHOLD = 0.8
+COL_THRESHOLD = 0.85
+MAX_HEADING = 40
+
+
+class RulesTagger:
+    """Tags normalized report text with lexicon matching and patterns (no model)."""
+
+    name = "rules"
+    version = RULES_VERSION
+
+    def tag(self, text: str) -> list[Span]:
+        spans: list[Span] = []
+        cells = layout_cells(text)
+        multi_lines = _lines_with_several_cells(cells)
+        pending_numbering: list[Span] = []
+        for cell in cells:
+            if cell.blank:
+                continue
+            span = self._tag_cell(text, cell.start, cell.end, cell.text, cell.line in multi_lines)
+            if span is None:
+                pending_numbering.clear()
+                continue
+            if span.label == "ROW" and not label_core(span.text):
+                pending_numbering.append(span)  # a bare "一、" split from its label: keep if a label follows
+                continue
+            if span.label == "ROW" and pending_numbering:
+                spans.extend(pending_numbering)
+            pending_numbering.clear()
+            spans.append(span)
+        return spans
+
+    def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
+        return [self.tag(t) for t in texts]
+
+    def _tag_cell(self, text: str, start: int, end: int, body: str, in_table_line: bool) -> Span | None:
+        if _NUM.match(body):
+            return Span(start, end, "NUM", body)
+        if _EMPTY.match(body):
+            return Span(start, end, "EMPTY", body) if in_table_line or len(body) == 1 else None
+        cap = _CAPTION.search(body)
+        if cap:
+            return Span(start + cap.start(), start + cap.end(), "CAP", cap.group(0))
+        if _NOTE.search(body) and len(body) < 60:
+            return Span(start, end, "CAP", body)
+        if _TABLE_TITLE.match(body):
+            return Span(start, end, "CAP", body)
+        if re.fullmatch(r"[一二三四五六七八九十]{1,2}\s*、", body):
+            return Span(start, end, "ROW", body)  # numbering split from its label (kept only before one)
+        if len(label_core(body)) <= 45 and "。" not in body:
+            label = self._label(body)
+            if label:
+                return Span(start, end, label, body)
+        heading = _HEADING.match(body)
+        if heading:
+            title = re.split(r"[。；;]", body, maxsplit=1)[0].rstrip()
+            if len(title) <= MAX_HEADING and len(title) > len(heading.group(0)):
+                return Span(start, start + len(title), "SEC", title)
+        return None
+
+    @staticmethod
+    def _label(body: str) -> str | None:
+        m = best_label(body)
+        if m is None:
+            return None
+        if m.entry.kind in ("row", "group", "extra") and m.score >= ROW_THRESHOLD:
+            # Section 四's blocks (行政复议 …) are printed as column headers.
+            return "COL" if m.entry.table == "section4" else "ROW"
+        if m.entry.kind == "col" and m.score >= COL_THRESHOLD and not numbering(body):
+            return "COL"
+        return None
+
+
+def _lines_with_several_cells(cells: list) -> set[int]:
+    counts: dict[int, int] = {}
+    for c in cells:
+        counts[c.line] = counts.get(c.line, 0) + 1
+    return {line for line, n in counts.items() if n > 1}

@@ -142,3 +142,31 @@ def best_label(text: str, kinds: tuple[str, ...] = ("row", "group", "extra", "co
     """The best match above ``threshold``, or None."""
     found = match_label(text, kinds)
     return found[0] if found and found[0].score >= threshold else None
+
+
+_INNER_NUMBERING = re.compile(
+    r"(?<=[\s)）])\s*(?:[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]|\d{1,2}[.、．](?!\d))"
+)
+
+
+def split_label(text: str, threshold: float = 0.8) -> list[tuple[int, int]]:
+    """Split a cell that holds two labels (``三、本年度办理结果 （一）予以公开``) into their ranges.
+
+    Returns ``[(0, len(text))]`` when the text is one label (or cannot be split into good ones).
+    """
+    if len(text) > 120:
+        return [(0, len(text))]
+    cuts = [m.start() + len(m.group(0)) - len(m.group(0).lstrip()) for m in _INNER_NUMBERING.finditer(text)]
+    if not cuts:
+        return [(0, len(text))]
+    bounds = [0, *cuts, len(text)]
+    pieces = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        piece = text[a:b]
+        lead = len(piece) - len(piece.lstrip())
+        pieces.append((a + lead, a + len(piece.rstrip())))
+    for a, b in pieces:
+        m = best_label(text[a:b], ("row", "group", "extra"))
+        if m is None or m.score < threshold:
+            return [(0, len(text))]
+    return pieces

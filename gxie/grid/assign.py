@@ -21,6 +21,7 @@ class RowValues:
     cells: list[Cell]
     certainty: float  # 1.0: exactly one cell per column
     note: str = ""  # why the placement is uncertain, for messages
+    level: str = "warning"  # "info" when the arithmetic and the usual layout settle it
 
 
 def fit(values: list[Item], n: int) -> tuple[list[Item], list[Item]]:
@@ -47,8 +48,12 @@ def cell_of(table: str, row: str, col: str, item: Item | None, certainty: float)
     return Cell(table, row, col, value, item.text, (item.start, item.end), round(conf, 3))
 
 
-def place_row(table: str, row: str, cols: list[str], values: list[Item], hit_score: float) -> RowValues:
-    """Assign a row's value run to its columns."""
+def place_row(
+    table: str, row: str, cols: list[str], values: list[Item], hit_score: float, *, more_rows: bool = True
+) -> RowValues:
+    """Assign a row's value run to its columns.
+
+    ``more_rows``: another row of the table follows (a short run at the very end is a cut-off row)."""
     n = len(cols)
     certainty = min(1.0, 0.5 + hit_score / 2)
     nums = [v for v in values if v.kind != "BLANK"]
@@ -61,11 +66,17 @@ def place_row(table: str, row: str, cols: list[str], values: list[Item], hit_sco
         return RowValues([], 0.0)
     # Blank cells dropped (one number per line): choose columns by the total. A short row on one line
     # (a tab row) lost its trailing cells instead, so it is read left to right.
-    if len(nums) == len(vals) and table == "section3" and n == 7 and len({v.line for v in vals}) > 1:
+    dense = len(nums) == len(vals) and len({v.line for v in vals}) > 1
+    if dense and more_rows and table == "section3" and n == 7:
         return _place_dense(table, row, cols, vals, certainty)
     c = certainty * 0.6
     cells = [cell_of(table, row, col, v, c) for col, v in zip(cols, vals, strict=False)]
     return RowValues(cells, c, f"only {len(vals)} of {n} cells found; read left to right")
+
+
+def blank_row(table: str, row: str, cols: list[str]) -> RowValues:
+    """A row whose label stands alone in a table printed with its blank cells dropped: all blank."""
+    return RowValues([cell_of(table, row, col, None, 0.8) for col in cols], 0.8)
 
 
 def _place_dense(table: str, row: str, cols: list[str], vals: list[Item], certainty: float) -> RowValues:
@@ -89,4 +100,4 @@ def _place_dense(table: str, row: str, cols: list[str], vals: list[Item], certai
         note = f"only {k} of 7 cells found and no placement adds up; read left to right"
     by_col = dict(zip(chosen, vals, strict=True))
     cells = [cell_of(table, row, cols[i], by_col.get(i), c) for i in range(7)]
-    return RowValues(cells, c, note)
+    return RowValues(cells, c, note, "info" if good else "warning")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gxie.grid.assign import RowValues, cell_of, fit, place_row
+from gxie.grid.assign import RowValues, blank_row, cell_of, fit, place_row
 from gxie.grid.detect import detect_template
-from gxie.grid.rows import RowHit, find_rows, next_boundary, prev_boundary, values_between
+from gxie.grid.rows import RowHit, find_rows, next_boundary, prev_boundary, split_rows, values_between
 from gxie.layout import Item, items
 from gxie.lexicon import best_label
 from gxie.templates import Block, Template, load_template
@@ -19,6 +19,7 @@ from gxie.types import Cell, Message, Span
 from gxie.validate import run_checks
 
 SECTION4_HEADERS = {"maintained", "corrected", "other", "pending", "total"}
+SECTION4_GROUP_HEADERS = {"review_group", "litigation", "direct_group", "after_review_group"}
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Grid:
 
 def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: int | None = None) -> Grid:
     """Rebuild the three tables of ``text`` from a tagger's ``spans``."""
-    stream = items(text, spans)
+    stream = split_rows(items(text, spans))
     hits = find_rows(stream)
     evidence: list[str] = []
     if template is None:
@@ -46,17 +47,29 @@ def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: 
         grid.messages.append(Message("warning", "format_uncertain",
                                      f"format {template} chosen with low confidence ({'; '.join(evidence)})"))  # fmt: skip
     rows_of = {(b.table, r.id): b for b in t.blocks[:-1] for r in b.rows}
+    leaf = {(h.first, h.index) for h in hits if h.kind == "row" and (h.table, h.row) in rows_of}
+    groups = {i for h in hits if (h.first, h.index) not in leaf for i in range(h.first, h.index + 1)}
     for table in ("section2", "section3"):
         table_hits = [h for h in hits if h.kind == "row" and h.table == table]
-        _read_table(t, stream, table_hits, rows_of, grid)
+        _read_table(t, stream, table_hits, rows_of, groups, grid)
     _report_other_rows(t, stream, hits, grid)
     _read_section4(t, stream, hits, grid)
     return grid
 
 
-def _runs(stream: list[Item], hits: list[RowHit]) -> tuple[list[list[Item]], list[list[Item]]]:
+def _runs(stream: list[Item], hits: list[RowHit], groups: set[int]) -> tuple[list[list[Item]], list[list[Item]]]:
+    """Each row's value run after its label, and before it (group labels in front of a label skipped)."""
     after = [values_between(stream, h.index + 1, next_boundary(stream, h.index)) for h in hits]
-    before = [values_between(stream, prev_boundary(stream, h.first) + 1, h.first) for h in hits]
+    before = []
+    for h in hits:
+        first = h.first
+        while True:
+            j = prev_boundary(stream, first)
+            if j in groups and not values_between(stream, j + 1, first):
+                first = j
+                continue
+            break
+        before.append(values_between(stream, prev_boundary(stream, first) + 1, first))
     return after, before
 
 
@@ -64,12 +77,14 @@ def _fitness(runs: list[list[Item]], widths: list[int]) -> float:
     return sum(1.0 if len(r) >= n else 0.5 * len(r) / n for r, n in zip(runs, widths, strict=True))
 
 
-def _read_table(t: Template, stream: list[Item], hits: list[RowHit], rows_of: dict, grid: Grid) -> None:
+def _read_table(
+    t: Template, stream: list[Item], hits: list[RowHit], rows_of: dict, groups: set[int], grid: Grid
+) -> None:
     hits = [h for h in hits if (h.table, h.row) in rows_of]
     if not hits:
         return
     widths = [len(rows_of[(h.table, h.row)].columns) for h in hits]
-    after, before = _runs(stream, hits)
+    after, before = _runs(stream, hits, groups)
     f_after, f_before = _fitness(after, widths), _fitness(before, widths)
     runs = after if f_after >= f_before else before
     if f_before > f_after:
@@ -78,9 +93,12 @@ def _read_table(t: Template, stream: list[Item], hits: list[RowHit], rows_of: di
     if max(f_after, f_before) < 0.3 * len(hits) and _read_block(t, stream, hits, rows_of, grid):
         return
     seen: set[str] = set()
-    for h, run in zip(hits, runs, strict=True):
-        block = rows_of[(h.table, h.row)]
-        placed = place_row(h.table, h.row, [c.id for c in block.columns], run, h.score)
+    dropped = _blanks_dropped(runs, widths)
+    for i, (h, run) in enumerate(zip(hits, runs, strict=True)):
+        cols = [c.id for c in rows_of[(h.table, h.row)].columns]
+        placed = place_row(h.table, h.row, cols, run, h.score, more_rows=i + 1 < len(hits))
+        if not placed.cells and dropped and any(runs[i + 1 :]):
+            placed = blank_row(h.table, h.row, cols)
         if not placed.cells:
             continue
         if h.row in seen:
@@ -91,11 +109,20 @@ def _read_table(t: Template, stream: list[Item], hits: list[RowHit], rows_of: di
         _store(grid, placed, h)
 
 
+def _blanks_dropped(runs: list[list[Item]], widths: list[int]) -> bool:
+    """A table printed one number per line with blank cells left out (short runs over several lines)."""
+    return any(
+        0 < len(r) < n and all(v.kind != "BLANK" for v in r) and len({v.line for v in r}) > 1
+        for r, n in zip(runs, widths, strict=True)
+    )
+
+
 def _store(grid: Grid, placed: RowValues, h: RowHit) -> None:
     for c in placed.cells:
         grid.cells[c.key] = c
     if placed.note:
-        grid.messages.append(Message("warning", "uncertain_row", f"{h.table} row {h.row} ({h.text!r}): {placed.note}"))
+        code = "placement_by_prior" if placed.level == "info" else "uncertain_row"
+        grid.messages.append(Message(placed.level, code, f"{h.table} row {h.row} ({h.text!r}): {placed.note}"))
 
 
 def _read_block(t: Template, stream: list[Item], hits: list[RowHit], rows_of: dict, grid: Grid) -> bool:
@@ -151,8 +178,12 @@ def _section4_headers(stream: list[Item]) -> list[int]:
     for i, it in enumerate(stream):
         if it.kind != "COL":
             continue
-        m = best_label(it.text, ("col",), threshold=0.85)
-        if m is not None and m.entry.table == "section4" and m.entry.id in SECTION4_HEADERS:
+        m = best_label(it.text, ("row", "col"), threshold=0.85)
+        if m is None:
+            continue
+        if (m.entry.table == "section4" and (m.entry.kind == "row" or m.entry.id in SECTION4_HEADERS)) or (
+            m.entry.table == "header" and m.entry.id in SECTION4_GROUP_HEADERS
+        ):
             out.append(i)
     return out
 

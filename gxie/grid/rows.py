@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gxie.layout import Item
-from gxie.lexicon import Match, label_core, match_label
+from gxie.lexicon import Match, label_core, match_label, split_label
 
 MIN_ROW_SCORE = 0.5
 BOUNDARY_KINDS = {"ROW", "SEC", "CAP", "COL"}
@@ -40,6 +40,19 @@ def _best(text: str) -> Match | None:
     found = match_label(text, ("row", "group", "extra"))
     found = [m for m in found if m.entry.table != "section4"]
     return found[0] if found else None
+
+
+def split_rows(stream: list[Item]) -> list[Item]:
+    """The stream with ROW items that hold two labels (``（三）不予公开 1.属于国家秘密``) split in two."""
+    out: list[Item] = []
+    for it in stream:
+        pieces = split_label(it.text) if it.kind == "ROW" else [(0, len(it.text))]
+        if len(pieces) == 1:
+            out.append(it)
+            continue
+        for a, b in pieces:
+            out.append(Item("ROW", it.start + a, it.start + b, it.text[a:b], it.line, it.score))
+    return out
 
 
 def find_rows(stream: list[Item]) -> list[RowHit]:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from gxie.layout import NUMBER_TOKEN, layout_cells
-from gxie.lexicon import best_label, label_core, numbering
+from gxie.lexicon import best_label, label_core, numbering, split_label
 from gxie.types import Span
 
 RULES_VERSION = "1"
@@ -54,7 +54,12 @@ class RulesTagger:
             if span.label == "ROW" and pending_numbering:
                 spans.extend(pending_numbering)
             pending_numbering.clear()
-            spans.append(span)
+            if span.label == "ROW":
+                spans.extend(
+                    Span(span.start + a, span.start + b, "ROW", span.text[a:b]) for a, b in split_label(span.text)
+                )
+            else:
+                spans.append(span)
         return spans
 
     def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:

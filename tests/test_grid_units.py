@@ -1,0 +1,97 @@
+"""Unit tests of the grid's building blocks: label matching, cell layout, number parsing, relations."""
+
+from __future__ import annotations
+
+import pytest
+
+from gxie.grid.assign import place_row
+from gxie.grid.values import parse_number
+from gxie.layout import Item, layout_cells
+from gxie.lexicon import best_label, label_core
+from gxie.templates import load_template
+from gxie.types import Cell
+from gxie.validate import run_checks
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "ident"),
+    [
+        ("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "row", "partially_granted"),
+        ("(二) 部分公开(区分处理的, 只计这一情形, 不计其他情形)", "row", "partially_granted"),
+        ("3、危及“三安全一稳定”", "row", "denied_three_safeties_one_stability"),
+        ("规范性文件(行政机关制定发布的决定、公告…)", "row", "normative_documents"),
+        ("行政规范性文件", "row", "normative_documents"),
+        ("规范性档案", "row", "normative_documents"),
+        ("(七)总计", "row", "total_processed"),
+        ("总计", "col", "total"),
+        ("3.其他", "row", "other_other"),
+        ("社会组织", "col", "social_welfare"),
+        ("1.属于国家秘蜜", "row", "denied_state_secret"),  # a typo inside the label
+        ("四、结转下年度继续办理", "row", "carried_forward"),
+        ("其他主动公开文件(含以本单位…)", "extra", "other_proactive_documents"),
+    ],
+)
+def test_label_matching(text: str, kind: str, ident: str) -> None:
+    m = best_label(text)
+    assert m is not None and (m.entry.kind, m.entry.id) == (kind, ident), m
+
+
+def test_label_core_strips_numbering_and_explanations() -> None:
+    assert label_core("1、属于国家秘密") == "属于国家秘密"
+    assert label_core("上一年项目数量 (指2019年事项数)") == "上一年项目数量"
+    assert label_core("（二）部分公开（区分处理的，只计") == "部分公开"  # wrapped: bracket left open
+
+
+def test_layout_cells_keep_blanks_and_offsets() -> None:
+    text = "行政许可\t6\t\t147\n| 规章 | 0 | 0 |\n|---|---|---|\n\t0\n\t \n1 2 3\n规章    0    1"
+    cells = layout_cells(text)
+    assert [c.text for c in cells] == ["行政许可", "6", "", "147", "规章", "0", "0", "0", "", "1", "2", "3",
+                                       "规章", "0", "1"]  # fmt: skip
+    for c in cells:
+        assert text[c.start : c.end] == c.text
+
+
+@pytest.mark.parametrize(
+    ("raw", "col", "value"),
+    [
+        ("0", "", 0), (" 0", "", 0), ("+7", "", 7), ("-4", "", -4), ("1,234", "", 1234), ("1O", "", 10),
+        ("380479.6元", "total_amount", 380479.6), ("180.16 万元", "total_amount", 1801600),
+        ("375万", "total_amount", 3750000), ("12.5", "amount_10k_yuan", 12.5),
+        ("125000元", "amount_10k_yuan", 12.5), ("无", "", None), ("第3页", "", None),
+    ],
+)  # fmt: skip
+def test_parse_number(raw: str, col: str, value: object) -> None:
+    got = parse_number(raw, col)
+    assert got == value and type(got) is type(value)
+
+
+def _items(*texts: str, line_per_item: bool = False) -> list[Item]:
+    return [Item("BLANK" if t == "" else "NUM", i, i + len(t), t, i if line_per_item else 0) for i, t in enumerate(texts)]
+
+
+def test_place_row_drops_merged_label_blanks_then_tail() -> None:
+    cols = ["a", "b", "c"]
+    placed = place_row("section2", "licensing", cols, _items("", "", "6", "0", "147", ""), 1.0)
+    assert [c.value for c in placed.cells] == [6, 0, 147]
+    assert placed.certainty == 1.0
+
+
+def test_place_row_dense_section3_row_uses_the_total() -> None:
+    cols = ["natural_person", "commercial", "research", "social_welfare", "legal_service", "other", "total"]
+    placed = place_row("section3", "granted", cols, _items("3", "2", "5", line_per_item=True), 1.0)
+    by_col = {c.col: c.value for c in placed.cells}
+    assert by_col["total"] == 5 and by_col["natural_person"] == 3 and sum(v or 0 for v in by_col.values()) == 10
+
+
+def test_checks_blank_counts_as_zero_absent_is_not_evaluable() -> None:
+    t = load_template("2019")
+    cells = {k: Cell(*k.split("."), 0, "0", (0, 1), 1.0) for k in t.flat_keys()}
+    cells["section3.new_received.total"] = Cell("section3", "new_received", "total", None, "", None, 1.0)
+    checks = run_checks(t, cells)
+    assert all(c.passed for c in checks)
+    del cells["section3.carried_forward.natural_person"]
+    r1 = next(c for c in run_checks(t, cells) if c.rule.startswith("R1") and c.scope == "column natural_person")
+    assert r1.passed is None
+    cells["section4.review.total"] = Cell("section4", "review", "total", 2, "2", (0, 1), 1.0)
+    r5 = next(c for c in run_checks(t, cells) if c.scope == "block review")
+    assert (r5.expected, r5.found, r5.passed) == (0, 2, False)

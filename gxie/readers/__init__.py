@@ -1,0 +1,120 @@
+"""Input readers: one module per file type, each turning bytes into a ``Document`` (text + its source).
+
+``read(path)`` picks the reader from the file suffix; ``read_bytes(data, name)`` does the same for data
+already in memory (a download, an upload). Tables come out one row per line, cells joined by ``"\\t"``.
+
+Example::
+
+    from gxie.readers import read
+
+    doc = read("report.docx")  # Document(text="...行政许可\t6\t0\t147...", kind="docx", ...)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from gxie.errors import NeedsOCRError, ReadError, UnsupportedFormatError
+from gxie.types import Document
+
+DEFAULT_MAX_BYTES = 20_000_000
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
+IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+Reader = Callable[[bytes, str], Document]
+_CELL_BREAKS = re.compile(r"[\t\n\r\f\v]+")
+
+
+def _reader_for(suffix: str) -> Reader:
+    """The reader function for a lower-case suffix; raises for unsupported and image types."""
+    if suffix in (".txt", ".md"):
+        from gxie.readers.text import read_text
+
+        return read_text
+    if suffix in (".html", ".htm"):
+        from gxie.readers.html import read_html
+
+        return read_html
+    if suffix == ".docx":
+        from gxie.readers.docx import read_docx
+
+        return read_docx
+    if suffix == ".pdf":
+        from gxie.readers.pdf import read_pdf
+
+        return read_pdf
+    if suffix in IMAGE_SUFFIXES:
+        raise NeedsOCRError(
+            f"{suffix!r} is an image: reading it needs OCR, which comes with the 'gxie[ocr]' extra "
+            f"(not available yet). Supply the report as one of {' '.join(SUPPORTED_SUFFIXES)} instead."
+        )
+    raise UnsupportedFormatError(
+        f"unsupported file type {suffix or '(no suffix)'!r}; gxie reads {' '.join(SUPPORTED_SUFFIXES)} "
+        f"(images {' '.join(IMAGE_SUFFIXES)} need OCR, coming later). Convert the file or rename it "
+        "if its suffix is wrong."
+    )
+
+
+def _too_large(source: str, size: int, max_bytes: int) -> ReadError:
+    return ReadError(
+        f"{source} is {size:,} bytes, larger than the limit of {max_bytes:,} bytes; "
+        f"pass a larger max_bytes= to read it anyway"
+    )
+
+
+def read(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Read a report file (.txt .md .html .htm .docx .pdf) into a ``Document``.
+
+    Raises ``UnsupportedFormatError`` for other suffixes, ``NeedsOCRError`` for images and ``ReadError``
+    for a missing, empty, too large, binary, undecodable, truncated or corrupt file. A PDF without a
+    text layer is not an error: it comes back with ``needs_ocr=True`` and an error message.
+    """
+    file = Path(path)
+    reader = _reader_for(file.suffix.lower())
+    source = str(file)
+    try:
+        size = file.stat().st_size
+    except FileNotFoundError:
+        raise ReadError(f"{source} does not exist; check the path") from None
+    except OSError as exc:
+        raise ReadError(f"{source} cannot be opened: {exc}") from exc
+    if not file.is_file():
+        raise ReadError(f"{source} is not a regular file; pass the path of a report file")
+    if size > max_bytes:  # checked before reading, so a huge file costs nothing
+        raise _too_large(source, size, max_bytes)
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ReadError(f"{source} cannot be read: {exc}") from exc
+    return _read_checked(reader, data, source, max_bytes)
+
+
+def read_bytes(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Read a report held in memory; ``name`` (a file name or URL path) gives the type by its suffix."""
+    reader = _reader_for(Path(name).suffix.lower())
+    return _read_checked(reader, data, name, max_bytes)
+
+
+def _read_checked(reader: Reader, data: bytes, source: str, max_bytes: int) -> Document:
+    if len(data) > max_bytes:
+        raise _too_large(source, len(data), max_bytes)
+    if not data.strip():
+        raise ReadError(f"{source} is empty ({len(data)} bytes, no text); supply the report's content")
+    return reader(data, source)
+
+
+def cell_text(text: str) -> str:
+    """One table cell as it goes into a row line: inner tabs and line breaks become spaces."""
+    return _CELL_BREAKS.sub(" ", text).strip(" ")
+
+
+def row_line(cells: Iterable[str]) -> str:
+    """One table row as one line: the cells' texts joined by a tab."""
+    return "\t".join(cell_text(c) for c in cells)
+
+
+__all__ = ["DEFAULT_MAX_BYTES", "IMAGE_SUFFIXES", "SUPPORTED_SUFFIXES", "read", "read_bytes"]

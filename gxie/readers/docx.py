@@ -1,0 +1,140 @@
+"""Word documents (.docx): paragraphs and tables in document order, each table row one tab-joined line.
+
+The body's XML is walked directly rather than through python-docx's ``row.cells``, which repeats a
+merged cell once per grid column it spans and the origin cell for each vertically merged one: here a
+horizontally merged cell is read once and a vertical-merge continuation gives an empty cell.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+from gxie.errors import ReadError
+from gxie.readers import cell_text, row_line
+from gxie.types import Document
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+# Runs that belong to a paragraph's visible text: its own, and those inside hyperlinks, tracked
+# insertions, smart tags, simple fields and inline content controls. Text boxes and deleted text are not.
+_RUNS_XPATH = (
+    "./w:r | ./w:hyperlink/w:r | ./w:ins/w:r | ./w:smartTag/w:r | ./w:fldSimple/w:r"
+    " | ./w:sdt/w:sdtContent/w:r | ./w:customXml/w:r | ./w:hyperlink/w:ins/w:r"
+)
+_CONTAINERS = ("sdt", "customXml")  # block-level wrappers whose content counts as body content
+
+
+def _w(tag: str) -> str:
+    return f"{{{W_NS}}}{tag}"
+
+
+def _local(element: Any) -> str:
+    tag = element.tag
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _block_children(element: Any) -> Iterator[Any]:
+    """Paragraphs and tables under ``element`` in order, looking through content-control wrappers."""
+    for child in element:
+        name = _local(child)
+        if name in ("p", "tbl"):
+            yield child
+        elif name in _CONTAINERS:
+            content = child.find(_w("sdtContent")) if name == "sdt" else child
+            if content is not None:
+                yield from _block_children(content)
+
+
+def paragraph_text(p: Any) -> str:
+    """The visible text of a ``w:p`` element (tabs as ``\\t``, line breaks as ``\\n``)."""
+    return "".join(run.text for run in p.xpath(_RUNS_XPATH))
+
+
+def _cells(tr: Any) -> Iterator[Any]:
+    for child in tr:
+        name = _local(child)
+        if name == "tc":
+            yield child
+        elif name in _CONTAINERS:
+            content = child.find(_w("sdtContent")) if name == "sdt" else child
+            if content is not None:
+                yield from _cells(content)
+
+
+def _is_merge_continuation(tc: Any) -> bool:
+    v_merge = tc.find(f"{_w('tcPr')}/{_w('vMerge')}")
+    return v_merge is not None and v_merge.get(_w("val"), "continue") == "continue"
+
+
+def _cell_text(tc: Any) -> str:
+    """A cell's text on one line: its paragraphs (and any nested table's text) joined by spaces."""
+    parts: list[str] = []
+    for block in _block_children(tc):
+        if _local(block) == "p":
+            parts.append(paragraph_text(block))
+        else:
+            parts.extend(_cell_text(c) for tr in _rows(block) for c in _cells(tr))
+    return cell_text(" ".join(p for p in parts if p))
+
+
+def _rows(tbl: Any) -> Iterator[Any]:
+    for child in tbl:
+        name = _local(child)
+        if name == "tr":
+            yield child
+        elif name in _CONTAINERS:
+            content = child.find(_w("sdtContent")) if name == "sdt" else child
+            if content is not None:
+                yield from _rows(content)
+
+
+def _lines(container: Any) -> Iterator[str]:
+    for block in _block_children(container):
+        if _local(block) == "p":
+            yield paragraph_text(block)
+            continue
+        for tr in _rows(block):
+            cells = list(_cells(tr))
+            if any(tc.find(f".//{_w('tbl')}") is not None for tc in cells):
+                for tc in cells:  # a layout row (it holds tables): each cell's content as blocks
+                    yield from _lines(tc)
+                continue
+            texts = ["" if _is_merge_continuation(tc) else _cell_text(tc) for tc in cells]
+            if texts:  # a row of blank cells stays: blank cells are data (one-cell-per-line layouts)
+                yield row_line(texts)
+
+
+def read_docx(data: bytes, source: str) -> Document:
+    """Read a Word (.docx) report from its bytes."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ReadError(
+            f"{source} is not a valid .docx (not a ZIP package): the file looks truncated or corrupt, "
+            "or it is an old binary .doc; re-save it from Word as .docx"
+        )
+    # what python-docx, zipfile and lxml raise on a damaged package (lxml's XMLSyntaxError is a SyntaxError)
+    damaged = (
+        PackageNotFoundError,
+        zipfile.BadZipFile,
+        zlib.error,
+        KeyError,
+        ValueError,
+        EOFError,
+        SyntaxError,
+    )
+    try:
+        body = docx.Document(io.BytesIO(data)).element.body
+    except damaged as exc:
+        raise ReadError(
+            f"{source} could not be opened as .docx ({type(exc).__name__}: {exc}); the file looks "
+            "truncated or corrupt: re-save it from Word"
+        ) from exc
+    text = "\n".join(_lines(body))
+    if not text.strip():
+        raise ReadError(f"{source} contains no text; check that it is the report (not an image scan)")
+    return Document(text=text, source=source, kind="docx")

@@ -1,0 +1,127 @@
+"""PDF with a text layer: pages in order, ruled tables one row per tab-joined line among the page's text.
+
+Text outside the tables is read line by line; each table found by pdfplumber is placed where it starts
+on the page. Lines wrapped inside a table cell are joined without a break (a wrapped Chinese label reads
+as one). A PDF with no characters at all is a scan: it comes back with ``needs_ocr=True``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from gxie.errors import ReadError
+from gxie.readers import row_line
+from gxie.types import Document, Message, Page
+
+EOF_WINDOW = 2048  # a complete PDF ends with %%EOF within its last bytes; a truncated one does not
+HEADER_WINDOW = 1024
+
+
+def _outside(bboxes: list[tuple[float, float, float, float]]) -> Callable[[dict[str, Any]], bool]:
+    """A pdfplumber filter keeping every object whose centre lies outside all table boxes."""
+
+    def keep(obj: dict[str, Any]) -> bool:
+        if obj.get("object_type") != "char":
+            return True
+        x = (obj["x0"] + obj["x1"]) / 2
+        y = (obj["top"] + obj["bottom"]) / 2
+        return not any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in bboxes)
+
+    return keep
+
+
+def page_text(page: Any) -> str:
+    """One pdfplumber page as text: its lines and its tables' rows, top to bottom."""
+    tables = page.find_tables()
+    rest = page.filter(_outside([t.bbox for t in tables])) if tables else page
+    items: list[tuple[float, float, str]] = [
+        (line["top"], line["x0"], line["text"]) for line in rest.extract_text_lines(return_chars=False)
+    ]
+    for table in tables:
+        rows = (["" if c is None else c.replace("\n", "") for c in row] for row in table.extract())
+        lines = [row_line(cells) for cells in rows if cells]
+        if lines:
+            items.append((table.bbox[1], table.bbox[0], "\n".join(lines)))
+    items.sort(key=lambda item: (item[0], item[1]))
+    return "\n".join(text for _, _, text in items)
+
+
+def _check_envelope(data: bytes, source: str) -> None:
+    if b"%PDF-" not in data[:HEADER_WINDOW]:
+        raise ReadError(f"{source} is not a PDF (no %PDF- header); check the file and its suffix")
+    if b"%%EOF" not in data[-EOF_WINDOW:]:
+        raise ReadError(
+            f"{source} has no %%EOF end marker: the PDF looks truncated or corrupt; "
+            "download or export it again"
+        )
+
+
+def _open_error(source: str, exc: BaseException) -> ReadError:
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    if "Password" in type(cause).__name__ or "Encrypt" in type(cause).__name__:
+        return ReadError(
+            f"{source} is encrypted and needs a password ({type(cause).__name__}); "
+            "save an unprotected copy and read that"
+        )
+    return ReadError(
+        f"{source} could not be read as PDF ({type(cause).__name__}: {cause}); the file looks truncated "
+        "or corrupt: download or export it again"
+    )
+
+
+def read_pdf(data: bytes, source: str) -> Document:
+    """Read a PDF report from its bytes; pages become ``Document.pages`` ranges of the text."""
+    import pdfplumber
+    from pdfminer.pdfexceptions import PDFException
+    from pdfminer.psexceptions import PSException
+    from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
+
+    _check_envelope(data, source)
+    texts: list[str] = []
+    empty_pages: list[int] = []
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for number, page in enumerate(pdf.pages, start=1):
+                if not page.chars:
+                    empty_pages.append(number)
+                    texts.append("")
+                    continue
+                texts.append(page_text(page))
+    except (PdfminerException, MalformedPDFException, PDFException, PSException) as exc:
+        raise _open_error(source, exc) from exc
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:  # pdfminer on broken objects
+        raise _open_error(source, exc) from exc
+    if not texts:
+        raise ReadError(f"{source} has no pages; the PDF looks truncated or corrupt")
+    if len(empty_pages) == len(texts):
+        message = (
+            f"{source} has no text layer (none of its {len(texts)} page(s) contains text; it is probably "
+            "a scan): reading it needs OCR, which comes with the 'gxie[ocr]' extra (not available yet)"
+        )
+        return Document(
+            text="",
+            source=source,
+            kind="pdf",
+            pages=tuple(Page(number, 0, 0) for number in range(1, len(texts) + 1)),
+            needs_ocr=True,
+            messages=(Message("error", "needs_ocr", message),),
+        )
+    pages: list[Page] = []
+    start = 0
+    for number, text in enumerate(texts, start=1):
+        pages.append(Page(number, start, start + len(text)))
+        start += len(text) + 1  # the "\n" between pages
+    messages: tuple[Message, ...] = ()
+    if empty_pages:
+        listed = ", ".join(map(str, empty_pages))
+        messages = (
+            Message(
+                "warning",
+                "page_without_text",
+                f"{source}: page(s) {listed} have no text layer and were skipped; they need OCR "
+                "('gxie[ocr]' extra, coming later)",
+            ),
+        )
+    return Document(text="\n".join(texts), source=source, kind="pdf", pages=tuple(pages), messages=messages)

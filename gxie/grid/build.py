@@ -57,11 +57,19 @@ def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: 
     return grid
 
 
-def _runs(stream: list[Item], hits: list[RowHit], groups: set[int]) -> tuple[list[list[Item]], list[list[Item]]]:
-    """Each row's value run after its label, and before it (group labels in front of a label skipped)."""
-    after = [values_between(stream, h.index + 1, next_boundary(stream, h.index)) for h in hits]
-    before = []
-    for h in hits:
+def _runs(
+    stream: list[Item], hits: list[RowHit], groups: set[int], widths: list[int]
+) -> tuple[list[list[Item]], list[list[Item]]]:
+    """Each row's value run after its label, and before it (group labels in front of a label skipped).
+
+    A label whose own line holds a full row of cells (a tab or pipe row) keeps to that line, so the
+    empty leading cells of the next line are not taken for its values."""
+    after, before = [], []
+    for h, n in zip(hits, widths, strict=True):
+        run = values_between(stream, h.index + 1, next_boundary(stream, h.index))
+        line = stream[h.index].line
+        same = [v for v in run if v.line == line]
+        after.append(same if len(same) >= n else run)
         first = h.first
         while True:
             j = prev_boundary(stream, first)
@@ -69,12 +77,22 @@ def _runs(stream: list[Item], hits: list[RowHit], groups: set[int]) -> tuple[lis
                 first = j
                 continue
             break
-        before.append(values_between(stream, prev_boundary(stream, first) + 1, first))
+        run = values_between(stream, prev_boundary(stream, first) + 1, first)
+        line = stream[h.first].line
+        same = [v for v in run if v.line == line]
+        before.append(same if len(same) >= n else run)
     return after, before
 
 
-def _fitness(runs: list[list[Item]], widths: list[int]) -> float:
-    return sum(1.0 if len(r) >= n else 0.5 * len(r) / n for r, n in zip(runs, widths, strict=True))
+def _fitness(runs: list[list[Item]], widths: list[int], hits: list[RowHit], stream: list[Item]) -> float:
+    """How well value runs fit the rows: full rows count 1, short ones less; values printed on the
+    label's own line count extra (they decide between numbers-after and numbers-before readings)."""
+    score = 0.0
+    for r, n, h in zip(runs, widths, hits, strict=True):
+        score += 1.0 if len(r) >= n else 0.5 * len(r) / n
+        if r:
+            score += 0.5 * sum(v.line == stream[h.index].line for v in r) / len(r)
+    return score
 
 
 def _read_table(
@@ -84,8 +102,8 @@ def _read_table(
     if not hits:
         return
     widths = [len(rows_of[(h.table, h.row)].columns) for h in hits]
-    after, before = _runs(stream, hits, groups)
-    f_after, f_before = _fitness(after, widths), _fitness(before, widths)
+    after, before = _runs(stream, hits, groups, widths)
+    f_after, f_before = _fitness(after, widths, hits, stream), _fitness(before, widths, hits, stream)
     runs = after if f_after >= f_before else before
     if f_before > f_after:
         grid.messages.append(Message("info", "labels_after_numbers",
@@ -188,7 +206,32 @@ def _section4_headers(stream: list[Item]) -> list[int]:
     return out
 
 
+def _section4_blocks_as_rows(t: Template, stream: list[Item], grid: Grid) -> bool:
+    """Section 四 printed transposed: one line per block (行政复议 / 未经复议直接起诉 / 复议后起诉) with 5 values."""
+    found: dict[str, list[Item]] = {}
+    for i, it in enumerate(stream):
+        if it.kind not in ("ROW", "COL"):
+            continue
+        m = best_label(it.text, ("row",), threshold=0.85)
+        if m is None or m.entry.table != "section4" or m.entry.id in found:
+            continue
+        run = values_between(stream, i + 1, next_boundary(stream, i))
+        if len([v for v in run if v.kind != "BLANK"]) >= 3:
+            found[m.entry.id] = run
+    if len(found) < 2:
+        return False
+    cols = [c.id for c in t.section4.columns]
+    for block, run in found.items():
+        vals, _ = fit(run, len(cols))
+        for col, v in zip(cols, vals, strict=False):
+            cell = cell_of("section4", block, col, v, 1.0 if len(vals) == len(cols) else 0.6)
+            grid.cells[cell.key] = cell
+    return True
+
+
 def _read_section4(t: Template, stream: list[Item], hits: list[RowHit], grid: Grid) -> None:
+    if _section4_blocks_as_rows(t, stream, grid):
+        return
     heads = _section4_headers(stream)
     last_row = max((h.index for h in hits if h.kind == "row" and h.table == "section3"), default=-1)
     heads = [i for i in heads if i > last_row] or heads

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gxie.layout import Item
-from gxie.lexicon import Match, label_core, match_label, split_label
+from gxie.lexicon import Match, label_core, match_label, numbering, split_label
 
 MIN_ROW_SCORE = 0.5
 BOUNDARY_KINDS = {"ROW", "SEC", "CAP", "COL"}
@@ -96,7 +96,7 @@ def _continues(prev: RowHit, it: Item, stream: list[Item], i: int) -> bool:
         return False
     core = label_core(it.text)
     m = _best(it.text)
-    if m is not None and m.score >= 0.8:
+    if numbering(it.text) or (m is not None and m.score >= 0.6):
         return False
     joined = label_core(prev.text + it.text)
     whole = _best(prev.text + it.text)

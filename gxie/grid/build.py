@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from gxie.grid.assign import RowValues, blank_row, cell_of, fit, place_row
 from gxie.grid.detect import detect_template
-from gxie.grid.rows import RowHit, find_rows, next_boundary, prev_boundary, split_rows, values_between
+from gxie.grid.rows import RowHit, find_rows, next_boundary, prev_boundary, split_rows, unwrap, values_between
 from gxie.layout import Item, items
 from gxie.lexicon import best_label
 from gxie.templates import Block, Template, load_template
@@ -36,6 +36,7 @@ def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: 
     """Rebuild the three tables of ``text`` from a tagger's ``spans``."""
     stream = split_rows(items(text, spans))
     hits = find_rows(stream)
+    stream = unwrap(stream, hits)
     evidence: list[str] = []
     if template is None:
         template, conf, evidence = detect_template(stream, hits, year)
@@ -69,7 +70,7 @@ def _runs(
         run = values_between(stream, h.index + 1, next_boundary(stream, h.index))
         line = stream[h.index].line
         same = [v for v in run if v.line == line]
-        after.append(same if len(same) >= n else run)
+        after.append(same if len(same) >= n else _until_empty_line(run))
         first = h.first
         while True:
             j = prev_boundary(stream, first)
@@ -82,6 +83,15 @@ def _runs(
         same = [v for v in run if v.line == line]
         before.append(same if len(same) >= n else run)
     return after, before
+
+
+def _until_empty_line(run: list[Item]) -> list[Item]:
+    """Cut a value run at the first empty line inside it: in one-cell-per-line layouts an empty line
+    ends a table row, and what follows (merged cells of the next row) is not this row's."""
+    for k in range(1, len(run)):
+        if run[k].line - run[k - 1].line >= 2:
+            return run[:k]
+    return run
 
 
 def _fitness(runs: list[list[Item]], widths: list[int], hits: list[RowHit], stream: list[Item]) -> float:

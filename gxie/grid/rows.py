@@ -7,7 +7,7 @@ numbers are not taken for a neighbour's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gxie.layout import Item
 from gxie.lexicon import Match, label_core, match_label, numbering, split_label
@@ -28,12 +28,13 @@ class RowHit:
     kind: str  # "row" | "group" | "extra" | "unknown"
     table: str  # "section2" | "section3" | "" (groups, extras, unknown)
     row: str  # row id (or group/extra id)
-    index: int  # index of the label's last item in the item stream
-    first: int  # index of the label's first item
+    index: int  # index of the label's item (its values are looked for from here)
+    first: int  # index of the label's first item (a split-off numbering "一、" comes first)
     start: int
     end: int
     text: str
     score: float
+    continuations: tuple[int, ...] = ()  # items that only wrap the label onto further lines
 
 
 def _best(text: str) -> Match | None:
@@ -55,8 +56,14 @@ def split_rows(stream: list[Item]) -> list[Item]:
     return out
 
 
+def unwrap(stream: list[Item], hits: list[RowHit]) -> list[Item]:
+    """The stream with label continuations turned into plain text, so they bound no value run."""
+    cont = {i for h in hits for i in h.continuations}
+    return [replace(x, kind="OTHER") if i in cont else x for i, x in enumerate(stream)]
+
+
 def find_rows(stream: list[Item]) -> list[RowHit]:
-    """Row hits in text order, split and wrapped labels merged."""
+    """Row hits in text order, split and wrapped labels merged (continuations listed on the hit)."""
     hits: list[RowHit] = []
     pending: int | None = None  # index of a bare numbering item ("一、") waiting for its label
     for i, it in enumerate(stream):
@@ -74,8 +81,8 @@ def find_rows(stream: list[Item]) -> list[RowHit]:
         prev = hits[-1] if hits else None
         if prev is not None and _continues(prev, it, stream, i):
             hits[-1] = RowHit(
-                prev.kind, prev.table, prev.row, i, prev.first, prev.start, it.end,
-                prev.text + it.text, prev.score,
+                prev.kind, prev.table, prev.row, prev.index, prev.first, prev.start, it.end,
+                prev.text + it.text, prev.score, (*prev.continuations, i),
             )  # fmt: skip
             continue
         if m is None or m.score < MIN_ROW_SCORE:
@@ -91,7 +98,7 @@ def _continues(prev: RowHit, it: Item, stream: list[Item], i: int) -> bool:
     """A wrapped label: this ROW item completes the previous label rather than starting a row."""
     if prev.kind not in ("row", "group"):
         return False
-    between = stream[prev.index + 1 : i]
+    between = stream[(prev.continuations or (prev.index,))[-1] + 1 : i]
     if any(x.kind in BOUNDARY_KINDS for x in between):
         return False
     core = label_core(it.text)

@@ -102,8 +102,8 @@ def core_score(core: str, target: str) -> float:
         return 1.0
     if len(target) >= 3 and core.startswith(target):
         return 0.97
-    if len(core) >= 4 and target.startswith(core):
-        return 0.9 * len(core) / len(target) + 0.05
+    if len(core) >= 4 and target.startswith(core):  # the first line of a label wrapped in its cell
+        return 0.6 + 0.35 * len(core) / len(target)
     return edit_similarity(core, target)
 
 

@@ -1,0 +1,198 @@
+"""``gxie extract``: report files in, JSON / JSON Lines / CSV out, or a whole folder run with resume.
+
+Output by ``-o``:
+- none: print to stdout (``--format json`` by default: one object for one file, a list for several);
+- a path ending in .json, .jsonl or .csv: that one file (.csv is the long cell table, one row per cell);
+- anything else (a folder): ``results.jsonl`` plus tables, through ``gxie.batch.run_batch`` (resumable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from gxie.export import TABLE_FORMATS  # imports no pandas: --help stays fast
+from gxie.templates import TEMPLATE_IDS
+
+if TYPE_CHECKING:
+    from gxie.report import Report
+    from gxie.tagging.base import Tagger
+
+FILE_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
+TAGGERS: tuple[str, ...] = ("model", "rules")
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _tables(text: str) -> tuple[str, ...]:
+    if text == "none":
+        return ()
+    names = tuple(t.strip() for t in text.split(",") if t.strip())
+    unknown = [n for n in names if n not in TABLE_FORMATS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown table format(s) {', '.join(map(repr, unknown)) or repr(text)}; give a comma-separated "
+            f"list of {', '.join(TABLE_FORMATS)}, or none"
+        )
+    return names
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``gxie extract``."""
+    parser.add_argument("inputs", nargs="+", metavar="FILE|DIR|GLOB", help="report files, folders, globs")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="a .json, .jsonl or .csv file, or a folder for results.jsonl + tables (default: stdout)",
+    )
+    parser.add_argument("--format", choices=FILE_FORMATS, help="stdout or -o FILE format (default json)")
+    parser.add_argument("--tagger", choices=TAGGERS, default="model", help="default: the bundled model")
+    parser.add_argument("--template", choices=TEMPLATE_IDS, help="force a format instead of detecting it")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs")
+    parser.add_argument("--batch-size", type=_positive, default=16, help="documents per model call")
+    parser.add_argument("--workers", type=_positive, default=1, help="reader processes for a folder")
+    parser.add_argument(
+        "--tables",
+        type=_tables,
+        default=("csv",),
+        help="folder output: comma-separated table formats among csv,parquet,xlsx, or none (default csv)",
+    )
+    parser.add_argument("--no-resume", dest="resume", action="store_false", help="redo files already done")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+
+
+def _usage_error(message: str) -> int:
+    print(f"gxie extract: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``gxie extract``; 0 when every file is ok or partial, 1 when one failed, 2 for usage errors."""
+    from gxie.batch import discover
+    from gxie.errors import GxieError
+
+    out = Path(args.output) if args.output is not None else None
+    fmt: str = args.format or "json"
+    if out is not None and out.suffix.lower() in {f".{f}" for f in FILE_FORMATS} and not out.is_dir():
+        fmt = out.suffix.lower()[1:]
+        if args.format is not None and args.format != fmt:
+            return _usage_error(f"--format {args.format} does not match the output file {str(out)!r}")
+    elif out is not None and (out.is_dir() or not out.suffix):
+        if args.format is not None:
+            return _usage_error(
+                "--format chooses the output for stdout or one file; a folder output gets results.jsonl "
+                "plus the tables chosen with --tables"
+            )
+        return _run_folder(args, out)
+    elif out is not None:
+        return _usage_error(
+            f"cannot tell what to write to {str(out)!r}: a file output ends in .json, .jsonl or .csv, "
+            "a folder output has no suffix (or exists already as a folder)"
+        )
+    try:
+        files = discover(args.inputs)
+    except FileNotFoundError as exc:
+        return _usage_error(str(exc))
+    try:
+        from gxie.pipeline import get_tagger
+
+        tagger = get_tagger(args.tagger, args.device)  # a missing model stops the run before any file
+    except (GxieError, ValueError) as exc:
+        print(f"gxie extract: error: {exc}", file=sys.stderr)
+        return 1
+    reports = [_extract_one(path, tagger, args.template) for path in files]
+    single = len(args.inputs) == 1 and Path(args.inputs[0]).is_file()
+    if out is None:
+        _write(reports, fmt, sys.stdout, single=single)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as handle:
+            _write(reports, fmt, handle, single=single)
+    if not args.quiet:
+        _print_summary(reports, out)
+    return 1 if any(r.status == "failed" for r in reports) else 0
+
+
+def _extract_one(path: Path, tagger: Tagger, template: str | None) -> Report:
+    """One file through ``gxie.pipeline.extract``; an unexpected error becomes a failed report."""
+    from gxie.batch import INTERNAL_ERROR, tagger_label
+    from gxie.pipeline import extract
+    from gxie.report import Report, current_versions
+
+    try:
+        return extract(path, tagger=tagger, template=template)
+    except Exception as exc:  # a bug on one document must not lose the others' results
+        label = tagger_label(tagger)
+        text = f"internal error while extracting {str(path)!r}: {type(exc).__name__}: {exc}"
+        return Report.failed(str(path), INTERNAL_ERROR, text, tagger=label, versions=current_versions(label))
+
+
+def _write(reports: list[Report], fmt: str, handle: TextIO, *, single: bool) -> None:
+    if fmt == "json":
+        data = reports[0].to_dict() if single else [r.to_dict() for r in reports]
+        handle.write(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+    elif fmt == "jsonl":
+        for r in reports:
+            handle.write(json.dumps(r.to_dict(), ensure_ascii=False, allow_nan=False) + "\n")
+    else:
+        from gxie.export import long_table
+
+        long_table(reports).to_csv(handle, index=False, lineterminator="\n")
+
+
+def _print_summary(reports: list[Report], out: Path | None) -> None:
+    counts = {s: sum(r.status == s for r in reports) for s in ("ok", "partial", "failed")}
+    where = f"; written to {out}" if out is not None else ""
+    status = ", ".join(f"{n} {s}" for s, n in counts.items())
+    print(f"{len(reports)} reports: {status}{where}", file=sys.stderr)
+    for r in reports:
+        if r.status == "failed":
+            reason = "; ".join(m.text for m in r.issues if m.level == "error") or "no reason recorded"
+            print(f"  failed: {r.source}: {reason}", file=sys.stderr)
+
+
+def _run_folder(args: argparse.Namespace, out: Path) -> int:
+    from gxie.batch import run_batch
+    from gxie.errors import GxieError
+
+    try:
+        summary = run_batch(
+            args.inputs,
+            out,
+            tagger=args.tagger,
+            template=args.template,
+            device=args.device,
+            batch_size=args.batch_size,
+            workers=args.workers,
+            formats=("jsonl", *args.tables),
+            resume=args.resume,
+            progress=not args.quiet,
+        )
+    except FileNotFoundError as exc:
+        return _usage_error(str(exc))
+    except (GxieError, ValueError) as exc:
+        print(f"gxie extract: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"gxie extract: interrupted; the files finished so far are in {out / 'results.jsonl'}; "
+            "run the same command again to go on where it stopped",
+            file=sys.stderr,
+        )
+        return 130
+    if not args.quiet:
+        print(summary.format(), file=sys.stderr)
+    return 1 if summary.any_failed else 0

@@ -1,0 +1,327 @@
+"""Many reports to files: a crash-safe JSON Lines journal, and tidy tables as CSV, Parquet or XLSX.
+
+Tables keep ints as ints: a column whose values are all ints is pandas ``Int64`` (nullable), all floats
+``float64``, and a column mixing ints and floats stays ``object`` so that ``0`` is written as ``0``, not
+``0.0``. Parquet needs one type per column, so such columns become ``float64`` there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from gxie.errors import MissingExtraError
+from gxie.report import CELL_COLUMNS, Report, cell_records
+from gxie.templates import all_flat_keys
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+# Column order of ``wide_table``: these report columns, then every flat key (``all_flat_keys()`` order).
+REPORT_COLUMNS: tuple[str, ...] = (
+    "source",
+    "status",
+    "template",
+    "agency",
+    "year",
+    "date_issued",
+    "n_issues",
+    "n_failed_checks",
+    "error",
+)
+# Column order of ``long_table``: one row per cell.
+LONG_COLUMNS: tuple[str, ...] = ("source", *CELL_COLUMNS)
+TABLE_FORMATS: tuple[str, ...] = ("csv", "parquet", "xlsx")
+TABLE_SUFFIXES: tuple[str, ...] = tuple(f".{fmt}" for fmt in TABLE_FORMATS)
+TABLE_NAMES: tuple[str, ...] = ("reports", "cells")  # write_tables: reports.<fmt> (wide), cells.<fmt> (long)
+_EXTRA_PACKAGES = {"parquet": ("pyarrow", "Writing Parquet"), "xlsx": ("openpyxl", "Writing XLSX")}
+EXCEL_MAX_ROWS = 1_048_576
+_TAIL_CHUNK = 1 << 16
+
+
+class JsonlWriter:
+    """Append reports to a JSON Lines file one line at a time, each flushed and fsynced.
+
+    A run killed mid-write leaves at most one torn last line; opening in append mode cuts such a line off
+    (and keeps a complete last line that only lacks its newline).
+
+    >>> with JsonlWriter("results.jsonl") as out:  # doctest: +SKIP
+    ...     out.write(report)
+    """
+
+    def __init__(self, path: str | Path, append: bool = True) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if append and self.path.exists():
+            _repair_tail(self.path)
+        self._file = open(self.path, "ab" if append else "wb")  # noqa: SIM115 - closed in close()
+
+    def write(self, report: Report | Mapping[str, Any]) -> None:
+        """Write one report (or its ``to_dict()``) as one line and push it to disk."""
+        record = report.to_dict() if isinstance(report, Report) else dict(report)
+        line = json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+        self._file.write(line.encode("utf-8"))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> JsonlWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _repair_tail(path: Path) -> None:
+    """Make ``path`` end with a newline: complete a valid last line, cut off a torn one."""
+    with open(path, "rb+") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        start = size
+        tail = b""
+        while start > 0 and b"\n" not in tail:
+            step = min(_TAIL_CHUNK, start)
+            start -= step
+            f.seek(start)
+            tail = f.read(step) + tail
+        cut = start + tail.rfind(b"\n") + 1 if b"\n" in tail else 0
+        f.seek(cut)
+        fragment = f.read()
+        try:
+            json.loads(fragment.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            logger.warning(
+                "%s: cutting off a torn last line (%d bytes) before appending", path, len(fragment)
+            )
+            f.truncate(cut)
+        else:
+            f.seek(size)
+            f.write(b"\n")
+
+
+def write_jsonl(reports: Iterable[Report | Mapping[str, Any]], path: str | Path, append: bool = False) -> int:
+    """Write one ``to_dict()`` per line (fsynced per line) and return how many lines were written."""
+    n = 0
+    with JsonlWriter(path, append=append) as out:
+        for report in reports:
+            out.write(report)
+            n += 1
+    return n
+
+
+def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Yield the dicts of a JSON Lines file; a torn last line is skipped with a logged warning.
+
+    A bad line anywhere else raises ``ValueError``: that file was damaged, not just cut short.
+    """
+    path = Path(path)
+    with open(path, "rb") as f:
+        previous: tuple[int, bytes] | None = None
+        for number, raw in enumerate(f, start=1):
+            if previous is not None:
+                yield _parse_line(path, *previous, last=False)
+            previous = (number, raw) if raw.strip() else None
+        if previous is not None:
+            try:
+                yield _parse_line(path, *previous, last=True)
+            except _TornLine as exc:
+                logger.warning("%s: skipping a torn last line %d (%s)", path, previous[0], exc)
+
+
+class _TornLine(ValueError):
+    pass
+
+
+def _parse_line(path: Path, number: int, raw: bytes, last: bool) -> dict[str, Any]:
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        if last:
+            raise _TornLine(str(exc)) from exc
+        raise ValueError(
+            f"{path}: line {number} is not valid JSON ({exc}); the file is damaged in the middle, "
+            "not just cut off at its end. Remove or fix that line and run again."
+        ) from exc
+    if not isinstance(record, dict):
+        raise ValueError(f"{path}: line {number} holds a {type(record).__name__}, expected a JSON object")
+    return record
+
+
+def latest_reports(path: str | Path) -> list[Report]:
+    """The reports of a batch's ``results.jsonl``: the latest row per content and per source.
+
+    A later row supersedes an earlier one with the same content hash (a retried file, a ``--no-resume``
+    run) or the same source (a file edited since, or unreadable before); the order follows the latest rows.
+    """
+    rows: dict[int, dict[str, Any]] = {}
+    by_hash: dict[str, int] = {}
+    by_source: dict[str, int] = {}
+    for number, d in enumerate(read_jsonl(path)):
+        content_hash, source = d.get("content_hash"), str(d.get("source"))
+        for old in (by_hash.get(content_hash) if content_hash else None, by_source.get(source)):
+            if old is not None:
+                rows.pop(old, None)
+        rows[number] = d
+        by_source[source] = number
+        if content_hash:
+            by_hash[content_hash] = number
+    return [Report.from_dict(d) for d in rows.values()]
+
+
+def _tidy(values: list[Any]) -> pd.Series:
+    import pandas as pd
+
+    present = [v for v in values if v is not None]
+    if present and all(type(v) is int for v in present):
+        return pd.Series(values, dtype="Int64")
+    if present and all(type(v) is float for v in present):
+        return pd.Series(values, dtype="float64")
+    return pd.Series(values, dtype=object)
+
+
+def cell_frame(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """A DataFrame from rows of Python values, typed per column without turning ints into floats."""
+    import pandas as pd
+
+    data = {name: _tidy([row[i] for row in rows]) for i, name in enumerate(columns)}
+    return pd.DataFrame(data, columns=list(columns))
+
+
+def _error_text(report: Report) -> str | None:
+    errors = [m.text for m in report.issues if m.level == "error"]
+    return "; ".join(errors) if errors else None
+
+
+def wide_table(reports: Iterable[Report]) -> pd.DataFrame:
+    """One row per report: ``REPORT_COLUMNS`` then every flat key of both formats (null when absent).
+
+    ``error`` joins the texts of the report's error-level issues. Cell keys outside both formats, if a
+    report has any, follow at the end so that no value is dropped.
+    """
+    keys = all_flat_keys()
+    extra: dict[str, None] = {}
+    rows: list[dict[str, Any]] = []
+    for r in reports:
+        row: dict[str, Any] = {
+            "source": r.source,
+            "status": r.status,
+            "template": r.template,
+            "agency": r.agency,
+            "year": r.year,
+            "date_issued": r.date_issued,
+            "n_issues": len(r.issues),
+            "n_failed_checks": len(r.failed_checks),
+            "error": _error_text(r),
+        }
+        for c in r.cells:
+            row[c.key] = c.value
+        extra.update(dict.fromkeys(k for k in row if k not in REPORT_COLUMNS))
+        rows.append(row)
+    known = set(keys)
+    columns = [*REPORT_COLUMNS, *keys, *(k for k in extra if k not in known)]
+    return cell_frame(columns, [[row.get(name) for name in columns] for row in rows])
+
+
+def long_table(reports: Iterable[Report]) -> pd.DataFrame:
+    """One row per cell of every report, columns ``LONG_COLUMNS``."""
+    rows: list[tuple[Any, ...]] = []
+    for r in reports:
+        rows.extend((r.source, *cell) for cell in cell_records(r.cells))
+    return cell_frame(LONG_COLUMNS, rows)
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table by the suffix of ``path``: .csv (UTF-8 with BOM), .parquet or .xlsx (gxie[export])."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ValueError(
+            f"cannot write a table to {str(path)!r}: unknown suffix {suffix or '(none)'!r}; "
+            f"use one of {', '.join(TABLE_SUFFIXES)}"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        # utf-8-sig: Excel guesses the encoding of a CSV without a BOM wrongly and garbles Chinese.
+        df.to_csv(path, index=False, encoding="utf-8-sig")
+    elif suffix == ".parquet":
+        require_extra(*_EXTRA_PACKAGES["parquet"])
+        _for_arrow(df).to_parquet(path, index=False, engine="pyarrow")
+    else:
+        require_extra(*_EXTRA_PACKAGES["xlsx"])
+        if len(df) + 1 > EXCEL_MAX_ROWS:
+            raise ValueError(
+                f"cannot write {len(df)} rows to {str(path)!r}: an Excel sheet holds at most "
+                f"{EXCEL_MAX_ROWS - 1} data rows; write .csv or .parquet instead"
+            )
+        _for_excel(df).to_excel(path, index=False, engine="openpyxl")
+    return path
+
+
+def check_table_formats(formats: Sequence[str]) -> None:
+    """Raise for an unknown table format, or ``MissingExtraError`` when its package is not installed."""
+    unknown = [f for f in formats if f not in TABLE_FORMATS]
+    if unknown:
+        raise ValueError(
+            f"unknown table format(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(TABLE_FORMATS)}"
+        )
+    for fmt in formats:
+        if fmt in _EXTRA_PACKAGES:
+            require_extra(*_EXTRA_PACKAGES[fmt])
+
+
+def write_tables(reports: Sequence[Report], out_dir: str | Path, formats: Sequence[str]) -> list[Path]:
+    """Write ``reports.<fmt>`` (``wide_table``) and ``cells.<fmt>`` (``long_table``) for each format."""
+    check_table_formats(formats)
+    wide, long = wide_table(reports), long_table(reports)
+    written: list[Path] = []
+    for fmt in formats:
+        written.append(write_table(wide, Path(out_dir) / f"{TABLE_NAMES[0]}.{fmt}"))
+        written.append(write_table(long, Path(out_dir) / f"{TABLE_NAMES[1]}.{fmt}"))
+    return written
+
+
+def require_extra(package: str, purpose: str) -> None:
+    """Raise ``MissingExtraError`` when ``package`` of the ``gxie[export]`` extra is not importable."""
+    import importlib.util
+
+    if importlib.util.find_spec(package) is None:
+        raise MissingExtraError(package, "export", purpose)
+
+
+def _for_arrow(df: pd.DataFrame) -> pd.DataFrame:
+    """One type per column: object columns mixing ints and floats become float64."""
+    out = df.copy()
+    for name in out.columns:
+        if out[name].dtype == object:
+            present = [v for v in out[name] if v is not None]
+            if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+                out[name] = out[name].astype("float64")
+    return out
+
+
+def _for_excel(df: pd.DataFrame) -> pd.DataFrame:
+    """Drop the control characters openpyxl refuses (PDF text can hold some)."""
+    import pandas as pd
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    out = df.copy()
+    for name in out.columns:
+        if out[name].dtype == object:
+            cleaned = [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in out[name]]
+            out[name] = pd.Series(cleaned, index=out.index, dtype=object)
+    return out

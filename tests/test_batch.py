@@ -1,0 +1,365 @@
+"""gxie.batch: discovery, one row per file, resume by content hash, failures as rows, batched tagging.
+
+The runner is tested against a small fake pipeline (``prepare`` / ``finish`` / ``get_tagger`` patched onto
+gxie.pipeline) so that its behaviour does not depend on the model; a last test runs the real pipeline.
+A fake document is one line "new carried processed forwarded": four numbers that relation R1 checks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import gxie.pipeline
+from gxie.batch import INTERNAL_ERROR, OUTPUT_FILES, BatchSummary, discover, file_sha256, run_batch
+from gxie.export import REPORT_COLUMNS, read_jsonl
+from gxie.report import Report, current_versions
+from gxie.types import Cell, Check, Span
+
+ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
+
+
+@dataclass(frozen=True)
+class FakeNormalized:
+    text: str
+
+
+@dataclass(frozen=True)
+class FakePrepared:
+    source: str
+    normalized: FakeNormalized
+
+
+class FakeTagger:
+    """Tags every number as NUM; fails a whole call when one text says TAGBOOM (like a model OOM)."""
+
+    name = "fake"
+    version = "1"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def tag(self, text: str) -> list[Span]:
+        return self.tag_many([text])[0]
+
+    def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
+        self.calls.append(len(texts))
+        if any("TAGBOOM" in t for t in texts):
+            raise RuntimeError("the model ran out of memory")
+        return [[Span(m.start(), m.end(), "NUM", m.group()) for m in re.finditer(r"\d+", t)] for t in texts]
+
+
+TAGGER = FakeTagger()
+
+
+def fake_get_tagger(tagger: object = "model", device: str = "auto") -> FakeTagger:
+    return TAGGER
+
+
+def fake_prepare(source: str) -> FakePrepared | Report:
+    path = Path(source)
+    if path.suffix != ".txt":
+        return Report.failed(source, "unsupported_format", f"unsupported file type {path.suffix!r}")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Report.failed(source, "read_error", f"{source} is not UTF-8 text: {exc}")
+    if "PREPBOOM" in text:
+        raise RuntimeError("the reader crashed")
+    return FakePrepared(source, FakeNormalized(text))
+
+
+def fake_finish(
+    prepared: FakePrepared,
+    spans: list[Span],
+    tagger: FakeTagger,
+    *,
+    template: str | None = None,
+    tag_seconds: float = 0.0,
+) -> Report:
+    if "FINISHBOOM" in prepared.normalized.text:
+        raise KeyError("grid")
+    new, carried, processed, forward = (int(s.text) for s in spans[:4])
+    sure = float("nan") if "NAN" in prepared.normalized.text else 0.99  # a bug JSON cannot write
+    cells = [
+        Cell("section3", row, "total", int(s.text), s.text, (s.start, s.end), sure)
+        for row, s in zip(ROWS, spans, strict=False)
+    ]
+    parts, whole = new + carried, processed + forward
+    check = Check(
+        "R1_column_identity", "column total", tuple(c.key for c in cells), parts, whole, parts == whole
+    )
+    return Report(
+        source=prepared.source,
+        status="ok" if check.passed else "partial",
+        template=template or "2021",
+        agency=None,
+        year=2021,
+        date_issued=None,
+        sections=[],
+        cells=cells,
+        checks=[check],
+        issues=[],
+        tagger="fake:1",
+        input_kind="text",
+        content_hash=None,
+        versions=current_versions("fake:1"),
+        timings={"read": 0.0, "normalize": 0.0, "tag": tag_seconds, "grid": 0.0},
+    )
+
+
+@pytest.fixture
+def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> FakeTagger:
+    monkeypatch.setattr(gxie.pipeline, "prepare", fake_prepare)
+    monkeypatch.setattr(gxie.pipeline, "finish", fake_finish)
+    monkeypatch.setattr(gxie.pipeline, "get_tagger", fake_get_tagger)
+    TAGGER.calls.clear()
+    return TAGGER
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def rows(out: Path) -> dict[str, dict]:
+    return {Path(r["source"]).name: r for r in read_jsonl(out / "results.jsonl")}
+
+
+def run(inputs: Sequence[Path], out: Path, **options: Any) -> BatchSummary:
+    return run_batch([str(p) for p in inputs], out, progress=False, **options)
+
+
+# --- discover ------------------------------------------------------------------------------------------
+
+
+def test_discover_files_folders_and_globs(tmp_path: Path) -> None:
+    a = write(tmp_path, "in/a.txt", "1 2 3 0")
+    b = write(tmp_path, "in/sub/b.pdf", "%PDF")
+    junk = write(tmp_path, "in/sub/notes.xyz", "?")
+    write(tmp_path, "in/.hidden.txt", "1")
+    write(tmp_path, "in/.git/config.txt", "1")
+    write(tmp_path, "in/~$report.docx", "lock")
+    for name in OUTPUT_FILES:
+        write(tmp_path, f"in/out/{name}", "{}")
+    c = write(tmp_path, "other/c.docx", "PK")
+    hidden_named = write(tmp_path, "other/.d.txt", "named explicitly")
+    found = discover([tmp_path / "in", str(tmp_path / "other" / "*.docx"), hidden_named, a])
+    assert found == [a, b, junk, c, hidden_named]  # folder order is sorted; duplicates dropped
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("missing.pdf", "does not exist"), ("*.nothing", "matched no files")]
+)
+def test_discover_refuses_an_input_that_names_nothing(tmp_path: Path, name: str, message: str) -> None:
+    with pytest.raises(FileNotFoundError, match=message):
+        discover([str(tmp_path / name)])
+
+
+# --- run_batch -----------------------------------------------------------------------------------------
+
+
+def test_a_mixed_folder_gives_one_row_per_file(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+    folder = tmp_path / "reports"
+    write(folder, "good.txt", "10 2 11 1")
+    write(folder, "sub/off_by_one.txt", "10 2 12 1")
+    write(folder, "scan.png", b"\x89PNG\r\n")
+    write(folder, "latin1.txt", "Gr\xfc\xdfe 1 2 3 4".encode("latin-1"))
+    os.symlink(folder / "gone.txt", folder / "dangling.txt")  # listed in the folder, cannot be opened
+    write(folder, ".DS_Store", b"\x00")
+    out = folder / "out"  # an output folder inside the input folder: its files are not inputs
+    summary = run([folder], out)
+    found = rows(out)
+    assert sorted(found) == ["dangling.txt", "good.txt", "latin1.txt", "off_by_one.txt", "scan.png"]
+    assert {name: r["status"] for name, r in found.items()} == {
+        "good.txt": "ok",
+        "off_by_one.txt": "partial",
+        "scan.png": "failed",
+        "latin1.txt": "failed",
+        "dangling.txt": "failed",
+    }
+    assert [m["code"] for m in found["scan.png"]["issues"]] == ["unsupported_format"]
+    assert [m["code"] for m in found["latin1.txt"]["issues"]] == ["read_error"]
+    assert found["dangling.txt"]["issues"][0]["code"] == "read_error"
+    assert "dangling.txt" in found["dangling.txt"]["issues"][0]["message"]
+    assert found["dangling.txt"]["content_hash"] is None
+    assert found["good.txt"]["content_hash"] == file_sha256(folder / "good.txt")
+    assert all(r["tagger"] == "fake:1" for r in found.values())
+    assert summary.files == 5 and summary.processed == 5 and summary.skipped == 0
+    assert summary.by_status == {"ok": 1, "partial": 1, "failed": 3} and summary.any_failed
+    assert summary.failed_checks == {"R1_column_identity": 1}
+    assert len(summary.slowest) == 5
+    wide = pd.read_csv(out / "reports.csv", encoding="utf-8-sig")
+    assert list(wide.columns)[: len(REPORT_COLUMNS)] == list(REPORT_COLUMNS) and len(wide) == 5
+    cells = pd.read_csv(out / "cells.csv", encoding="utf-8-sig")
+    assert len(cells) == 8 and set(cells["source"].map(lambda s: Path(s).name)) == {
+        "good.txt",
+        "off_by_one.txt",
+    }
+    saved = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert saved["by_status"] == summary.by_status and saved["files"] == 5
+
+
+def test_resume_skips_content_already_done_whatever_its_name(
+    tmp_path: Path, fake_pipeline: FakeTagger
+) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    write(folder, "a.txt", "1 1 2 0")
+    write(folder, "b.txt", "5 0 4 2")
+    write(folder, "c.txt", "3 0 3 0")
+    first = run([folder], out)
+    assert first.processed == 3 and fake_pipeline.calls == [3]
+    (folder / "a.txt").rename(folder / "a_renamed.txt")
+    write(folder, "d.txt", "7 0 7 0")
+    write(folder, "copy_of_c.txt", "3 0 3 0")
+    second = run([folder], out)
+    assert second.processed == 1 and second.skipped == 4 and fake_pipeline.calls == [3, 1]
+    assert second.by_status == {"ok": 4, "partial": 1}  # the skipped files count with their stored rows
+    assert second.failed_checks == {"R1_column_identity": 1}
+    assert len(list(read_jsonl(out / "results.jsonl"))) == 4
+    assert len(pd.read_csv(out / "reports.csv", encoding="utf-8-sig")) == 4  # one row per content
+
+
+def test_no_resume_redoes_every_file_and_the_new_rows_win(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    write(folder, "a.txt", "1 1 2 0")
+    write(folder, "b.txt", "1 1 2 0 and a copy")
+    run([folder], out)
+    again = run([folder], out, resume=False)
+    assert again.processed == 2 and again.skipped == 0
+    assert len(list(read_jsonl(out / "results.jsonl"))) == 4
+    assert len(pd.read_csv(out / "reports.csv", encoding="utf-8-sig")) == 2
+
+
+def test_copies_within_one_run_are_extracted_once(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    write(folder, "a.txt", "1 1 2 1")
+    write(folder, "b.txt", "1 1 2 1")
+    summary = run([folder], out)
+    assert summary.processed == 1 and summary.skipped == 1
+    assert summary.by_status == {"partial": 2} and summary.failed_checks == {"R1_column_identity": 2}
+
+
+def test_an_exception_for_one_file_becomes_a_failed_row(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    for name, text in [
+        ("a_ok.txt", "1 0 1 0"),
+        ("b_reader.txt", "PREPBOOM 1 0 1 0"),
+        ("c_tagger.txt", "TAGBOOM 1 0 1 0"),
+        ("d_grid.txt", "FINISHBOOM 1 0 1 0"),
+        ("e_ok.txt", "2 0 2 0"),
+        ("f_json.txt", "NAN 1 0 1 0"),
+    ]:
+        write(folder, name, text)
+    summary = run([folder], out, batch_size=8)
+    found = rows(out)
+    assert {n: r["status"] for n, r in found.items()} == {
+        "a_ok.txt": "ok",
+        "b_reader.txt": "failed",
+        "c_tagger.txt": "failed",
+        "d_grid.txt": "failed",
+        "e_ok.txt": "ok",
+        "f_json.txt": "failed",
+    }
+    failures = ("b_reader.txt", "c_tagger.txt", "d_grid.txt", "f_json.txt")
+    messages = {n: found[n]["issues"][0]["message"] for n in failures}
+    assert (
+        "while reading" in messages["b_reader.txt"]
+        and "RuntimeError: the reader crashed" in messages["b_reader.txt"]
+    )
+    assert "while tagging" in messages["c_tagger.txt"] and "out of memory" in messages["c_tagger.txt"]
+    assert "while rebuilding the tables" in messages["d_grid.txt"] and "KeyError" in messages["d_grid.txt"]
+    assert (
+        "while writing the result" in messages["f_json.txt"]
+        and "not JSON compliant" in messages["f_json.txt"]
+    )
+    assert {found[n]["issues"][0]["code"] for n in messages} == {INTERNAL_ERROR}
+    assert fake_pipeline.calls == [5, 1, 1, 1, 1, 1]  # the failed batch call, then one document at a time
+    assert summary.by_status == {"ok": 2, "failed": 4}
+    # a resumed run retries internal errors (not document failures); the retried rows supersede the old
+    (folder / "d_grid.txt").write_text("3 0 3 0", encoding="utf-8")
+    again = run([folder], out)
+    assert again.processed == 4 and again.skipped == 2
+    assert pd.read_csv(out / "reports.csv", encoding="utf-8-sig")["status"].tolist().count("failed") == 3
+
+
+def test_tagging_is_batched_across_documents(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+    folder = tmp_path / "in"
+    for i in range(5):
+        write(folder, f"r{i}.txt", f"{i} 0 {i} 0")
+    summary = run([folder], tmp_path / "out", batch_size=2, formats=("jsonl",))
+    assert fake_pipeline.calls == [2, 2, 1]
+    assert summary.by_status == {"ok": 5}
+    assert not (tmp_path / "out" / "reports.csv").exists()  # jsonl only: no tables
+    assert all(r["timings"]["tag"] >= 0 for r in rows(tmp_path / "out").values())
+
+
+def test_a_killed_runs_torn_journal_line_is_cut_and_the_run_goes_on(
+    tmp_path: Path, fake_pipeline: FakeTagger
+) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    write(folder, "a.txt", "1 0 1 0")
+    run([folder], out)
+    with open(out / "results.jsonl", "ab") as f:
+        f.write(b'{"schema_version": "1", "source": "b.t')
+    write(folder, "b.txt", "2 0 2 0")
+    summary = run([folder], out)
+    assert summary.processed == 1 and sorted(rows(out)) == ["a.txt", "b.txt"]
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_rows(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+    folder = tmp_path / "in"
+    for i in range(6):
+        write(folder, f"r{i}.txt", f"{i} 1 {i} {i % 2}")
+    write(folder, "boom.txt", "PREPBOOM")
+    write(folder, "x.doc", "old Word")
+    inline = run([folder], tmp_path / "one", batch_size=3)
+    pooled = run([folder], tmp_path / "two", batch_size=3, workers=2)
+    assert pooled.by_status == inline.by_status == {"ok": 3, "partial": 3, "failed": 2}
+
+    def table(out: Path) -> pd.DataFrame:
+        return pd.read_csv(out / "reports.csv", encoding="utf-8-sig").sort_values("source", ignore_index=True)
+
+    pd.testing.assert_frame_equal(table(tmp_path / "one"), table(tmp_path / "two"))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"batch_size": 0}, "at least 1"),
+        ({"workers": 0}, "at least 1"),
+        ({"formats": ("jsonl", "pdf")}, "'pdf'"),
+        ({"template": "2020"}, "unknown template '2020'"),
+    ],
+)
+def test_bad_options_fail_before_any_work(tmp_path: Path, options: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        run([tmp_path], tmp_path / "out", **options)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_real_pipeline_gives_the_same_reports_as_extract(tmp_path: Path, seeds_dir: Path) -> None:
+    seeds = sorted(seeds_dir.glob("*.txt"))[:2]
+    summary = run(seeds, tmp_path / "out", tagger="rules", batch_size=2)
+    found = rows(tmp_path / "out")
+    assert summary.files == summary.processed == len(found) == 2
+    for path in seeds:
+        single = gxie.pipeline.extract(path, tagger="rules").to_dict()
+        batched = found[path.name]
+        assert batched["status"] == single["status"] and batched["cells"] == single["cells"]
+        assert batched["checks"] == single["checks"] and batched["issues"] == single["issues"]
+        assert batched["content_hash"] == single["content_hash"] == file_sha256(path)

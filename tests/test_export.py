@@ -1,0 +1,241 @@
+"""gxie.export: the JSON Lines journal (append, torn lines), tidy tables and their CSV/XLSX/Parquet files."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gxie.errors import MissingExtraError
+from gxie.export import (
+    LONG_COLUMNS,
+    REPORT_COLUMNS,
+    latest_reports,
+    long_table,
+    read_jsonl,
+    wide_table,
+    write_jsonl,
+    write_table,
+    write_tables,
+)
+from gxie.report import Report, current_versions
+from gxie.templates import all_flat_keys
+from gxie.types import Cell, Check, Message
+
+
+def report(
+    source: str, *, agency: str = "某县人民政府办公室", template: str | None = "2019", **extra: object
+) -> Report:
+    cells = [
+        Cell("section3", "new_received", "total", 0, "0", (10, 11), 0.99),
+        Cell("section2", "procurement", "total_amount", 380479.6, "380479.6元", (20, 30), 0.9),
+        Cell("section4", "review", "total", 3, "3", (40, 41), 0.95),
+    ]
+    fields: dict[str, object] = {
+        "source": source,
+        "status": "ok",
+        "template": template,
+        "agency": agency,
+        "year": 2020,
+        "date_issued": None,
+        "sections": [],
+        "cells": cells if template else [],
+        "checks": [Check("R1_column_identity", "column total", ("section3.new_received.total",), 0, 0, True)],
+        "issues": [],
+        "tagger": "rules:1",
+        "input_kind": "text",
+        "content_hash": f"hash-of-{source}",
+        "versions": current_versions("rules:1"),
+    }
+    fields.update(extra)
+    return Report(**fields)  # type: ignore[arg-type]
+
+
+def failed(source: str, message: str = "cannot read this file") -> Report:
+    return Report.failed(source, "read_error", message, tagger="rules:1", content_hash=f"hash-of-{source}")
+
+
+# --- JSON Lines ----------------------------------------------------------------------------------------
+
+
+def test_jsonl_round_trip_and_append(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    assert write_jsonl([report("a.txt"), failed("b.pdf")], path) == 2
+    assert write_jsonl([report("c.docx").to_dict()], path, append=True) == 1
+    rows = list(read_jsonl(path))
+    assert [r["source"] for r in rows] == ["a.txt", "b.pdf", "c.docx"]
+    assert Report.from_dict(rows[0]) == report("a.txt")
+    assert "某县人民政府办公室" in path.read_text(encoding="utf-8")  # ensure_ascii=False
+    write_jsonl([failed("d.txt")], path)  # append=False starts the file afresh
+    assert [r["source"] for r in read_jsonl(path)] == ["d.txt"]
+
+
+def torn(path: Path) -> bytes:
+    """Two complete lines, then a third cut off in the middle of a Chinese character (a killed run)."""
+    write_jsonl([report("a.txt"), report("b.txt")], path)
+    third = (json.dumps(report("c.txt").to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
+    cut = third.index("人民".encode()) + 1
+    with open(path, "ab") as f:
+        f.write(third[:cut])
+    return third[:cut]
+
+
+def test_read_jsonl_skips_a_torn_last_line_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "results.jsonl"
+    torn(path)
+    with caplog.at_level(logging.WARNING, logger="gxie.export"):
+        rows = list(read_jsonl(path))
+    assert [r["source"] for r in rows] == ["a.txt", "b.txt"]
+    assert "torn last line 3" in caplog.text
+
+
+def test_appending_cuts_a_torn_line_off_first(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "results.jsonl"
+    fragment = torn(path)
+    with caplog.at_level(logging.WARNING, logger="gxie.export"):
+        write_jsonl([report("d.txt")], path, append=True)
+    assert "cutting off a torn last line" in caplog.text
+    assert fragment not in path.read_bytes()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="gxie.export"):
+        assert [r["source"] for r in read_jsonl(path)] == ["a.txt", "b.txt", "d.txt"]
+    assert caplog.text == ""
+
+
+def test_appending_keeps_a_complete_last_line_without_newline(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    path.write_text(json.dumps(report("a.txt").to_dict(), ensure_ascii=False), encoding="utf-8")
+    write_jsonl([report("b.txt")], path, append=True)
+    assert [r["source"] for r in read_jsonl(path)] == ["a.txt", "b.txt"]
+
+
+def test_a_bad_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    write_jsonl([report("a.txt")], path)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("{not json\n")
+    write_jsonl([report("b.txt")], path, append=True)
+    with pytest.raises(ValueError, match=r"line 2 is not valid JSON"):
+        list(read_jsonl(path))
+
+
+def test_latest_reports_keeps_the_last_row_per_content(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    unreadable = Report.failed("c.txt", "read_error", "permission denied")  # no content hash
+    retried = report("a.txt", status="partial")
+    write_jsonl([report("a.txt"), unreadable, failed("b.txt"), retried, report("c.txt")], path)
+    latest = latest_reports(path)
+    assert [(r.source, r.status) for r in latest] == [
+        ("b.txt", "failed"),
+        ("a.txt", "partial"),
+        ("c.txt", "ok"),
+    ]
+
+
+# --- tables --------------------------------------------------------------------------------------------
+
+
+def test_wide_table_columns_and_values() -> None:
+    bad = failed("b.pdf", "b.pdf is empty")
+    bad.issues.append(Message("warning", "note", "not an error"))
+    mixed = report("c.txt", template="2021", year=None)
+    mixed.cells[2] = Cell("section4", "review", "total", 2.5, "2.5", None, 0.5)
+    df = wide_table([report("a.txt"), bad, mixed])
+    assert list(df.columns) == [*REPORT_COLUMNS, *all_flat_keys()]
+    assert df["source"].tolist() == ["a.txt", "b.pdf", "c.txt"]
+    assert df["n_issues"].tolist() == [0, 2, 0]
+    assert df["n_failed_checks"].tolist() == [0, 0, 0]
+    assert df["error"].tolist() == [None, "b.pdf is empty", None]
+    assert df["year"].iloc[0] == 2020 and df["year"].isna().tolist() == [False, True, True]
+    assert str(df["year"].dtype) == "Int64"
+    new = df["section3.new_received.total"]
+    assert str(new.dtype) == "Int64" and new.isna().tolist() == [False, True, False]
+    assert df["section2.procurement.total_amount"].dtype == "float64"
+    review = df["section4.review.total"].tolist()  # ints and floats mixed: each keeps its type
+    assert review == [3, None, 2.5] and type(review[0]) is int
+    assert df["section2.regulations.issued"].isna().all()
+
+
+def test_long_table_has_one_row_per_cell() -> None:
+    df = long_table([report("a.txt"), failed("b.pdf"), report("c.txt")])
+    assert list(df.columns) == list(LONG_COLUMNS)
+    assert df["source"].tolist() == ["a.txt"] * 3 + ["c.txt"] * 3
+    assert df["key"].tolist()[:3] == [
+        "section3.new_received.total",
+        "section2.procurement.total_amount",
+        "section4.review.total",
+    ]
+    assert df["value"].tolist()[:3] == [0, 380479.6, 3] and type(df["value"].iloc[0]) is int
+
+
+def test_empty_tables_still_have_their_columns() -> None:
+    assert list(wide_table([]).columns) == [*REPORT_COLUMNS, *all_flat_keys()]
+    assert list(long_table([]).columns) == list(LONG_COLUMNS)
+
+
+def test_csv_has_a_bom_and_keeps_zero_as_zero(tmp_path: Path) -> None:
+    path = write_table(wide_table([report("a.txt"), failed("b.pdf")]), tmp_path / "reports.csv")
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    header, first, _ = data[3:].decode("utf-8").splitlines()
+    assert header.split(",")[: len(REPORT_COLUMNS)] == list(REPORT_COLUMNS)
+    row = dict(zip(header.split(","), first.split(","), strict=True))
+    assert row["agency"] == "某县人民政府办公室"
+    assert row["section3.new_received.total"] == "0"  # not 0.0
+    assert row["section2.procurement.total_amount"] == "380479.6"
+    assert row["section3.granted.total"] == ""
+    back = pd.read_csv(path, encoding="utf-8-sig")
+    assert back["agency"].tolist()[0] == "某县人民政府办公室" and back["status"].tolist() == ["ok", "failed"]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
+def test_xlsx_and_parquet_read_back(tmp_path: Path, suffix: str) -> None:
+    pytest.importorskip("openpyxl" if suffix == ".xlsx" else "pyarrow")
+    control = failed("b.pdf", "bad byte \x0b in the text layer")  # openpyxl refuses control characters
+    reports = [report("a.txt"), control]
+    wide = write_table(wide_table(reports), tmp_path / f"reports{suffix}")
+    long = write_table(long_table(reports), tmp_path / f"cells{suffix}")
+    read = pd.read_excel if suffix == ".xlsx" else pd.read_parquet
+    back = read(wide)
+    assert list(back.columns) == [*REPORT_COLUMNS, *all_flat_keys()]
+    assert back["agency"].tolist()[0] == "某县人民政府办公室"
+    assert back["section3.new_received.total"].tolist()[0] == 0
+    assert back["section2.procurement.total_amount"].tolist()[0] == 380479.6
+    kept = "bad byte  in the text layer" if suffix == ".xlsx" else "bad byte \x0b in the text layer"
+    assert back["error"].tolist()[1] == kept
+    cells = read(long)
+    assert list(cells.columns) == list(LONG_COLUMNS)
+    assert cells["raw"].tolist() == ["0", "380479.6元", "3"]
+
+
+def test_write_tables_names_files_by_table_and_format(tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
+    written = write_tables([report("a.txt")], tmp_path, ["csv", "xlsx"])
+    assert [p.name for p in written] == ["reports.csv", "cells.csv", "reports.xlsx", "cells.xlsx"]
+    assert all(p.is_file() for p in written)
+    with pytest.raises(ValueError, match=r"unknown table format\(s\) 'json'; allowed: csv, parquet, xlsx"):
+        write_tables([], tmp_path, ["json"])
+
+
+def test_unknown_suffix_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"unknown suffix '\.txt'; use one of \.csv, \.parquet, \.xlsx"):
+        write_table(wide_table([]), tmp_path / "reports.txt")
+
+
+@pytest.mark.parametrize(("suffix", "package"), [(".parquet", "pyarrow"), (".xlsx", "openpyxl")])
+def test_a_missing_extra_names_the_package_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, package: str
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a)
+    )
+    with pytest.raises(MissingExtraError, match=rf"'{package}'.*pip install 'gxie\[export\]'"):
+        write_table(wide_table([]), tmp_path / f"reports{suffix}")
+    assert not (tmp_path / f"reports{suffix}").exists()

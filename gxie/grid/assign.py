@@ -22,6 +22,7 @@ class RowValues:
     certainty: float  # 1.0: exactly one cell per column
     note: str = ""  # why the placement is uncertain, for messages
     level: str = "warning"  # "info" when the arithmetic and the usual layout settle it
+    alternatives: tuple[tuple[Cell, ...], ...] = ()  # other placements the row's own total allows
 
 
 def fit(values: list[Item], n: int) -> tuple[list[Item], list[Item]]:
@@ -98,6 +99,9 @@ def _place_dense(table: str, row: str, cols: list[str], vals: list[Item], certai
     else:
         chosen, c = tuple(range(k)), certainty * 0.4
         note = f"only {k} of 7 cells found and no placement adds up; read left to right"
-    by_col = dict(zip(chosen, vals, strict=True))
-    cells = [cell_of(table, row, cols[i], by_col.get(i), c) for i in range(7)]
-    return RowValues(cells, c, note, "info" if good else "warning")
+    def cells_for(combo: tuple[int, ...]) -> list[Cell]:
+        by_col = dict(zip(combo, vals, strict=True))
+        return [cell_of(table, row, cols[i], by_col.get(i), c) for i in range(7)]
+
+    alternatives = tuple(tuple(cells_for(combo)) for combo in good[1:])
+    return RowValues(cells_for(chosen), c, note, "info" if good else "warning", alternatives)

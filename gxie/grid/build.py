@@ -121,6 +121,7 @@ def _read_table(
     if max(f_after, f_before) < 0.3 * len(hits) and _read_block(t, stream, hits, rows_of, grid):
         return
     seen: set[str] = set()
+    ambiguous: list[RowValues] = []
     dropped = _blanks_dropped(runs, widths)
     for i, (h, run) in enumerate(zip(hits, runs, strict=True)):
         cols = [c.id for c in rows_of[(h.table, h.row)].columns]
@@ -135,6 +136,30 @@ def _read_table(
             continue
         seen.add(h.row)
         _store(grid, placed, h)
+        if placed.alternatives:
+            ambiguous.append(placed)
+    if ambiguous:
+        _settle_by_relations(t, grid, ambiguous)
+
+
+def _settle_by_relations(t: Template, grid: Grid, ambiguous: list[RowValues]) -> None:
+    """Rows printed without their blank cells can often be placed several ways: choose, row by row,
+    the placement under which the most column relations (R1, R3) hold."""
+
+    def passed() -> int:
+        return sum(1 for ch in run_checks(t, grid.cells) if ch.passed)
+
+    for _ in range(2):
+        for placed in ambiguous:
+            options = [tuple(placed.cells), *placed.alternatives]
+            best, best_score = None, -1
+            for option in options:
+                grid.cells.update({c.key: c for c in option})
+                score = passed()
+                if score > best_score:
+                    best, best_score = option, score
+            assert best is not None
+            grid.cells.update({c.key: c for c in best})
 
 
 def _blanks_dropped(runs: list[list[Item]], widths: list[int]) -> bool:

@@ -24,7 +24,7 @@ _TABLE_TITLE = re.compile(
     r"(?:行政机关)?(?:主动公开政府信息|收到和处理政府信息公开申请|政府信息公开行政复议、?行政诉讼|"
     r"因政府信息公开(?:工作)?被申请行政复议、?提起行政诉讼)(?:的)?情况\s*[(（]\s*\d{4}\s*年度?\s*[)）]"
 )
-_HEADING = re.compile(r"^[一二三四五六七八九十]{1,2}\s*、")
+_HEADING = re.compile(r"^[一二三四五六七八九十]{1,2}\s*[、.．]")
 ROW_THRESHOLD = 0.8
 COL_THRESHOLD = 0.85
 MAX_HEADING = 40

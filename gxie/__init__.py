@@ -9,10 +9,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from gxie.pipeline import extract, extract_many, extract_text, get_tagger  # noqa: E402
-from gxie.report import Report  # noqa: E402
-from gxie.templates import load_template  # noqa: E402
-from gxie.types import Cell, Check, Document, Message, Section, Span  # noqa: E402
+from gxie.pipeline import extract, extract_many, extract_text, get_tagger
+from gxie.report import Report
+from gxie.templates import load_template
+from gxie.types import Cell, Check, Document, Message, Section, Span
 
 __all__ = [
     "Cell",

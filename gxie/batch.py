@@ -128,9 +128,7 @@ def discover(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
             matches = [Path(m) for m in sorted(glob.glob(str(item), recursive=True))]
             files = [f for m in matches for f in (_walk(m) if m.is_dir() else [m]) if _wanted(f.name)]
             if not files:
-                raise FileNotFoundError(
-                    f"the pattern {str(item)!r} matched no files; check the path and quoting"
-                )
+                raise FileNotFoundError(f"the pattern {str(item)!r} matched no files; check the path and quoting")
             found.update(dict.fromkeys(files))
         else:
             raise FileNotFoundError(
@@ -311,9 +309,7 @@ class _Run:
 
     def failed(self, path: Path, content_hash: str | None, code: str, text: str) -> Report:
         versions = current_versions(self.label)
-        return Report.failed(
-            str(path), code, text, tagger=self.label, content_hash=content_hash, versions=versions
-        )
+        return Report.failed(str(path), code, text, tagger=self.label, content_hash=content_hash, versions=versions)
 
     def fail(self, path: Path, content_hash: str | None, text: str, spent: float = 0.0) -> None:
         """Record a failed row for an exception in gxie (a resumed run retries it)."""
@@ -417,9 +413,7 @@ class _Run:
             total = max(1, sum(map(len, texts)))
             shares = [(time.perf_counter() - start) * len(t) / total for t in texts]
         except Exception:
-            logger.warning(
-                "tagging %d documents together failed; tagging them one by one", len(texts), exc_info=True
-            )
+            logger.warning("tagging %d documents together failed; tagging them one by one", len(texts), exc_info=True)
             results, shares = [], []
             for text in texts:
                 one = time.perf_counter()
@@ -433,9 +427,7 @@ class _Run:
             try:
                 if isinstance(spans, Exception):
                     raise spans
-                report = self.pipeline.finish(
-                    prepared, spans, self.tagger, template=self.template, tag_seconds=share
-                )
+                report = self.pipeline.finish(prepared, spans, self.tagger, template=self.template, tag_seconds=share)
             except Exception as exc:
                 logger.warning("extracting %s failed", path, exc_info=True)
                 stage = "tagging" if exc is spans else "rebuilding the tables of"

@@ -105,9 +105,7 @@ def _repair_tail(path: Path) -> None:
         try:
             json.loads(fragment.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            logger.warning(
-                "%s: cutting off a torn last line (%d bytes) before appending", path, len(fragment)
-            )
+            logger.warning("%s: cutting off a torn last line (%d bytes) before appending", path, len(fragment))
             f.truncate(cut)
         else:
             f.seek(size)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 from gxie.templates import TEMPLATE_IDS, _aliases, load_template
 
@@ -89,9 +90,15 @@ def entries() -> tuple[Entry, ...]:
     out += [Entry("extra", "", xid, tuple(label_core(x) for x in v)) for xid, v in al["extra_rows"].items()]
     out += [Entry("col", tb, cid, tuple(sorted(v))) for (tb, cid), v in cols.items()]
     # Headers that group columns but are not value columns themselves.
-    extra = {"content": ["信息内容"], "applicant": ["申请人情况"], "legal_entity": ["法人或其他组织"],
-             "litigation": ["行政诉讼"], "review_group": ["行政复议"], "direct_group": ["未经复议直接起诉"],
-             "after_review_group": ["复议后起诉"]}  # fmt: skip
+    extra = {
+        "content": ["信息内容"],
+        "applicant": ["申请人情况"],
+        "legal_entity": ["法人或其他组织"],
+        "litigation": ["行政诉讼"],
+        "review_group": ["行政复议"],
+        "direct_group": ["未经复议直接起诉"],
+        "after_review_group": ["复议后起诉"],
+    }
     out += [Entry("col", "header", k, tuple(label_core(x) for x in v)) for k, v in extra.items()]
     return tuple(out)
 
@@ -138,7 +145,9 @@ def match_label(text: str, kinds: tuple[str, ...] = ("row", "group", "extra", "c
     return out
 
 
-def best_label(text: str, kinds: tuple[str, ...] = ("row", "group", "extra", "col"), threshold: float = 0.0) -> Match | None:
+def best_label(
+    text: str, kinds: tuple[str, ...] = ("row", "group", "extra", "col"), threshold: float = 0.0
+) -> Match | None:
     """The best match above ``threshold``, or None."""
     found = match_label(text, kinds)
     return found[0] if found and found[0].score >= threshold else None
@@ -161,7 +170,7 @@ def split_label(text: str, threshold: float = 0.8) -> list[tuple[int, int]]:
         return [(0, len(text))]
     bounds = [0, *cuts, len(text)]
     pieces = []
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in pairwise(bounds):
         piece = text[a:b]
         lead = len(piece) - len(piece.lstrip())
         pieces.append((a + lead, a + len(piece.rstrip())))

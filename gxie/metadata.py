@@ -12,8 +12,23 @@ from gxie.types import NormalizedText, Section, Span
 _TITLE = re.compile(r"政府信息公开.{0,12}(?:年度报告|年报|工作报告)|政务公开.{0,8}年度报告")
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _DATE = re.compile(r"^\s*(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
-_CN_DATE = re.compile(r"^\s*([二〇○零一三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})\s*日\s*$")
-_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DATE = re.compile(
+    r"^\s*([二〇○零一三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})\s*日\s*$"
+)
+_CN_DIGITS = {
+    "〇": 0,
+    "○": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _SECTION_NUMBERS = "一二三四五六"
 _AGENCY_TRIM = re.compile(r"^(?:关于)|[\s:：]+")
 TITLE_SEARCH_LINES = 12
@@ -87,8 +102,8 @@ def find_sections(norm: NormalizedText, spans: list[Span]) -> list[Section]:
     """The section headings (SEC spans) with their id, official-ness and span in the original text."""
     official: dict[str, list[str]] = {}
     for tid in TEMPLATE_IDS:
-        for sid, title in load_template(tid).sections:
-            official.setdefault(sid, []).append(label_core(title))
+        for number, heading in load_template(tid).sections:
+            official.setdefault(number, []).append(label_core(heading))
     out = []
     for s in spans:
         if s.label != "SEC":

@@ -19,14 +19,20 @@ from gxie.grid.build import rebuild
 from gxie.metadata import find_metadata, find_sections
 from gxie.report import Report, current_versions
 from gxie.tagging.base import Tagger
-from gxie.templates import TEMPLATE_IDS, load_template
-from gxie.types import Cell, Check, Document, Message, NormalizedText, Span
+from gxie.templates import TEMPLATE_IDS, Template, load_template
+from gxie.types import Cell, Check, Document, Message, NormalizedText, Span, Status
 from gxie.validate import run_checks
 
 log = logging.getLogger(__name__)
 TAGGERS = ("model", "rules")
 SOURCE_CONSISTENT_CONFIDENCE = 0.8  # a failed relation whose cells were all read at least this surely is the source's
-UNCERTAIN_CODES = {"uncertain_row", "duplicate_row", "format_uncertain", "uncertain_reading", "truncated_input"}
+UNCERTAIN_CODES = {
+    "uncertain_row",
+    "duplicate_row",
+    "format_uncertain",
+    "uncertain_reading",
+    "truncated_input",
+}
 
 
 @dataclass
@@ -36,7 +42,7 @@ class Prepared:
     source: str
     document: Document
     normalized: NormalizedText
-    content_hash: str
+    content_hash: str | None
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -87,6 +93,7 @@ def prepare(source: str | os.PathLike[str] | Document, *, max_bytes: int | None 
 
     t0 = time.perf_counter()
     name = str(source.source if isinstance(source, Document) else source)
+    digest: str | None
     try:
         if isinstance(source, Document):
             doc = source
@@ -100,8 +107,7 @@ def prepare(source: str | os.PathLike[str] | Document, *, max_bytes: int | None 
         return Report.failed(name, exc.code, str(exc), content_hash=digest, input_kind=_kind_of(name))
     except Exception as exc:  # a reader bug must not stop a batch
         log.exception("unexpected error reading %s", name)
-        return Report.failed(name, "read_error", f"unexpected error while reading: {exc!r}",
-                             input_kind=_kind_of(name))  # fmt: skip
+        return Report.failed(name, "read_error", f"unexpected error while reading: {exc!r}", input_kind=_kind_of(name))
     if doc.needs_ocr:
         msg = next((m.text for m in doc.messages if m.code == "needs_ocr"), "the document has no text layer")
         return Report.failed(name, "needs_ocr", msg, content_hash=digest, input_kind=doc.kind)
@@ -124,11 +130,19 @@ def _file_hash(path: Path) -> str | None:
 
 def _kind_of(name: str) -> str | None:
     suffix = Path(name).suffix.lower()
-    return {".txt": "text", ".md": "text", ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}.get(suffix)
+    return {
+        ".txt": "text",
+        ".md": "text",
+        ".html": "html",
+        ".htm": "html",
+        ".docx": "docx",
+        ".pdf": "pdf",
+    }.get(suffix)
 
 
-def finish(prepared: Prepared, spans: list[Span], tagger: Tagger, *, template: str | None = None,
-           tag_seconds: float = 0.0) -> Report:  # fmt: skip
+def finish(
+    prepared: Prepared, spans: list[Span], tagger: Tagger, *, template: str | None = None, tag_seconds: float = 0.0
+) -> Report:
     """Rebuild the grid from ``spans``, validate it and decide the status."""
     if template is not None and template not in TEMPLATE_IDS:
         raise ValueError(f"unknown template {template!r}; use one of {', '.join(TEMPLATE_IDS)} or None to detect")
@@ -148,21 +162,44 @@ def finish(prepared: Prepared, spans: list[Span], tagger: Tagger, *, template: s
     versions = current_versions(f"{tagger.name}:{tagger.version}")
     if not out_cells:
         return replace(
-            Report.failed(prepared.source, "no_tables", "no table of the report format (sections 二, 三, 四) was "
-                          "found in this document; is it an annual report of 政府信息公开? If it is, check the "
-                          "text extraction (e.g. a scanned PDF needs OCR).", tagger=versions["tagger"],
-                          input_kind=doc.kind, content_hash=prepared.content_hash, versions=versions),
-            agency=meta.agency, year=meta.year, date_issued=meta.date_issued,
-            sections=find_sections(norm, spans), timings=timings, text=doc.text,
-        )  # fmt: skip
+            Report.failed(
+                prepared.source,
+                "no_tables",
+                "no table of the report format (sections 二, 三, 四) was "
+                "found in this document; is it an annual report of 政府信息公开? If it is, check the "
+                "text extraction (e.g. a scanned PDF needs OCR).",
+                tagger=versions["tagger"],
+                input_kind=doc.kind,
+                content_hash=prepared.content_hash,
+                versions=versions,
+            ),
+            agency=meta.agency,
+            year=meta.year,
+            date_issued=meta.date_issued,
+            sections=find_sections(norm, spans),
+            timings=timings,
+            text=doc.text,
+        )
     issues += _missing(tmpl, cells)
     status = _status(tmpl, cells, checks, issues)
     return Report(
-        source=prepared.source, status=status, template=grid.template, agency=meta.agency, year=meta.year,
-        date_issued=meta.date_issued, sections=find_sections(norm, spans), cells=out_cells, checks=checks,
-        issues=issues, tagger=versions["tagger"], input_kind=doc.kind, content_hash=prepared.content_hash,
-        versions=versions, timings=timings, text=doc.text,
-    )  # fmt: skip
+        source=prepared.source,
+        status=status,
+        template=grid.template,
+        agency=meta.agency,
+        year=meta.year,
+        date_issued=meta.date_issued,
+        sections=find_sections(norm, spans),
+        cells=out_cells,
+        checks=checks,
+        issues=issues,
+        tagger=versions["tagger"],
+        input_kind=doc.kind,
+        content_hash=prepared.content_hash,
+        versions=versions,
+        timings=timings,
+        text=doc.text,
+    )
 
 
 def _judge_checks(cells: dict[str, Cell], checks: list[Check]) -> tuple[dict[str, Cell], list[Check], list[Message]]:
@@ -176,22 +213,32 @@ def _judge_checks(cells: dict[str, Cell], checks: list[Check]) -> tuple[dict[str
         sure = all(cells[k].confidence >= SOURCE_CONSISTENT_CONFIDENCE for k in ch.cells)
         if sure:
             out_checks.append(replace(ch, source_inconsistency=True))
-            messages.append(Message("warning", "source_inconsistency",
-                                    f"the report's printed numbers do not add up ({ch.rule}, {ch.scope}): expected "
-                                    f"{ch.expected} from the parts, the report prints {ch.found}; values are kept "
-                                    "as printed"))  # fmt: skip
+            messages.append(
+                Message(
+                    "warning",
+                    "source_inconsistency",
+                    f"the report's printed numbers do not add up ({ch.rule}, {ch.scope}): expected "
+                    f"{ch.expected} from the parts, the report prints {ch.found}; values are kept "
+                    "as printed",
+                )
+            )
         else:
             out_checks.append(ch)
             for k in ch.cells:
                 c = cells[k]
                 cells[k] = replace(c, confidence=round(c.confidence * 0.7, 3))
-            messages.append(Message("warning", "uncertain_reading",
-                                    f"{ch.rule} ({ch.scope}) fails on cells read with low confidence: expected "
-                                    f"{ch.expected}, found {ch.found}; check these cells by hand"))  # fmt: skip
+            messages.append(
+                Message(
+                    "warning",
+                    "uncertain_reading",
+                    f"{ch.rule} ({ch.scope}) fails on cells read with low confidence: expected "
+                    f"{ch.expected}, found {ch.found}; check these cells by hand",
+                )
+            )
     return cells, out_checks, messages
 
 
-def _missing(tmpl, cells: dict[str, Cell]) -> list[Message]:  # type: ignore[no-untyped-def]
+def _missing(tmpl: Template, cells: dict[str, Cell]) -> list[Message]:
     out = []
     for block in tmpl.blocks:
         keys = block.keys()
@@ -209,7 +256,7 @@ def _missing(tmpl, cells: dict[str, Cell]) -> list[Message]:  # type: ignore[no-
     return out
 
 
-def _status(tmpl, cells: dict[str, Cell], checks: list[Check], issues: list[Message]) -> str:  # type: ignore[no-untyped-def]
+def _status(tmpl: Template, cells: dict[str, Cell], checks: list[Check], issues: list[Message]) -> Status:
     if any(k not in cells for k in tmpl.flat_keys()):
         return "partial"
     if any(c.passed is False for c in checks):
@@ -219,8 +266,13 @@ def _status(tmpl, cells: dict[str, Cell], checks: list[Check], issues: list[Mess
     return "ok"
 
 
-def extract(source: str | os.PathLike[str] | Document, *, tagger: str | Tagger = "model",
-            template: str | None = None, device: str = "auto") -> Report:  # fmt: skip
+def extract(
+    source: str | os.PathLike[str] | Document,
+    *,
+    tagger: str | Tagger = "model",
+    template: str | None = None,
+    device: str = "auto",
+) -> Report:
     """Extract the three tables, metadata and checks from one report file.
 
     >>> report = extract("report.docx", tagger="rules")  # doctest: +SKIP
@@ -236,14 +288,25 @@ def extract(source: str | os.PathLike[str] | Document, *, tagger: str | Tagger =
     return finish(prepared, spans, tg, template=template, tag_seconds=time.perf_counter() - t0)
 
 
-def extract_text(text: str, *, source: str = "<string>", tagger: str | Tagger = "model",
-                 template: str | None = None, device: str = "auto") -> Report:  # fmt: skip
+def extract_text(
+    text: str,
+    *,
+    source: str = "<string>",
+    tagger: str | Tagger = "model",
+    template: str | None = None,
+    device: str = "auto",
+) -> Report:
     """Like ``extract`` for report text already in memory."""
     return extract(Document(text=text, source=source, kind="text"), tagger=tagger, template=template, device=device)
 
 
-def extract_many(sources: Iterable[str | os.PathLike[str]], *, tagger: str | Tagger = "model",
-                 device: str = "auto", batch_size: int = 8) -> Iterator[Report]:  # fmt: skip
+def extract_many(
+    sources: Iterable[str | os.PathLike[str]],
+    *,
+    tagger: str | Tagger = "model",
+    device: str = "auto",
+    batch_size: int = 8,
+) -> Iterator[Report]:
     """Extract many files, tagging several documents per model call; yields reports in input order."""
     tg = get_tagger(tagger, device)
     batch: list[Prepared | Report] = []

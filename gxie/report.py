@@ -154,8 +154,7 @@ class Report:
             "date_issued": self.date_issued,
             "status": self.status,
             "sections": [
-                {"id": s.id, "title": s.title, "span": list(s.span), "standard": s.standard}
-                for s in self.sections
+                {"id": s.id, "title": s.title, "span": list(s.span), "standard": s.standard} for s in self.sections
             ],
             "issues": [m.to_dict() for m in self.issues],
             "checks": [c.to_dict() for c in self.checks],
@@ -202,8 +201,7 @@ class Report:
                 year=d["year"],
                 date_issued=d["date_issued"],
                 sections=[
-                    Section(s["id"], s["title"], (s["span"][0], s["span"][1]), s["standard"])
-                    for s in d["sections"]
+                    Section(s["id"], s["title"], (s["span"][0], s["span"][1]), s["standard"]) for s in d["sections"]
                 ],
                 cells=[
                     Cell(

@@ -38,19 +38,25 @@ def run_checks(template: Template, cells: Mapping[str, Cell]) -> list[Check]:
     for c in cols:
         out.append(
             _check(
-                R1, f"column {c}", cells,
+                R1,
+                f"column {c}",
+                cells,
                 [f"section3.new_received.{c}", f"section3.carried_over.{c}"],
                 [f"section3.total_processed.{c}", f"section3.carried_forward.{c}"],
             )
-        )  # fmt: skip
+        )
     for r in s3.rows:
         if any(f"section3.{r.id}.{c}" in cells for c in cols):
-            out.append(_check(R2, f"row {r.id}", cells, [f"section3.{r.id}.{c}" for c in applicant],
-                              [f"section3.{r.id}.total"]))  # fmt: skip
+            out.append(
+                _check(
+                    R2, f"row {r.id}", cells, [f"section3.{r.id}.{c}" for c in applicant], [f"section3.{r.id}.total"]
+                )
+            )
     outcomes = template.outcome_rows()
     for c in cols:
-        out.append(_check(R3, f"column {c}", cells, [f"section3.{r}.{c}" for r in outcomes],
-                          [f"section3.total_processed.{c}"]))  # fmt: skip
+        out.append(
+            _check(R3, f"column {c}", cells, [f"section3.{r}.{c}" for r in outcomes], [f"section3.total_processed.{c}"])
+        )
     for b in template.section4.rows:
         parts = [f"section4.{b.id}.{c}" for c in ("maintained", "corrected", "other", "pending")]
         out.append(_check(R5, f"block {b.id}", cells, parts, [f"section4.{b.id}.total"]))

@@ -128,9 +128,7 @@ def write_html(text: str, path: str | os.PathLike[str]) -> Path:
             if block.text.strip():
                 parts.append(f"<p>{html.escape(block.text)}</p>")
             continue
-        rows = (
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in block.rows
-        )
+        rows = ("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in block.rows)
         parts.append('<table border="1">\n' + "\n".join(rows) + "\n</table>")
     out = Path(path)
     out.write_text(_HTML_HEAD.format(body="\n".join(parts)), encoding="utf-8")
@@ -154,9 +152,7 @@ def docx_to_pdfs(sources: Sequence[str | os.PathLike[str]], outdir: str | os.Pat
     made = [out / f"{Path(source).stem}.pdf" for source in sources]
     for pdf in made:
         if not pdf.is_file():
-            raise RuntimeError(
-                f"LibreOffice did not produce {pdf} (exit {done.returncode}): {done.stderr[-2000:]}"
-            )
+            raise RuntimeError(f"LibreOffice did not produce {pdf} (exit {done.returncode}): {done.stderr[-2000:]}")
     return made
 
 

@@ -94,9 +94,7 @@ def fake_finish(
         for row, s in zip(ROWS, spans, strict=False)
     ]
     parts, whole = new + carried, processed + forward
-    check = Check(
-        "R1_column_identity", "column total", tuple(c.key for c in cells), parts, whole, parts == whole
-    )
+    check = Check("R1_column_identity", "column total", tuple(c.key for c in cells), parts, whole, parts == whole)
     return Report(
         source=prepared.source,
         status="ok" if check.passed else "partial",
@@ -161,9 +159,7 @@ def test_discover_files_folders_and_globs(tmp_path: Path) -> None:
     assert found == [a, b, junk, c, hidden_named]  # folder order is sorted; duplicates dropped
 
 
-@pytest.mark.parametrize(
-    ("name", "message"), [("missing.pdf", "does not exist"), ("*.nothing", "matched no files")]
-)
+@pytest.mark.parametrize(("name", "message"), [("missing.pdf", "does not exist"), ("*.nothing", "matched no files")])
 def test_discover_refuses_an_input_that_names_nothing(tmp_path: Path, name: str, message: str) -> None:
     with pytest.raises(FileNotFoundError, match=message):
         discover([str(tmp_path / name)])
@@ -213,9 +209,7 @@ def test_a_mixed_folder_gives_one_row_per_file(tmp_path: Path, fake_pipeline: Fa
     assert saved["by_status"] == summary.by_status and saved["files"] == 5
 
 
-def test_resume_skips_content_already_done_whatever_its_name(
-    tmp_path: Path, fake_pipeline: FakeTagger
-) -> None:
+def test_resume_skips_content_already_done_whatever_its_name(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
     write(folder, "a.txt", "1 1 2 0")
     write(folder, "b.txt", "5 0 4 2")
@@ -277,15 +271,11 @@ def test_an_exception_for_one_file_becomes_a_failed_row(tmp_path: Path, fake_pip
     failures = ("b_reader.txt", "c_tagger.txt", "d_grid.txt", "f_json.txt")
     messages = {n: found[n]["issues"][0]["message"] for n in failures}
     assert (
-        "while reading" in messages["b_reader.txt"]
-        and "RuntimeError: the reader crashed" in messages["b_reader.txt"]
+        "while reading" in messages["b_reader.txt"] and "RuntimeError: the reader crashed" in messages["b_reader.txt"]
     )
     assert "while tagging" in messages["c_tagger.txt"] and "out of memory" in messages["c_tagger.txt"]
     assert "while rebuilding the tables" in messages["d_grid.txt"] and "KeyError" in messages["d_grid.txt"]
-    assert (
-        "while writing the result" in messages["f_json.txt"]
-        and "not JSON compliant" in messages["f_json.txt"]
-    )
+    assert "while writing the result" in messages["f_json.txt"] and "not JSON compliant" in messages["f_json.txt"]
     assert {found[n]["issues"][0]["code"] for n in messages} == {INTERNAL_ERROR}
     assert fake_pipeline.calls == [5, 1, 1, 1, 1, 1]  # the failed batch call, then one document at a time
     assert summary.by_status == {"ok": 2, "failed": 4}
@@ -307,9 +297,7 @@ def test_tagging_is_batched_across_documents(tmp_path: Path, fake_pipeline: Fake
     assert all(r["timings"]["tag"] >= 0 for r in rows(tmp_path / "out").values())
 
 
-def test_a_killed_runs_torn_journal_line_is_cut_and_the_run_goes_on(
-    tmp_path: Path, fake_pipeline: FakeTagger
-) -> None:
+def test_a_killed_runs_torn_journal_line_is_cut_and_the_run_goes_on(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
     write(folder, "a.txt", "1 0 1 0")
     run([folder], out)

@@ -54,9 +54,7 @@ def fake_extract(source: str | Path, *, tagger: Any = "model", template: str | N
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gxie.pipeline, "extract", fake_extract)
-    monkeypatch.setattr(
-        gxie.pipeline, "get_tagger", lambda tagger, device: SimpleNamespace(name="fake", version="1")
-    )
+    monkeypatch.setattr(gxie.pipeline, "get_tagger", lambda tagger, device: SimpleNamespace(name="fake", version="1"))
 
 
 @pytest.fixture
@@ -107,10 +105,7 @@ def test_a_command_whose_module_is_missing_fails_only_when_used(
 ) -> None:
     monkeypatch.setitem(COMMANDS, "ghost", ("gxie.no_such_command", "a command from a later release", None))
     assert main(["ghost", "--epochs", "3"]) == 1
-    assert (
-        "'ghost' command is not available: its module gxie.no_such_command is not part"
-        in capsys.readouterr().err
-    )
+    assert "'ghost' command is not available: its module gxie.no_such_command is not part" in capsys.readouterr().err
     assert main(["extract", "--help"]) == 0  # the other commands still work
     assert main(["--help"]) == 0
     assert "ghost" in capsys.readouterr().out
@@ -179,9 +174,7 @@ def test_output_files_by_suffix(files: dict[str, Path], tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("fake")
-def test_an_exception_on_one_file_keeps_the_others(
-    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_exception_on_one_file_keeps_the_others(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     files["a"].write_text("CRASH", encoding="utf-8")
     assert main(["extract", str(files["a"]), str(files["b"])]) == 1
     reports = json.loads(capsys.readouterr().out)

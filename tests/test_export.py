@@ -84,9 +84,7 @@ def torn(path: Path) -> bytes:
     return third[:cut]
 
 
-def test_read_jsonl_skips_a_torn_last_line_with_a_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_read_jsonl_skips_a_torn_last_line_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "results.jsonl"
     torn(path)
     with caplog.at_level(logging.WARNING, logger="gxie.export"):
@@ -233,9 +231,7 @@ def test_a_missing_extra_names_the_package_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, package: str
 ) -> None:
     real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a)
-    )
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a))
     with pytest.raises(MissingExtraError, match=rf"'{package}'.*pip install 'gxie\[export\]'"):
         write_table(wide_table([]), tmp_path / f"reports{suffix}")
     assert not (tmp_path / f"reports{suffix}").exists()

@@ -66,7 +66,9 @@ def test_parse_number(raw: str, col: str, value: object) -> None:
 
 
 def _items(*texts: str, line_per_item: bool = False) -> list[Item]:
-    return [Item("BLANK" if t == "" else "NUM", i, i + len(t), t, i if line_per_item else 0) for i, t in enumerate(texts)]
+    return [
+        Item("BLANK" if t == "" else "NUM", i, i + len(t), t, i if line_per_item else 0) for i, t in enumerate(texts)
+    ]
 
 
 def test_place_row_drops_merged_label_blanks_then_tail() -> None:

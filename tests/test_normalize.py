@@ -48,9 +48,7 @@ def test_normalized_text_and_offset_map(
 
 
 def test_spans_map_back_to_their_source() -> None:
-    source = (
-        "[bookmark: redHead]第二十條第（五）項\r\n行政許可\u3000６\t０\t１４７\r\n規範性檔案\t\xa0+7\ufeff"
-    )
+    source = "[bookmark: redHead]第二十條第（五）項\r\n行政許可\u3000６\t０\t１４７\r\n規範性檔案\t\xa0+7\ufeff"
     nt = normalize(source)
     assert nt.text == "第二十条第(五)项\n行政许可 6\t0\t147\n规范性文件\t +7"
     expected = {
@@ -97,9 +95,7 @@ def test_rejects_bytes() -> None:
         normalize(b"abc")  # type: ignore[arg-type]
 
 
-POOL = list(
-    "ab09 \t\n\r\x0c\x0b\x01\x7f\u200b\ufeff\xad\xa0\u3000１，（）：、。國資訊檔案規範性乾燥後国信息𠀀]"
-)
+POOL = list("ab09 \t\n\r\x0c\x0b\x01\x7f\u200b\ufeff\xad\xa0\u3000１，（）：、。國資訊檔案規範性乾燥後国信息𠀀]")
 POOL += ["[bookmark: x]", "[bookmark: _GoBack]", "\r\n", "規範性檔案", "政府資訊"]
 DROPPED = set("\x01\x7f\u200b\ufeff\xad")
 

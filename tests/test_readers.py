@@ -46,14 +46,10 @@ def seed_files(seeds: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="module")
-def seed_pdfs(
-    seed_files: dict[str, dict[str, Path]], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Path]:
+def seed_pdfs(seed_files: dict[str, dict[str, Path]], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every seed's .docx converted to .pdf, all in one LibreOffice call."""
     if not (shutil.which("soffice") or shutil.which("libreoffice")):
-        pytest.skip(
-            "LibreOffice (soffice) is not installed: no PDFs to read (apt-get install libreoffice-writer)"
-        )
+        pytest.skip("LibreOffice (soffice) is not installed: no PDFs to read (apt-get install libreoffice-writer)")
     docx_files = seed_files["docx"]
     pdfs = docx_to_pdfs(list(docx_files.values()), tmp_path_factory.mktemp("seed_pdfs"))
     return dict(zip(docx_files, pdfs, strict=True))
@@ -145,9 +141,7 @@ def test_pdf_pages_cover_the_text(read_back: Callable[[str], dict[str, Document]
         assert not doc.needs_ocr and not doc.messages
 
 
-SIMPLIFIED = (
-    "二〇二〇年政府信息公开工作年度报告\r\n第二十条第（五）项\n行政许可\t6\t0\t147\n鹤岗市司法局\u3000\n"
-)
+SIMPLIFIED = "二〇二〇年政府信息公开工作年度报告\r\n第二十条第（五）项\n行政许可\t6\t0\t147\n鹤岗市司法局\u3000\n"
 TRADITIONAL = "2020年政府資訊公開工作年度報告\n第二十條第（五）項\n行政許可\t6\t0\t147\n規範性檔案\t0\t0\t0\n"
 
 
@@ -167,9 +161,7 @@ TRADITIONAL = "2020年政府資訊公開工作年度報告\n第二十條第（�
         (TRADITIONAL, "utf-16", "utf-16"),
     ],
 )
-def test_text_encodings_decode_to_the_same_string(
-    text: str, codec: str, reported: str, tmp_path: Path
-) -> None:
+def test_text_encodings_decode_to_the_same_string(text: str, codec: str, reported: str, tmp_path: Path) -> None:
     path = tmp_path / "report.txt"
     path.write_bytes(text.encode(codec))
     doc = read(path)
@@ -298,9 +290,7 @@ def test_encrypted_pdf_is_a_read_error() -> None:
 
 @pytest.mark.parametrize("kind", ("docx", pytest.param("pdf", marks=pytest.mark.slow)))
 def test_truncated_files_are_read_errors(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    files = (
-        request.getfixturevalue("seed_pdfs") if kind == "pdf" else request.getfixturevalue("seed_files")[kind]
-    )
+    files = request.getfixturevalue("seed_pdfs") if kind == "pdf" else request.getfixturevalue("seed_files")[kind]
     original = next(iter(files.values())).read_bytes()
     path = tmp_path / f"cut.{kind}"
     path.write_bytes(original[: len(original) // 2])

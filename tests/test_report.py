@@ -12,9 +12,7 @@ from gxie.report import CELL_COLUMNS, SCHEMA_VERSION, Report, current_versions
 from gxie.templates import all_flat_keys, load_template
 from gxie.types import Cell, Check, Message, Section
 
-TEXT = (
-    "一、总体情况\n本年新收政府信息公开申请数量\t0\n本年收费金额（单位：万元）\t180.16 万元\n行政复议\t无\n"
-)
+TEXT = "一、总体情况\n本年新收政府信息公开申请数量\t0\n本年收费金额（单位：万元）\t180.16 万元\n行政复议\t无\n"
 CONTRACT_KEYS = [
     "schema_version",
     "source",
@@ -52,9 +50,7 @@ def make_report(**changes: object) -> Report:
             Cell("section3", "total_processed", "total", 12, "12", None, 0.5),
         ],
         "checks": [
-            Check(
-                "R1_column_identity", "column total", ("section3.new_received.total",), 12, 11, False, True
-            ),
+            Check("R1_column_identity", "column total", ("section3.new_received.total",), 12, 11, False, True),
             Check("R2_row_total", "row granted", ("section3.granted.total",), 3, 3, True),
             Check("R5_section4_total", "review", ("section4.review.total",), None, None, None),
         ],
@@ -86,9 +82,7 @@ def test_to_dict_has_exactly_the_contract_fields_in_order() -> None:
         "confidence": 0.98,
     }
     assert d["cells"][3]["span"] is None
-    assert d["issues"] == [
-        {"level": "warning", "code": "source_inconsistency", "message": "R1 fails as printed"}
-    ]
+    assert d["issues"] == [{"level": "warning", "code": "source_inconsistency", "message": "R1 fails as printed"}]
     assert d["checks"][0] == {
         "rule": "R1_column_identity",
         "scope": "column total",

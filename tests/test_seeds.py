@@ -35,7 +35,11 @@ def test_seed_matches_gold(seeds_dir: Path, gold_path: Path, tagger: str) -> Non
     gold = load_gold(gold_path)
     report = extract(seeds_dir / gold["file"], tagger=tagger)
     assert_matches_gold(report, gold)
-    assert (report.agency, report.year, report.date_issued) == (gold["agency"], gold["year"], gold["date_issued"])
+    assert (report.agency, report.year, report.date_issued) == (
+        gold["agency"],
+        gold["year"],
+        gold["date_issued"],
+    )
 
 
 def test_spans_point_into_the_original_text(seeds_dir: Path) -> None:

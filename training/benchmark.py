@@ -22,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from gxie.pipeline import Prepared, default_model_dir, finish, get_tagger
 from gxie.normalize import normalize
+from gxie.pipeline import Prepared, default_model_dir, finish, get_tagger
 from gxie.report import Report
 from gxie.types import Document, Span
 
@@ -92,9 +92,7 @@ def run(n: int, seed: int, device: str) -> tuple[list[Result], dict[str, str]]:
         results[name].chars = sum(len(r.text) for r in reports)
         _tally(results[name], reports, reps)
     oracle = get_tagger("rules")
-    reps = [
-        finish(p, gold_spans(list(p.normalized.starts), p.normalized.text, r.spans), oracle) for r, p in prepared
-    ]
+    reps = [finish(p, gold_spans(list(p.normalized.starts), p.normalized.text, r.spans), oracle) for r, p in prepared]
     _tally(results["gold spans (grid ceiling)"], reports, reps)
     meta = {"model": str(default_model_dir()), "n": str(n), "seed": str(seed)}
     return list(results.values()), meta

@@ -36,9 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (created if missing)")
     p.add_argument("--templates", nargs="+", default=["2019", "2021"], help="formats to draw from")
     p.add_argument("--layouts", nargs="+", choices=LAYOUTS, help="layouts to draw from (default: all)")
-    p.add_argument(
-        "--noise", nargs="+", choices=NOISE_LEVELS, help="noise levels to draw from (default: all)"
-    )
+    p.add_argument("--noise", nargs="+", choices=NOISE_LEVELS, help="noise levels to draw from (default: all)")
     p.add_argument("--agency-pool", choices=AGENCY_POOLS, default="train", help="train or heldout agencies")
     p.add_argument("--workers", type=int, default=2, help="processes generating in parallel (default 2)")
     p.add_argument("--dataset", action="store_true", help="also save a datasets.Dataset under <out>/dataset")
@@ -78,9 +76,7 @@ def write_corpus(out: Path, n: int, seed: int, options: dict[str, Any], workers:
         **{k: dict(sorted(v.items())) for k, v in counts.items()},
         **flags,
     }
-    (out / SUMMARY_FILE).write_text(
-        json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    (out / SUMMARY_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return summary
 
 

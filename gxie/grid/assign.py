@@ -11,7 +11,15 @@ from gxie.types import Cell, Number
 
 # Where a row printed with blanks dropped most likely has its numbers (section 三: natural persons
 # and the total first). Used only to break ties among placements the arithmetic allows.
-_SECTION3_PRIOR = ("natural_person", "total", "commercial", "other", "legal_service", "research", "social_welfare")
+_SECTION3_PRIOR = (
+    "natural_person",
+    "total",
+    "commercial",
+    "other",
+    "legal_service",
+    "research",
+    "social_welfare",
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ def _place_dense(table: str, row: str, cols: list[str], vals: list[Item], certai
     else:
         chosen, c = tuple(range(k)), certainty * 0.4
         note = f"only {k} of 7 cells found and no placement adds up; read left to right"
+
     def cells_for(combo: tuple[int, ...]) -> list[Cell]:
         by_col = dict(zip(combo, vals, strict=True))
         return [cell_of(table, row, cols[i], by_col.get(i), c) for i in range(7)]

@@ -15,7 +15,7 @@ from gxie.grid.rows import RowHit, find_rows, next_boundary, prev_boundary, spli
 from gxie.layout import Item, items
 from gxie.lexicon import best_label
 from gxie.templates import Block, Template, load_template
-from gxie.types import Cell, Message, Span
+from gxie.types import Cell, Level, Message, Span
 from gxie.validate import run_checks
 
 SECTION4_HEADERS = {"maintained", "corrected", "other", "pending", "total"}
@@ -45,8 +45,11 @@ def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: 
     t = load_template(template)
     grid = Grid(template, conf)
     if conf < 0.7 and evidence:
-        grid.messages.append(Message("warning", "format_uncertain",
-                                     f"format {template} chosen with low confidence ({'; '.join(evidence)})"))  # fmt: skip
+        grid.messages.append(
+            Message(
+                "warning", "format_uncertain", f"format {template} chosen with low confidence ({'; '.join(evidence)})"
+            )
+        )
     rows_of = {(b.table, r.id): b for b in t.blocks[:-1] for r in b.rows}
     leaf = {(h.first, h.index) for h in hits if h.kind == "row" and (h.table, h.row) in rows_of}
     groups = {i for h in hits if (h.first, h.index) not in leaf for i in range(h.first, h.index + 1)}
@@ -116,8 +119,9 @@ def _read_table(
     f_after, f_before = _fitness(after, widths, hits, stream), _fitness(before, widths, hits, stream)
     runs = after if f_after >= f_before else before
     if f_before > f_after:
-        grid.messages.append(Message("info", "labels_after_numbers",
-                                     f"{hits[0].table}: numbers are printed before their row labels"))  # fmt: skip
+        grid.messages.append(
+            Message("info", "labels_after_numbers", f"{hits[0].table}: numbers are printed before their row labels")
+        )
     if max(f_after, f_before) < 0.3 * len(hits) and _read_block(t, stream, hits, rows_of, grid):
         return
     seen: set[str] = set()
@@ -131,8 +135,11 @@ def _read_table(
         if not placed.cells:
             continue
         if h.row in seen:
-            grid.messages.append(Message("warning", "duplicate_row",
-                                         f"row {h.row} ({h.text!r}) appears twice with values; kept the first"))  # fmt: skip
+            grid.messages.append(
+                Message(
+                    "warning", "duplicate_row", f"row {h.row} ({h.text!r}) appears twice with values; kept the first"
+                )
+            )
             continue
         seen.add(h.row)
         _store(grid, placed, h)
@@ -175,7 +182,8 @@ def _store(grid: Grid, placed: RowValues, h: RowHit) -> None:
         grid.cells[c.key] = c
     if placed.note:
         code = "placement_by_prior" if placed.level == "info" else "uncertain_row"
-        grid.messages.append(Message(placed.level, code, f"{h.table} row {h.row} ({h.text!r}): {placed.note}"))
+        level: Level = "info" if placed.level == "info" else "warning"
+        grid.messages.append(Message(level, code, f"{h.table} row {h.row} ({h.text!r}): {placed.note}"))
 
 
 def _read_block(t: Template, stream: list[Item], hits: list[RowHit], rows_of: dict, grid: Grid) -> bool:
@@ -203,9 +211,14 @@ def _read_block(t: Template, stream: list[Item], hits: list[RowHit], rows_of: di
             best = (passed, order, cells)
     assert best is not None
     grid.cells.update(best[2])
-    grid.messages.append(Message("info", "block_layout",
-                                 f"{hits[0].table}: numbers printed as one block after the labels; read {best[1]} "
-                                 f"(the arithmetic relations support it)"))  # fmt: skip
+    grid.messages.append(
+        Message(
+            "info",
+            "block_layout",
+            f"{hits[0].table}: numbers printed as one block after the labels; read {best[1]} "
+            f"(the arithmetic relations support it)",
+        )
+    )
     return True
 
 
@@ -214,16 +227,27 @@ def _report_other_rows(t: Template, stream: list[Item], hits: list[RowHit], grid
     for h in hits:
         run = [v for v in values_between(stream, h.index + 1, next_boundary(stream, h.index)) if v.kind != "BLANK"]
         if h.kind == "extra" and run:
-            grid.messages.append(Message("info", "extra_row",
-                                         f"local row {h.text!r} is not part of format {t.id}; its values "
-                                         f"({', '.join(v.text for v in run)}) are not in the grid"))  # fmt: skip
+            grid.messages.append(
+                Message(
+                    "info",
+                    "extra_row",
+                    f"local row {h.text!r} is not part of format {t.id}; its values "
+                    f"({', '.join(v.text for v in run)}) are not in the grid",
+                )
+            )
         elif h.kind == "row" and h.row not in ids and run:
-            grid.messages.append(Message("warning", "row_not_in_format",
-                                         f"row {h.text!r} ({h.row}) does not exist in format {t.id}; its values "
-                                         f"({', '.join(v.text for v in run)}) are not in the grid"))  # fmt: skip
+            grid.messages.append(
+                Message(
+                    "warning",
+                    "row_not_in_format",
+                    f"row {h.text!r} ({h.row}) does not exist in format {t.id}; its values "
+                    f"({', '.join(v.text for v in run)}) are not in the grid",
+                )
+            )
         elif h.kind == "unknown" and run:
-            grid.messages.append(Message("info", "unknown_row",
-                                         f"unrecognised row label {h.text!r}; its values were not used"))  # fmt: skip
+            grid.messages.append(
+                Message("info", "unknown_row", f"unrecognised row label {h.text!r}; its values were not used")
+            )
 
 
 def _section4_headers(stream: list[Item]) -> list[int]:
@@ -288,5 +312,6 @@ def _read_section4(t: Template, stream: list[Item], hits: list[RowHit], grid: Gr
         cell = cell_of("section4", row, col, v, 1.0 if len(vals) == len(keys) else 0.6)
         grid.cells[cell.key] = cell
     if vals and len(vals) < len(keys):
-        grid.messages.append(Message("warning", "uncertain_row",
-                                     f"section4: only {len(vals)} of {len(keys)} cells found; read in order"))  # fmt: skip
+        grid.messages.append(
+            Message("warning", "uncertain_row", f"section4: only {len(vals)} of {len(keys)} cells found; read in order")
+        )

@@ -9,11 +9,21 @@ from gxie.lexicon import best_label
 # Evidence for each format: row ids and column ids that exist in one format only.
 ROWS_2019 = {"other_admin_services", "procurement"}
 ROWS_2021 = {"other_no_correction", "other_fee_unpaid", "other_other"}
-COLS_2019 = {"new_made", "new_published", "total_published", "prev_year_items", "change", "items", "total_amount"}
+COLS_2019 = {
+    "new_made",
+    "new_published",
+    "total_published",
+    "prev_year_items",
+    "change",
+    "items",
+    "total_amount",
+}
 COLS_2021 = {"issued", "repealed", "in_force", "amount_10k_yuan"}
 # Number of value columns of section 二 rows in each format (3 vs 1 for 行政许可 …).
-WIDTH = {"2019": {"licensing": 3, "punishment": 3, "coercion": 3, "fees": 2},
-         "2021": {"licensing": 1, "punishment": 1, "coercion": 1, "fees": 1}}  # fmt: skip
+WIDTH = {
+    "2019": {"licensing": 3, "punishment": 3, "coercion": 3, "fees": 2},
+    "2021": {"licensing": 1, "punishment": 1, "coercion": 1, "fees": 1},
+}
 
 
 def detect_template(stream: list[Item], hits: list[RowHit], year: int | None) -> tuple[str, float, list[str]]:
@@ -30,7 +40,9 @@ def detect_template(stream: list[Item], hits: list[RowHit], year: int | None) ->
             score["2021"] += 2
             evidence.append(f"row {h.row}")
         elif h.row == "other":
-            n = len([v for v in values_between(stream, h.index + 1, next_boundary(stream, h.index)) if v.kind != "BLANK"])
+            n = len(
+                [v for v in values_between(stream, h.index + 1, next_boundary(stream, h.index)) if v.kind != "BLANK"]
+            )
             if n:
                 score["2019"] += 0.5  # （六）其他处理 printed as one row: 2019, or a 2021 report that merged it
         for tid, widths in WIDTH.items():

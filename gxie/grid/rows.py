@@ -16,9 +16,15 @@ MIN_ROW_SCORE = 0.5
 BOUNDARY_KINDS = {"ROW", "SEC", "CAP", "COL"}
 VALUE_KINDS = {"NUM", "EMPTY", "BLANK"}
 SECTION2_ROWS = {
-    "regulations", "normative_documents", "licensing", "other_admin_services", "punishment", "coercion",
-    "fees", "procurement",
-}  # fmt: skip
+    "regulations",
+    "normative_documents",
+    "licensing",
+    "other_admin_services",
+    "punishment",
+    "coercion",
+    "fees",
+    "procurement",
+}
 
 
 @dataclass(frozen=True)
@@ -81,9 +87,17 @@ def find_rows(stream: list[Item]) -> list[RowHit]:
         prev = hits[-1] if hits else None
         if prev is not None and _continues(prev, it, stream, i):
             hits[-1] = RowHit(
-                prev.kind, prev.table, prev.row, prev.index, prev.first, prev.start, it.end,
-                prev.text + it.text, prev.score, (*prev.continuations, i),
-            )  # fmt: skip
+                prev.kind,
+                prev.table,
+                prev.row,
+                prev.index,
+                prev.first,
+                prev.start,
+                it.end,
+                prev.text + it.text,
+                prev.score,
+                (*prev.continuations, i),
+            )
             continue
         if m is None or m.score < MIN_ROW_SCORE:
             hits.append(RowHit("unknown", "", core, i, first, stream[first].start, it.end, it.text, 0.0))

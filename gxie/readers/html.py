@@ -143,9 +143,7 @@ def read_html(data: bytes, source: str) -> Document:
     try:
         text = html_to_text(markup)
     except RecursionError:
-        raise ReadError(
-            f"{source} is nested too deeply to read; simplify the page or save it as text"
-        ) from None
+        raise ReadError(f"{source} is nested too deeply to read; simplify the page or save it as text") from None
     if not text.strip():
         raise ReadError(f"{source} has no visible text; check that it is the report page, not a frame")
     return Document(text=text, source=source, kind="html", encoding=encoding)

@@ -53,8 +53,7 @@ def _check_envelope(data: bytes, source: str) -> None:
         raise ReadError(f"{source} is not a PDF (no %PDF- header); check the file and its suffix")
     if b"%%EOF" not in data[-EOF_WINDOW:]:
         raise ReadError(
-            f"{source} has no %%EOF end marker: the PDF looks truncated or corrupt; "
-            "download or export it again"
+            f"{source} has no %%EOF end marker: the PDF looks truncated or corrupt; download or export it again"
         )
 
 

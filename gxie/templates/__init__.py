@@ -74,7 +74,7 @@ class Template:
 
     def flat_keys(self) -> list[str]:
         """Every cell key of this format, in table order (the column order of flat outputs)."""
-        return [k for b in self.blocks for k in b.keys()]
+        return [key for block in self.blocks for key in block.keys()]  # noqa: SIM118 (Block.keys is a method)
 
     def outcome_rows(self) -> tuple[str, ...]:
         """The leaf outcome rows of section 三 that relation R3 adds up (granted ... the （六） row(s))."""

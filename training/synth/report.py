@@ -199,11 +199,7 @@ class _Assembler:
         rng, b = self.rng, self.b
         grid = self._grid(table)
         if table == "section3" and not self.style.note_in_table and rng.random() < 0.5:
-            note = (
-                HEADER_NOTE.replace("（", "(").replace("）", ")")
-                if self.style.note_parens_half
-                else HEADER_NOTE
-            )
+            note = HEADER_NOTE.replace("（", "(").replace("）", ")") if self.style.note_parens_half else HEADER_NOTE
             self.w.heading(note, "CAP")
         after = title is not None and rng.random() < 0.3
         if title and not after:

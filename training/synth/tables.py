@@ -247,9 +247,7 @@ def section3_grid(template: Template, values: dict[str, Written], style: Style, 
             slots[0], slots[1] = TCell(m.group(1), "ROW"), TCell(m.group(2), "ROW")
         else:
             slots[level] = TCell(text, "ROW", level=level)
-        cells = [
-            value_cell(f"section3.{row.id}.{c}", values[f"section3.{row.id}.{c}"], style, rng) for c in cols
-        ]
+        cells = [value_cell(f"section3.{row.id}.{c}", values[f"section3.{row.id}.{c}"], style, rng) for c in cols]
         rows.append(slots + cells)
     return Grid("section3", rows, 3, 3)
 

@@ -1,0 +1,5 @@
+"""``python -m gxie`` is the ``gxie`` command."""
+
+from gxie.cli import main
+
+raise SystemExit(main())

@@ -117,14 +117,32 @@ def items(text: str, spans: list[Span]) -> list[Item]:
             out.append(Item("BLANK", cell.start, cell.start, "", cell.line))
             continue
         inside = False
+        first = len(out)
         while si < len(ordered) and ordered[si].start < cell.end:
             out.append(_span_item(ordered[si], line_starts))
             inside = inside or ordered[si].end > cell.start
             si += 1
+        _whole_number_cell(out, first, cell)
         if not inside and not _covered(out, cell):
             out.append(Item("OTHER", cell.start, cell.end, cell.text, cell.line))
     out.extend(_span_item(s, line_starts) for s in ordered[si:])
     return out
+
+
+def _whole_number_cell(out: list[Item], first: int, cell: LayoutCell) -> None:
+    """A cell that is one number (sign and unit included) is one NUM item, however a tagger cut it:
+    ``-`` + ``1`` or ``180.16`` without its ``万元`` would otherwise misread the cell."""
+    from gxie.grid.values import parse_number
+
+    pieces = out[first:]
+    if not pieces or any(p.kind not in ("NUM", "EMPTY") for p in pieces) or not any(p.kind == "NUM" for p in pieces):
+        return
+    if len(pieces) == 1 and (pieces[0].start, pieces[0].end) == (cell.start, cell.end):
+        return
+    if parse_number(cell.text) is None:
+        return
+    score = min(p.score for p in pieces)
+    out[first:] = [Item("NUM", cell.start, cell.end, cell.text, cell.line, score)]
 
 
 def _covered(out: list[Item], cell: LayoutCell) -> bool:

@@ -123,6 +123,7 @@ def items(text: str, spans: list[Span]) -> list[Item]:
             inside = inside or ordered[si].end > cell.start
             si += 1
         _whole_number_cell(out, first, cell)
+        _whole_label_cell(out, first, cell)
         if not inside and not _covered(out, cell):
             out.append(Item("OTHER", cell.start, cell.end, cell.text, cell.line))
     out.extend(_span_item(s, line_starts) for s in ordered[si:])
@@ -143,6 +144,29 @@ def _whole_number_cell(out: list[Item], first: int, cell: LayoutCell) -> None:
         return
     score = min(p.score for p in pieces)
     out[first:] = [Item("NUM", cell.start, cell.end, cell.text, cell.line, score)]
+
+
+LABEL_KINDS = ("ROW", "COL", "CAP", "SEC")
+MAX_LABEL_CELL = 150
+MIN_LABEL_COVER = 0.3
+
+
+def _whole_label_cell(out: list[Item], first: int, cell: LayoutCell) -> None:
+    """A label cell a tagger broke into pieces (long labels with explanations) is one item of the
+    label most of its tagged characters carry. Cells with numbers, long prose cells and cells only
+    sparsely tagged are left alone."""
+    pieces = out[first:]
+    if len(pieces) < 2 or any(p.kind not in LABEL_KINDS for p in pieces) or len(cell.text) > MAX_LABEL_CELL:
+        return
+    weight: dict[str, int] = {}
+    for p in pieces:
+        weight[p.kind] = weight.get(p.kind, 0) + (p.end - p.start)
+    dense = len(cell.text.replace(" ", ""))
+    if sum(weight.values()) < MIN_LABEL_COVER * dense:
+        return
+    kind = max(LABEL_KINDS, key=lambda k: weight.get(k, 0))
+    score = min(p.score for p in pieces)
+    out[first:] = [Item(kind, cell.start, cell.end, cell.text, cell.line, score)]
 
 
 def _covered(out: list[Item], cell: LayoutCell) -> bool:

@@ -136,7 +136,7 @@ def _whole_number_cell(out: list[Item], first: int, cell: LayoutCell) -> None:
     from gxie.grid.values import parse_number
 
     pieces = out[first:]
-    if not pieces or any(p.kind not in ("NUM", "EMPTY") for p in pieces) or not any(p.kind == "NUM" for p in pieces):
+    if not any(p.kind == "NUM" for p in pieces):
         return
     if len(pieces) == 1 and (pieces[0].start, pieces[0].end) == (cell.start, cell.end):
         return
@@ -152,9 +152,9 @@ MIN_LABEL_COVER = 0.3
 
 
 def _whole_label_cell(out: list[Item], first: int, cell: LayoutCell) -> None:
-    """A label cell a tagger broke into pieces (long labels with explanations) is one item of the
-    label most of its tagged characters carry. Cells with numbers, long prose cells and cells only
-    sparsely tagged are left alone."""
+    """A label cell a tagger broke into pieces (long labels with explanations) is one item, of the
+    label its first piece carries (a label comes first, explanations follow it). Cells with numbers,
+    long prose cells and cells only sparsely tagged are left alone."""
     pieces = out[first:]
     if len(pieces) < 2 or any(p.kind not in LABEL_KINDS for p in pieces) or len(cell.text) > MAX_LABEL_CELL:
         return
@@ -164,7 +164,7 @@ def _whole_label_cell(out: list[Item], first: int, cell: LayoutCell) -> None:
     dense = len(cell.text.replace(" ", ""))
     if sum(weight.values()) < MIN_LABEL_COVER * dense:
         return
-    kind = max(LABEL_KINDS, key=lambda k: weight.get(k, 0))
+    kind = pieces[0].kind
     score = min(p.score for p in pieces)
     out[first:] = [Item(kind, cell.start, cell.end, cell.text, cell.line, score)]
 

@@ -20,6 +20,12 @@ _WIDE_GAP = re.compile(r"\s{2,}")
 NUMBER_TOKEN = r"[+\-]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:万元|万|元|件|个|条|项|%))?"
 _NUMBERS_RUN = re.compile(rf"^{NUMBER_TOKEN}(?: {NUMBER_TOKEN})+$")
 _NUMBER_ITEM = re.compile(NUMBER_TOKEN)
+# Page headers/footers that PDF and Word exports leave inside tables: never a value, whatever a tagger says.
+PAGE_MARK = re.compile(
+    r"^(?:[-—–~_]+\s*\d{1,4}\s*[-—–~_]+|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
+    r"|\d{1,4}\s*/\s*\d{1,4}|page\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,11 @@ def items(text: str, spans: list[Span]) -> list[Item]:
                 out.append(_span_item(ordered[si], line_starts))
                 si += 1
             out.append(Item("BLANK", cell.start, cell.start, "", cell.line))
+            continue
+        if PAGE_MARK.match(cell.text):
+            while si < len(ordered) and ordered[si].start < cell.end:
+                si += 1
+            out.append(Item("OTHER", cell.start, cell.end, cell.text, cell.line))
             continue
         inside = False
         first = len(out)

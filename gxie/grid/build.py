@@ -111,19 +111,38 @@ def _fitness(runs: list[list[Item]], widths: list[int], hits: list[RowHit], stre
 def _read_table(
     t: Template, stream: list[Item], hits: list[RowHit], rows_of: dict, groups: set[int], grid: Grid
 ) -> None:
+    """Read one table's rows; numbers after or before their labels, whichever the relations support."""
     hits = [h for h in hits if (h.table, h.row) in rows_of]
     if not hits:
         return
     widths = [len(rows_of[(h.table, h.row)].columns) for h in hits]
     after, before = _runs(stream, hits, groups, widths)
     f_after, f_before = _fitness(after, widths, hits, stream), _fitness(before, widths, hits, stream)
-    runs = after if f_after >= f_before else before
-    if f_before > f_after:
+    if max(f_after, f_before) < 0.3 * len(hits) and _read_block(t, stream, hits, rows_of, grid):
+        return
+    best: tuple[tuple[int, float], str, Grid] | None = None
+    for mode, runs, fitness in (("after", after, f_after), ("before", before, f_before)):
+        if fitness < 0.6 * max(f_after, f_before):
+            continue
+        trial = Grid(grid.template, grid.template_confidence, dict(grid.cells))
+        _place_rows(t, hits, runs, widths, rows_of, trial)
+        checks = run_checks(t, trial.cells)
+        key = (sum(1 for c in checks if c.passed) - sum(1 for c in checks if c.passed is False), fitness)
+        if best is None or key > best[0]:
+            best = (key, mode, trial)
+    assert best is not None
+    _, mode, chosen = best
+    grid.cells = chosen.cells
+    grid.messages.extend(chosen.messages)
+    if mode == "before":
         grid.messages.append(
             Message("info", "labels_after_numbers", f"{hits[0].table}: numbers are printed before their row labels")
         )
-    if max(f_after, f_before) < 0.3 * len(hits) and _read_block(t, stream, hits, rows_of, grid):
-        return
+
+
+def _place_rows(
+    t: Template, hits: list[RowHit], runs: list[list[Item]], widths: list[int], rows_of: dict, grid: Grid
+) -> None:
     seen: set[str] = set()
     ambiguous: list[RowValues] = []
     dropped = _blanks_dropped(runs, widths)

@@ -20,6 +20,9 @@ _WIDE_GAP = re.compile(r"\s{2,}")
 NUMBER_TOKEN = r"[+\-]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:万元|万|元|件|个|条|项|%))?"
 _NUMBERS_RUN = re.compile(rf"^{NUMBER_TOKEN}(?: {NUMBER_TOKEN})+$")
 _NUMBER_ITEM = re.compile(NUMBER_TOKEN)
+# One number, sign and unit included, with no space inside the digits ("1 2" is two glued cells).
+_ONE_NUMBER = re.compile(r"^[+\-]?\s?(?:\d[\d,]*(?:\.\d+)?|\.\d+)\s?(?:万元|万|元|件|个|条|项|%)?$")
+_OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "〇": "0", "l": "1", "I": "1"})
 # Page headers/footers that PDF and Word exports leave inside tables: never a value, whatever a tagger says.
 PAGE_MARK = re.compile(
     r"^(?:[-—–~_]+\s*\d{1,4}\s*[-—–~_]+|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
@@ -144,14 +147,12 @@ def items(text: str, spans: list[Span]) -> list[Item]:
 def _whole_number_cell(out: list[Item], first: int, cell: LayoutCell) -> None:
     """A cell that is one number (sign and unit included) is one NUM item, however a tagger cut it:
     ``-`` + ``1`` or ``180.16`` without its ``万元`` would otherwise misread the cell."""
-    from gxie.grid.values import parse_number
-
     pieces = out[first:]
     if not any(p.kind == "NUM" for p in pieces):
         return
     if len(pieces) == 1 and (pieces[0].start, pieces[0].end) == (cell.start, cell.end):
         return
-    if parse_number(cell.text) is None:
+    if not _ONE_NUMBER.match(cell.text.translate(_OCR_DIGITS)):
         return
     score = min(p.score for p in pieces)
     out[first:] = [Item("NUM", cell.start, cell.end, cell.text, cell.line, score)]

@@ -18,6 +18,7 @@ from gxie.templates import Block, Template, load_template
 from gxie.types import Cell, Level, Message, Span
 from gxie.validate import run_checks
 
+CLOSE_FIT = 0.9  # two readings of a table whose fitness is this close are decided by the relations
 SECTION4_HEADERS = {"maintained", "corrected", "other", "pending", "total"}
 SECTION4_GROUP_HEADERS = {"review_group", "litigation", "direct_group", "after_review_group"}
 
@@ -122,8 +123,8 @@ def _read_table(
         return
     best: tuple[tuple[int, float], str, Grid] | None = None
     for mode, runs, fitness in (("after", after, f_after), ("before", before, f_before)):
-        if fitness < 0.6 * max(f_after, f_before):
-            continue
+        if fitness < CLOSE_FIT * max(f_after, f_before):
+            continue  # clearly the worse reading: the relations are asked only between close ones
         trial = Grid(grid.template, grid.template_confidence, dict(grid.cells))
         _place_rows(t, hits, runs, widths, rows_of, trial)
         checks = run_checks(t, trial.cells)

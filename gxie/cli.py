@@ -18,6 +18,7 @@ from gxie import __version__
 COMMANDS: dict[str, tuple[str, str, str | None]] = {
     "extract": ("gxie.cli_extract", "extract tables, checks and metadata from report files", None),
     "train": ("gxie.training.cli", "train a tagger model", "train"),
+    "annotate": ("gxie.annotate.cli", "the Label Studio loop: tasks, push, pull, import, select, retrain", "annotate"),
 }
 
 

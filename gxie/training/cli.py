@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="PATH",
-        help="extra labelled training data: a JSONL file or datasets directory (repeatable)",
+        help="extra labelled training data: a Label Studio JSON export, a JSONL records file or a datasets "
+        "directory (repeatable)",
     )
     parser.add_argument("--output", metavar="DIR", help="where to write the model (config: output_dir)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, help="training device (config: device)")
@@ -71,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     try:
         config = load_config(args.config, overrides_from(args))
-        config.data.extra = [*config.data.extra, *args.data]
+        from gxie.annotate.importer import records_path_for  # a Label Studio export becomes records first
+
+        config.data.extra = [*config.data.extra, *(str(records_path_for(p)) for p in args.data)]
         result = train(config, command=_command_line())
     except GxieError as exc:
         print(f"gxie train: {exc}", file=sys.stderr)

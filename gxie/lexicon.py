@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
+
+from rapidfuzz.distance import Levenshtein
 
 from gxie.templates import TEMPLATE_IDS, _aliases, load_template
 
@@ -45,17 +47,9 @@ def numbering(text: str) -> str:
 
 def edit_similarity(a: str, b: str) -> float:
     """1 - Levenshtein(a, b) / max(len): 1.0 for equal strings, 0.0 for nothing in common."""
-    if a == b:
-        return 1.0
     if not a or not b:
-        return 0.0
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return 1.0 - prev[-1] / max(len(a), len(b))
+        return 1.0 if a == b else 0.0
+    return float(Levenshtein.normalized_similarity(a, b))
 
 
 @dataclass(frozen=True)
@@ -124,7 +118,13 @@ def match_label(text: str, kinds: tuple[str, ...] = ("row", "group", "extra", "c
     """All entries of the given kinds scored against ``text``, best first.
 
     Bare ``总计``/``其他`` are column labels; with numbering (（七）总计, 3.其他) they are rows.
+    Cached: the same label strings come back in every report.
     """
+    return list(_match_label(text, kinds))
+
+
+@lru_cache(maxsize=65536)
+def _match_label(text: str, kinds: tuple[str, ...]) -> tuple[Match, ...]:
     core = label_core(text)
     if not core:
         return []
@@ -142,7 +142,7 @@ def match_label(text: str, kinds: tuple[str, ...] = ("row", "group", "extra", "c
             score *= 0.5
         out.append(Match(e, score))
     out.sort(key=lambda m: -m.score)
-    return out
+    return tuple(out)
 
 
 def best_label(

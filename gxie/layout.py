@@ -17,6 +17,7 @@ from gxie.types import Span
 _MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
 _SEP = re.compile(r"[\t|]")
 _WIDE_GAP = re.compile(r"\s{2,}")
+MAX_SPACE_UNIT = 4
 NUMBER_TOKEN = r"[+\-]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:万元|万|元|件|个|条|项|%))?"
 _NUMBERS_RUN = re.compile(rf"^{NUMBER_TOKEN}(?: {NUMBER_TOKEN})+$")
 _NUMBER_ITEM = re.compile(NUMBER_TOKEN)
@@ -64,14 +65,39 @@ def _fields(line: str, offset: int) -> list[tuple[int, int]]:
         return [(offset + a, offset + b) for a, b in bounds]
     if not line.strip():
         return []
-    bounds, pos = [], 0
+    bounds, gaps, pos = [], [], 0
     for m in _WIDE_GAP.finditer(line):
         if m.start() > pos:
             bounds.append((pos, m.start()))
+            gaps.append((m.start(), m.end()))
         pos = m.end()
     if pos < len(line):
         bounds.append((pos, len(line)))
-    return [(offset + a, offset + b) for a, b in bounds]
+    elif bounds and line.strip():
+        gaps.append((bounds[-1][1], len(line)))  # trailing run: blank cells at the end of the row
+    return [(offset + a, offset + b) for a, b in _spaced_blanks(bounds, gaps)]
+
+
+def _spaced_blanks(bounds: list[tuple[int, int]], gaps: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Cells joined by a fixed short run of spaces (tabs turned into spaces by a text export): a run
+    k times as long holds k-1 blank cells. Only when most gaps are that short unit (2-4 spaces) and
+    every gap is a multiple of it; column-aligned PDF text, with its wide uneven gaps, is left alone."""
+    widths = [b - a for a, b in gaps]
+    if len(bounds) < 2 or not widths:
+        return bounds
+    unit = min(widths)
+    if not 2 <= unit <= MAX_SPACE_UNIT or any(w % unit for w in widths) or max(widths) == unit:
+        return bounds
+    if 2 * widths.count(unit) < len(widths):
+        return bounds
+    out: list[tuple[int, int]] = []
+    gap_at = dict(gaps)
+    for a, b in bounds:
+        out.append((a, b))
+        end = gap_at.get(b)
+        if end is not None:
+            out.extend((b + k * unit, b + k * unit) for k in range(1, (end - b) // unit))
+    return out
 
 
 def layout_cells(text: str) -> list[LayoutCell]:

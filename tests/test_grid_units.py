@@ -97,3 +97,11 @@ def test_checks_blank_counts_as_zero_absent_is_not_evaluable() -> None:
     cells["section4.review.total"] = Cell("section4", "review", "total", 2, "2", (0, 1), 1.0)
     r5 = next(c for c in run_checks(t, cells) if c.scope == "block review")
     assert (r5.expected, r5.found, r5.passed) == (0, 2, False)
+
+
+def test_space_joined_cells_keep_their_blanks() -> None:
+    """Tabs turned into a fixed run of spaces: a longer run holds blank cells; aligned PDF columns do not."""
+    cells = layout_cells("  一、本年新收政府信息公开申请数量   2   2            1   5")
+    assert [c.text for c in cells][1:] == ["2", "2", "", "", "", "1", "5"]
+    pdf = layout_cells("规章     1       0      11")
+    assert [c.text for c in pdf] == ["规章", "1", "0", "11"]

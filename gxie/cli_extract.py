@@ -4,6 +4,9 @@ Output by ``-o``:
 - none: print to stdout (``--format json`` by default: one object for one file, a list for several);
 - a path ending in .json, .jsonl or .csv: that one file (.csv is the long cell table, one row per cell);
 - anything else (a folder): ``results.jsonl`` plus tables, through ``gxie.batch.run_batch`` (resumable).
+
+Either way the files are extracted in chunks of ``--batch-size`` (one batched tagging call per chunk), in
+``--workers`` processes when more than one.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from gxie.export import TABLE_FORMATS  # imports no pandas: --help stays fast
 from gxie.templates import TEMPLATE_IDS
 
 if TYPE_CHECKING:
+    from gxie.pool import LocalEngine
     from gxie.report import Report
-    from gxie.tagging.base import Tagger
 
 FILE_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
 TAGGERS: tuple[str, ...] = ("model", "rules")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+ENGINES: tuple[str, ...] = ("local", "ray")  # gxie.batch.ENGINES, without importing it for --help
 
 
 def _positive(text: str) -> int:
@@ -61,9 +65,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FILE_FORMATS, help="stdout or -o FILE format (default json)")
     parser.add_argument("--tagger", choices=TAGGERS, default="model", help="default: the bundled model")
     parser.add_argument("--template", choices=TEMPLATE_IDS, help="force a format instead of detecting it")
-    parser.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs")
-    parser.add_argument("--batch-size", type=_positive, default=16, help="documents per model call")
-    parser.add_argument("--workers", type=_positive, default=1, help="reader processes for a folder")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default auto)")
+    parser.add_argument(
+        "--batch-size", type=_positive, default=16, help="documents tagged together in one model call (default 16)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="processes (or Ray actors) that each load the tagger once and extract files in parallel (default 1)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="folder output: run on this machine, or on a Ray cluster (needs gxie[scale]; default local)",
+    )
     parser.add_argument(
         "--tables",
         type=_tables,
@@ -81,7 +98,7 @@ def _usage_error(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``gxie extract``; 0 when every file is ok or partial, 1 when one failed, 2 for usage errors."""
-    from gxie.batch import discover
+    from gxie.discover import discover
     from gxie.errors import GxieError
 
     out = Path(args.output) if args.output is not None else None
@@ -106,14 +123,18 @@ def run(args: argparse.Namespace) -> int:
         files = discover(args.inputs)
     except FileNotFoundError as exc:
         return _usage_error(str(exc))
+    if args.engine != "local":
+        return _usage_error("--engine ray runs a folder output only; give -o FOLDER")
     try:
-        from gxie.pipeline import get_tagger
+        from gxie.jobs import Steps
+        from gxie.pool import LocalEngine
 
-        tagger = get_tagger(args.tagger, args.device)  # a missing model stops the run before any file
+        # the tagger loads here: a missing model stops the run before any file
+        engine = LocalEngine(Steps.current(), args.tagger, args.device, args.workers, args.template)
     except (GxieError, ValueError) as exc:
         print(f"gxie extract: error: {exc}", file=sys.stderr)
         return 1
-    reports = [_extract_one(path, tagger, args.template) for path in files]
+    reports = _extract_all(files, engine, args.batch_size)
     single = len(args.inputs) == 1 and Path(args.inputs[0]).is_file()
     if out is None:
         _write(reports, fmt, sys.stdout, single=single)
@@ -126,18 +147,13 @@ def run(args: argparse.Namespace) -> int:
     return 1 if any(r.status == "failed" for r in reports) else 0
 
 
-def _extract_one(path: Path, tagger: Tagger, template: str | None) -> Report:
-    """One file through ``gxie.pipeline.extract``; an unexpected error becomes a failed report."""
-    from gxie.batch import INTERNAL_ERROR, tagger_label
-    from gxie.pipeline import extract
-    from gxie.report import Report, current_versions
-
-    try:
-        return extract(path, tagger=tagger, template=template)
-    except Exception as exc:  # a bug on one document must not lose the others' results
-        label = tagger_label(tagger)
-        text = f"internal error while extracting {str(path)!r}: {type(exc).__name__}: {exc}"
-        return Report.failed(str(path), INTERNAL_ERROR, text, tagger=label, versions=current_versions(label))
+def _extract_all(files: list[Path], engine: LocalEngine, batch_size: int) -> list[Report]:
+    """One report per file, in input order, through ``gxie.jobs.extract_chunk`` (never raising per file)."""
+    items: list[tuple[str, str | None]] = [(str(path), None) for path in files]
+    chunks = (items[i : i + batch_size] for i in range(0, len(items), batch_size))
+    with engine:
+        found = {result.path: result.report for finished in engine.run(chunks) for result in finished}
+    return [found[path] for path, _ in items]
 
 
 def _write(reports: list[Report], fmt: str, handle: TextIO, *, single: bool) -> None:
@@ -180,6 +196,7 @@ def _run_folder(args: argparse.Namespace, out: Path) -> int:
             formats=("jsonl", *args.tables),
             resume=args.resume,
             progress=not args.quiet,
+            engine=args.engine,
         )
     except FileNotFoundError as exc:
         return _usage_error(str(exc))

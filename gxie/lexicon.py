@@ -127,7 +127,7 @@ def match_label(text: str, kinds: tuple[str, ...] = ("row", "group", "extra", "c
 def _match_label(text: str, kinds: tuple[str, ...]) -> tuple[Match, ...]:
     core = label_core(text)
     if not core:
-        return []
+        return ()
     num = numbering(text)
     out: list[Match] = []
     for e in entries():

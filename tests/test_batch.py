@@ -8,8 +8,11 @@ A fake document is one line "new carried processed forwarded": four numbers that
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
+import stat
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +22,13 @@ import pandas as pd
 import pytest
 
 import gxie.pipeline
+import gxie.summary
 from gxie.batch import INTERNAL_ERROR, OUTPUT_FILES, BatchSummary, discover, file_sha256, run_batch
-from gxie.export import REPORT_COLUMNS, read_jsonl
+from gxie.errors import ModelError
+from gxie.export import LONG_COLUMNS, REPORT_COLUMNS, read_jsonl
+from gxie.jobs import WORKER_DIED
 from gxie.report import Report, current_versions
+from gxie.templates import all_flat_keys
 from gxie.types import Cell, Check, Span
 
 ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
@@ -74,6 +81,8 @@ def fake_prepare(source: str) -> FakePrepared | Report:
         return Report.failed(source, "read_error", f"{source} is not UTF-8 text: {exc}")
     if "PREPBOOM" in text:
         raise RuntimeError("the reader crashed")
+    if "WORKERDIES" in text and multiprocessing.parent_process() is not None:  # never the test process
+        os._exit(3)  # like a segfault in a reader: the worker process is gone
     return FakePrepared(source, FakeNormalized(text))
 
 
@@ -351,3 +360,141 @@ def test_the_real_pipeline_gives_the_same_reports_as_extract(tmp_path: Path, see
         assert batched["status"] == single["status"] and batched["cells"] == single["cells"]
         assert batched["checks"] == single["checks"] and batched["issues"] == single["issues"]
         assert batched["content_hash"] == single["content_hash"] == file_sha256(path)
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_costs_only_its_own_file(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    for i in range(7):
+        write(folder, f"r{i}.txt", f"{i} 0 {i} 0")
+    write(folder, "r3_dies.txt", "WORKERDIES 1 0 1 0")
+    summary = run([folder], out, batch_size=3, workers=2)
+    found = rows(out)
+    assert len(found) == 8 and summary.processed == 8
+    assert {n for n, r in found.items() if r["status"] == "failed"} == {"r3_dies.txt"}
+    (issue,) = found["r3_dies.txt"]["issues"]
+    assert issue["code"] == INTERNAL_ERROR and WORKER_DIED in issue["message"]
+    assert summary.by_status == {"ok": 7, "failed": 1}
+    assert summary.failures == [(str(folder / "r3_dies.txt"), issue["message"])]
+
+
+def test_a_pipe_in_the_folder_gets_a_failed_row_instead_of_a_hang(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    write(folder, "a.txt", "1 0 1 0")
+    os.mkfifo(folder / "b.txt")
+    assert stat.S_ISFIFO((folder / "b.txt").stat().st_mode)
+    summary = run([folder], out)
+    found = rows(out)
+    assert found["a.txt"]["status"] == "ok" and found["b.txt"]["status"] == "failed"
+    assert "not a regular file" in found["b.txt"]["issues"][0]["message"]
+    assert summary.by_status == {"ok": 1, "failed": 1}
+
+
+def test_tables_are_sorted_by_source_and_replaced_whole(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    for name in ("c.txt", "a.txt", "b.txt"):
+        write(folder, name, f"{ord(name[0])} 0 {ord(name[0])} 0")
+    run([folder], out, workers=1, batch_size=2)
+    write(folder, "0.txt", "5 5 10 0")
+    run([folder], out)
+    wide = pd.read_csv(out / "reports.csv", encoding="utf-8-sig")
+    assert [Path(s).name for s in wide["source"]] == ["0.txt", "a.txt", "b.txt", "c.txt"]
+    assert list(wide.columns) == [*REPORT_COLUMNS, *all_flat_keys()]
+    long = pd.read_csv(out / "cells.csv", encoding="utf-8-sig")
+    assert list(long.columns) == list(LONG_COLUMNS) and len(long) == 16
+    assert sorted(p.name for p in out.iterdir()) == ["cells.csv", "reports.csv", "results.jsonl", "summary.json"]
+
+
+def test_without_a_terminal_progress_is_a_plain_line(
+    tmp_path: Path, fake_pipeline: FakeTagger, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(gxie.summary, "PLAIN_PROGRESS_SECONDS", 0.0)
+    folder = tmp_path / "in"
+    write(folder, "a.txt", "1 0 1 0")
+    write(folder, "b.txt", "1 0 2 0")
+    write(folder, "done.txt", "3 0 3 0")
+    run([folder / "done.txt"], tmp_path / "out")
+    capsys.readouterr()
+    run_batch([str(folder)], tmp_path / "out", progress=True)
+    lines = capsys.readouterr().err.splitlines()
+    assert [re.sub(r"[\d.]+ files/s, ETA [\d:?]+", "R", line) for line in lines] == [
+        "gxie: 1/2 files (50%), R; ok 1",
+        "gxie: 2/2 files (100%), R; ok 1 partial 1",
+    ]
+
+
+def test_a_summary_reads_well() -> None:
+    summary = BatchSummary(
+        Path("out"),
+        files=4,
+        processed=3,
+        skipped=1,
+        by_status={"ok": 2, "failed": 2},
+        failed_checks={"R2_total_column": 3},
+        slowest=[("b.pdf", 2.5), ("a.txt", 0.25)],
+        seconds=2.0,
+        outputs=[Path("out/results.jsonl")],
+        failures=[("c.xyz", "unsupported file type '.xyz'")],
+    )
+    assert summary.format().splitlines() == [
+        "4 files: 2 ok, 0 partial, 2 failed (3 extracted, 1 skipped as done) in 2.0 s, 1.50 reports/s",
+        "failed checks by rule: R2_total_column 3",
+        "failed files:",
+        "  c.xyz: unsupported file type '.xyz'",
+        "slowest files:",
+        "    2.50 s  b.pdf",
+        "    0.25 s  a.txt",
+        "results in out: results.jsonl",
+    ]
+    assert summary.to_dict()["failures"] == [{"source": "c.xyz", "reason": "unsupported file type '.xyz'"}]
+
+
+def test_a_real_folder_of_good_junk_and_unreadable_files(tmp_path: Path) -> None:
+    """The rules pipeline on two generated reports and every kind of bad file: one row each, counted right."""
+    from training.synth import generate
+
+    folder, out = tmp_path / "in", tmp_path / "out"
+    good = [write(folder, f"good/{r.id}.txt", r.text) for r in generate(2, seed=77, broken_share=0.0)]
+    bad = {
+        "no_table.txt": ("no_tables", "这是一份会议通知，没有任何表格。\n请各单位按时参加。"),
+        "empty.txt": ("read_error", ""),
+        "garbage.pdf": ("read_error", b"%PDF-1.4 not really a pdf \x00\x01"),
+        "broken.docx": ("read_error", b"PK\x03\x04 truncated zip"),
+        # a PNG header and nothing else: needs_ocr without the gxie[ocr] extra, read_error with it
+        "photo.png": ("needs_ocr|read_error", b"\x89PNG\r\n\x1a\n"),
+        "notes.xyz": ("unsupported_format", "?"),
+    }
+    for name, (_, content) in bad.items():
+        write(folder, f"junk/{name}", content)
+    os.symlink(folder / "gone.txt", folder / "junk" / "dangling.txt")
+    bad["dangling.txt"] = ("read_error", "")
+    summary = run([folder], out, tagger="rules", batch_size=4)
+    found = rows(out)
+    assert sorted(found) == sorted([p.name for p in good] + list(bad))
+    for name, (code, _) in bad.items():
+        assert found[name]["status"] == "failed", name
+        (error,) = [m["code"] for m in found[name]["issues"] if m["level"] == "error"]
+        assert error in code.split("|"), name
+        assert found[name]["tagger"] == "rules:1"
+    assert all(found[p.name]["status"] in ("ok", "partial") and found[p.name]["cells"] for p in good)
+    assert summary.files == summary.processed == len(found) == 9
+    assert summary.by_status == dict(Counter(r["status"] for r in found.values()))
+    assert summary.by_status["failed"] == len(bad)
+    assert {s for s, _ in summary.failures} == {str(p) for p in folder.glob("junk/*")}
+    wide = pd.read_csv(out / "reports.csv", encoding="utf-8-sig")
+    assert len(wide) == 9 and wide["error"].notna().sum() == len(bad)
+
+
+def broken_get_tagger(tagger: object = "model", device: str = "auto") -> FakeTagger:
+    raise ModelError("model directory models/default lacks model.safetensors; re-train the model")
+
+
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_a_tagger_that_cannot_load_stops_the_run_before_any_file(
+    tmp_path: Path, fake_pipeline: FakeTagger, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(gxie.pipeline, "get_tagger", broken_get_tagger)
+    write(tmp_path / "in", "a.txt", "1 0 1 0")
+    with pytest.raises(ModelError, match=r"lacks model\.safetensors"):
+        run([tmp_path / "in"], tmp_path / "out", workers=workers)
+    assert not (tmp_path / "out" / "results.jsonl").exists()

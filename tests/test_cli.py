@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,22 +20,50 @@ from gxie.cli import COMMANDS, main
 from gxie.errors import ModelError
 from gxie.export import LONG_COLUMNS, read_jsonl
 from gxie.report import Report, current_versions
-from gxie.types import Cell
+from gxie.types import Cell, Span
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def fake_extract(source: str | Path, *, tagger: Any = "model", template: str | None = None) -> Report:
+@dataclass(frozen=True)
+class FakeNormalized:
+    text: str
+
+
+@dataclass(frozen=True)
+class FakePrepared:
+    source: str
+    normalized: FakeNormalized
+
+
+class FakeTagger:
+    name = "fake"
+    version = "1"
+
+    def tag(self, text: str) -> list[Span]:
+        return []
+
+    def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
+        return [[] for _ in texts]
+
+
+def fake_prepare(source: str) -> FakePrepared | Report:
     """A text file holding one number is a report with one cell; anything else fails like the pipeline."""
     path = Path(source)
     if path.suffix != ".txt":
         return Report.failed(str(path), "unsupported_format", f"unsupported file type {path.suffix!r}")
-    text = path.read_text(encoding="utf-8")
+    return FakePrepared(str(path), FakeNormalized(path.read_text(encoding="utf-8")))
+
+
+def fake_finish(
+    prepared: FakePrepared, spans: list[Span], tagger: FakeTagger, *, template: str | None = None, tag_seconds: float
+) -> Report:
+    text = prepared.normalized.text
     if text.startswith("CRASH"):
         raise RuntimeError("grid index out of range")
     cell = Cell("section3", "new_received", "total", int(text), text, (0, len(text)), 1.0)
     return Report(
-        source=str(path),
+        source=prepared.source,
         status="ok",
         template=template or "2021",
         agency="某市统计局",
@@ -51,10 +80,15 @@ def fake_extract(source: str | Path, *, tagger: Any = "model", template: str | N
     )
 
 
+def fake_get_tagger(tagger: object, device: str) -> FakeTagger:
+    return FakeTagger()
+
+
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gxie.pipeline, "extract", fake_extract)
-    monkeypatch.setattr(gxie.pipeline, "get_tagger", lambda tagger, device: SimpleNamespace(name="fake", version="1"))
+    monkeypatch.setattr(gxie.pipeline, "prepare", fake_prepare)
+    monkeypatch.setattr(gxie.pipeline, "finish", fake_finish)
+    monkeypatch.setattr(gxie.pipeline, "get_tagger", fake_get_tagger)
 
 
 @pytest.fixture
@@ -83,6 +117,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         (["extract", "a.txt", "--batch-size", "0"], "at least 1, got '0'"),
         (["extract", "a.txt", "--tagger", "gpt"], "invalid choice: 'gpt'"),
         (["extract", "a.txt", "--tables", "csv,json"], "unknown table format(s) 'json'"),
+        (["extract", "a.txt", "--engine", "spark"], "invalid choice: 'spark'"),
+        (["extract", "a.txt", "--workers", "-1"], "at least 1, got '-1'"),
     ],
 )
 def test_usage_errors_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,6 +188,22 @@ def test_several_files_as_json_lines_and_a_failure_exits_1(
     assert f"failed: {files['junk']}: unsupported file type '.xyz'" in err
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("fake")
+def test_worker_processes_keep_the_input_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = []
+    for i in range(7):
+        paths.append(tmp_path / f"r{i}.txt")
+        paths[-1].write_text(str(i * 11), encoding="utf-8")
+    paths.insert(3, tmp_path / "junk.xyz")
+    paths[3].write_text("?", encoding="utf-8")
+    argv = ["extract", *map(str, paths), "--format", "jsonl", "--workers", "2", "--batch-size", "2", "-q"]
+    assert main(argv) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["source"] for r in lines] == [str(p) for p in paths]
+    assert [r["cells"][0]["value"] if r["cells"] else None for r in lines] == [0, 11, 22, None, 33, 44, 55, 66]
+
+
 @pytest.mark.usefixtures("fake")
 def test_output_files_by_suffix(files: dict[str, Path], tmp_path: Path) -> None:
     both = [str(files["a"]), str(files["b"])]
@@ -191,6 +243,7 @@ def test_an_exception_on_one_file_keeps_the_others(files: dict[str, Path], capsy
         (["--format", "csv", "-o", "x.json"], "--format csv does not match the output file"),
         (["-o", "x.txt"], "a file output ends in .json, .jsonl or .csv"),
         (["-o", "folder", "--format", "json"], "--format chooses the output for stdout or one file"),
+        (["--engine", "ray"], "--engine ray runs a folder output only"),
     ],
 )
 def test_conflicting_outputs_exit_2(
@@ -243,6 +296,7 @@ def test_a_folder_output_runs_the_batch(
     monkeypatch.setattr(gxie.batch, "run_batch", recorder)
     argv = ["extract", str(tmp_path), "-o", str(tmp_path / "out"), "--tagger", "rules", "--template", "2019"]
     argv += ["--device", "cpu", "--batch-size", "4", "--workers", "2", "--tables", "csv,xlsx", "--no-resume"]
+    argv += ["--engine", "ray"]
     assert main(argv) == code
     assert calls == [
         (
@@ -257,12 +311,14 @@ def test_a_folder_output_runs_the_batch(
                 "formats": ("jsonl", "csv", "xlsx"),
                 "resume": False,
                 "progress": True,
+                "engine": "ray",
             },
         )
     ]
     assert "2 files:" in capsys.readouterr().err
     assert main(["extract", str(tmp_path), "-o", str(tmp_path / "out"), "-q"]) == code
     assert calls[-1][2]["progress"] is False and calls[-1][2]["formats"] == ("jsonl", "csv")
+    assert calls[-1][2]["engine"] == "local" and calls[-1][2]["workers"] == 1 and calls[-1][2]["batch_size"] == 16
     assert capsys.readouterr().err == ""
 
 

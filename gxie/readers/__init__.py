@@ -47,14 +47,21 @@ def _reader_for(suffix: str) -> Reader:
 
         return read_pdf
     if suffix in IMAGE_SUFFIXES:
-        raise NeedsOCRError(
-            f"{suffix!r} is an image: reading it needs OCR, which comes with the 'gxie[ocr]' extra "
-            f"(not available yet). Supply the report as one of {' '.join(SUPPORTED_SUFFIXES)} instead."
-        )
+        from gxie.ocr.engine import ocr_available
+
+        if not ocr_available():  # refused before the file is read, so a missing extra costs nothing
+            raise NeedsOCRError(
+                f"{suffix!r} is an image: reading it needs OCR, which comes with the 'gxie[ocr]' extra; "
+                f'install it with: pip install "gxie[ocr]", or supply the report as one of '
+                f"{' '.join(SUPPORTED_SUFFIXES)} instead."
+            )
+        from gxie.readers.image import read_image
+
+        return read_image
     raise UnsupportedFormatError(
         f"unsupported file type {suffix or '(no suffix)'!r}; gxie reads {' '.join(SUPPORTED_SUFFIXES)} "
-        f"(images {' '.join(IMAGE_SUFFIXES)} need OCR, coming later). Convert the file or rename it "
-        "if its suffix is wrong."
+        f"and, with the 'gxie[ocr]' extra, images {' '.join(IMAGE_SUFFIXES)}. Convert the file or rename "
+        "it if its suffix is wrong."
     )
 
 
@@ -66,11 +73,14 @@ def _too_large(source: str, size: int, max_bytes: int) -> ReadError:
 
 
 def read(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
-    """Read a report file (.txt .md .html .htm .docx .pdf) into a ``Document``.
+    """Read a report file (.txt .md .html .htm .docx .pdf, images .png .jpg .jpeg .tif .tiff) into a
+    ``Document``.
 
-    Raises ``UnsupportedFormatError`` for other suffixes, ``NeedsOCRError`` for images and ``ReadError``
-    for a missing, empty, too large, binary, undecodable, truncated or corrupt file. A PDF without a
-    text layer is not an error: it comes back with ``needs_ocr=True`` and an error message.
+    Images and PDF pages without a text layer are read by OCR when the ``gxie[ocr]`` extra is installed
+    (the result is a ``gxie.ocr.ScannedDocument`` with box positions). Raises ``UnsupportedFormatError``
+    for other suffixes, ``NeedsOCRError`` for images without the extra and ``ReadError`` for a missing,
+    empty, too large, binary, undecodable, truncated or corrupt file. A PDF without a text layer and
+    without the extra is not an error: it comes back with ``needs_ocr=True`` and an error message.
     """
     file = Path(path)
     reader = _reader_for(file.suffix.lower())

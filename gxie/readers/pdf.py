@@ -2,7 +2,10 @@
 
 Text outside the tables is read line by line; each table found by pdfplumber is placed where it starts
 on the page. Lines wrapped inside a table cell are joined without a break (a wrapped Chinese label reads
-as one). A PDF with no characters at all is a scan: it comes back with ``needs_ocr=True``.
+as one). Pages with no characters are scans: with the ``gxie[ocr]`` extra they are rendered and read by
+OCR (``gxie.ocr``; the result is a ``ScannedDocument`` with box positions); without it a PDF with no
+characters at all comes back with ``needs_ocr=True`` and scanned pages among text pages are skipped with
+a warning.
 """
 
 from __future__ import annotations
@@ -94,24 +97,17 @@ def read_pdf(data: bytes, source: str) -> Document:
         raise _open_error(source, exc) from exc
     if not texts:
         raise ReadError(f"{source} has no pages; the PDF looks truncated or corrupt")
+    if empty_pages:
+        from gxie.ocr.engine import ocr_available
+
+        if ocr_available():
+            return _with_ocr(data, source, texts, empty_pages)
     if len(empty_pages) == len(texts):
         message = (
             f"{source} has no text layer (none of its {len(texts)} page(s) contains text; it is probably "
-            "a scan): reading it needs OCR, which comes with the 'gxie[ocr]' extra (not available yet)"
+            f"a scan): reading it needs OCR, which comes with the 'gxie[ocr]' extra: pip install \"gxie[ocr]\""
         )
-        return Document(
-            text="",
-            source=source,
-            kind="pdf",
-            pages=tuple(Page(number, 0, 0) for number in range(1, len(texts) + 1)),
-            needs_ocr=True,
-            messages=(Message("error", "needs_ocr", message),),
-        )
-    pages: list[Page] = []
-    start = 0
-    for number, text in enumerate(texts, start=1):
-        pages.append(Page(number, start, start + len(text)))
-        start += len(text) + 1  # the "\n" between pages
+        return _no_text(source, len(texts), message)
     messages: tuple[Message, ...] = ()
     if empty_pages:
         listed = ", ".join(map(str, empty_pages))
@@ -120,7 +116,53 @@ def read_pdf(data: bytes, source: str) -> Document:
                 "warning",
                 "page_without_text",
                 f"{source}: page(s) {listed} have no text layer and were skipped; they need OCR "
-                "('gxie[ocr]' extra, coming later)",
+                f"(install the 'gxie[ocr]' extra: pip install \"gxie[ocr]\")",
             ),
         )
-    return Document(text="\n".join(texts), source=source, kind="pdf", pages=tuple(pages), messages=messages)
+    return Document(text="\n".join(texts), source=source, kind="pdf", pages=_pages(texts), messages=messages)
+
+
+def _pages(texts: list[str]) -> tuple[Page, ...]:
+    pages: list[Page] = []
+    start = 0
+    for number, text in enumerate(texts, start=1):
+        pages.append(Page(number, start, start + len(text)))
+        start += len(text) + 1  # the "\n" between pages
+    return tuple(pages)
+
+
+def _no_text(source: str, count: int, message: str) -> Document:
+    return Document(
+        text="",
+        source=source,
+        kind="pdf",
+        pages=tuple(Page(number, 0, 0) for number in range(1, count + 1)),
+        needs_ocr=True,
+        messages=(Message("error", "needs_ocr", message),),
+    )
+
+
+def _with_ocr(data: bytes, source: str, texts: list[str], empty_pages: list[int]) -> Document:
+    """OCR the pages without a text layer (rendered at 300 dpi) and put their text in page order."""
+    from dataclasses import replace
+
+    from gxie.ocr import assemble, ocr_page
+    from gxie.ocr.images import render_pdf_pages
+
+    scanned = [ocr_page(image) for image in render_pdf_pages(data, empty_pages, source)]
+    blank = [p.scan.number for p in scanned if not p.boxes]
+    if len(blank) == len(texts):
+        message = (
+            f"{source} has no text layer and OCR ('gxie[ocr]') found no text on any of its {len(texts)} "
+            "page(s): blank pages or pictures without text; check that this is the report"
+        )
+        return _no_text(source, len(texts), message)
+    note = Message(
+        "warning",
+        "page_without_text",
+        f"{source}: page(s) {', '.join(map(str, blank))} have no text layer and OCR found no text on them",
+    )
+    if len(blank) == len(scanned):  # OCR added nothing: the text pages alone, as without OCR
+        return Document(text="\n".join(texts), source=source, kind="pdf", pages=_pages(texts), messages=(note,))
+    doc = assemble(list(enumerate(texts, start=1)), scanned, source, "pdf")
+    return replace(doc, messages=(*doc.messages, note)) if blank else doc

@@ -1,0 +1,215 @@
+"""End-to-end speed on typical text reports, each tagger in a fresh process (clean load time and peak memory).
+
+A worker generates typical synthetic reports (4,500-7,500 characters, clean, every layout family),
+loads the tagger (timed), extracts one warm-up report, then every report one by one with
+``extract_text`` (the timings of ``Report.timings`` summed: read, normalize, tag, grid) and once more
+batched (``tag_many``, 8 per call). Peak memory is the worker's maximum resident set size. With the
+``gxie[ocr]`` extra and LibreOffice, an OCR worker times the pages of one printed, rasterized report.
+
+    python -m training.bench_speed --tagger model --n 40 --threads 2     # prints one JSON line
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+TYPICAL = (4_500, 7_500)
+SPEED_SEED = 31_337
+BATCH = 8
+
+
+def typical_texts(n: int) -> list[str]:
+    """``n`` clean synthetic report texts of typical length (see ``TYPICAL``)."""
+    from training.synth import generate
+
+    out: list[str] = []
+    first = 0
+    while len(out) < n:
+        for r in generate(4 * n, SPEED_SEED, noise_levels=("clean",), agency_pool="heldout", first=first):
+            if TYPICAL[0] <= len(r.text) <= TYPICAL[1]:
+                out.append(r.text)
+                if len(out) == n:
+                    break
+        first += 4 * n
+    return out
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def ocr_worker(threads: int) -> dict[str, Any]:
+    """OCR speed: one synthetic report printed (LibreOffice) and rasterized at 300 dpi, every page read
+    by ``gxie.ocr.ocr_page``; the first call (engine load + first page) is timed apart."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("GXIE_OCR_THREADS", str(threads))
+    from gxie.ocr import ocr_page
+    from gxie.ocr.images import PageImage
+    from training.ocr_corpus import rasterize, render_pdfs, synth_sources
+
+    source = synth_sources(1, SPEED_SEED, "heldout")[0]
+    with tempfile.TemporaryDirectory(prefix="gxie-ocr-speed-") as tmp:
+        pages = rasterize(render_pdfs([source.text], Path(tmp))[0], 300)
+    base_mb = _peak_mb()
+    t0 = time.perf_counter()
+    ocr_page(PageImage(1, pages[0], 300.0))
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for i, pixels in enumerate(pages):
+        ocr_page(PageImage(i + 1, pixels, 300.0))
+    return {
+        "tagger": "ocr",
+        "threads": threads,
+        "pages": len(pages),
+        "chars": len(source.text),
+        "first_seconds": first,
+        "seconds": time.perf_counter() - t0,
+        "peak_mb": _peak_mb(),
+        "before_load_mb": base_mb,
+    }
+
+
+def worker(tagger_name: str, n: int, threads: int, device: str) -> dict[str, Any]:
+    """Measure one tagger in this process (call it in a fresh one)."""
+    import torch
+
+    from gxie.pipeline import Prepared, extract_text, finish, get_tagger
+    from gxie.types import Document
+
+    torch.set_num_threads(threads)
+    texts = typical_texts(n)
+    base_mb = _peak_mb()
+    t0 = time.perf_counter()
+    tagger = get_tagger(tagger_name, device)
+    load = time.perf_counter() - t0
+    extract_text(texts[0], tagger=tagger)  # warm-up
+    split = {"read": 0.0, "normalize": 0.0, "tag": 0.0, "grid": 0.0}
+    t0 = time.perf_counter()
+    for text in texts:
+        report = extract_text(text, tagger=tagger)
+        for k in split:
+            split[k] += report.timings.get(k, 0.0)
+    single = time.perf_counter() - t0
+    from gxie.normalize import normalize
+
+    t0 = time.perf_counter()
+    for i in range(0, len(texts), BATCH):
+        chunk = [
+            Prepared(str(j), Document(t, str(j), "text"), normalize(t), None)
+            for j, t in enumerate(texts[i : i + BATCH])
+        ]
+        for prep, spans in zip(chunk, tagger.tag_many([p.normalized.text for p in chunk]), strict=True):
+            finish(prep, spans, tagger)
+    batched = time.perf_counter() - t0
+    return {
+        "tagger": tagger_name,
+        "device": device,
+        "threads": threads,
+        "reports": len(texts),
+        "chars": sum(len(t) for t in texts),
+        "load_seconds": load,
+        "single_seconds": single,
+        "batched_seconds": batched,
+        "split": split,
+        "peak_mb": _peak_mb(),
+        "before_load_mb": base_mb,
+    }
+
+
+def measure(tagger_name: str, n: int, threads: int, device: str = "cpu") -> dict[str, Any]:
+    """Run :func:`worker` (``tagger_name="ocr"``: :func:`ocr_worker`) in a fresh Python process."""
+    root = Path(__file__).resolve().parent.parent
+    cmd = [sys.executable, "-m", "training.bench_speed", "--tagger", tagger_name, "--n", str(n)]
+    cmd += ["--threads", str(threads), "--device", device]
+    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False, timeout=3600)
+    if done.returncode != 0:
+        raise RuntimeError(f"speed worker {' '.join(cmd)} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def measure_all(n: int, threads: int) -> list[dict[str, Any]]:
+    """Rules and model on CPU, and the model on CUDA when a GPU is present."""
+    import torch
+
+    out = [measure("rules", n, threads), measure("model", n, threads)]
+    if torch.cuda.is_available():
+        out.append(measure("model", n, threads, "cuda"))
+    from gxie.ocr.engine import ocr_available
+
+    if ocr_available() and (shutil.which("soffice") or shutil.which("libreoffice")):
+        out.append(measure("ocr", 1, threads))
+    return out
+
+
+def speed_lines(results: list[dict[str, Any]]) -> list[str]:
+    """The markdown speed section for :func:`measure_all`'s results."""
+    if not results:
+        return []
+    lines = [
+        "## Speed on typical text reports (end to end, one process per tagger)",
+        "",
+        f"{results[0]['reports']} clean synthetic reports of {TYPICAL[0]:,}-{TYPICAL[1]:,} characters "
+        f"(mean {results[0]['chars'] / results[0]['reports']:,.0f}); `extract_text` one report at a time, then "
+        f"batched ({BATCH} per `tag_many` call). Time split: the sums of `Report.timings` of the one-by-one run.",
+        "",
+        "| tagger | device | torch threads | load s | reports/s | characters/s | reports/s batched | peak memory MB "
+        "(before load) | read | normalize | tag | grid |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if r["tagger"] == "ocr":
+            continue
+        total = sum(r["split"].values()) or 1.0
+        share = " | ".join(f"{100 * r['split'][k] / total:.0f}%" for k in ("read", "normalize", "tag", "grid"))
+        lines.append(
+            f"| {r['tagger']} | {r['device']} | {r['threads']} | {r['load_seconds']:.2f} | "
+            f"{r['reports'] / r['single_seconds']:.1f} | {r['chars'] / r['single_seconds']:,.0f} | "
+            f"{r['reports'] / r['batched_seconds']:.1f} | {r['peak_mb']:.0f} ({r['before_load_mb']:.0f}) | {share} |"
+        )
+    for r in results:
+        if r["tagger"] == "ocr":
+            lines += [
+                "",
+                f"OCR of a scanned report (`gxie.ocr`, {r['threads']} onnxruntime threads): one synthetic report "
+                f"printed and rasterized at 300 dpi, {r['pages']} pages, {r['seconds'] / r['pages']:.2f} s per page "
+                f"({r['first_seconds']:.2f} s for the first call, engine load included); peak memory "
+                f"{r['peak_mb']:.0f} MB ({r['before_load_mb']:.0f} MB before the engine loaded). Reading a scan is "
+                "dominated by OCR: tagging and the grid add the text-report times above.",
+            ]
+    return [*lines, ""]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--tagger", default="model", choices=("model", "rules", "ocr"))
+    p.add_argument("--n", type=int, default=40)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu")
+    args = p.parse_args(argv)
+    result = (
+        ocr_worker(args.threads) if args.tagger == "ocr" else worker(args.tagger, args.n, args.threads, args.device)
+    )
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

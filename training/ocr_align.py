@@ -1,0 +1,136 @@
+"""Carry the labels of a rendered report over to its OCR text, making OCR-damaged training records.
+
+The OCR text of a rendered synthetic report holds the same characters in nearly the same order as the
+text that was rendered, with recognition errors, other separators (tabs for pipes, no NBSP) and
+wrapped cells joined. A character alignment (``difflib.SequenceMatcher`` without its junk heuristic)
+maps every source character to an OCR character: equal runs one to one, short replaced runs (misread
+characters) proportionally, longer replaced runs and deleted characters nowhere. A labelled span is
+carried to the OCR text as the range its characters map to, when enough of them map (``MIN_SHARE``),
+the range does not cross a tab or line break (a cell never does) and it is not much longer than the
+source span; otherwise it is dropped and its characters stay O. Overlapping results keep the first.
+
+Records come out as gxie.training.data.load_records reads them: ``{"id", "text", "spans": [[s, e,
+label]], "template", "layout", "noise", "source"}``.
+
+    python -m training.ocr_align data/ocr_train/*.jsonl --out data/ocr_train_records.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+MIN_SHARE = 0.6  # share of a span's characters that must map for the span to be carried
+MAX_SUBSTITUTION = 4  # a replaced run up to this long is a misreading, longer ones are different text
+MAX_GROWTH = 2.0  # a carried span may be at most this many times (+2 characters) as long as its source
+_BREAKS = ("\t", "\n")
+_EDGE = " \u3000\xa0"
+
+
+def char_map(source: str, target: str) -> list[int]:
+    """For each character of ``source`` the index of the ``target`` character it aligns with, or -1.
+
+    Equal runs map one to one; a short replaced run (at most ``MAX_SUBSTITUTION`` characters on either
+    side: a misread character or two between matching text) maps proportionally; longer replaced runs,
+    where source and OCR text simply differ, and deleted characters map nowhere.
+    """
+    mapping = [-1] * len(source)
+    matcher = difflib.SequenceMatcher(None, source, target, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            mapping[i1:i2] = range(j1, j2)
+        elif tag == "replace" and max(i2 - i1, j2 - j1) <= MAX_SUBSTITUTION:
+            n, m = i2 - i1, j2 - j1
+            for k in range(n):
+                mapping[i1 + k] = j1 + min(m - 1, k * m // n)
+    return mapping
+
+
+def carry_spans(
+    source: str, spans: Iterable[Sequence[Any]], target: str, *, min_share: float = MIN_SHARE
+) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+    """Map ``[start, end, label]`` spans of ``source`` onto ``target``; returns (carried, dropped)."""
+    mapping = char_map(source, target)
+    carried: list[tuple[int, int, str]] = []
+    dropped: list[tuple[int, int, str]] = []
+    for start, end, label in sorted((int(s), int(e), str(lab)) for s, e, lab in spans):
+        hits = [mapping[i] for i in range(start, end) if mapping[i] >= 0 and not source[i].isspace()]
+        core = sum(1 for i in range(start, end) if not source[i].isspace())
+        a, b = (min(hits), max(hits) + 1) if hits else (0, 0)
+        while a < b and target[a] in _EDGE:
+            a += 1
+        while b > a and target[b - 1] in _EDGE:
+            b -= 1
+        ok = (
+            b > a
+            and len(hits) >= min_share * max(core, 1)
+            and not any(c in target[a:b] for c in _BREAKS)
+            and b - a <= MAX_GROWTH * (end - start) + 2
+            and (not carried or a >= carried[-1][1])
+        )
+        (carried if ok else dropped).append((a, b, label) if ok else (start, end, label))
+    return carried, dropped
+
+
+def align_record(record: dict[str, Any]) -> tuple[dict[str, Any], Counter[str]]:
+    """One corpus record of training.ocr_corpus (synthetic, with ``source_text``) -> a training record,
+    and a count of carried/dropped spans by label (``"NUM carried"``, ``"NUM dropped"`` ...)."""
+    if "source_text" not in record:
+        raise ValueError(
+            f"record {record.get('id')!r} has no source_text/source_spans (a real seed report?); only "
+            "synthetic records of training.ocr_corpus carry labels"
+        )
+    carried, dropped = carry_spans(record["source_text"], record["source_spans"], record["text"])
+    counts: Counter[str] = Counter()
+    counts.update(f"{lab} carried" for _, _, lab in carried)
+    counts.update(f"{lab} dropped" for _, _, lab in dropped)
+    out = {
+        "id": record["id"],
+        "text": record["text"],
+        "spans": [[a, b, lab] for a, b, lab in carried],
+        "template": record.get("template", ""),
+        "layout": record.get("layout", ""),
+        "noise": f"ocr_{record.get('level', '')}",
+        "source": "ocr",
+    }
+    return out, counts
+
+
+def align_files(paths: Sequence[Path], out: Path) -> Counter[str]:
+    """Align every synthetic record of the corpus files ``paths`` into one JSON Lines file ``out``."""
+    totals: Counter[str] = Counter()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for path in paths:
+            for line in path.read_text(encoding="utf-8").splitlines():
+                rec = json.loads(line) if line.strip() else None
+                if not rec or rec.get("set") != "synth":
+                    continue
+                aligned, counts = align_record(rec)
+                totals.update(counts)
+                totals["records"] += 1
+                fh.write(json.dumps(aligned, ensure_ascii=False) + "\n")
+    return totals
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("corpus", type=Path, nargs="+", help="<level>.jsonl files of training.ocr_corpus")
+    p.add_argument("--out", type=Path, required=True, help="JSON Lines file of training records")
+    args = p.parse_args(argv)
+    totals = align_files(args.corpus, args.out)
+    labels = sorted({k.split()[0] for k in totals if " " in k})
+    print(f"{totals['records']} records -> {args.out}")
+    for lab in labels:
+        kept, lost = totals[f"{lab} carried"], totals[f"{lab} dropped"]
+        print(f"{lab}: {kept} carried, {lost} dropped ({kept / max(1, kept + lost):.1%} kept)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -130,14 +130,9 @@ def _file_hash(path: Path) -> str | None:
 
 def _kind_of(name: str) -> str | None:
     suffix = Path(name).suffix.lower()
-    return {
-        ".txt": "text",
-        ".md": "text",
-        ".html": "html",
-        ".htm": "html",
-        ".docx": "docx",
-        ".pdf": "pdf",
-    }.get(suffix)
+    kinds = {".txt": "text", ".md": "text", ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
+    kinds.update(dict.fromkeys((".png", ".jpg", ".jpeg", ".tif", ".tiff"), "image"))
+    return kinds.get(suffix)
 
 
 def finish(

@@ -125,3 +125,17 @@ def test_assemble_shifts_box_offsets_and_keeps_text_pages() -> None:
     assert [b.score for b in boxes_at(doc, 7, 8)] == [0.5]
     assert [m.code for m in doc.messages] == ["ocr"] and "1 read with a score below" in doc.messages[0].text
     assert doc.scans == (scan,)
+
+
+def test_empty_ruled_rows_keep_their_place_and_slivers_do_not() -> None:
+    page = np.full((900, 1000), 255, dtype=np.uint8)
+    rows = (300, 360, 420, 437, 480)  # 420-437: a band lower than a character, not a row
+    for y in rows:
+        cv2.line(page, (100, y), (400, y), 0, 2)
+    for x in (100, 400):
+        cv2.line(page, (x, rows[0]), (x, rows[-1]), 0, 2)
+    tables = find_tables(page, CHAR)
+    assert len(tables) == 1 and len(tables[0].rows) == 5
+    words = [word("本年新收", 110, 315), word("0", 110, 442)]
+    text, _ = page_layout(placed(words), tables, CHAR)
+    assert text == "本年新收\n\n0"  # the empty band 360-420 is a blank value on its own line

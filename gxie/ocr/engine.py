@@ -119,3 +119,18 @@ def recognize(page: np.ndarray) -> list[Word]:
             quad = tuple((float(x), float(y) + top) for x, y in pts)
             words.append(Word(str(text), float(score), quad))
     return words
+
+
+def read_crops(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    """The recognizer alone (no detector) on text-line crops (``uint8`` grey or BGR): ``(text, score)``
+    for each. Used to re-read ink that the detector left out (a lone digit on a noisy page)."""
+    if not crops:
+        return []
+    from rapidocr.ch_ppocr_rec import TextRecInput
+
+    engine = _engine(_threads())
+    recognizer = engine.text_rec if engine.text_rec is not None else engine._load_rec_model()  # built lazily
+    images = [np.ascontiguousarray(np.repeat(c[:, :, None], 3, axis=2) if c.ndim == 2 else c) for c in crops]
+    result = recognizer(TextRecInput(img=images))
+    txts = result.txts or ("",) * len(images)
+    return [(str(t), float(s)) for t, s in zip(txts, result.scores, strict=True)]

@@ -2,7 +2,8 @@
 
 Boxes inside a ruled table go to the cell (row band x column band) that holds them; a cell's boxes are
 joined in reading order without a break (a wrapped label reads as one), and a row becomes one line of
-its cells joined by ``"\\t"``, empty cells kept, empty rows dropped. Boxes outside tables are grouped
+its cells joined by ``"\\t"``, empty cells and empty rows kept (in a one-cell-per-line table an empty
+row is a blank value that holds its place). Boxes outside tables are grouped
 into lines by vertical overlap and ordered by x; a wide horizontal gap inside a line (an unruled table)
 becomes ``"\\t"``. Each box's text keeps its ``[start, end)`` offsets in the page text.
 """
@@ -18,6 +19,7 @@ from gxie.ocr.rulings import Table
 
 TAB_GAP = 1.5  # a gap wider than this many character heights separates two cells of a row
 SPACE_GAP = 0.3  # a gap wider than this many character heights is a space
+EMPTY_ROW = 0.6  # a ruled row band at least this many character heights tall is a row, even when empty
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,10 @@ def _table_rows(out: _Text, table: Table, items: list[Placed], char_h: float) ->
         cells.setdefault((r, c), []).append(it)
     first = True
     for r in range(len(table.rows) - 1):
-        if not any((r, c) in cells for c in range(len(table.cols) - 1)):
-            continue
+        if not any((r, c) in cells for c in range(len(table.cols) - 1)) and (
+            table.rows[r + 1] - table.rows[r] < EMPTY_ROW * char_h
+        ):
+            continue  # a sliver between two close rules, not a row
         if not first:
             out.raw("\n")
         first = False

@@ -35,20 +35,24 @@ def recover_missed(gray: np.ndarray, words: Sequence[Word], char_h: float) -> li
 
     if gray.ndim != 2 or char_h < 6:
         return []
-    unit = max(int(round(char_h)), 6)
+    unit = max(round(char_h), 6)
     clean = cv2.medianBlur(gray, 3)
     _, binary = cv2.threshold(clean, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     wide, tall = max(2 * unit, 16), max(round(1.3 * unit), 10)  # longer than any stroke of a character
     bridge = max(unit // 3, 2)  # rules broken by noise are joined before they are looked for
     across = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
     down = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
-    rules = cv2.morphologyEx(across, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (wide, 1)))
-    rules |= cv2.morphologyEx(down, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall)))
+    rules = cv2.bitwise_or(
+        cv2.morphologyEx(across, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (wide, 1))),
+        cv2.morphologyEx(down, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall))),
+    )
     pad = max(2, unit // 5)
     for w in words:
         x0, y0 = max(int(w.x0) - pad, 0), max(int(w.y0) - pad, 0)
         binary[y0 : int(w.y1) + pad + 1, x0 : int(w.x1) + pad + 1] = 0
-    binary &= ~cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    binary = cv2.bitwise_and(
+        binary, cv2.bitwise_not(cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))))
+    )
     joined = cv2.dilate(binary, cv2.getStructuringElement(cv2.MORPH_RECT, (max(unit // 2, 3), 1)))
     count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     boxes, crops = [], []

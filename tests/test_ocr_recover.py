@@ -8,7 +8,7 @@ import pytest
 cv2 = pytest.importorskip("cv2", reason="OpenCV (opencv-python-headless) is needed for the OCR geometry")
 
 from gxie.ocr.engine import Word, ocr_available  # noqa: E402
-from gxie.ocr.recover import recover_missed  # noqa: E402
+from gxie.ocr.recover import SLASH_LEAN, fix_slashes, lean, recover_missed  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not ocr_available(), reason='needs the OCR engine: pip install "gxie[ocr]"')
 
@@ -52,3 +52,13 @@ def test_rules_specks_and_detected_text_are_not_read_again() -> None:
 def test_labels_are_not_re_read_only_values() -> None:
     page = page_with([("ABC", 100, 120)])
     assert recover_missed(page, [], CHAR) == []
+
+
+def test_a_slash_read_as_one_becomes_a_slash_and_a_real_one_stays() -> None:
+    page = page_with([("/", 100, 120), ("1", 300, 120), ("7", 500, 120)], noise=6.0)
+    words = [word("1", 95, 95, 125), word("1", 295, 95, 325), word("7", 495, 95, 525), word("12", 600, 95, 640)]
+    fixed = fix_slashes(page, words)
+    assert [w.text for w in fixed] == ["/", "1", "7", "12"]
+    assert [w.quad for w in fixed] == [w.quad for w in words]
+    assert lean(page, words[0]) < SLASH_LEAN < lean(page, words[1])
+    assert lean(page, word("1", 800, 300, 830)) is None  # an empty box

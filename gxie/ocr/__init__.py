@@ -29,7 +29,7 @@ from gxie.ocr import engine
 from gxie.ocr.engine import Word, ocr_available, recognize
 from gxie.ocr.images import PageImage
 from gxie.ocr.layout import Placed, page_layout
-from gxie.ocr.recover import recover_missed
+from gxie.ocr.recover import fix_slashes, recover_missed
 from gxie.ocr.rulings import deskew, find_tables, rotation, skew_degrees, text_height
 from gxie.types import Document, Message, Page
 
@@ -95,7 +95,7 @@ def ocr_page(page: PageImage) -> PageText:
     words = recognize(page.pixels)
     char_h = text_height(words)
     if words and page.pixels.ndim == 2:
-        words += recover_missed(page.pixels, words, char_h)
+        words = fix_slashes(page.pixels, words + recover_missed(page.pixels, words, char_h))
     angle = skew_degrees(words)
     gray = page.pixels
     placed: list[Placed]

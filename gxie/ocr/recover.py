@@ -1,5 +1,7 @@
-"""Ink the text detector missed: find text-sized blobs of ink that no detected box covers and read them
-with the recognizer alone.
+"""Second looks at the page: ink the text detector missed, and slashes read as ones.
+
+Missed ink: find text-sized blobs of ink that no detected box covers and read them with the
+recognizer alone.
 
 PP-OCR's detector drops short isolated text on damaged pages (a lone ``0`` on its own line or in an
 otherwise empty table cell, at 150 dpi with blur and noise), and in a report such a ``0`` is a value.
@@ -8,6 +10,11 @@ are set aside; what is left is grouped into word-sized blobs (characters joined 
 and each blob of a character's height is cropped and recognized. Only readings that are numbers with a
 score of at least ``MIN_SCORE`` are kept: a missed value stays missing rather than becoming a guess, and
 a re-read piece of a label cannot garble the label the detector did find.
+
+Slashes: reports mark blank cells with ``／``, and on a scanned page the recognizer often reads that
+lone slash as ``1``, a value. A one-character reading of ``1`` is checked against the glyph itself: the
+ink of a ``1`` stands upright, a slash leans (its ink drifts left going down); a leaning one becomes
+``/``.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ MIN_SCORE = 0.75  # recognizer score a re-read blob needs to be kept
 MIN_HEIGHT = 0.3  # blob height range, in text-box heights (a digit's ink is about half a box)
 MAX_HEIGHT = 1.25
 MAX_WIDTH = 12.0  # wider blobs are rules or pictures, not missed words
+ONE_LIKE = frozenset("1lI|/")  # readings a slash is mistaken for
+SLASH_LEAN = -0.3  # x drift per pixel going down; a slash in CJK fonts leans about -0.5, a "1" +0.1
 STROKE_HEIGHT, STROKE_WIDTH = 0.75, 0.25  # a thinner blob taller than this is a piece of a rule
 MIN_INK = 0.03  # ink pixels a blob needs, in squared text-box heights (a lone "1" has about 0.04; specks less)
 
@@ -77,3 +86,41 @@ def recover_missed(gray: np.ndarray, words: Sequence[Word], char_h: float) -> li
             quad = ((float(x0), float(y0)), (float(x1), float(y0)), (float(x1), float(y1)), (float(x0), float(y1)))
             found.append(Word(text, score, quad))
     return found
+
+
+def lean(gray: np.ndarray, word: Word) -> float | None:
+    """How the tallest stroke in ``word``'s box leans: the x drift per pixel going down (negative: ``/``);
+    None when the box holds no stroke of at least 3 pixels."""
+    import cv2
+
+    h, w = gray.shape[:2]
+    x0, y0 = max(int(word.x0) - 2, 0), max(int(word.y0) - 2, 0)
+    x1, y1 = min(int(word.x1) + 3, w), min(int(word.y1) + 3, h)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return None
+    crop = cv2.medianBlur(np.ascontiguousarray(gray[y0:y1, x0:x1]), 3)
+    if int(crop.min()) > 128:  # no ink, only paper and noise
+        return None
+    _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if count < 2:
+        return None
+    tallest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_HEIGHT]))
+    ys, xs = np.nonzero(labels == tallest)
+    if int(np.ptp(ys)) < 3:
+        return None
+    return float(np.polyfit(ys, xs, 1)[0])
+
+
+def fix_slashes(gray: np.ndarray, words: Sequence[Word]) -> list[Word]:
+    """``words`` with every one-character reading of ``1`` (or ``l``, ``I``, ``|``) whose glyph leans like
+    a slash read as ``/`` (see the module docstring); other words unchanged."""
+    out = []
+    for w in words:
+        text = w.text.strip()
+        if len(text) == 1 and text in ONE_LIKE and text != "/":
+            slope = lean(gray, w)
+            if slope is not None and slope < SLASH_LEAN:
+                w = Word("/", w.score, w.quad)
+        out.append(w)
+    return out

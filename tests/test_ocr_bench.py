@@ -1,23 +1,62 @@
-"""The benchmark's scoring pieces (training.bench, training.bench_speed) on a few reports, rules tagger only."""
+"""The benchmark's pieces (training.bench, training.bench_speed) on a few reports, rules tagger only."""
 
 from __future__ import annotations
 
 import json
 import math
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+import training.bench as bench
 from gxie.pipeline import get_tagger
-from training.bench import Case, Score, accuracy_table, calibration, calibration_table, score_set, training_time
-from training.bench_speed import speed_lines, typical_texts
-from training.synth import generate
+from training.bench import (
+    DEFAULT_OUT,
+    FINDINGS,
+    REPO,
+    Case,
+    Score,
+    accuracy_table,
+    breakdown,
+    calibration,
+    calibration_table,
+    command_line,
+    machine_line,
+    model_section,
+    noise_sets,
+    parse_args,
+    pooled,
+    score_set,
+    summary_lines,
+    training_time,
+)
+from training.bench_speed import rates, speed_lines, typical_texts
+from training.synth import LAYOUTS, generate
 
 
 def _cases(n: int) -> list[Case]:
     reports = generate(n, seed=404, layouts=("tab_rows",), noise_levels=("clean",), broken_share=0.0)
-    return [Case(r.id, r.text, dict(r.flat), r.spans) for r in reports]
+    return [Case(r.id, r.text, dict(r.flat), r.spans, (f"format {r.template}", "layout tab_rows")) for r in reports]
 
 
-def test_score_set_counts_cells_reports_relations_and_confidence() -> None:
+def _speed(device: str, single_seconds: float, batched_seconds: float) -> dict[str, Any]:
+    return {
+        "tagger": "model",
+        "device": device,
+        "threads": 2,
+        "reports": 40,
+        "chars": 240_000,
+        "load_seconds": 0.5,
+        "single_seconds": single_seconds,
+        "batched_seconds": batched_seconds,
+        "split": {"read": 0.0, "normalize": 0.4, "tag": 2.0, "grid": 1.6},
+        "peak_mb": 600.0,
+        "before_load_mb": 400.0,
+    }
+
+
+def test_score_set_counts_cells_reports_relations_confidence_and_parts() -> None:
     cases = _cases(2)
     scores = score_set(cases, {"rules": get_tagger("rules")})
     assert set(scores) == {"rules", "gold spans"}
@@ -25,7 +64,42 @@ def test_score_set_counts_cells_reports_relations_and_confidence() -> None:
         assert score.reports == 2 and score.cells == sum(len(c.flat) for c in cases)
         assert 0 < score.right <= score.cells and score.checks >= score.checks_passed > 0
         assert len(score.confidence) > 0 and all(0.0 <= c <= 1.0 for c, _ in score.confidence)
+        layout = score.parts["layout tab_rows"]
+        assert (layout.reports, layout.cells, layout.right) == (score.reports, score.cells, score.right)
+        formats = [p for tag, p in score.parts.items() if tag.startswith("format ")]
+        assert sum(p.reports for p in formats) == 2 and sum(p.right for p in formats) == score.right
     assert scores["gold spans"].accuracy >= scores["rules"].accuracy - 0.05
+
+
+def test_pooled_and_breakdown_sum_the_sets() -> None:
+    a = Score(10, 9, 1, 0, 4, 3, [(0.9, True)], {"format 2019": Score(10, 9, 1, 0, 4, 3, [(0.9, True)])})
+    b = Score(20, 20, 2, 2, 8, 8, [(0.99, True)], {"format 2021": Score(20, 20, 2, 2, 8, 8, [(0.99, True)])})
+    both = pooled([a, b])
+    assert (both.cells, both.right, both.reports, both.perfect, both.checks, both.checks_passed) == (
+        30,
+        29,
+        3,
+        2,
+        12,
+        11,
+    )
+    assert len(both.confidence) == 2 and set(both.parts) == {"format 2019", "format 2021"}
+    assert (a.cells, len(a.confidence)) == (10, 1)  # pooling leaves its inputs alone
+    scores = {
+        "text: synthetic tab_rows": {"rules": a, "model": a, "gold spans": a},
+        "text: synthetic noise light": {"rules": b, "model": b},
+        "text: seed reports": {"rules": b, "model": b},
+    }
+    rows = breakdown(scores, "text: synthetic")
+    assert list(rows) == [
+        "text: synthetic (all 2 sets)",
+        "text: synthetic, format 2019",
+        "text: synthetic, format 2021",
+    ]
+    assert set(rows["text: synthetic (all 2 sets)"]) == {"rules", "model"}  # gold spans: not in every set
+    assert rows["text: synthetic (all 2 sets)"]["model"].reports == 3
+    assert rows["text: synthetic, format 2021"]["rules"].right == 20
+    assert breakdown(scores, "OCR") == {}
 
 
 def test_calibration_buckets_partition_the_cells() -> None:
@@ -42,9 +116,82 @@ def test_calibration_buckets_partition_the_cells() -> None:
 def test_tables_render_every_set_and_bucket() -> None:
     by = {"rules": Score(10, 9, 1, 0, 4, 3, [(0.9, True)]), "model": Score(10, 10, 1, 1, 4, 4, [(0.99, True)])}
     lines = accuracy_table({"OCR mild: synthetic": by})
-    assert lines[2] == "| OCR mild: synthetic | 1 | 0.9000 | 1.0000 | - | 0/1 | 1/1 | 0.750 | 1.000 |"
+    assert lines[2] == "| OCR mild: synthetic | 1 | 0.9000 | 1.0000 | - | 0/1 | 1/1 | 0.750 | 1.000 | - |"
+    with_gold = accuracy_table({"x": {**by, "gold spans": Score(10, 10, 1, 1, 4, 2)}})
+    assert with_gold[2].endswith("| 1.0000 | 0/1 | 1/1 | 0.750 | 1.000 | 0.500 |")
     cal = calibration_table({"OCR mild: synthetic": by}, "OCR")
     assert len(cal) == 2 + 6 and "| [0.99, 1.00] | 0 | - | 1 | 1.0000 |" in cal
+
+
+def test_noise_sets_hold_each_noise_level_with_gold_spans() -> None:
+    sets = noise_sets(2, 90_001)
+    assert list(sets) == [f"text: synthetic noise {level}" for level in ("light", "heavy", "traditional")]
+    for name, cases in sets.items():
+        level = name.rsplit(" ", 1)[1]
+        assert len(cases) == 2 and all(c.spans for c in cases)
+        for case in cases:
+            assert f"noise {level}" in case.tags
+            layout = next(t for t in case.tags if t.startswith("layout "))
+            assert layout.split(" ", 1)[1] in LAYOUTS
+    assert all("報" in c.text and "报" not in c.text for c in sets["text: synthetic noise traditional"])
+    assert all("报" in c.text for c in sets["text: synthetic noise light"])
+    assert [c.id for c in noise_sets(2, 90_002)["text: synthetic noise light"]] != [
+        c.id for c in sets["text: synthetic noise light"]
+    ]
+
+
+def test_summary_states_model_vs_rules_and_the_targets() -> None:
+    scores = {
+        "text: synthetic tab_rows": {"rules": Score(100, 90, 2, 1), "model": Score(100, 99, 2, 1)},
+        "text: synthetic noise heavy": {"rules": Score(100, 70, 2, 0), "model": Score(100, 97, 2, 1)},
+        "OCR mild: synthetic": {"rules": Score(100, 80, 1, 0), "model": Score(100, 99, 1, 0)},
+        "OCR mild: seed reports": {"rules": Score(100, 90, 1, 0), "model": Score(100, 98, 1, 0)},
+        "OCR severe: synthetic": {"rules": Score(100, 50, 1, 0), "model": Score(100, 60, 1, 0)},
+    }
+    lines = summary_lines(scores, [_speed("cpu", 10.0, 5.0)])
+    text = "\n".join(lines)
+    assert lines[0] == "## Summary"
+    assert "| OCR mild (all reports of the level) | 2 | 0.8500 | 0.9850 | +0.1350 |" in lines
+    assert "| OCR severe (all reports of the level) | 1 | 0.5000 | 0.6000 | +0.1000 |" in lines
+    assert "| all text sets pooled (2 sets) | 4 | 0.8000 | 0.9800 | +0.1800 |" in lines
+    assert "the model gets 98.50% of the cells right (2 reports): it meets the 98% target" in text
+    assert "model 98.00% of the cells right, rules tagger 80.00%" in text
+    assert "4.0 reports/s one by one, 8.0 reports/s batched" in text and "meets the target batched only" in text
+    scores["OCR mild: seed reports"]["model"] = Score(100, 90, 1, 0)
+    no_speed = "\n".join(summary_lines(scores, []))
+    assert "94.50% of the cells right (2 reports): it misses the 98% target" in no_speed
+    assert "not measured in this run (`--speed-reports 0`)" in no_speed
+    text_only = "\n".join(summary_lines({k: v for k, v in scores.items() if k.startswith("text:")}, []))
+    assert "OCR damage `mild`: not measured in this run" in text_only and "| OCR" not in text_only
+
+
+def test_model_section_reads_the_card(tmp_path: Path) -> None:
+    meta = {
+        "model_version": "abc123",
+        "metrics": {
+            "test": {
+                "n_texts": 200,
+                "micro": {"f1": 0.99591, "precision": 0.99, "recall": 0.99, "support": 10},
+                "per_label": {
+                    "NUM": {"f1": 0.999, "precision": 1.0, "recall": 1.0, "support": 5},
+                    "SEC": {"f1": 0.9775, "precision": 1.0, "recall": 1.0, "support": 5},
+                },
+            }
+        },
+        "training": {
+            "seconds": {"total": 900.5, "data": 100.0, "training": 800.5},
+            "environment": {"machine": {"cpu_count": 2, "cpu": "x86_64", "device": "cpu"}},
+        },
+    }
+    (tmp_path / "gxie_config.json").write_text(json.dumps(meta), encoding="utf-8")
+    (tmp_path / "README.md").write_text("# card\n", encoding="utf-8")
+    lines = model_section(tmp_path)
+    assert lines[0] == "## Model" and f"model version `abc123`; model card `{tmp_path / 'README.md'}`" in lines[2]
+    assert "held-out texts of its training run): 0.9959" in lines[3] and "200" in lines[3]
+    assert lines[4] == "- test F1 per label: SEC 0.9775, NUM 0.9990"
+    assert lines[5].startswith("- training time: 900.5 s in all")
+    missing = model_section(tmp_path / "missing")
+    assert "not found" in missing[2]
 
 
 def test_training_time_comes_from_the_model_config(tmp_path: Path) -> None:
@@ -61,21 +208,49 @@ def test_training_time_comes_from_the_model_config(tmp_path: Path) -> None:
     assert "not found" in training_time(tmp_path / "missing")
 
 
-def test_speed_lines_and_typical_texts() -> None:
+def test_machine_line_formats_the_environment() -> None:
+    env = {
+        "machine": {"cpu": "AMD EPYC", "cpu_count": 2, "torch_threads": 2, "device": "cpu", "gpu": None},
+        "versions": {"python": "3.11.7", "torch": "2.13.0+cpu"},
+    }
+    assert machine_line(env) == "AMD EPYC, 2 cores (2 torch threads), torch 2.13.0+cpu, Python 3.11.7, device cpu"
+    env["machine"].update(device="cuda", gpu="NVIDIA H100")
+    assert machine_line(env).endswith("device cuda (NVIDIA H100)")
+    env["machine"].update(device="cpu", gpu=None, cuda="NVIDIA H100")
+    assert machine_line(env).endswith("device cpu, CUDA GPU NVIDIA H100")
+
+
+def test_out_defaults_to_docs_benchmarks_and_dash_prints() -> None:
+    args = parse_args([])
+    assert args.out == REPO / "docs" / "benchmarks.md" == DEFAULT_OUT
+    assert "--out" not in command_line(args)
+    assert parse_args(["--out", "-"]).out is None and command_line(parse_args(["--out", "-"])).endswith("--out -")
+    assert command_line(parse_args(["--out", "x.md", "--corpus", "data/ocr"])) == (
+        "python -m training.bench --n 30 --seed 90001 --corpus data/ocr --speed-reports 40 --threads 2 --out x.md"
+    )
+
+
+def test_main_writes_the_page_with_rules_as_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = get_tagger("rules")
+    monkeypatch.setattr(bench, "get_tagger", lambda name="model", device="auto": rules)
+    docs_before = DEFAULT_OUT.stat().st_mtime_ns if DEFAULT_OUT.exists() else None
+    out = tmp_path / "bench.md"
+    argv = ["--n", "1", "--seeds-dir", str(tmp_path / "no-seeds"), "--speed-reports", "0", "--out", str(out)]
+    assert bench.main(argv) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("# gxie benchmarks\n\nCommand: `python -m training.bench --n 1 --seed 90001")
+    assert page.index("## Summary") < page.index("## Model") < page.index("## Accuracy")
+    for level in ("light", "heavy", "traditional"):
+        assert f"| text: synthetic noise {level} | 1 |" in page
+    assert "| text: synthetic (all 10 sets) | 10 |" in page and "| text: synthetic, layout tab_rows |" in page
+    assert page.rstrip().endswith(FINDINGS)
+    assert (DEFAULT_OUT.stat().st_mtime_ns if DEFAULT_OUT.exists() else None) == docs_before
+
+
+def test_speed_lines_rates_and_typical_texts() -> None:
     texts = typical_texts(3)
     assert len(texts) == 3 and all(4_500 <= len(t) <= 7_500 for t in texts)
-    result = {
-        "tagger": "model",
-        "device": "cpu",
-        "threads": 2,
-        "reports": 40,
-        "chars": 240_000,
-        "load_seconds": 0.5,
-        "single_seconds": 4.0,
-        "batched_seconds": 2.0,
-        "split": {"read": 0.0, "normalize": 0.4, "tag": 2.0, "grid": 1.6},
-        "peak_mb": 600.0,
-        "before_load_mb": 400.0,
-    }
+    result = _speed("cpu", 4.0, 2.0)
+    assert rates(result) == (10.0, 20.0)
     row = speed_lines([result])[-2]
     assert row == "| model | cpu | 2 | 0.50 | 10.0 | 60,000 | 20.0 | 600 (400) | 0% | 10% | 50% | 40% |"

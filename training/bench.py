@@ -1,16 +1,20 @@
-"""Accuracy, calibration and speed of the pipeline: rules tagger vs model tagger, on clean text, on
-OCR-damaged scans and on the real seed reports.
+"""gxie benchmarks: accuracy, calibration and speed of the pipeline, rules tagger vs model tagger, on clean
+and noisy text, on OCR-damaged scans and on the real seed reports; writes ``docs/benchmarks.md``.
 
-Sets: clean synthetic reports per layout family (held-out agencies); the OCR corpus of
-training.ocr_corpus per damage level (synthetic and seed reports rendered, damaged and OCR'd); the seed
-reports' own text. For each set and tagger: cell accuracy (every key of the format, null and 0 told
-apart), share of reports with every cell right, relation checks passing; a ``gold spans`` column feeds
-the generator's labels (carried onto the OCR text by training.ocr_align) to the grid rebuild: the
-ceiling the text allows. Calibration: accuracy of the cells found, by confidence bucket. Speed: a fresh
-process per tagger (training.bench_speed) on typical text reports.
+Sets: clean synthetic reports per layout family and noisy synthetic reports per noise level of
+training.synth (every layout family mixed), agencies held out from training; the seed reports' own
+text; with ``--corpus``, the OCR corpus of training.ocr_corpus per damage level (synthetic and seed
+reports rendered, damaged and OCR'd). For each set and tagger: cell accuracy (every key of the format,
+null and 0 told apart), share of reports with every cell right, relation checks passing; a ``gold
+spans`` column feeds the generator's labels (carried onto the OCR text by training.ocr_align) to the
+grid rebuild: the ceiling the text allows. The synthetic text sets are also split by format and layout.
+Calibration: accuracy of the cells found, by confidence bucket. Speed: a fresh process per tagger
+(training.bench_speed) on typical text reports. The page opens with a summary computed from these
+numbers and the bundled model's card (version, test F1, training time).
 
-    python -m training.ocr_corpus --out data/ocr            # first, once (OCR: minutes)
-    python -m training.bench --corpus data/ocr --out docs/ocr_benchmark.md
+    python -m training.ocr_corpus --out data/ocr --n 16 --seed 90001 --pool heldout   # first, once (OCR: minutes)
+    python -m training.bench --corpus data/ocr                 # every set; writes docs/benchmarks.md
+    python -m training.bench --n 5 --speed-reports 0 --out -   # a quick look, printed only
 """
 
 from __future__ import annotations
@@ -21,36 +25,43 @@ import datetime as dt
 import itertools
 import json
 import os
-import platform
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from gxie.labels import ENTITY_TYPES
 from gxie.normalize import normalize
 from gxie.pipeline import Prepared, default_model_dir, finish, get_tagger
 from gxie.report import Report
 from gxie.tagging.base import Tagger
+from gxie.training.card import CARD_FILE, environment
 from gxie.types import Document, Span
 
 HELDOUT_SEED = 90_001
 BUCKETS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)  # lower edges of the confidence buckets
 REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO / "docs" / "benchmarks.md"
+TARGET_REPORTS_PER_SECOND = 5.0  # the model's speed target on typical text reports
+MILD_TARGET = 0.98  # the model's cell-accuracy target at OCR damage level ``mild``
+FINDINGS = "Findings and what the numbers mean: [benchmark_findings.md](benchmark_findings.md)"
 
 
 @dataclass(frozen=True)
 class Case:
-    """One report to score: text, gold grid and (synthetic only) gold spans on the text."""
+    """One report to score: text, gold grid, (synthetic only) gold spans on the text, and the tags it is
+    split by (``format 2021``, ``layout tab_rows``, ``noise light``)."""
 
     id: str
     text: str
     flat: dict[str, Any]
     spans: tuple[Span, ...] | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass
 class Score:
-    """What one tagger got on one set."""
+    """What one tagger got on one set; ``parts`` holds the same tally per case tag."""
 
     cells: int = 0
     right: int = 0
@@ -59,24 +70,52 @@ class Score:
     checks: int = 0
     checks_passed: int = 0
     confidence: list[tuple[float, bool]] = field(default_factory=list)
+    parts: dict[str, Score] = field(default_factory=dict)
 
-    def add(self, report: Report, gold: dict[str, Any]) -> None:
+    def add(self, report: Report, gold: dict[str, Any], tags: Sequence[str] = ()) -> None:
+        """Count one report against its gold grid, in the whole and in the part of each tag."""
         flat = report.to_flat()
         right = sum(1 for k, v in gold.items() if _same(flat.get(k), v))
-        self.cells += len(gold)
-        self.right += right
-        self.reports += 1
-        self.perfect += right == len(gold)
         evaluated = [c for c in report.checks if c.passed is not None]
-        self.checks += len(evaluated)
-        self.checks_passed += sum(1 for c in evaluated if c.passed)
-        for cell in report.cells:
-            if cell.key in gold:
-                self.confidence.append((cell.confidence, _same(cell.value, gold[cell.key])))
+        one = Score(
+            cells=len(gold),
+            right=right,
+            reports=1,
+            perfect=int(right == len(gold)),
+            checks=len(evaluated),
+            checks_passed=sum(1 for c in evaluated if c.passed),
+            confidence=[(c.confidence, _same(c.value, gold[c.key])) for c in report.cells if c.key in gold],
+        )
+        self.merge(one)
+        for tag in tags:
+            self.parts.setdefault(tag, Score()).merge(one)
+
+    def merge(self, other: Score) -> None:
+        """Add ``other``'s tallies (parts included) to this one."""
+        for f in fields(self):
+            if f.name not in ("confidence", "parts"):
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        self.confidence.extend(other.confidence)
+        for tag, part in other.parts.items():
+            self.parts.setdefault(tag, Score()).merge(part)
 
     @property
     def accuracy(self) -> float:
         return self.right / max(1, self.cells)
+
+
+def pooled(scores: Iterable[Score]) -> Score:
+    """One score over several sets (cells, reports and checks summed)."""
+    out = Score()
+    for score in scores:
+        out.merge(score)
+    return out
+
+
+def pooled_sets(group: Sequence[dict[str, Score]]) -> dict[str, Score]:
+    """Several sets' scores pooled per tagger; a column (``gold spans``) only when every set has it."""
+    names = [name for name in group[0] if all(name in by for by in group)] if group else []
+    return {name: pooled(by[name] for by in group) for name in names}
 
 
 def _same(found: Any, gold: Any) -> bool:
@@ -108,13 +147,18 @@ def score_set(cases: Sequence[Case], taggers: dict[str, Tagger]) -> dict[str, Sc
         tagged = tagger.tag_many([p.normalized.text for p in prepared])
         out[name] = Score()
         for case, prep, spans in zip(cases, prepared, tagged, strict=True):
-            out[name].add(finish(prep, spans, tagger), case.flat)
+            out[name].add(finish(prep, spans, tagger), case.flat, case.tags)
     if cases and all(c.spans is not None for c in cases):
         oracle = get_tagger("rules")
         out["gold spans"] = Score()
         for case, prep in zip(cases, prepared, strict=True):
-            out["gold spans"].add(finish(prep, on_normalized(prep, case.spans or ()), oracle), case.flat)
+            out["gold spans"].add(finish(prep, on_normalized(prep, case.spans or ()), oracle), case.flat, case.tags)
     return out
+
+
+def _synth_case(r: Any) -> Case:
+    tags = (f"format {r.template}", f"layout {r.layout}", f"noise {r.noise}")
+    return Case(r.id, r.text, dict(r.flat), r.spans, tags)
 
 
 def synth_sets(n_per_layout: int, seed: int) -> dict[str, list[Case]]:
@@ -124,8 +168,22 @@ def synth_sets(n_per_layout: int, seed: int) -> dict[str, list[Case]]:
     sets = {}
     for layout in LAYOUT_FAMILIES:
         reports = generate(n_per_layout, seed, layouts=(layout,), noise_levels=("clean",), agency_pool="heldout")
-        sets[f"text: synthetic {layout}"] = [Case(r.id, r.text, dict(r.flat), r.spans) for r in reports]
+        sets[f"text: synthetic {layout}"] = [_synth_case(r) for r in reports]
     return sets
+
+
+def noise_sets(n_per_level: int, seed: int) -> dict[str, list[Case]]:
+    """Noisy synthetic reports per non-clean noise level of training.synth (OCR-like ``light`` and
+    ``heavy``, ``traditional`` Chinese), every layout family mixed, agencies held out from training."""
+    from training.synth import NOISE_LEVELS, generate
+
+    return {
+        f"text: synthetic noise {level}": [
+            _synth_case(r) for r in generate(n_per_level, seed, noise_levels=(level,), agency_pool="heldout")
+        ]
+        for level in NOISE_LEVELS
+        if level != "clean"
+    }
 
 
 def seed_set(seeds_dir: Path, gold_dir: Path = REPO / "tests" / "gold") -> dict[str, list[Case]]:
@@ -135,7 +193,8 @@ def seed_set(seeds_dir: Path, gold_dir: Path = REPO / "tests" / "gold") -> dict[
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
         path = seeds_dir / gold["file"]
         if path.is_file():
-            cases.append(Case(gold_path.stem, path.read_text(encoding="utf-8"), gold["flat"]))
+            tags = (f"format {gold['template']}",) if gold.get("template") else ()
+            cases.append(Case(gold_path.stem, path.read_text(encoding="utf-8"), gold["flat"], None, tags))
     return {"text: seed reports": cases} if cases else {}
 
 
@@ -158,8 +217,10 @@ def ocr_sets(corpus: Path) -> tuple[dict[str, list[Case]], dict[str, dict[str, f
             if "source_text" in rec:
                 carried, _ = carry_spans(rec["source_text"], rec["source_spans"], rec["text"])
                 spans = tuple(Span(a, b, lab, rec["text"][a:b]) for a, b, lab in carried)
+            kinds = (("format", "template"), ("layout", "layout"), ("noise", "noise"))
+            tags = tuple(f"{kind} {rec[key]}" for kind, key in kinds if rec.get(key))
             name = f"OCR {level}: {'synthetic' if rec['set'] == 'synth' else 'seed reports'}"
-            sets.setdefault(name, []).append(Case(rec["id"], rec["text"], rec["flat"], spans))
+            sets.setdefault(name, []).append(Case(rec["id"], rec["text"], rec["flat"], spans, tags))
         timing[level] = {"pages": pages, "seconds_per_page": seconds / max(1.0, pages)}
     return sets, timing
 
@@ -192,37 +253,119 @@ def training_time(model_dir: Path) -> str:
     )
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def model_section(model_dir: Path) -> list[str]:
+    """The model's version, test scores and training time, from the model card data (gxie_config.json,
+    rendered as README.md by gxie.training.card)."""
+    path = model_dir / "gxie_config.json"
+    lines = ["## Model", ""]
+    if not path.is_file():
+        return [*lines, f"No model card data: `{path}` not found.", ""]
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    card = model_dir / CARD_FILE
+    lines.append(
+        f"- `{_shown(model_dir)}`, model version `{meta.get('model_version')}`"
+        + (f"; model card `{_shown(card)}`" if card.is_file() else "")
+    )
+    test = (meta.get("metrics") or {}).get("test") or {}
+    if test.get("micro"):
+        lines.append(
+            f"- test micro-F1 (seqeval, strict IOB2, {test.get('n_texts')} held-out texts of its training run): "
+            f"{test['micro']['f1']:.4f}"
+        )
+    per_label = test.get("per_label") or {}
+    if per_label:
+        lines.append(
+            "- test F1 per label: "
+            + ", ".join(f"{label} {per_label[label]['f1']:.4f}" for label in ENTITY_TYPES if label in per_label)
+        )
+    lines.append(f"- training time: {training_time(model_dir)}")
+    return [*lines, ""]
+
+
+def bench_environment(device: str) -> dict[str, Any]:
+    """``gxie.training.card.environment`` of the accuracy runs, plus the CUDA GPU the speed runs use when one
+    is present and the accuracy runs are on the CPU."""
+    import torch
+
+    env = environment(device)
+    if not env["machine"].get("gpu") and torch.cuda.is_available():
+        env["machine"]["cuda"] = torch.cuda.get_device_name(0)
+    return env
+
+
+def machine_line(env: dict[str, Any]) -> str:
+    """One readable line for an ``environment()`` dict: CPU, cores, torch, Python, device / CUDA GPU."""
+    m, v = env.get("machine") or {}, env.get("versions") or {}
+    device = f"device {m.get('device')}" + (f" ({m['gpu']})" if m.get("gpu") else "")
+    line = (
+        f"{m.get('cpu')}, {m.get('cpu_count')} cores ({m.get('torch_threads')} torch threads), "
+        f"torch {v.get('torch')}, Python {v.get('python')}, {device}"
+    )
+    return line + (f", CUDA GPU {m['cuda']}" if m.get("cuda") else "")
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Every set scored with both taggers, plus OCR timing (see the module docstring)."""
     taggers = {"rules": get_tagger("rules"), "model": get_tagger("model", args.device)}
     sets = synth_sets(args.n, args.seed)
+    sets.update(noise_sets(args.n, args.seed))
     sets.update(seed_set(args.seeds_dir))
     timing: dict[str, dict[str, float]] = {}
     if args.corpus is not None:
         more, timing = ocr_sets(args.corpus)
         sets.update(more)
     scores = {name: score_set(cases, taggers) for name, cases in sets.items() if cases}
-    return {"scores": scores, "ocr_timing": timing}
+    return {"scores": scores, "ocr_timing": timing, "model_dir": default_model_dir()}
 
 
 def _cell(score: Score | None) -> str:
     return f"{score.accuracy:.4f}" if score else "-"
 
 
+def _relations(score: Score | None) -> str:
+    return f"{score.checks_passed / max(1, score.checks):.3f}" if score else "-"
+
+
 def accuracy_table(scores: dict[str, dict[str, Score]]) -> list[str]:
     lines = [
         "| set | reports | rules: cells right | model: cells right | gold spans: cells right | rules: reports "
-        "all right | model: reports all right | rules: relations pass | model: relations pass |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "all right | model: reports all right | rules: relations pass | model: relations pass | gold spans: "
+        "relations pass |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, by in scores.items():
         r, m, g = by["rules"], by["model"], by.get("gold spans")
         lines.append(
             f"| {name} | {r.reports} | {_cell(r)} | {_cell(m)} | {_cell(g)} | {r.perfect}/{r.reports} | "
-            f"{m.perfect}/{m.reports} | {r.checks_passed / max(1, r.checks):.3f} | "
-            f"{m.checks_passed / max(1, m.checks):.3f} |"
+            f"{m.perfect}/{m.reports} | {_relations(r)} | {_relations(m)} | {_relations(g)} |"
         )
     return lines
+
+
+def breakdown(
+    scores: dict[str, dict[str, Score]], prefix: str, kinds: Sequence[str] = ("format", "layout")
+) -> dict[str, dict[str, Score]]:
+    """The sets named ``prefix ...`` pooled (row ``all``) and split by the case tags of ``kinds``."""
+    chosen = [by for name, by in scores.items() if name.startswith(prefix)]
+    if not chosen:
+        return {}
+    whole = pooled_sets(chosen)
+    tags = sorted(
+        {t for s in whole.values() for t in s.parts if t.split(" ", 1)[0] in kinds},
+        key=lambda t: (kinds.index(t.split(" ", 1)[0]), t),
+    )
+    out = {f"{prefix} (all {len(chosen)} sets)": whole}
+    for tag in tags:
+        out[f"{prefix}, {tag}"] = {name: s.parts.get(tag, Score()) for name, s in whole.items()}
+    return out
 
 
 def calibration_table(scores: dict[str, dict[str, Score]], prefix: str) -> list[str]:
@@ -240,53 +383,136 @@ def calibration_table(scores: dict[str, dict[str, Score]], prefix: str) -> list[
     return lines
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+def ocr_levels(scores: dict[str, dict[str, Score]]) -> dict[str, dict[str, Score]]:
+    """The OCR sets pooled per damage level (synthetic and seed reports together), in corpus order."""
+    groups: dict[str, list[dict[str, Score]]] = {}
+    for name, by in scores.items():
+        if name.startswith("OCR ") and ":" in name:
+            groups.setdefault(name[4:].split(":", 1)[0], []).append(by)
+    return {level: pooled_sets(group) for level, group in groups.items()}
 
 
-def markdown(result: dict[str, Any], speed: list[dict[str, Any]], args: argparse.Namespace, command: str) -> str:
+def summary_lines(scores: dict[str, dict[str, Score]], speed: Sequence[dict[str, Any]]) -> list[str]:
+    """The summary: model vs rules per OCR damage level and on all text sets pooled, the ``mild`` target,
+    and the model's speed against the reports/s target."""
+    from training.bench_speed import TYPICAL, rates
+
+    rows: dict[str, dict[str, Score]] = {
+        f"OCR {level} (all reports of the level)": by for level, by in ocr_levels(scores).items()
+    }
+    text = [by for name, by in scores.items() if name.startswith("text:")]
+    if text:
+        rows[f"all text sets pooled ({len(text)} sets)"] = pooled_sets(text)
+    lines = ["## Summary", ""]
+    if rows:
+        lines += [
+            "| set | reports | rules: cells right | model: cells right | model - rules |",
+            "|---|---|---|---|---|",
+        ]
+        for name, by in rows.items():
+            r, m = by["rules"], by["model"]
+            lines.append(
+                f"| {name} | {r.reports} | {r.accuracy:.4f} | {m.accuracy:.4f} | {m.accuracy - r.accuracy:+.4f} |"
+            )
+        lines.append("")
+    mild = ocr_levels(scores).get("mild")
+    if mild:
+        m = mild["model"]
+        verdict = "meets" if m.accuracy >= MILD_TARGET else "misses"
+        lines.append(
+            f"- OCR damage `mild`: the model gets {m.accuracy:.2%} of the cells right ({m.reports} reports): it "
+            f"{verdict} the {MILD_TARGET:.0%} target (rules tagger: {mild['rules'].accuracy:.2%})."
+        )
+    else:
+        lines.append(
+            f"- OCR damage `mild`: not measured in this run (no `--corpus`); the {MILD_TARGET:.0%} target is unchecked."
+        )
+    if text:
+        by = pooled_sets(text)
+        lines.append(
+            f"- All text sets pooled ({by['model'].reports} reports, {by['model'].cells:,} cells): model "
+            f"{by['model'].accuracy:.2%} of the cells right, rules tagger {by['rules'].accuracy:.2%}; reports with "
+            f"every cell right: model {by['model'].perfect}/{by['model'].reports}, rules "
+            f"{by['rules'].perfect}/{by['rules'].reports}."
+        )
+    models = [res for res in speed if res["tagger"] == "model"]
+    target = TARGET_REPORTS_PER_SECOND
+    for res in models:
+        single, batched = rates(res)
+        met = [way for way, rate in (("one by one", single), ("batched", batched)) if rate >= target]
+        verdict = (
+            "meets the target both ways"
+            if len(met) == 2
+            else f"meets the target {met[0]} only"
+            if met
+            else "misses the target both ways"
+        )
+        lines.append(
+            f"- Model speed on {res['device']} ({res['threads']} torch threads), typical text reports of "
+            f"{TYPICAL[0]:,}-{TYPICAL[1]:,} characters, end to end: {single:.1f} reports/s one by one, "
+            f"{batched:.1f} reports/s batched, against a target of {target:.0f} reports/s: it {verdict}."
+        )
+    if not models:
+        lines.append(
+            f"- Model speed: not measured in this run (`--speed-reports 0`); the {target:.0f} reports/s "
+            "target is unchecked."
+        )
+    return [*lines, ""]
+
+
+def markdown(result: dict[str, Any], speed: list[dict[str, Any]], command: str) -> str:
+    """The benchmark page for :func:`run`'s result (plus ``environment`` and ``load``) and the speed results."""
     from training.bench_speed import speed_lines
 
     scores: dict[str, dict[str, Score]] = result["scores"]
     load = result.get("load", (0.0, 0.0))
+    env = result.get("environment") or {}
+    parts = breakdown(scores, "text: synthetic")
     out = [
-        "# OCR and accuracy/speed benchmark",
+        "# gxie benchmarks",
         "",
         f"Command: `{command}`  ",
-        f"Date: {dt.date.today().isoformat()}; machine: {machine()}; model: `{default_model_dir()}`.  ",
-        f"Training time of the model: {training_time(default_model_dir())}.  ",
+        f"Date: {dt.date.today().isoformat()}; machine: {machine_line(env)}.  ",
         f"1-minute load average at the start and the end of the run: {load[0]:.1f} / {load[1]:.1f} (above the "
         "core count, other jobs shared the CPU and the timings are pessimistic).",
         "",
-        "Cells right: every key of the report's format compared with the gold grid (null and 0 told apart). "
-        "`gold spans` feeds the generator's own labels (carried onto OCR text by `training.ocr_align`) to the "
-        "grid rebuild: what a perfect tagger would get from that text. OCR sets: reports rendered with "
-        "LibreOffice (real ruled tables, WenQuanYi Micro Hei), damaged (`training/ocr_corpus.py` `DAMAGE`) and "
-        "read by gxie's OCR (rapidocr PP-OCR models on onnxruntime).",
+        *summary_lines(scores, speed),
+        *model_section(Path(result.get("model_dir") or default_model_dir())),
+        "Cells right: every key of the report's format compared with the gold grid (null and 0 told apart); "
+        "reports all right: reports with every cell right; relations pass: the report's relation checks that "
+        "hold. `gold spans` feeds the generator's own labels (carried onto OCR text by `training.ocr_align`) to "
+        "the grid rebuild: what a perfect tagger would get from that text. Text sets: synthetic reports with "
+        "agency names held out from training, clean per layout family and noisy per noise level of "
+        "`training.synth` (`light` and `heavy` OCR-like confusions, `traditional` Chinese; every layout family "
+        "mixed), and the real seed reports' text. OCR sets: reports rendered with LibreOffice (real ruled "
+        "tables, WenQuanYi Micro Hei), damaged (`training/ocr_corpus.py` `DAMAGE`) and read by gxie's OCR "
+        "(rapidocr PP-OCR models on onnxruntime).",
         "",
         "## Accuracy",
         "",
         *accuracy_table(scores),
         "",
+    ]
+    if parts:
+        out += [
+            "### Synthetic text sets by format and layout",
+            "",
+            "The clean and noisy synthetic text sets above pooled, then split by the report's format and layout "
+            "(`mixed`: each table drew its own layout family).",
+            "",
+            *accuracy_table(parts),
+            "",
+        ]
+    out += [
         "## Confidence calibration (cells found, by the confidence gxie gives them)",
         "",
-        "Text sets (clean synthetic and seed texts):",
+        "Text sets (clean and noisy synthetic, seed texts):",
         "",
         *calibration_table(scores, "text:"),
         "",
-        "OCR sets (all damage levels):",
-        "",
-        *calibration_table(scores, "OCR"),
-        "",
     ]
+    if any(name.startswith("OCR") for name in scores):
+        out += ["OCR sets (all damage levels):", "", *calibration_table(scores, "OCR"), ""]
     if result["ocr_timing"]:
         out += [
             "## OCR speed (while the corpus was built)",
@@ -298,37 +524,57 @@ def markdown(result: dict[str, Any], speed: list[dict[str, Any]], args: argparse
             out.append(f"| {level} | {t['pages']:.0f} | {t['seconds_per_page']:.2f} |")
         out.append("")
     out += speed_lines(speed)
+    out.append(FINDINGS)
     return "\n".join(out) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; ``out`` is a Path, or None for ``--out -`` (print only)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, default=30, help="clean synthetic reports per layout family")
+    p.add_argument("--n", type=int, default=30, help="synthetic reports per layout family and per noise level")
     p.add_argument("--seed", type=int, default=HELDOUT_SEED)
     p.add_argument("--corpus", type=Path, default=None, help="folder of training.ocr_corpus <level>.jsonl files")
     p.add_argument("--seeds-dir", type=Path, default=REPO.parent / "shared" / "seeds")
     p.add_argument("--device", default="cpu", help="device of the accuracy runs")
     p.add_argument("--speed-reports", type=int, default=40, help="typical reports timed per tagger (0: no timing)")
     p.add_argument("--threads", type=int, default=2, help="torch threads of the speed runs")
-    p.add_argument("--out", type=Path, default=None, help="write the markdown to this file")
+    p.add_argument("--out", default=str(DEFAULT_OUT), help="markdown file (default docs/benchmarks.md; -: print)")
     args = p.parse_args(argv)
+    args.out = None if args.out == "-" else Path(args.out)
+    return args
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The command that reproduces this run (options at their defaults left out where they do not matter)."""
+    parts = [f"python -m training.bench --n {args.n} --seed {args.seed}"]
+    if args.corpus is not None:
+        parts.append(f"--corpus {args.corpus}")
+    if args.device != "cpu":
+        parts.append(f"--device {args.device}")
+    parts.append(f"--speed-reports {args.speed_reports} --threads {args.threads}")
+    if args.out is None:
+        parts.append("--out -")
+    elif args.out.resolve() != DEFAULT_OUT:
+        parts.append(f"--out {args.out}")
+    return " ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     from training.bench_speed import measure_all
 
     load_before = os.getloadavg()[0]
     result = run(args)
     speed = measure_all(args.speed_reports, args.threads) if args.speed_reports else []
     result["load"] = (load_before, os.getloadavg()[0])
-    parts = [f"python -m training.bench --n {args.n} --seed {args.seed}"]
-    if args.corpus is not None:
-        parts.append(f"--corpus {args.corpus}")
-    parts.append(f"--speed-reports {args.speed_reports} --threads {args.threads}")
-    if args.out:
-        parts.append(f"--out {args.out}")
-    text = markdown(result, speed, args, " ".join(parts))
-    print(text)
-    if args.out:
+    result["environment"] = bench_environment(args.device)
+    text = markdown(result, speed, command_line(args))
+    if args.out is None:
+        print(text, end="")
+    else:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
     return 0
 
 

@@ -159,6 +159,11 @@ def measure_all(n: int, threads: int) -> list[dict[str, Any]]:
     return out
 
 
+def rates(result: dict[str, Any]) -> tuple[float, float]:
+    """Reports per second of one :func:`worker` result: one by one and batched."""
+    return result["reports"] / result["single_seconds"], result["reports"] / result["batched_seconds"]
+
+
 def speed_lines(results: list[dict[str, Any]]) -> list[str]:
     """The markdown speed section for :func:`measure_all`'s results."""
     if not results:
@@ -179,10 +184,11 @@ def speed_lines(results: list[dict[str, Any]]) -> list[str]:
             continue
         total = sum(r["split"].values()) or 1.0
         share = " | ".join(f"{100 * r['split'][k] / total:.0f}%" for k in ("read", "normalize", "tag", "grid"))
+        single, batched = rates(r)
         lines.append(
             f"| {r['tagger']} | {r['device']} | {r['threads']} | {r['load_seconds']:.2f} | "
-            f"{r['reports'] / r['single_seconds']:.1f} | {r['chars'] / r['single_seconds']:,.0f} | "
-            f"{r['reports'] / r['batched_seconds']:.1f} | {r['peak_mb']:.0f} ({r['before_load_mb']:.0f}) | {share} |"
+            f"{single:.1f} | {r['chars'] / r['single_seconds']:,.0f} | "
+            f"{batched:.1f} | {r['peak_mb']:.0f} ({r['before_load_mb']:.0f}) | {share} |"
         )
     for r in results:
         if r["tagger"] == "ocr":

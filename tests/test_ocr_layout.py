@@ -139,3 +139,14 @@ def test_empty_ruled_rows_keep_their_place_and_slivers_do_not() -> None:
     words = [word("本年新收", 110, 315), word("0", 110, 442)]
     text, _ = page_layout(placed(words), tables, CHAR)
     assert text == "本年新收\n\n0"  # the empty band 360-420 is a blank value on its own line
+
+
+def test_a_heading_right_under_the_last_rule_is_not_a_table_row() -> None:
+    tables = find_tables(ruled_page(), CHAR)
+    words = [
+        word("规章", 110, 495),
+        word("0", 610, 497),
+        word("五、存在的主要问题", 100, ROWS[-1] - 3),  # its box starts just above the bottom rule
+    ]
+    text, _ = page_layout(placed(words), tables, CHAR)
+    assert text == "规章\t\t0\n五、存在的主要问题"

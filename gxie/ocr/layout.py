@@ -19,6 +19,7 @@ from gxie.ocr.rulings import Table
 
 TAB_GAP = 1.5  # a gap wider than this many character heights separates two cells of a row
 SPACE_GAP = 0.3  # a gap wider than this many character heights is a space
+IN_TABLE = 0.5  # share of a box's height that must lie inside a table's frame for it to be in the table
 EMPTY_ROW = 0.6  # a ruled row band at least this many character heights tall is a row, even when empty
 
 
@@ -122,13 +123,22 @@ def _table_rows(out: _Text, table: Table, items: list[Placed], char_h: float) ->
                 _write_line(out, line, char_h, tabs=False)
 
 
+def _inside(table: Table, cx: float, item: Placed, char_h: float) -> bool:
+    """True when ``item`` belongs to ``table``: its centre is in the frame (with a little slack) and at
+    least half of its height is (a heading right under a table's last rule is not a table row)."""
+    if not table.contains(cx, item.cy, slack=char_h / 4):
+        return False
+    height = max(item.y1 - item.y0, 1e-6)
+    return (min(item.y1, table.y1) - max(item.y0, table.y0)) / height >= IN_TABLE
+
+
 def page_layout(items: Sequence[Placed], tables: Sequence[Table], char_h: float) -> tuple[str, list[Piece]]:
     """The text of one page and where each word's text sits in it (see the module docstring)."""
     in_table: dict[int, list[Placed]] = {}
     rest: list[Placed] = []
     for it in items:
         cx = (it.x0 + it.x1) / 2
-        k = next((i for i, t in enumerate(tables) if t.contains(cx, it.cy, slack=char_h / 4)), None)
+        k = next((i for i, t in enumerate(tables) if _inside(t, cx, it, char_h)), None)
         if k is None:
             rest.append(it)
         else:

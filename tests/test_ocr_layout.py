@@ -149,4 +149,4 @@ def test_a_heading_right_under_the_last_rule_is_not_a_table_row() -> None:
         word("五、存在的主要问题", 100, ROWS[-1] - 3),  # its box starts just above the bottom rule
     ]
     text, _ = page_layout(placed(words), tables, CHAR)
-    assert text == "规章\t\t0\n五、存在的主要问题"
+    assert text == "\t\t\n\t\t\n规章\t\t0\n五、存在的主要问题"  # two empty ruled rows, then the last

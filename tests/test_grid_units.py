@@ -78,6 +78,16 @@ def test_place_row_drops_merged_label_blanks_then_tail() -> None:
     assert placed.certainty == 1.0
 
 
+def test_section2_rows_of_a_wider_table_drop_trailing_blanks_first() -> None:
+    # a fees row in a 4-column table: blank, 0, then the empty cell of a column it does not have
+    placed = place_row("section2", "fees", ["prev_year_items", "change"], _items("", "0", ""), 1.0)
+    assert [c.value for c in placed.cells] == [None, 0]
+    # section 三: the blank before the values is a merged label cell, the last blank is the total
+    cols = ["natural_person", "commercial", "research", "social_welfare", "legal_service", "other", "total"]
+    placed = place_row("section3", "granted", cols, _items("", "1", "0", "0", "0", "0", "0", ""), 1.0)
+    assert [c.value for c in placed.cells] == [1, 0, 0, 0, 0, 0, None]
+
+
 def test_place_row_dense_section3_row_uses_the_total() -> None:
     cols = ["natural_person", "commercial", "research", "social_welfare", "legal_service", "other", "total"]
     placed = place_row("section3", "granted", cols, _items("3", "2", "5", line_per_item=True), 1.0)

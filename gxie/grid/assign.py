@@ -33,11 +33,15 @@ class RowValues:
     alternatives: tuple[tuple[Cell, ...], ...] = ()  # other placements the row's own total allows
 
 
-def fit(values: list[Item], n: int) -> tuple[list[Item], list[Item]]:
+def fit(values: list[Item], n: int, *, wide_tables: bool = False) -> tuple[list[Item], list[Item]]:
     """Trim a value run to ``n`` cells: leading blanks first (merged label cells), then the tail.
 
+    ``wide_tables``: the row's table may be wider than the row (section 二's small tables printed as one
+    table, padded with empty cells at the right), so a trailing blank goes before a leading one.
     Returns (kept, dropped non-blank values)."""
     vals = list(values)
+    while wide_tables and len(vals) > n and vals[-1].kind == "BLANK":
+        vals.pop()
     while len(vals) > n and vals[0].kind == "BLANK":
         vals.pop(0)
     return vals[:n], [v for v in vals[n:] if v.kind != "BLANK"]
@@ -66,7 +70,7 @@ def place_row(
     n = len(cols)
     certainty = min(1.0, 0.5 + hit_score / 2)
     nums = [v for v in values if v.kind != "BLANK"]
-    vals, extra = fit(values, n)
+    vals, extra = fit(values, n, wide_tables=table == "section2")
     if len(vals) == n:
         note = f"{len(extra)} extra value(s) after the row were ignored" if extra else ""
         c = certainty * (0.7 if extra else 1.0)

@@ -13,7 +13,7 @@ from gxie.templates import load_template
 
 SAMPLE = Path(__file__).resolve().parent / "ocr_sample"
 CASES = sorted(SAMPLE.glob("*.json"))
-MIN_CELLS_RIGHT = 0.95  # per report; the benchmark (docs/ocr_benchmark.md) has the full figures
+MIN_CELLS_RIGHT = 0.95  # per report; the benchmark (docs/benchmarks.md) has the full figures
 
 
 def _load(path: Path) -> tuple[str, dict]:

@@ -62,3 +62,11 @@ def test_a_slash_read_as_one_becomes_a_slash_and_a_real_one_stays() -> None:
     assert [w.quad for w in fixed] == [w.quad for w in words]
     assert lean(page, words[0]) < SLASH_LEAN < lean(page, words[1])
     assert lean(page, word("1", 800, 300, 830)) is None  # an empty box
+
+
+def test_a_stub_of_a_rule_between_two_rules_is_not_read_as_a_one() -> None:
+    page = page_with([])
+    cv2.line(page, (100, 200), (700, 200), 0, 2)  # an empty ruled row: two rules ...
+    cv2.line(page, (100, 227), (700, 227), 0, 2)
+    cv2.line(page, (400, 200), (400, 227), 0, 2)  # ... and the short column divider between them
+    assert recover_missed(page, [word("规章", 110, 150, 170)], CHAR) == []

@@ -33,6 +33,7 @@ MAX_HEIGHT = 1.25
 MAX_WIDTH = 12.0  # wider blobs are rules or pictures, not missed words
 ONE_LIKE = frozenset("1lI|/")  # readings a slash is mistaken for
 SLASH_LEAN = -0.3  # x drift per pixel going down; a slash in CJK fonts leans about -0.5, a "1" +0.1
+MIN_CONTRAST = 60  # grey levels between paper and the darkest ink for a box to hold a glyph
 STROKE_HEIGHT, STROKE_WIDTH = 0.75, 0.25  # a thinner blob taller than this is a piece of a rule
 MIN_INK = 0.03  # ink pixels a blob needs, in squared text-box heights (a lone "1" has about 0.04; specks less)
 
@@ -59,9 +60,8 @@ def recover_missed(gray: np.ndarray, words: Sequence[Word], char_h: float) -> li
     for w in words:
         x0, y0 = max(int(w.x0) - pad, 0), max(int(w.y0) - pad, 0)
         binary[y0 : int(w.y1) + pad + 1, x0 : int(w.x1) + pad + 1] = 0
-    binary = cv2.bitwise_and(
-        binary, cv2.bitwise_not(cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))))
-    )
+    near_rules = cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    binary = cv2.bitwise_and(binary, cv2.bitwise_not(near_rules))
     joined = cv2.dilate(binary, cv2.getStructuringElement(cv2.MORPH_RECT, (max(unit // 2, 3), 1)))
     count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     boxes, crops = [], []
@@ -75,6 +75,9 @@ def recover_missed(gray: np.ndarray, words: Sequence[Word], char_h: float) -> li
         inked = np.flatnonzero(ink.any(axis=0))
         if bh > STROKE_HEIGHT * unit and inked[-1] - inked[0] < STROKE_WIDTH * unit:
             continue  # a thin upright stroke taller than a digit: a piece of a rule
+        left, right = x + int(inked[0]), x + int(inked[-1]) + 1
+        if near_rules[max(y - 2, 0) : y, left:right].any() or near_rules[y + bh : y + bh + 2, left:right].any():
+            continue  # ink running into a rule: a stub of the grid (a divider of an empty row), not text
         m = max(unit // 4, 2)
         x0, y0, x1, y1 = max(x - m, 0), max(y - m, 0), min(x + bw + m, w), min(y + bh + m, h)
         boxes.append((x0, y0, x1, y1))
@@ -99,7 +102,7 @@ def lean(gray: np.ndarray, word: Word) -> float | None:
     if x1 - x0 < 3 or y1 - y0 < 3:
         return None
     crop = cv2.medianBlur(np.ascontiguousarray(gray[y0:y1, x0:x1]), 3)
-    if int(crop.min()) > 128:  # no ink, only paper and noise
+    if int(np.median(np.asarray(crop))) - int(crop.min()) < MIN_CONTRAST:  # no ink, only paper and noise
         return None
     _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)

@@ -254,3 +254,10 @@ def test_speed_lines_rates_and_typical_texts() -> None:
     assert rates(result) == (10.0, 20.0)
     row = speed_lines([result])[-2]
     assert row == "| model | cpu | 2 | 0.50 | 10.0 | 60,000 | 20.0 | 600 (400) | 0% | 10% | 50% | 40% |"
+
+
+def test_the_load_note_says_whether_other_jobs_shared_the_cpu() -> None:
+    from training.bench import load_note
+
+    assert "pessimistic" in load_note((5.1, 6.2), 2)
+    assert "to themselves" in load_note((1.3, 1.8), 2)

@@ -44,7 +44,10 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "docs" / "benchmarks.md"
 TARGET_REPORTS_PER_SECOND = 5.0  # the model's speed target on typical text reports
 MILD_TARGET = 0.98  # the model's cell-accuracy target at OCR damage level ``mild``
-FINDINGS = "Findings and what the numbers mean: [benchmark_findings.md](benchmark_findings.md)"
+FINDINGS = (
+    "Findings and what the numbers mean: [benchmark_findings.md](benchmark_findings.md)  \n"
+    "Batch throughput (workers, batch size, memory): [batch_benchmark.md](batch_benchmark.md)"
+)
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,13 @@ def training_time(model_dir: Path) -> str:
         f"evaluation) on {env.get('cpu_count')} CPU cores ({env.get('cpu') or 'cpu'}), device {env.get('device')}; "
         f"model version `{meta.get('model_version')}`"
     )
+
+
+def load_note(load: tuple[float, float], cores: int) -> str:
+    """What the load average says about the timings (``cores``: the machine's core count)."""
+    if max(load) > cores:
+        return "(above the core count: other jobs shared the CPU and the timings are pessimistic)."
+    return f"(at most the core count, {cores}: the timings had the CPU to themselves, or nearly)."
 
 
 def _shown(path: Path) -> str:
@@ -473,8 +483,8 @@ def markdown(result: dict[str, Any], speed: list[dict[str, Any]], command: str) 
         "",
         f"Command: `{command}`  ",
         f"Date: {dt.date.today().isoformat()}; machine: {machine_line(env)}.  ",
-        f"1-minute load average at the start and the end of the run: {load[0]:.1f} / {load[1]:.1f} (above the "
-        "core count, other jobs shared the CPU and the timings are pessimistic).",
+        f"1-minute load average at the start and the end of the run: {load[0]:.1f} / {load[1]:.1f} "
+        + load_note(load, os.cpu_count() or 1),
         "",
         *summary_lines(scores, speed),
         *model_section(Path(result.get("model_dir") or default_model_dir())),

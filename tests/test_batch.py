@@ -14,7 +14,6 @@ import re
 import stat
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +29,9 @@ from gxie.jobs import WORKER_DIED
 from gxie.report import Report, current_versions
 from gxie.templates import all_flat_keys
 from gxie.types import Cell, Check, Span
+from tests.fakes import FakeNormalized, FakePrepared
 
 ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
-
-
-@dataclass(frozen=True)
-class FakeNormalized:
-    text: str
-
-
-@dataclass(frozen=True)
-class FakePrepared:
-    source: str
-    normalized: FakeNormalized
 
 
 class FakeTagger:

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +20,9 @@ from gxie.errors import ModelError
 from gxie.export import LONG_COLUMNS, read_jsonl
 from gxie.report import Report, current_versions
 from gxie.types import Cell, Span
+from tests.fakes import FakeNormalized, FakePrepared
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class FakeNormalized:
-    text: str
-
-
-@dataclass(frozen=True)
-class FakePrepared:
-    source: str
-    normalized: FakeNormalized
 
 
 class FakeTagger:

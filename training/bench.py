@@ -35,6 +35,7 @@ from gxie.normalize import normalize
 from gxie.pipeline import Prepared, default_model_dir, finish, get_tagger
 from gxie.report import Report
 from gxie.tagging.base import Tagger
+from gxie.tagging.model import GXIE_CONFIG_FILE
 from gxie.training.card import CARD_FILE, environment
 from gxie.types import Document, Span
 
@@ -191,13 +192,9 @@ def noise_sets(n_per_level: int, seed: int) -> dict[str, list[Case]]:
 
 def seed_set(seeds_dir: Path, gold_dir: Path = REPO / "tests" / "gold") -> dict[str, list[Case]]:
     """The real seed reports as text (empty when the seeds folder is absent)."""
-    cases = []
-    for gold_path in sorted(gold_dir.glob("*.json")):
-        gold = json.loads(gold_path.read_text(encoding="utf-8"))
-        path = seeds_dir / gold["file"]
-        if path.is_file():
-            tags = (f"format {gold['template']}",) if gold.get("template") else ()
-            cases.append(Case(gold_path.stem, path.read_text(encoding="utf-8"), gold["flat"], None, tags))
+    from training.ocr_corpus import seed_sources
+
+    cases = [Case(s.id, s.text, s.flat, None, (f"format {s.template}",)) for s in seed_sources(seeds_dir, gold_dir)]
     return {"text: seed reports": cases} if cases else {}
 
 
@@ -242,7 +239,7 @@ def calibration(scores: Sequence[Score]) -> list[tuple[str, int, float]]:
 
 def training_time(model_dir: Path) -> str:
     """How long the bundled model took to train, from its gxie_config.json."""
-    path = model_dir / "gxie_config.json"
+    path = model_dir / GXIE_CONFIG_FILE
     if not path.is_file():
         return f"unknown ({path} not found)"
     meta = json.loads(path.read_text(encoding="utf-8"))
@@ -274,7 +271,7 @@ def _shown(path: Path) -> str:
 def model_section(model_dir: Path) -> list[str]:
     """The model's version, test scores and training time, from the model card data (gxie_config.json,
     rendered as README.md by gxie.training.card)."""
-    path = model_dir / "gxie_config.json"
+    path = model_dir / GXIE_CONFIG_FILE
     lines = ["## Model", ""]
     if not path.is_file():
         return [*lines, f"No model card data: `{path}` not found.", ""]

@@ -31,7 +31,7 @@ MIN_SCORE = 0.75  # recognizer score a re-read blob needs to be kept
 MIN_HEIGHT = 0.3  # blob height range, in text-box heights (a digit's ink is about half a box)
 MAX_HEIGHT = 1.25
 MAX_WIDTH = 12.0  # wider blobs are rules or pictures, not missed words
-ONE_LIKE = frozenset("1lI|/")  # readings a slash is mistaken for
+ONE_LIKE = frozenset("1lI|")  # readings a slash is mistaken for
 SLASH_LEAN = -0.3  # x drift per pixel going down; a slash in CJK fonts leans about -0.5, a "1" +0.1
 MIN_CONTRAST = 60  # grey levels between paper and the darkest ink for a box to hold a glyph
 STROKE_HEIGHT, STROKE_WIDTH = 0.75, 0.25  # a thinner blob taller than this is a piece of a rule
@@ -121,7 +121,7 @@ def fix_slashes(gray: np.ndarray, words: Sequence[Word]) -> list[Word]:
     out = []
     for w in words:
         text = w.text.strip()
-        if len(text) == 1 and text in ONE_LIKE and text != "/":
+        if len(text) == 1 and text in ONE_LIKE:
             slope = lean(gray, w)
             if slope is not None and slope < SLASH_LEAN:
                 w = Word("/", w.score, w.quad)

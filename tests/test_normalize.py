@@ -5,13 +5,12 @@ from __future__ import annotations
 import random
 import re
 import time
-from pathlib import Path
 
 import pytest
 
 from gxie.normalize import PHRASES, normalize
+from tests.conftest import SEEDS  # ../shared/seeds beside the repository, or $GXIE_SEEDS
 
-SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
 
 # (source, normalized text, starts, ends); None: the map is the identity.

@@ -16,9 +16,9 @@ from gxie.errors import NeedsOCRError, ReadError, UnsupportedFormatError
 from gxie.normalize import normalize
 from gxie.readers import SUPPORTED_SUFFIXES, read, read_bytes
 from gxie.types import Document
+from tests.conftest import SEEDS  # ../shared/seeds beside the repository, or $GXIE_SEEDS
 from tests.makefiles import Block, blocks, docx_to_pdfs, write_docx, write_html, write_pdf
 
-SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 KINDS = ("docx", "html", pytest.param("pdf", marks=pytest.mark.slow))

@@ -261,3 +261,12 @@ def test_the_load_note_says_whether_other_jobs_shared_the_cpu() -> None:
 
     assert "pessimistic" in load_note((5.1, 6.2), 2)
     assert "to themselves" in load_note((1.3, 1.8), 2)
+
+
+def test_a_corpus_folder_without_level_files_is_refused_with_the_build_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--corpus", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert str(tmp_path) in err and "python -m training.ocr_corpus --out" in err

@@ -12,7 +12,9 @@ Calibration: accuracy of the cells found, by confidence bucket. Speed: a fresh p
 (training.bench_speed) on typical text reports. The page opens with a summary computed from these
 numbers and the bundled model's card (version, test F1, training time).
 
-    python -m training.ocr_corpus --out data/ocr --n 16 --seed 90001 --pool heldout   # first, once (OCR: minutes)
+    python -m training.ocr_corpus --out data/ocr --n 24 --seed 90001 --levels mild --seed-levels mild
+    python -m training.ocr_corpus --out data/ocr --n 6 --seed 90001 \\
+        --levels clean lowres blur noise rotate jpeg severe --seed-levels severe   # first, once (OCR: ~40 min)
     python -m training.bench --corpus data/ocr                 # every set; writes docs/benchmarks.md
     python -m training.bench --n 5 --speed-reports 0 --out -   # a quick look, printed only
 """
@@ -548,6 +550,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default=str(DEFAULT_OUT), help="markdown file (default docs/benchmarks.md; -: print)")
     args = p.parse_args(argv)
     args.out = None if args.out == "-" else Path(args.out)
+    if args.corpus is not None and not any(args.corpus.glob("*.jsonl")):
+        p.error(
+            f"--corpus {args.corpus}: no <level>.jsonl files there; build the OCR corpus first with "
+            f"python -m training.ocr_corpus --out {args.corpus} (see tests/ocr_sample/README.md for the benchmark's)"
+        )
     return args
 
 

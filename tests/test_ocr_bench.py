@@ -220,7 +220,11 @@ def test_machine_line_formats_the_environment() -> None:
     assert machine_line(env).endswith("device cpu, CUDA GPU NVIDIA H100")
 
 
-def test_out_defaults_to_docs_benchmarks_and_dash_prints() -> None:
+def test_out_defaults_to_docs_benchmarks_and_dash_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a relative corpus folder that exists (a clean clone has no data/ocr)
+    (tmp_path / "data" / "ocr").mkdir(parents=True)
+    (tmp_path / "data" / "ocr" / "mild.jsonl").write_text("", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
     args = parse_args([])
     assert args.out == REPO / "docs" / "benchmarks.md" == DEFAULT_OUT
     assert "--out" not in command_line(args)

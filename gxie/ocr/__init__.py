@@ -1,8 +1,10 @@
 """OCR input: page images (scans, photos, image-only PDF pages) to report text with box positions.
 
 Needs the ``gxie[ocr]`` extra (``rapidocr`` with its bundled PP-OCR models, run offline by
-``onnxruntime``). Each page is recognized, its skew measured from the text boxes and undone, its ruled
-tables found from their rules, and the boxes rebuilt into text: table rows as tab-joined lines, other
+``onnxruntime``). Each page is recognized; boxes over stacked lines are read again line by line
+(``gxie.ocr.stacked``), missed values and slashes read as ones get a second look (``gxie.ocr.recover``);
+the page's skew is measured from the text boxes and undone, its ruled tables found from their rules,
+and the boxes rebuilt into text: table rows as tab-joined lines, other
 text line by line (see ``gxie.ocr.layout``). The result is a :class:`ScannedDocument`: a ``Document``
 whose ``boxes`` tie every recognized piece of ``text`` to its place on its page.
 
@@ -31,6 +33,7 @@ from gxie.ocr.images import PageImage
 from gxie.ocr.layout import Placed, page_layout
 from gxie.ocr.recover import fix_slashes, recover_missed
 from gxie.ocr.rulings import deskew, find_tables, rotation, skew_degrees, text_height
+from gxie.ocr.stacked import split_stacked
 from gxie.types import Document, Message, Page
 
 INSTALL_HINT = 'pip install "gxie[ocr]"'
@@ -95,6 +98,7 @@ def ocr_page(page: PageImage) -> PageText:
     words = recognize(page.pixels)
     char_h = text_height(words)
     if words and page.pixels.ndim == 2:
+        words = split_stacked(page.pixels, words, char_h)
         words = fix_slashes(page.pixels, words + recover_missed(page.pixels, words, char_h))
     angle = skew_degrees(words)
     gray = page.pixels

@@ -239,19 +239,16 @@ def calibration(scores: Sequence[Score]) -> list[tuple[str, int, float]]:
     return rows
 
 
-def training_time(model_dir: Path) -> str:
-    """How long the bundled model took to train, from its gxie_config.json."""
-    path = model_dir / GXIE_CONFIG_FILE
-    if not path.is_file():
-        return f"unknown ({path} not found)"
-    meta = json.loads(path.read_text(encoding="utf-8"))
+def training_time(meta: dict[str, Any]) -> str:
+    """How long the model took to train, from its gxie_config.json data (``meta``)."""
     training = meta.get("training") or {}
     sec = training.get("seconds") or {}
+    if not sec:
+        return "not recorded in the model's config"
     env = (training.get("environment") or {}).get("machine") or {}
     return (
         f"{sec.get('total')} s in all ({sec.get('data')} s data, {sec.get('training')} s training and "
-        f"evaluation) on {env.get('cpu_count')} CPU cores ({env.get('cpu') or 'cpu'}), device {env.get('device')}; "
-        f"model version `{meta.get('model_version')}`"
+        f"evaluation) on {env.get('cpu_count')} CPU cores ({env.get('cpu') or 'cpu'}), device {env.get('device')}"
     )
 
 
@@ -295,7 +292,7 @@ def model_section(model_dir: Path) -> list[str]:
             "- test F1 per label: "
             + ", ".join(f"{label} {per_label[label]['f1']:.4f}" for label in ENTITY_TYPES if label in per_label)
         )
-    lines.append(f"- training time: {training_time(model_dir)}")
+    lines.append(f"- training time: {training_time(meta)}")
     return [*lines, ""]
 
 

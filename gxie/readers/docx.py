@@ -36,32 +36,34 @@ def _local(element: Any) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _block_children(element: Any) -> Iterator[Any]:
-    """Paragraphs and tables under ``element`` in order, looking through content-control wrappers."""
+def _children(element: Any, names: tuple[str, ...]) -> Iterator[Any]:
+    """The children of ``element`` named ``names``, in order, looking through content-control wrappers."""
     for child in element:
         name = _local(child)
-        if name in ("p", "tbl"):
+        if name in names:
             yield child
         elif name in _CONTAINERS:
             content = child.find(_w("sdtContent")) if name == "sdt" else child
             if content is not None:
-                yield from _block_children(content)
+                yield from _children(content, names)
+
+
+def _block_children(element: Any) -> Iterator[Any]:
+    """Paragraphs and tables under ``element``."""
+    return _children(element, ("p", "tbl"))
+
+
+def _cells(tr: Any) -> Iterator[Any]:
+    return _children(tr, ("tc",))
+
+
+def _rows(tbl: Any) -> Iterator[Any]:
+    return _children(tbl, ("tr",))
 
 
 def paragraph_text(p: Any) -> str:
     """The visible text of a ``w:p`` element (tabs as ``\\t``, line breaks as ``\\n``)."""
     return "".join(run.text for run in p.xpath(_RUNS_XPATH))
-
-
-def _cells(tr: Any) -> Iterator[Any]:
-    for child in tr:
-        name = _local(child)
-        if name == "tc":
-            yield child
-        elif name in _CONTAINERS:
-            content = child.find(_w("sdtContent")) if name == "sdt" else child
-            if content is not None:
-                yield from _cells(content)
 
 
 def _is_merge_continuation(tc: Any) -> bool:
@@ -78,17 +80,6 @@ def _cell_text(tc: Any) -> str:
         else:
             parts.extend(_cell_text(c) for tr in _rows(block) for c in _cells(tr))
     return cell_text(" ".join(p for p in parts if p))
-
-
-def _rows(tbl: Any) -> Iterator[Any]:
-    for child in tbl:
-        name = _local(child)
-        if name == "tr":
-            yield child
-        elif name in _CONTAINERS:
-            content = child.find(_w("sdtContent")) if name == "sdt" else child
-            if content is not None:
-                yield from _rows(content)
 
 
 def _lines(container: Any) -> Iterator[str]:

@@ -406,3 +406,41 @@ def test_write_pdf_makes_a_pdf_with_a_table(tmp_path: Path) -> None:
         "二、主动公开政府信息情况\n| 行政许可 | 6 | 0 | 147 |\n|---|---|---|---|\n结束", tmp_path / "a.pdf"
     )
     assert read(path).text.split("\n") == ["二、主动公开政府信息情况", "行政许可\t6\t0\t147", "结束"]
+
+
+def test_docx_content_controls_and_custom_xml_wrappers_are_looked_through() -> None:
+    """Form-like templates wrap paragraphs, table rows and cells in ``w:sdt`` / ``w:customXml``."""
+    import docx
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    def wrap(element: etree._Element, tag: str) -> None:
+        wrapper = etree.Element(qn(f"w:{tag}"))
+        element.addprevious(wrapper)
+        if tag == "sdt":
+            content = etree.SubElement(wrapper, qn("w:sdtContent"))
+            content.append(element)
+        else:
+            wrapper.append(element)
+
+    document = docx.Document()
+    document.add_paragraph("三、收到和处理政府信息公开申请情况")
+    heading = document.add_paragraph("（一）予以公开")
+    table = document.add_table(rows=2, cols=3)
+    rows = (("本列数据的勾稽关系", "自然人", "总计"), ("一、本年新收政府信息公开申请数量", "12", "15"))
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    wrap(heading._p, "sdt")  # a paragraph in a content control
+    wrap(table.rows[1]._tr, "customXml")  # a row in a custom-XML wrapper
+    wrap(table.rows[0]._tr.tc_lst[1], "sdt")  # a cell in a content control
+    wrap(table._tbl, "sdt")  # the whole table in one
+    data = io.BytesIO()
+    document.save(data)
+    lines = read_bytes(data.getvalue(), "report.docx").text.split("\n")
+    assert lines[:4] == [
+        "三、收到和处理政府信息公开申请情况",
+        "（一）予以公开",
+        "本列数据的勾稽关系\t自然人\t总计",
+        "一、本年新收政府信息公开申请数量\t12\t15",
+    ]

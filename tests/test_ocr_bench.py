@@ -274,3 +274,31 @@ def test_a_corpus_folder_without_level_files_is_refused_with_the_build_command(
         parse_args(["--corpus", str(tmp_path)])
     err = capsys.readouterr().err
     assert str(tmp_path) in err and "python -m training.ocr_corpus --out" in err
+
+
+def test_main_reads_an_ocr_corpus_and_splits_mild_by_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from training.ocr_corpus import synth_sources
+
+    rules = get_tagger("rules")
+    monkeypatch.setattr(bench, "get_tagger", lambda name="model", device="auto": rules)
+    corpus = tmp_path / "ocr"
+    corpus.mkdir()
+    sources = synth_sources(1, 5, "heldout") + synth_sources(1, 6, "heldout", ("word_indent",))
+    with (corpus / "mild.jsonl").open("w", encoding="utf-8") as fh:
+        for s in sources:  # the "OCR text" is the rendered text itself: the bench's reading is what is tested
+            record = {
+                "id": f"{s.id}@mild", "set": "synth", "level": "mild", "template": s.template, "layout": s.layout,
+                "noise": s.noise, "pages": 3, "ocr_seconds": 6.0, "text": s.text, "flat": s.flat,
+                "source_text": s.text, "source_spans": [list(x) for x in s.spans],
+            }  # fmt: skip
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out = tmp_path / "bench.md"
+    argv = ["--n", "1", "--seeds-dir", str(tmp_path / "no-seeds"), "--speed-reports", "0", "--out", str(out)]
+    assert bench.main([*argv, "--corpus", str(corpus)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "| OCR mild: synthetic | 2 |" in page and "| OCR mild (all reports of the level) | 2 |" in page
+    section = page[page.index("### OCR `mild` by layout") : page.index("## Confidence calibration")]
+    layouts = sorted({s.layout for s in sources})
+    assert "| OCR mild (all 1 sets) | 2 |" in section
+    assert all(f"| OCR mild, layout {layout} | 1 |" in section for layout in layouts)
+    assert "| mild | 6 | 2.00 |" in page  # OCR seconds per page: 2 records of 6 s over 6 pages

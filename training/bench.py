@@ -474,6 +474,7 @@ def markdown(result: dict[str, Any], speed: list[dict[str, Any]], command: str) 
     load = result.get("load", (0.0, 0.0))
     env = result.get("environment") or {}
     parts = breakdown(scores, "text: synthetic")
+    ocr_parts = breakdown(scores, "OCR mild", kinds=("layout",))
     out = [
         "# gxie benchmarks",
         "",
@@ -491,8 +492,8 @@ def markdown(result: dict[str, Any], speed: list[dict[str, Any]], command: str) 
         "agency names held out from training, clean per layout family and noisy per noise level of "
         "`training.synth` (`light` and `heavy` OCR-like confusions, `traditional` Chinese; every layout family "
         "mixed), and the real seed reports' text. OCR sets: reports rendered with LibreOffice (real ruled "
-        "tables, WenQuanYi Micro Hei), damaged (`training/ocr_corpus.py` `DAMAGE`) and read by gxie's OCR "
-        "(rapidocr PP-OCR models on onnxruntime).",
+        "tables, WenQuanYi Micro Hei; at `mild` also reports whose tables are typed as text), damaged "
+        "(`training/ocr_corpus.py` `DAMAGE`) and read by gxie's OCR (rapidocr PP-OCR models on onnxruntime).",
         "",
         "## Accuracy",
         "",
@@ -507,6 +508,18 @@ def markdown(result: dict[str, Any], speed: list[dict[str, Any]], command: str) 
             "(`mixed`: each table drew its own layout family).",
             "",
             *accuracy_table(parts),
+            "",
+        ]
+    if len(ocr_parts) > 2:  # the whole and more than one layout
+        out += [
+            "### OCR `mild` by layout",
+            "",
+            "The `mild` OCR sets pooled, then split by how the report's tables were printed: ruled tables "
+            "(`tab_rows`, `html_rows`, `markdown`), tables typed as text (`cell_lines_dropped`: one cell per line, "
+            "blank cells left out; `word_indent`: rows of space-separated cells; `pdf_text`: space-aligned "
+            "columns, wrapped labels), and the real seed reports (`seed`).",
+            "",
+            *accuracy_table(ocr_parts),
             "",
         ]
     out += [

@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS_DIR = REPO.parent / "shared" / "seeds"
 GOLD_DIR = REPO / "tests" / "gold"
 SYNTH_LAYOUTS = ("tab_rows", "html_rows", "markdown")  # the layouts that print as ruled tables
+TEXT_LAYOUTS = ("cell_lines_dropped", "word_indent", "pdf_text")  # tables typed as text (seed 003 is one)
 SYNTH_NOISE = ("clean", "traditional")  # the OCR brings its own damage; Traditional script is kept
 
 
@@ -77,11 +78,12 @@ class Source:
     spans: tuple[tuple[int, int, str], ...] = ()
 
 
-def synth_sources(n: int, seed: int, pool: str) -> list[Source]:
-    """``n`` synthetic reports of both formats in the ruled-table layouts (see ``SYNTH_LAYOUTS``)."""
+def synth_sources(n: int, seed: int, pool: str, layouts: Sequence[str] = SYNTH_LAYOUTS) -> list[Source]:
+    """``n`` synthetic reports of both formats in ``layouts`` (default: the ruled-table layouts,
+    ``SYNTH_LAYOUTS``; the others of ``training.synth.LAYOUT_FAMILIES`` print their tables as text)."""
     from training.synth import generate
 
-    reports = generate(n, seed, layouts=SYNTH_LAYOUTS, noise_levels=SYNTH_NOISE, agency_pool=pool)
+    reports = generate(n, seed, layouts=tuple(layouts), noise_levels=SYNTH_NOISE, agency_pool=pool)
     return [
         Source(
             r.id,
@@ -205,20 +207,31 @@ def build(
     out: Path,
     *,
     seed_levels: Sequence[str] | None = None,
+    append: bool = False,
     log: bool = True,
 ) -> dict[str, Path]:
     """Render, damage and OCR every source at every level (seed reports only at ``seed_levels`` when
-    given); write ``<out>/<level>.jsonl``."""
+    given); write ``<out>/<level>.jsonl``, or add to it with ``append`` (a record id already there is
+    refused before any work is done)."""
     bad = [lv for lv in [*levels, *(seed_levels or ())] if lv not in DAMAGE]
     if bad:
         raise ValueError(f"unknown damage level(s) {bad}; allowed: {', '.join(DAMAGE)}")
     out.mkdir(parents=True, exist_ok=True)
     paths = {lv: out / f"{lv}.jsonl" for lv in levels}
+    if append:
+        for level, path in paths.items():
+            there = {rec["id"] for rec in read_corpus(path)} if path.is_file() else set()
+            clash = sorted(there & {f"{s.id}@{level}" for s in sources})
+            if clash:
+                raise ValueError(
+                    f"{path} already holds {len(clash)} of these reports ({', '.join(clash[:3])}); "
+                    "append reports drawn with another --seed, or rebuild the file without --append"
+                )
     with tempfile.TemporaryDirectory(prefix="gxie-ocr-corpus-") as tmp:
         pdfs = render_pdfs([s.text for s in sources], Path(tmp))
         for level in levels:
             t0, count = time.perf_counter(), 0
-            with paths[level].open("w", encoding="utf-8") as fh:
+            with paths[level].open("a" if append else "w", encoding="utf-8") as fh:
                 for source, pdf in zip(sources, pdfs, strict=True):
                     if source.set == "seed" and seed_levels is not None and level not in seed_levels:
                         continue
@@ -262,12 +275,22 @@ def read_corpus(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from training.synth import LAYOUT_FAMILIES
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, required=True, help="folder for <level>.jsonl")
     p.add_argument("--n", type=int, default=16, help="synthetic reports (both formats)")
     p.add_argument("--seed", type=int, default=90_001)
     p.add_argument("--pool", default="heldout", help="agency pool: heldout (benchmark) or train")
     p.add_argument("--levels", nargs="+", default=list(DAMAGE), choices=list(DAMAGE))
+    p.add_argument(
+        "--layouts",
+        nargs="+",
+        default=list(SYNTH_LAYOUTS),
+        choices=list(LAYOUT_FAMILIES),
+        help="layout families of the synthetic reports (default: the ruled-table ones)",
+    )
+    p.add_argument("--append", action="store_true", help="add to the level files in --out instead of rewriting")
     p.add_argument("--no-seeds", action="store_true", help="leave the real seed reports out")
     p.add_argument("--seed-levels", nargs="+", default=None, choices=list(DAMAGE), help="levels for seeds")
     p.add_argument("--seeds-dir", type=Path, default=SEEDS_DIR)
@@ -279,13 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.sample:
             write_sample(args.out, args.sample_dir, args.sample)
         return 0
-    sources = synth_sources(args.n, args.seed, args.pool)
+    sources = synth_sources(args.n, args.seed, args.pool, args.layouts)
     if not args.no_seeds:
         seeds = seed_sources(args.seeds_dir)
         if not seeds:
             print(f"no seed reports found in {args.seeds_dir}; building synthetic reports only", file=sys.stderr)
         sources += seeds
-    build(sources, args.levels, args.out, seed_levels=args.seed_levels)
+    build(sources, args.levels, args.out, seed_levels=args.seed_levels, append=args.append)
     if args.sample:
         write_sample(args.out, args.sample_dir, args.sample)
     return 0

@@ -151,10 +151,11 @@ def test_summary_states_model_vs_rules_and_the_targets() -> None:
     lines = summary_lines(scores, [_speed("cpu", 10.0, 5.0)])
     text = "\n".join(lines)
     assert lines[0] == "## Summary"
-    assert "| OCR mild (all reports of the level) | 2 | 0.8500 | 0.9850 | +0.1350 |" in lines
-    assert "| OCR severe (all reports of the level) | 1 | 0.5000 | 0.6000 | +0.1000 |" in lines
+    assert "| OCR mild (ruled tables, seed reports) | 2 | 0.8500 | 0.9850 | +0.1350 |" in lines
+    assert "| OCR severe (ruled tables, seed reports) | 1 | 0.5000 | 0.6000 | +0.1000 |" in lines
     assert "| all text sets pooled (2 sets) | 4 | 0.8000 | 0.9800 | +0.1800 |" in lines
     assert "the model gets 98.50% of the cells right (2 reports): it meets the 98% target" in text
+    assert "stress set" not in text
     assert "model 98.00% of the cells right, rules tagger 80.00%" in text
     assert "4.0 reports/s one by one, 8.0 reports/s batched" in text and "meets the target batched only" in text
     scores["OCR mild: seed reports"]["model"] = Score(100, 90, 1, 0)
@@ -296,9 +297,12 @@ def test_main_reads_an_ocr_corpus_and_splits_mild_by_layout(tmp_path: Path, monk
     argv = ["--n", "1", "--seeds-dir", str(tmp_path / "no-seeds"), "--speed-reports", "0", "--out", str(out)]
     assert bench.main([*argv, "--corpus", str(corpus)]) == 0
     page = out.read_text(encoding="utf-8")
-    assert "| OCR mild: synthetic | 2 |" in page and "| OCR mild (all reports of the level) | 2 |" in page
+    assert "| OCR mild: synthetic | 1 |" in page and "| OCR mild (ruled tables, seed reports) | 1 |" in page
+    assert "| OCR mild: synthetic, tables typed as text | 1 |" in page
+    assert "| OCR mild, synthetic, tables typed as text (stress set) | 1 |" in page
+    assert "- OCR damage `mild`, synthetic, tables typed as text (a stress set" in page
     section = page[page.index("### OCR `mild` by layout") : page.index("## Confidence calibration")]
     layouts = sorted({s.layout for s in sources})
-    assert "| OCR mild (all 1 sets) | 2 |" in section
+    assert "| OCR mild (all 2 sets) | 2 |" in section
     assert all(f"| OCR mild, layout {layout} | 1 |" in section for layout in layouts)
     assert "| mild | 6 | 2.00 |" in page  # OCR seconds per page: 2 records of 6 s over 6 pages

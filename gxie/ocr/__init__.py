@@ -4,7 +4,8 @@ Needs the ``gxie[ocr]`` extra (``rapidocr`` with its bundled PP-OCR models, run 
 ``onnxruntime``). Each page is recognized; boxes over stacked lines are read again line by line
 (``gxie.ocr.stacked``), missed values and slashes read as ones get a second look (``gxie.ocr.recover``);
 the page's skew is measured from the text boxes and undone, its ruled tables found from their rules,
-and the boxes rebuilt into text: table rows as tab-joined lines, other
+numbers run together outside them spaced as on the page (``gxie.ocr.spacing``), and the boxes rebuilt
+into text: table rows as tab-joined lines, other
 text line by line (see ``gxie.ocr.layout``). The result is a :class:`ScannedDocument`: a ``Document``
 whose ``boxes`` tie every recognized piece of ``text`` to its place on its page.
 
@@ -22,7 +23,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -32,7 +33,8 @@ from gxie.ocr.engine import Word, ocr_available, recognize
 from gxie.ocr.images import PageImage
 from gxie.ocr.layout import Placed, page_layout
 from gxie.ocr.recover import fix_slashes, recover_missed
-from gxie.ocr.rulings import deskew, find_tables, rotation, skew_degrees, text_height
+from gxie.ocr.rulings import Table, deskew, find_tables, rotation, skew_degrees, text_height
+from gxie.ocr.spacing import split_run_together
 from gxie.ocr.stacked import split_stacked
 from gxie.types import Document, Message, Page
 
@@ -110,6 +112,7 @@ def ocr_page(page: PageImage) -> PageText:
     else:
         placed = [Placed(w, w.x0, w.y0, w.x1, w.y1) for w in words]
     tables = find_tables(gray, char_h)
+    placed = _respaced(page.pixels, placed, tables, char_h)
     text, pieces = page_layout(placed, tables, char_h)
     boxes = tuple(
         Box(page.number, p.word.x0, p.word.y0, p.word.x1, p.word.y1, p.start, p.end, round(p.word.score, 4))
@@ -117,6 +120,20 @@ def ocr_page(page: PageImage) -> PageText:
     )
     h, w = page.pixels.shape[:2]
     return PageText(text, boxes, ScanPage(page.number, w, h, page.dpi, round(angle, 3), len(tables)))
+
+
+def _respaced(gray: np.ndarray, placed: list[Placed], tables: Sequence[Table], char_h: float) -> list[Placed]:
+    """``placed`` with numbers run together re-spaced (``gxie.ocr.spacing``) in boxes outside ruled tables
+    (inside, the rules keep each value in a box of its own)."""
+    if gray.ndim != 2:
+        return placed
+    outside = [i for i, p in enumerate(placed) if not any(t.contains((p.x0 + p.x1) / 2, p.cy) for t in tables)]
+    words = split_run_together(gray, [placed[i].word for i in outside], char_h)
+    out = list(placed)
+    for i, word in zip(outside, words, strict=True):
+        if word is not placed[i].word:
+            out[i] = replace(placed[i], word=word)
+    return out
 
 
 def _placed(word: Word, matrix: np.ndarray) -> Placed:

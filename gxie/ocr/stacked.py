@@ -12,16 +12,15 @@ provided every line reads with a fair score; otherwise the detector's boxes stay
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
 
 from gxie.ocr.engine import Word, read_crops
+from gxie.ocr.ink import Ink, runs
 
 TALL = 1.7  # a box this many character heights high (measured along its own side) holds stacked lines
 JOIN = 0.3  # share of a box's height that must overlap the tall box for the box to join the re-read area
-RULE = 0.8  # an ink column or row this full across the area is a table rule, not text
 LINE_FIT = 1.15  # stacked ink runs within this many glyph heights are one line (the strokes of 三)
 EDGE = 0.4  # a run at the area's top or bottom edge shorter than this many glyph heights is a neighbour's ink
 MAX_LINE = 1.6  # a line taller than this many character heights did not split: the area is left alone
@@ -41,29 +40,18 @@ def _overlap(a: Word, b: Word) -> tuple[float, float]:
     return min(a.x1, b.x1) - max(a.x0, b.x0), min(a.y1, b.y1) - max(a.y0, b.y0)
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """``[start, end)`` of each run of True in a 1-d mask."""
-    out, pos = [], 0
-    for value, group in itertools.groupby(mask.tolist()):
-        n = len(list(group))
-        if value:
-            out.append((pos, pos + n))
-        pos += n
-    return out
-
-
 def line_bands(ink: np.ndarray, char_h: float) -> list[tuple[int, int]] | None:
     """The text lines of a binary area (``True`` = ink, rules already removed) as ``[top, bottom)`` rows;
     None when the area does not split into lines of a character's height."""
-    runs = _runs(np.asarray(ink.any(axis=1)))
-    if not runs:
+    found = runs(ink.any(axis=1))
+    if not found:
         return None
-    heights = sorted(b - a for a, b in runs)
+    heights = sorted(b - a for a, b in found)
     glyph = heights[(3 * len(heights)) // 4]  # most runs are whole lines; a few are strokes or punctuation
     size = len(ink)
-    runs = [(a, b) for a, b in runs if (a > 0 and b < size) or b - a >= EDGE * glyph]  # neighbours' ink at the edge
+    found = [(a, b) for a, b in found if (a > 0 and b < size) or b - a >= EDGE * glyph]  # neighbours' ink at the edge
     lines: list[list[int]] = []
-    for a, b in runs:
+    for a, b in found:
         if lines and b - lines[-1][0] <= LINE_FIT * glyph:
             lines[-1][1] = b
         else:
@@ -83,23 +71,17 @@ def _area(words: Sequence[Word], tall: Word) -> list[int]:
     return out
 
 
-def _reread(clean: np.ndarray, threshold: float, box: tuple[int, int, int, int], char_h: float) -> list[Word] | None:
-    """One word per text line of ``box`` on the (denoised) page, or None when it does not split and read well."""
+def _reread(ink_of: Ink, box: tuple[int, int, int, int], char_h: float) -> list[Word] | None:
+    """One word per text line of ``box`` on the page, or None when it does not split and read well."""
     x0, y0, x1, y1 = box
-    ink = clean[y0:y1, x0:x1] < threshold
+    ink = ink_of.box(x0, y0, x1, y1, char_h)
     if ink.size == 0:
         return None
-    grow = max(1, round(char_h / 16))  # a rule's anti-aliased fringe goes with it
-    for axis in (0, 1):
-        rule = np.convolve(ink.mean(axis=axis) > RULE, np.ones(2 * grow + 1), mode="same") > 0
-        if axis == 0:
-            ink[:, rule] = False
-        else:
-            ink[rule, :] = False
     bands = line_bands(ink, char_h)
     if bands is None or len(bands) < 2:
         return None
     m = max(2, round(char_h / 6))
+    clean = ink_of.clean
     h, w = clean.shape[:2]
     crops, boxes = [], []
     for top, bottom in bands:
@@ -122,13 +104,10 @@ def _reread(clean: np.ndarray, threshold: float, box: tuple[int, int, int, int],
 def split_stacked(gray: np.ndarray, words: Sequence[Word], char_h: float) -> list[Word]:
     """``words`` with every box that spans stacked lines (and the boxes overlapping it) replaced by one
     word per line, read again (see the module docstring); unchanged where the lines do not read well."""
-    import cv2
-
     tall = [w for w in words if _side_height(w) > TALL * char_h]
     if gray.ndim != 2 or not tall or char_h < 6:
         return list(words)
-    clean = cv2.medianBlur(gray, 3)
-    threshold, _ = cv2.threshold(clean, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = Ink.of(gray)
     height, width = gray.shape
     pad = 2
     out = list(words)
@@ -142,7 +121,7 @@ def split_stacked(gray: np.ndarray, words: Sequence[Word], char_h: float) -> lis
             min(int(max(out[i].x1 for i in members)) + pad + 1, width),
             min(int(max(out[i].y1 for i in members)) + pad + 1, height),
         )
-        lines = _reread(clean, float(threshold), box, char_h)
+        lines = _reread(ink, box, char_h)
         if lines is not None:
             keep = set(members)
             out = [word for i, word in enumerate(out) if i not in keep] + lines

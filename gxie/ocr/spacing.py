@@ -1,0 +1,83 @@
+"""Numbers that OCR ran together: digits a space apart read as one number.
+
+The recognizer drops narrow spaces between digits: a row of a table typed as text, ``1 1 0 1 3``, comes
+back as ``11013``, one value where the page has five. The ink tells them apart. Inside a number the
+digits follow each other at the font's digit advance, a little less than a digit's height from centre
+to centre; a space between two digits adds its width to that. So for each box whose text ends in
+numbers (a row's values follow its label), the glyphs of that tail are found on the page, right to left
+(runs of ink columns between columns of paper, one per character), and the tail is written again with a
+space wherever two digits' centres are more than ``SPLIT`` digit heights apart (spaces the recognizer
+did read are kept). Where the glyphs do not match the characters one for one (touching digits, a broken
+stroke, a box that holds more than the text), the box is left as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from gxie.ocr.engine import Word
+from gxie.ocr.ink import Ink, runs
+
+TAIL = re.compile(r"(?:\d[\d.,]*\s*)*\d[\d.,]*$")  # the numbers that end a box's text
+SPLIT = 1.0  # digit centres further apart than this many digit heights have a space between them
+MAX_WIDTH = 0.95  # a digit's ink is narrower than this many digit heights (wider: touching digits)
+MIN_HEIGHT = 0.6  # a digit's ink is at least this share of the tail's typical digit height
+
+
+def _glyphs(ink: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(left, right, height)`` of each glyph (run of ink columns) of a box's ink, left to right."""
+    out = []
+    for a, b in runs(ink.any(axis=0)):
+        rows = np.flatnonzero(ink[:, a:b].any(axis=1))
+        out.append((a, b, int(rows[-1] - rows[0] + 1)))
+    return out
+
+
+def respace(text: str, glyphs: Sequence[tuple[int, int, int]]) -> str | None:
+    """``text`` with its tail of numbers written again from the glyphs of the box (see the module
+    docstring); None when the tail and the glyphs do not match one for one or nothing changes."""
+    match = TAIL.search(text)
+    if match is None:
+        return None
+    tail = match.group()
+    chars = [c for c in tail if not c.isspace()]
+    if sum(c.isdigit() for c in chars) < 2 or len(glyphs) < len(chars):
+        return None
+    mine = list(glyphs[len(glyphs) - len(chars) :])
+    digits = [g for g, c in zip(mine, chars, strict=True) if c.isdigit()]
+    height = float(np.median([g[2] for g in digits]))
+    if height < 4 or any(b - a > MAX_WIDTH * height or h < MIN_HEIGHT * height for a, b, h in digits):
+        return None
+    read_gaps, k = set(), -1  # after which character the recognizer read a space
+    for part in tail.split()[:-1]:
+        k += len(part)
+        read_gaps.add(k)
+    out = [chars[0]]
+    for k in range(1, len(chars)):
+        (a0, b0, _), (a1, b1, _) = mine[k - 1], mine[k]
+        wide = chars[k - 1].isdigit() and chars[k].isdigit() and (a1 + b1 - a0 - b0) / 2 > SPLIT * height
+        out.append((" " if wide or (k - 1) in read_gaps else "") + chars[k])
+    new_tail = "".join(out)
+    if new_tail == tail:
+        return None
+    return text[: match.start()] + new_tail
+
+
+def split_run_together(gray: np.ndarray, words: Sequence[Word], char_h: float) -> list[Word]:
+    """``words`` with the numbers at the end of each box spaced as the page spaces them (see the module
+    docstring); other words unchanged."""
+    candidates = [i for i, w in enumerate(words) if sum(c.isdigit() for c in w.text) >= 2 and TAIL.search(w.text)]
+    if gray.ndim != 2 or not candidates or char_h < 6:
+        return list(words)
+    ink = Ink.of(gray)
+    out = list(words)
+    for i in candidates:
+        w = words[i]
+        glyphs = _glyphs(ink.box(int(w.x0), int(w.y0), int(np.ceil(w.x1)) + 1, int(np.ceil(w.y1)) + 1, char_h))
+        text = respace(w.text, glyphs)
+        if text is not None:
+            out[i] = Word(text, w.score, w.quad)
+    return out

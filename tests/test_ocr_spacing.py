@@ -101,3 +101,15 @@ def test_the_page_text_of_a_row_typed_as_text_has_one_value_per_cell(monkeypatch
     read = Word("行政复议11013", 0.99, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
     monkeypatch.setattr(ocr, "recognize", lambda pixels: [read])
     assert ocr.ocr_page(PageImage(1, page, 300.0)).text == "行政复议1 1 0 1 3"
+
+
+def test_evenly_spaced_digits_are_decided_together() -> None:
+    # a row of fifteen single-digit cells whose pitches scatter around 1.05 digit heights (a narrow "1"
+    # sits off its advance's centre): all apart, none left joined
+    pitches = [21, 20, 20, 20, 21, 20, 20, 21, 20, 19, 20, 22, 19, 20]
+    row, x = [], 0
+    for p in [0, *pitches]:
+        x += p
+        row.append((x, x + 13, 19))
+    assert respace("000000000011024", row) == "0 0 0 0 0 0 0 0 0 0 1 1 0 2 4"
+    assert respace("2025", [(x, x + 13, 19) for x in (0, 15, 30, 44)]) is None  # one number, evenly

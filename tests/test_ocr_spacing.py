@@ -113,3 +113,11 @@ def test_evenly_spaced_digits_are_decided_together() -> None:
         row.append((x, x + 13, 19))
     assert respace("000000000011024", row) == "0 0 0 0 0 0 0 0 0 0 1 1 0 2 4"
     assert respace("2025", [(x, x + 13, 19) for x in (0, 15, 30, 44)]) is None  # one number, evenly
+
+
+def test_digits_too_small_to_place_are_left_alone() -> None:
+    # at 100 dpi a digit is about 9 pixels high: a pixel of rounding is a tenth of it, and "13" at a
+    # paragraph's end would come out as "1 3"
+    small = [(0, 6, 9), (11, 17, 9)]
+    assert respace("13", small) is None
+    assert respace("13", [(a * 2, b * 2, h * 2) for a, b, h in small]) == "1 3"  # the same shape, larger

@@ -80,7 +80,7 @@ def recover_missed(gray: np.ndarray, words: Sequence[Word], char_h: float) -> li
             continue  # ink running into a rule: a stub of the grid (a divider of an empty row), not text
         m = max(unit // 4, 2)
         x0, y0, x1, y1 = max(x - m, 0), max(y - m, 0), min(x + bw + m, w), min(y + bh + m, h)
-        boxes.append((left - 1, y - 1, right + 1, y + bh + 1))  # the ink itself: gaps to the next box stay true
+        boxes.append((x0, y0, x1, y1))
         crops.append(clean[y0:y1, x0:x1])
     found = []
     for (x0, y0, x1, y1), (text, score) in zip(boxes, read_crops(crops), strict=True):

@@ -29,6 +29,7 @@ SPLIT = 0.9  # digit centres further apart than this many digit heights have a s
 EVEN = 1.25  # pitches within this ratio of each other are one spacing (decided on their median)
 MAX_WIDTH = 0.95  # a digit's ink is narrower than this many digit heights (wider: touching digits)
 MIN_HEIGHT = 0.6  # a digit's ink is at least this share of the tail's typical digit height
+MIN_DIGIT = 12  # pixels; smaller digits (100 dpi scans) place too coarsely to tell a space from none
 
 
 def _glyphs(ink: np.ndarray) -> list[tuple[int, int, int]]:
@@ -53,7 +54,7 @@ def respace(text: str, glyphs: Sequence[tuple[int, int, int]]) -> str | None:
     mine = list(glyphs[len(glyphs) - len(chars) :])
     digits = [g for g, c in zip(mine, chars, strict=True) if c.isdigit()]
     height = float(np.median([g[2] for g in digits]))
-    if height < 4 or any(b - a > MAX_WIDTH * height or h < MIN_HEIGHT * height for a, b, h in digits):
+    if height < MIN_DIGIT or any(b - a > MAX_WIDTH * height or h < MIN_HEIGHT * height for a, b, h in digits):
         return None
     read_gaps, k = set(), -1  # after which character the recognizer read a space
     for part in tail.split()[:-1]:

@@ -15,7 +15,7 @@ numbers and the bundled model's card (version, test F1, training time).
     python -m training.ocr_corpus --out data/ocr --n 24 --seed 90001 --levels mild --seed-levels mild
     python -m training.ocr_corpus --out data/ocr --n 6 --seed 90001 \\
         --levels clean lowres blur noise rotate jpeg severe --seed-levels severe
-    python -m training.ocr_corpus --out data/ocr --n 9 --seed 90002 --levels mild --no-seeds --append \
+    python -m training.ocr_corpus --out data/ocr --n 9 --seed 90002 --levels mild --no-seeds --append \\
         --layouts cell_lines_dropped word_indent pdf_text          # these three first, once (OCR: ~50 min)
     python -m training.bench --corpus data/ocr                 # every set; writes docs/benchmarks.md
     python -m training.bench --n 5 --speed-reports 0 --out -   # a quick look, printed only

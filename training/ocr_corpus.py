@@ -11,9 +11,11 @@ One JSON Lines file per level, ``<out>/<level>.jsonl``; each record holds ``id``
 ``pages``, ``ocr_seconds`` and, for synthetic reports, ``source_text`` and ``source_spans`` (the rendered
 text and its labels, for training.ocr_align).
 
-    python -m training.ocr_corpus --out data/ocr --n 16 --seed 90001 --pool heldout    # benchmark set
-    python -m training.ocr_corpus --out data/ocr --n 9 --seed 90002 --levels mild --no-seeds --append \
+    python -m training.ocr_corpus --out data/ocr --n 24 --seed 90001 --levels mild --seed-levels mild
+    python -m training.ocr_corpus --out data/ocr --n 9 --seed 90002 --levels mild --no-seeds --append \\
         --layouts cell_lines_dropped word_indent pdf_text                               # + tables typed as text
+    python -m training.ocr_corpus --out data/ocr --n 6 --seed 90001 \\
+        --levels clean lowres blur noise rotate jpeg severe --seed-levels severe        # benchmark set, the rest
     python -m training.ocr_corpus --out data/ocr_train --n 200 --seed 7 --pool train --no-seeds \\
         --levels mild severe                                                            # training source
 """

@@ -5,9 +5,9 @@ Needs the ``gxie[ocr]`` extra (``rapidocr`` with its bundled PP-OCR models, run 
 (``gxie.ocr.stacked``), missed values and slashes read as ones get a second look (``gxie.ocr.recover``);
 the page's skew is measured from the text boxes and undone, its ruled tables found from their rules,
 numbers run together outside them spaced as on the page (``gxie.ocr.spacing``), and the boxes rebuilt
-into text: table rows as tab-joined lines, other
-text line by line (see ``gxie.ocr.layout``). The result is a :class:`ScannedDocument`: a ``Document``
-whose ``boxes`` tie every recognized piece of ``text`` to its place on its page.
+into text: table rows as tab-joined lines, other text line by line (see ``gxie.ocr.layout``). The
+result is a :class:`ScannedDocument`: a ``Document`` whose ``boxes`` tie every recognized piece of
+``text`` to its place on its page.
 
 Example::
 
@@ -125,8 +125,6 @@ def ocr_page(page: PageImage) -> PageText:
 def _respaced(gray: np.ndarray, placed: list[Placed], tables: Sequence[Table], char_h: float) -> list[Placed]:
     """``placed`` with numbers run together re-spaced (``gxie.ocr.spacing``) in boxes outside ruled tables
     (inside, the rules keep each value in a box of its own)."""
-    if gray.ndim != 2:
-        return placed
     outside = [i for i, p in enumerate(placed) if not any(t.contains((p.x0 + p.x1) / 2, p.cy) for t in tables)]
     words = split_run_together(gray, [placed[i].word for i in outside], char_h)
     out = list(placed)

@@ -7,8 +7,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from gxie._version import __version__
 from gxie.pipeline import extract, extract_many, extract_text, get_tagger
 from gxie.report import Report
 from gxie.templates import load_template

@@ -1,6 +1,6 @@
 """The label inventory: one list shared by the rules tagger, the model, training data and Label Studio.
 
-Character-level IOB2 over the *normalized* text (see gxie.normalize). Conventions:
+Character-level IOB2 over the *normalized* text (see gxie.text.normalize). Conventions:
 
 - ``SEC``   a top-level section heading: the heading line from its numbering to the end of its title,
             e.g. ``一、总体情况``, ``四、政府信息公开行政复议、行政诉讼情况``, and non-standard top-level

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gxie.lexicon import edit_similarity, label_core
+from gxie.templates.lexicon import edit_similarity, label_core
 from gxie.templates import TEMPLATE_IDS, load_template
 from gxie.types import NormalizedText, Section, Span
 

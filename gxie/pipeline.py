@@ -88,7 +88,7 @@ def _hash(data: bytes) -> str:
 
 def prepare(source: str | os.PathLike[str] | Document, *, max_bytes: int | None = None) -> Prepared | Report:
     """Read and normalize one input; a failed ``Report`` when it cannot be read."""
-    from gxie.normalize import normalize
+    from gxie.text.normalize import normalize
     from gxie.readers import DEFAULT_MAX_BYTES, read
 
     t0 = time.perf_counter()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gxie import __version__
+from gxie._version import __version__
 from gxie.labels import LABELS_VERSION
 from gxie.templates import TEMPLATES_VERSION, all_flat_keys, load_template
 from gxie.types import Cell, Check, Message, Section, Status

@@ -25,7 +25,7 @@ from gxie.annotate.importer import from_results
 from gxie.annotate.tasks import to_results
 from gxie.cli import main
 from tests.test_annotate_seeds import TINY_FINETUNE, corrected_spans, model_version, tiny_base_model
-from training.synth import generate
+from gxie.training.synth import generate
 
 pytestmark = pytest.mark.integration
 START_TIMEOUT_S = 300  # first start migrates a fresh database: ~22 s on an idle 2-core machine

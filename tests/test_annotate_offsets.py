@@ -9,7 +9,7 @@ import pytest
 from gxie.annotate.importer import from_results
 from gxie.annotate.offsets import OffsetError, Utf16Index, locate
 from gxie.annotate.tasks import original_spans, to_results
-from gxie.normalize import normalize
+from gxie.text.normalize import normalize
 from gxie.pipeline import Prepared
 from gxie.types import Document, Span
 

@@ -16,7 +16,7 @@ from gxie.pipeline import finish, get_tagger, prepare
 from gxie.report import Report, current_versions
 from gxie.templates import load_template
 from gxie.types import Cell, Check, Message
-from training.synth import generate
+from gxie.training.synth import generate
 
 
 @pytest.fixture(scope="module")

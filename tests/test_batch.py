@@ -21,11 +21,11 @@ import pandas as pd
 import pytest
 
 import gxie.pipeline
-import gxie.summary
+import gxie.batch.summary
 from gxie.batch import INTERNAL_ERROR, OUTPUT_FILES, BatchSummary, discover, file_sha256, run_batch
 from gxie.errors import ModelError
 from gxie.export import LONG_COLUMNS, REPORT_COLUMNS, read_jsonl
-from gxie.jobs import WORKER_DIED
+from gxie.batch.jobs import WORKER_DIED
 from gxie.report import Report, current_versions
 from gxie.templates import all_flat_keys
 from gxie.types import Cell, Check, Span
@@ -397,7 +397,7 @@ def test_tables_are_sorted_by_source_and_replaced_whole(tmp_path: Path, fake_pip
 def test_without_a_terminal_progress_is_a_plain_line(
     tmp_path: Path, fake_pipeline: FakeTagger, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(gxie.summary, "PLAIN_PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr(gxie.batch.summary, "PLAIN_PROGRESS_SECONDS", 0.0)
     folder = tmp_path / "in"
     write(folder, "a.txt", "1 0 1 0")
     write(folder, "b.txt", "1 0 2 0")
@@ -440,7 +440,7 @@ def test_a_summary_reads_well() -> None:
 
 def test_a_real_folder_of_good_junk_and_unreadable_files(tmp_path: Path) -> None:
     """The rules pipeline on two generated reports and every kind of bad file: one row each, counted right."""
-    from training.synth import generate
+    from gxie.training.synth import generate
 
     folder, out = tmp_path / "in", tmp_path / "out"
     good = [write(folder, f"good/{r.id}.txt", r.text) for r in generate(2, seed=77, broken_share=0.0)]

@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gxie.discover import file_sha256
-from training.synth import generate
+from gxie.batch.discover import file_sha256
+from gxie.training.synth import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 N_FILES = 30

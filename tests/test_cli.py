@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-import gxie.batch
+import gxie.batch.run
 import gxie.pipeline
-from gxie import __version__
+from gxie._version import __version__
 from gxie.batch import BatchSummary
 from gxie.cli import COMMANDS, main
 from gxie.errors import ModelError
@@ -282,7 +282,7 @@ def test_a_folder_output_runs_the_batch(
         calls.append((inputs, out, options))
         return summary_of(out, by_status)
 
-    monkeypatch.setattr(gxie.batch, "run_batch", recorder)
+    monkeypatch.setattr(gxie.batch.run, "run_batch", recorder)
     argv = ["extract", str(tmp_path), "-o", str(tmp_path / "out"), "--tagger", "rules", "--template", "2019"]
     argv += ["--device", "cpu", "--batch-size", "4", "--workers", "2", "--tables", "csv,xlsx", "--no-resume"]
     argv += ["--engine", "ray"]
@@ -317,7 +317,7 @@ def test_an_interrupted_folder_run_says_how_to_go_on(
     def interrupted(*args: Any, **options: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(gxie.batch, "run_batch", interrupted)
+    monkeypatch.setattr(gxie.batch.run, "run_batch", interrupted)
     assert main(["extract", str(tmp_path), "-o", str(tmp_path / "out")]) == 130
     assert "run the same command again" in capsys.readouterr().err
 

@@ -300,7 +300,7 @@ def test_default_model_is_small_safetensors_with_its_card(default_model: ModelTa
 
 
 def test_default_model_tags_a_real_report(default_model: ModelTagger, seeds_dir: Path) -> None:
-    from gxie.normalize import normalize
+    from gxie.text.normalize import normalize
 
     text = normalize((seeds_dir / "001_aef540c5387e68ec.txt").read_text(encoding="utf-8")).text
     spans = default_model.tag(text)

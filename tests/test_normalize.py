@@ -1,4 +1,4 @@
-"""gxie.normalize: what changes, and the offset map back to the original text."""
+"""gxie.text.normalize: what changes, and the offset map back to the original text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from gxie.normalize import PHRASES, normalize
+from gxie.text.normalize import PHRASES, normalize
 from tests.conftest import SEEDS  # ../shared/seeds beside the repository, or $GXIE_SEEDS
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
@@ -156,7 +156,7 @@ class _LengthChangingConverter:
 
 
 def test_length_changing_conversion_maps_to_the_whole_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    import gxie.normalize as module
+    import gxie.text.normalize as module
 
     monkeypatch.setattr(module, "_converter", _LengthChangingConverter)
     nt = normalize("ab乾燥cd\u200b 乾燥x")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gxie.training.data import load_records
 from training.ocr_align import align_files, carry_spans, char_map
-from training.synth import generate
+from gxie.training.synth import generate
 
 
 def test_char_map_follows_equal_and_replaced_runs() -> None:

@@ -32,7 +32,7 @@ from training.bench import (
     training_time,
 )
 from training.bench_speed import rates, speed_lines, typical_texts
-from training.synth import LAYOUTS, generate
+from gxie.training.synth import LAYOUTS, generate
 
 
 def _cases(n: int) -> list[Case]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gxie.errors import NeedsOCRError, ReadError, UnsupportedFormatError
-from gxie.normalize import normalize
+from gxie.text.normalize import normalize
 from gxie.readers import SUPPORTED_SUFFIXES, read, read_bytes
 from gxie.types import Document
 from tests.conftest import SEEDS  # ../shared/seeds beside the repository, or $GXIE_SEEDS

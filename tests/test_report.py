@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gxie import __version__
+from gxie._version import __version__
 from gxie.report import CELL_COLUMNS, SCHEMA_VERSION, Report, current_versions
 from gxie.templates import all_flat_keys, load_template
 from gxie.types import Cell, Check, Message, Section

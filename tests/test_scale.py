@@ -1,4 +1,4 @@
-"""gxie.scale on a local Ray cluster (2 CPUs): the same rows as a local run, and the Dataset recipe.
+"""gxie.batch.ray on a local Ray cluster (2 CPUs): the same rows as a local run, and the Dataset recipe.
 
 Needs the ``gxie[scale]`` extra (``ray[data]``); skipped with a message when Ray is not installed. Starting
 Ray takes several seconds, so the tests share one local cluster.
@@ -19,9 +19,9 @@ ray = pytest.importorskip(
 )
 
 from gxie.batch import run_batch  # noqa: E402 - after the skip above
-from gxie.discover import file_sha256  # noqa: E402
+from gxie.batch.discover import file_sha256  # noqa: E402
 from gxie.export import read_jsonl  # noqa: E402
-from gxie.scale import RESULT_COLUMNS, extract_dataset, report_dicts  # noqa: E402
+from gxie.batch.ray import RESULT_COLUMNS, extract_dataset, report_dicts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ def local_ray() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from training.synth import generate
+    from gxie.training.synth import generate
 
     folder = tmp_path_factory.mktemp("reports")
     for report in generate(4, seed=31, broken_share=0.0):

@@ -1,4 +1,4 @@
-"""Invariants of the synthetic corpus generator (training.synth)."""
+"""Invariants of the synthetic corpus generator (gxie.training.synth)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from gxie.labels import ENTITY_TYPES, spans_to_tags
 from gxie.templates import load_template
 from training.make_corpus import main as make_corpus_main
-from training.synth import (
+from gxie.training.synth import (
     LAYOUTS,
     NOISE_LEVELS,
     SynthReport,
@@ -22,10 +22,10 @@ from training.synth import (
     parse_cell,
     to_records,
 )
-from training.synth.agencies import make_agency
-from training.synth.corpus import sample_gold, sample_report
-from training.synth.noise import Noise
-from training.synth.tables import EMPTY_MARKERS
+from gxie.training.synth.agencies import make_agency
+from gxie.training.synth.corpus import sample_gold, sample_report
+from gxie.training.synth.noise import Noise
+from gxie.training.synth.tables import EMPTY_MARKERS
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 APPLICANTS = ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other")

@@ -1,1 +1,2 @@
-"""Training-side tools of gxie: the synthetic corpus generator (``training.synth``) and its CLI."""
+"""Scripts of the repository (not shipped): corpus building, OCR corpus and alignment, benchmarks. The
+synthetic report generator they use ships inside the package as ``gxie.training.synth``."""

@@ -2,7 +2,7 @@
 
     python -m training.batch_benchmark --n 1000 --out docs/batch_benchmark.md
 
-Writes ``--n`` synthetic reports (``training.synth.generate(n, seed)``, typical size, both formats, every
+Writes ``--n`` synthetic reports (``gxie.training.synth.generate(n, seed)``, typical size, both formats, every
 layout and noise level) as .txt files into a temporary folder and runs the real command line
 (``python -m gxie extract FOLDER -o OUT -q``) once per configuration, each in a fresh process, so that
 the wall time counts everything a user waits for: start-up, model loading, workers, journaling and the
@@ -74,7 +74,7 @@ HEADER = (
 
 def write_reports(n: int, seed: int, folder: Path) -> int:
     """``n`` generated reports as ``<id>.txt``; returns their total size in characters."""
-    from training.synth import generate
+    from gxie.training.synth import generate
 
     folder.mkdir(parents=True, exist_ok=True)
     chars = 0
@@ -197,7 +197,7 @@ def markdown(main: list[Measure], scaling: list[Measure], notes: dict[str, str],
         f"Date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; machine: {machine()}; "
         f"load average when it started: {notes['load']}.",
         "",
-        f"{n} generated reports (`training.synth.generate({n}, seed)`: both formats, every layout and noise "
+        f"{n} generated reports (`gxie.training.synth.generate({n}, seed)`: both formats, every layout and noise "
         f"level, {notes['chars']} characters on average) written as .txt files. Each row is one fresh "
         "`python -m gxie extract FOLDER -o OUT -q` process: *end to end* divides the reports by the wall time "
         "of the whole command (start-up, model loading, worker start, journal, tables); *extracting* is the "

@@ -2,7 +2,7 @@
 and noisy text, on OCR-damaged scans and on the real seed reports; writes ``docs/benchmarks.md``.
 
 Sets: clean synthetic reports per layout family and noisy synthetic reports per noise level of
-training.synth (every layout family mixed), agencies held out from training; the seed reports' own
+gxie.training.synth (every layout family mixed), agencies held out from training; the seed reports' own
 text; with ``--corpus``, the OCR corpus of training.ocr_corpus per damage level (synthetic and seed
 reports rendered, damaged and OCR'd). For each set and tagger: cell accuracy (every key of the format,
 null and 0 told apart), share of reports with every cell right, relation checks passing; a ``gold
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from gxie.labels import ENTITY_TYPES
-from gxie.normalize import normalize
+from gxie.text.normalize import normalize
 from gxie.pipeline import Prepared, default_model_dir, finish, get_tagger
 from gxie.report import Report
 from gxie.tagging.base import Tagger
@@ -171,7 +171,7 @@ def _synth_case(r: Any) -> Case:
 
 def synth_sets(n_per_layout: int, seed: int) -> dict[str, list[Case]]:
     """Clean synthetic reports per layout family, agencies held out from training."""
-    from training.synth import LAYOUT_FAMILIES, generate
+    from gxie.training.synth import LAYOUT_FAMILIES, generate
 
     sets = {}
     for layout in LAYOUT_FAMILIES:
@@ -181,9 +181,9 @@ def synth_sets(n_per_layout: int, seed: int) -> dict[str, list[Case]]:
 
 
 def noise_sets(n_per_level: int, seed: int) -> dict[str, list[Case]]:
-    """Noisy synthetic reports per non-clean noise level of training.synth (OCR-like ``light`` and
+    """Noisy synthetic reports per non-clean noise level of gxie.training.synth (OCR-like ``light`` and
     ``heavy``, ``traditional`` Chinese), every layout family mixed, agencies held out from training."""
-    from training.synth import NOISE_LEVELS, generate
+    from gxie.training.synth import NOISE_LEVELS, generate
 
     return {
         f"text: synthetic noise {level}": [
@@ -506,7 +506,7 @@ def markdown(result: dict[str, Any], speed: list[dict[str, Any]], command: str) 
         "hold. `gold spans` feeds the generator's own labels (carried onto OCR text by `training.ocr_align`) to "
         "the grid rebuild: what a perfect tagger would get from that text. Text sets: synthetic reports with "
         "agency names held out from training, clean per layout family and noisy per noise level of "
-        "`training.synth` (`light` and `heavy` OCR-like confusions, `traditional` Chinese; every layout family "
+        "`gxie.training.synth` (`light` and `heavy` OCR-like confusions, `traditional` Chinese; every layout family "
         "mixed), and the real seed reports' text. OCR sets: reports rendered with LibreOffice (real ruled "
         "tables, WenQuanYi Micro Hei; at `mild` also reports whose tables are typed as text), damaged "
         "(`training/ocr_corpus.py` `DAMAGE`) and read by gxie's OCR (rapidocr PP-OCR models on onnxruntime).",

@@ -27,7 +27,7 @@ BATCH = 8
 
 def typical_texts(n: int) -> list[str]:
     """``n`` clean synthetic report texts of typical length (see ``TYPICAL``)."""
-    from training.synth import generate
+    from gxie.training.synth import generate
 
     out: list[str] = []
     first = 0
@@ -108,7 +108,7 @@ def worker(tagger_name: str, n: int, threads: int, device: str) -> dict[str, Any
         for k in split:
             split[k] += report.timings.get(k, 0.0)
     single = time.perf_counter() - t0
-    from gxie.normalize import normalize
+    from gxie.text.normalize import normalize
 
     t0 = time.perf_counter()
     for i in range(0, len(texts), BATCH):

@@ -2,7 +2,7 @@
 
     python -m training.make_corpus --n 2000 --seed 0 --out data/corpus
 
-writes ``reports.jsonl`` (one record per line, see ``training.synth.to_records``) and
+writes ``reports.jsonl`` (one record per line, see ``gxie.training.synth.to_records``) and
 ``summary.json`` (options and counts by template / layout / noise) into ``--out``; ``--dataset`` also
 saves a ``datasets.Dataset`` under ``<out>/dataset``. ``--sample DIR`` (re)writes the bundled example
 report ``sample_report.txt`` / ``sample_report.json`` instead.
@@ -19,8 +19,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from training.synth import AGENCY_POOLS, LAYOUTS, NOISE_LEVELS, generate, to_records
-from training.synth.corpus import records_to_dataset, sample_gold, sample_report
+from gxie.training.synth import AGENCY_POOLS, LAYOUTS, NOISE_LEVELS, generate, to_records
+from gxie.training.synth.corpus import records_to_dataset, sample_gold, sample_report
 
 REPORTS_FILE = "reports.jsonl"
 SUMMARY_FILE = "summary.json"

@@ -84,8 +84,8 @@ class Source:
 
 def synth_sources(n: int, seed: int, pool: str, layouts: Sequence[str] = SYNTH_LAYOUTS) -> list[Source]:
     """``n`` synthetic reports of both formats in ``layouts`` (default: the ruled-table layouts,
-    ``SYNTH_LAYOUTS``; the others of ``training.synth.LAYOUT_FAMILIES`` print their tables as text)."""
-    from training.synth import generate
+    ``SYNTH_LAYOUTS``; the others of ``gxie.training.synth.LAYOUT_FAMILIES`` print their tables as text)."""
+    from gxie.training.synth import generate
 
     reports = generate(n, seed, layouts=tuple(layouts), noise_levels=SYNTH_NOISE, agency_pool=pool)
     return [
@@ -279,7 +279,7 @@ def read_corpus(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from training.synth import LAYOUT_FAMILIES
+    from gxie.training.synth import LAYOUT_FAMILIES
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, required=True, help="folder for <level>.jsonl")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from gxie.grid.values import parse_number
-from gxie.layout import Item
+from gxie.text.cells import Item
 from gxie.types import Cell, Number
 
 # Where a row printed with blanks dropped most likely has its numbers (section 三: natural persons

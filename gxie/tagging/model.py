@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from transformers import ModernBertConfig, ModernBertForTokenClassification
 
-from gxie import __version__
+from gxie._version import __version__
 from gxie.errors import ModelError
 from gxie.labels import LABELS_VERSION, TAGS, tags_to_spans
 from gxie.tagging.vocab import CharVocab

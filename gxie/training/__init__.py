@@ -5,7 +5,7 @@ Example::
     from gxie.training import load_config, train
     result = train(load_config("training/configs/tiny.yaml"))
 
-Names are imported on first use, so ``import gxie.training.cli`` stays light.
+Names are imported on first use, so ``import gxie.cli.train`` stays light.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def environment(device: str) -> dict[str, Any]:
     import torch
     import transformers
 
-    from gxie import __version__
+    from gxie._version import __version__
 
     cpu = platform.processor() or platform.machine()
     try:

@@ -57,7 +57,7 @@ class DataSection:
     n_dev: int = 100
     n_test: int = 200
     seed: int = 1
-    templates: list[str] | None = None  # None: every template training.synth knows
+    templates: list[str] | None = None  # None: every template gxie.training.synth knows
     layouts: list[str] | None = None  # None: every layout
     noise_levels: list[str] | None = None  # None: every noise level (weighted by the generator)
     eval_agency_pool: str = "heldout"  # dev/test reports name agencies the training reports never do

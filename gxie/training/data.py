@@ -2,7 +2,7 @@
 
 A record is ``{"id": ..., "text": RAW TEXT, "spans": [[start, end, label], ...]}`` with offsets into the
 raw text (JSON Lines files, or ``datasets`` directories with those columns). Texts are normalized with
-gxie.normalize before tagging, exactly as at inference time; a normalized character takes the label of
+gxie.text.normalize before tagging, exactly as at inference time; a normalized character takes the label of
 the raw span it comes from, and the first character of each span gets ``B-``.
 """
 
@@ -61,11 +61,11 @@ class Batch:
 
 
 def default_normalizer() -> Normalizer:
-    """gxie.normalize.normalize, the normalization the tagger sees at inference time."""
+    """gxie.text.normalize.normalize, the normalization the tagger sees at inference time."""
     try:
-        from gxie.normalize import normalize
+        from gxie.text.normalize import normalize
     except ImportError as exc:
-        raise ConfigError(f"training needs gxie.normalize.normalize, which cannot be imported: {exc}") from exc
+        raise ConfigError(f"training needs gxie.text.normalize.normalize, which cannot be imported: {exc}") from exc
     return normalize
 
 
@@ -128,14 +128,14 @@ def synthetic_records(
     noise_levels: Sequence[str] | None = None,
     agency_pool: str | None = None,
 ) -> list[LabelledText]:
-    """``n`` generated reports from training.synth (the repository's generator), as records."""
+    """``n`` generated reports from gxie.training.synth (the repository's generator), as records."""
     if n == 0:
         return []
     try:
-        from training import synth
+        from gxie.training import synth
     except ImportError as exc:
         raise ConfigError(
-            "synthetic data needs the repository's training.synth package; run from the repository root, "
+            "synthetic data needs the repository's gxie.training.synth package; run from the repository root, "
             f"or set data.n_train/n_dev/n_test to 0 and pass labelled files ({exc})"
         ) from exc
     options: dict[str, Any] = {}

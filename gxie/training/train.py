@@ -72,7 +72,7 @@ def train(
     """Train (or fine-tune) a tagger as ``config`` says and save it to ``config.output_dir``.
 
     Example: ``train(load_config("training/configs/tiny.yaml"))``. ``normalizer`` defaults to
-    gxie.normalize.normalize; ``command`` is recorded in the model card.
+    gxie.text.normalize.normalize; ``command`` is recorded in the model card.
     """
     started = time.perf_counter()
     if config.threads:

@@ -1,4 +1,4 @@
-"""Table layout families: how a :class:`~training.synth.tables.Grid` reads once a document became text.
+"""Table layout families: how a :class:`~gxie.training.synth.tables.Grid` reads once a document became text.
 
 Layout families (``LAYOUT_FAMILIES``; the report's ``layout`` field is one of ``LAYOUTS``, where
 ``mixed`` means each table picked its own family):
@@ -14,7 +14,7 @@ Layout families (``LAYOUT_FAMILIES``; the report's ``layout`` field is one of ``
   separated by runs of (full-width) spaces.
 - ``pdf_text``: PDF text: space-aligned columns with multi-line header cells and wrapped labels,
   sometimes labels printed after their numbers or the numbers given column by column
-  (see training.synth.pdf).
+  (see gxie.training.synth.pdf).
 
 Page breaks inside tables (``Grid.breaks``) print page footers/headers ("— 3 —", "第 3 页").
 """
@@ -24,8 +24,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from training.synth.builder import Builder
-from training.synth.tables import Grid, TCell
+from gxie.training.synth.builder import Builder
+from gxie.training.synth.tables import Grid, TCell
 
 LAYOUT_FAMILIES: tuple[str, ...] = (
     "tab_rows",
@@ -204,7 +204,7 @@ def word_indent(grid: Grid, b: Builder, rng: random.Random, pages: Pages) -> Non
 
 def render(grid: Grid, family: str, b: Builder, rng: random.Random, pages: Pages) -> None:
     """Render ``grid`` in layout ``family`` (one of ``LAYOUT_FAMILIES``)."""
-    from training.synth.pdf import pdf_text
+    from gxie.training.synth.pdf import pdf_text
 
     if family == "tab_rows":
         tab_rows(grid, b, rng, pages)

@@ -21,7 +21,7 @@ from gxie.export import TABLE_FORMATS  # imports no pandas: --help stays fast
 from gxie.templates import TEMPLATE_IDS
 
 if TYPE_CHECKING:
-    from gxie.pool import LocalEngine
+    from gxie.batch.pool import LocalEngine
     from gxie.report import Report
 
 FILE_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
@@ -98,7 +98,7 @@ def _usage_error(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``gxie extract``; 0 when every file is ok or partial, 1 when one failed, 2 for usage errors."""
-    from gxie.discover import discover
+    from gxie.batch.discover import discover
     from gxie.errors import GxieError
 
     out = Path(args.output) if args.output is not None else None
@@ -126,8 +126,8 @@ def run(args: argparse.Namespace) -> int:
     if args.engine != "local":
         return _usage_error("--engine ray runs a folder output only; give -o FOLDER")
     try:
-        from gxie.jobs import Steps
-        from gxie.pool import LocalEngine
+        from gxie.batch.jobs import Steps
+        from gxie.batch.pool import LocalEngine
 
         # the tagger loads here: a missing model stops the run before any file
         engine = LocalEngine(Steps.current(), args.tagger, args.device, args.workers, args.template)
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _extract_all(files: list[Path], engine: LocalEngine, batch_size: int) -> list[Report]:
-    """One report per file, in input order, through ``gxie.jobs.extract_chunk`` (never raising per file)."""
+    """One report per file, in input order, through ``gxie.batch.jobs.extract_chunk`` (never raising per file)."""
     items: list[tuple[str, str | None]] = [(str(path), None) for path in files]
     chunks = (items[i : i + batch_size] for i in range(0, len(items), batch_size))
     with engine:
@@ -181,7 +181,7 @@ def _print_summary(reports: list[Report], out: Path | None) -> None:
 
 
 def _run_folder(args: argparse.Namespace, out: Path) -> int:
-    from gxie.batch import run_batch
+    from gxie.batch.run import run_batch
     from gxie.errors import GxieError
 
     try:

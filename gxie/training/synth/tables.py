@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field, replace
 
 from gxie.templates import SECTION4_COLUMNS, SECTION4_ROWS, Block, RowDef, Template
-from training.synth.noise import LOOKALIKES
-from training.synth.values import Value, Written
+from gxie.training.synth.noise import LOOKALIKES
+from gxie.training.synth.values import Value, Written
 
 HEADER_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 EMPTY_MARKERS: tuple[str, ...] = ("无", "—", "-", "/", "／", "——")

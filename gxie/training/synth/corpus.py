@@ -9,10 +9,10 @@ from dataclasses import replace
 from typing import Any
 
 from gxie.templates import TEMPLATE_IDS
-from training.synth.agencies import AGENCY_POOLS
-from training.synth.layouts import LAYOUTS
-from training.synth.noise import NOISE_LEVELS
-from training.synth.report import LAYOUT_WEIGHTS, NOISE_WEIGHTS, Plan, SynthReport, build_report
+from gxie.training.synth.agencies import AGENCY_POOLS
+from gxie.training.synth.layouts import LAYOUTS
+from gxie.training.synth.noise import NOISE_LEVELS
+from gxie.training.synth.report import LAYOUT_WEIGHTS, NOISE_WEIGHTS, Plan, SynthReport, build_report
 
 RECORD_COLUMNS: tuple[str, ...] = (
     "id",

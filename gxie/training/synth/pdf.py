@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 import unicodedata
 
-from training.synth.builder import Builder
-from training.synth.layouts import Pages, emit
-from training.synth.tables import Grid, TCell
+from gxie.training.synth.builder import Builder
+from gxie.training.synth.layouts import Pages, emit
+from gxie.training.synth.tables import Grid, TCell
 
 _BLANK = " \xa0\u3000"
 

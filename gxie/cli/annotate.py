@@ -128,7 +128,7 @@ def _build(args: argparse.Namespace, files: list[Path]) -> Any:
 
     excluded = _excluded_hashes(args.exclude)
     if excluded:
-        from gxie.batch import file_sha256
+        from gxie.batch.discover import file_sha256
 
         kept = [f for f in files if file_sha256(f) not in excluded]
         print(f"{len(files) - len(kept)} report(s) already labelled or exported were left out", file=sys.stderr)
@@ -137,7 +137,7 @@ def _build(args: argparse.Namespace, files: list[Path]) -> Any:
 
 
 def _tasks(args: argparse.Namespace) -> int:
-    from gxie.batch import discover
+    from gxie.batch.discover import discover
 
     built = _build(args, discover(args.reports))
     _write_json(built.tasks, args.output)
@@ -148,7 +148,7 @@ def _tasks(args: argparse.Namespace) -> int:
 
 
 def _select(args: argparse.Namespace) -> int:
-    from gxie.batch import discover
+    from gxie.batch.discover import discover
 
     built = _build(args, discover(args.reports))
     by_path = {t["data"]["path"]: t for t in built.tasks}

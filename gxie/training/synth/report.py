@@ -7,19 +7,19 @@ from dataclasses import dataclass, replace
 
 from gxie.templates import load_template
 from gxie.types import Span
-from training.synth import narrative as nar
-from training.synth.agencies import make_agency
-from training.synth.builder import Builder, GoldCell
-from training.synth.layouts import LAYOUT_FAMILIES, Pages, render
-from training.synth.noise import Noise
-from training.synth.prose import (
+from gxie.training.synth import narrative as nar
+from gxie.training.synth.agencies import make_agency
+from gxie.training.synth.builder import Builder, GoldCell
+from gxie.training.synth.layouts import LAYOUT_FAMILIES, Pages, render
+from gxie.training.synth.noise import Noise
+from gxie.training.synth.prose import (
     CUSTOM_HEADINGS,
     OTHER_HEADINGS,
     OVERVIEW_HEADINGS,
     PROBLEM_HEADINGS,
     SUBHEADINGS,
 )
-from training.synth.tables import (
+from gxie.training.synth.tables import (
     HEADER_NOTE,
     Grid,
     Style,
@@ -29,7 +29,7 @@ from training.synth.tables import (
     section4_grid,
     truncate,
 )
-from training.synth.values import (
+from gxie.training.synth.values import (
     Value,
     Written,
     break_relation,
@@ -77,7 +77,7 @@ class SynthReport:
 
 @dataclass(frozen=True)
 class Plan:
-    """What to generate for one report (drawn by :func:`training.synth.corpus.generate`)."""
+    """What to generate for one report (drawn by :func:`gxie.training.synth.corpus.generate`)."""
 
     template: str
     layout: str

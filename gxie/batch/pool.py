@@ -1,4 +1,4 @@
-"""Run chunks of files through ``gxie.jobs.extract_chunk`` on this machine: inline, or in worker processes.
+"""Run chunks of files through ``gxie.batch.jobs.extract_chunk`` on this machine: inline, or in worker processes.
 
 With ``workers=1`` everything runs in this process (no start-up cost, easy to debug). With more, each
 worker process loads the tagger once and extracts whole chunks (read, normalize, tag the chunk in one
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from gxie.jobs import (
+from gxie.batch.jobs import (
     INTERNAL_ERROR,
     WORKER_DIED,
     FileResult,

@@ -1,6 +1,6 @@
 """``gxie train``: train or fine-tune the tagging model from a YAML config.
 
-Also runs on its own: ``python -m gxie.training.cli --config training/configs/default.yaml``.
+Also runs on its own: ``python -m gxie.cli.train --config training/configs/default.yaml``.
 """
 
 from __future__ import annotations
@@ -92,13 +92,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _command_line() -> str:
     argv = sys.argv[1:]
-    prog = ["python", "-m", "gxie.training.cli"] if Path(sys.argv[0]).parent.name == "training" else ["gxie"]
+    prog = ["python", "-m", "gxie.cli.train"] if Path(sys.argv[0]).parent.name == "training" else ["gxie"]
     return shlex.join(prog + argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m gxie.training.cli``."""
-    parser = argparse.ArgumentParser(prog="python -m gxie.training.cli", description=__doc__)
+    """Entry point of ``python -m gxie.cli.train``."""
+    parser = argparse.ArgumentParser(prog="python -m gxie.cli.train", description=__doc__)
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

@@ -45,7 +45,7 @@ class Agency:
     place: str  # e.g. "青阳市"
     department: str
     level: str  # "市", "县", "区", "镇", "街道"
-    scale: str  # one of training.synth.values.SCALES
+    scale: str  # one of gxie.training.synth.values.SCALES
     short: str  # how its prose refers to itself: "我局", "本机关" ...
 
 

@@ -1,19 +1,19 @@
 """Synthetic training corpus for gxie's tagger: varied report texts with exact labels and gold grids.
 
 >>> from gxie.templates import load_template
->>> from training.synth import generate
+>>> from gxie.training.synth import generate
 >>> report = next(generate(1, seed=0))
 >>> list(report.flat) == load_template(report.template).flat_keys()
 True
 
-Layout families: ``training.synth.layouts.LAYOUTS``; noise levels: ``training.synth.noise.NOISE_LEVELS``.
+Layout families: ``gxie.training.synth.layouts.LAYOUTS``; noise levels: ``gxie.training.synth.noise.NOISE_LEVELS``.
 Modules: values (numbers and relations), tables (grids of labelled cells), layouts / pdf (how tables
 read as text), noise (OCR / Traditional), narrative / prose / agencies (everything around the
 tables), builder (text with labels), report (one report), corpus (the API below).
 """
 
-from training.synth.agencies import AGENCY_POOLS
-from training.synth.corpus import (
+from gxie.training.synth.agencies import AGENCY_POOLS
+from gxie.training.synth.corpus import (
     RECORD_COLUMNS,
     build_dataset,
     dataset_row_to_record,
@@ -21,10 +21,10 @@ from training.synth.corpus import (
     records_to_dataset,
     to_records,
 )
-from training.synth.layouts import LAYOUT_FAMILIES, LAYOUTS
-from training.synth.noise import NOISE_LEVELS
-from training.synth.report import SynthReport
-from training.synth.values import parse_cell, relation_failures
+from gxie.training.synth.layouts import LAYOUT_FAMILIES, LAYOUTS
+from gxie.training.synth.noise import NOISE_LEVELS
+from gxie.training.synth.report import SynthReport
+from gxie.training.synth.values import parse_cell, relation_failures
 
 __all__ = [
     "AGENCY_POOLS",

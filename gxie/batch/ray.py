@@ -1,4 +1,4 @@
-"""Scale-out on Ray Data: the batch's per-chunk function (``gxie.jobs.extract_chunk``) on Ray actors.
+"""Scale-out on Ray Data: the batch's per-chunk function (``gxie.batch.jobs.extract_chunk``) on Ray actors.
 
 Needs the ``gxie[scale]`` extra (``ray[data]``). Two ways in:
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from gxie.errors import MissingExtraError
-from gxie.jobs import FileResult, Steps, extract_chunk, tagger_label
+from gxie.batch.jobs import FileResult, Steps, extract_chunk, tagger_label
 from gxie.report import Report
 from gxie.tagging.base import Tagger
 
@@ -44,7 +44,7 @@ def _ray() -> Any:
         import ray
         import ray.data
     except ModuleNotFoundError as exc:
-        raise MissingExtraError("ray", "scale", "Running on Ray (engine 'ray', gxie.scale)") from exc
+        raise MissingExtraError("ray", "scale", "Running on Ray (engine 'ray', gxie.batch.ray)") from exc
     return ray
 
 

@@ -12,13 +12,13 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from gxie import __version__
+from gxie._version import __version__
 
 # name -> (module with add_arguments/run, one-line help, the extra its dependencies come with)
 COMMANDS: dict[str, tuple[str, str, str | None]] = {
-    "extract": ("gxie.cli_extract", "extract tables, checks and metadata from report files", None),
-    "train": ("gxie.training.cli", "train a tagger model", "train"),
-    "annotate": ("gxie.annotate.cli", "the Label Studio loop: tasks, push, pull, import, select, retrain", "annotate"),
+    "extract": ("gxie.cli.extract", "extract tables, checks and metadata from report files", None),
+    "train": ("gxie.cli.train", "train a tagger model", "train"),
+    "annotate": ("gxie.cli.annotate", "the Label Studio loop: tasks, push, pull, import, select, retrain", "annotate"),
 }
 
 

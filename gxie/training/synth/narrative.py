@@ -6,8 +6,8 @@ import random
 from typing import Any
 
 from gxie.templates import Template
-from training.synth.agencies import Agency
-from training.synth.prose import (
+from gxie.training.synth.agencies import Agency
+from gxie.training.synth.prose import (
     ACTIONS,
     COUNT_ITEMS,
     COUNT_UNITS,
@@ -81,7 +81,7 @@ def paragraph(topic: str, ctx: dict[str, Any], rng: random.Random, low: int = 2,
 
 
 def sentences(topic: str, ctx: dict[str, Any], rng: random.Random, low: int, high: int) -> list[str]:
-    """``low``..``high`` sentences on ``topic`` (see training.synth.prose), about half of them from
+    """``low``..``high`` sentences on ``topic`` (see gxie.training.synth.prose), about half of them from
     the topic's pool and the rest composed."""
     pool = SENTENCES[topic]
     k = rng.randint(low, high)

@@ -12,13 +12,13 @@ from typing import Protocol
 
 from gxie.labels import ENTITY_TYPES, check_entity
 from gxie.types import Span
-from training.synth.values import Value
+from gxie.training.synth.values import Value
 
 _EDGE_SPACE = " \u3000\xa0"
 
 
 class PieceNoise(Protocol):
-    """What the builder asks of a noise model (see training.synth.noise.Noise)."""
+    """What the builder asks of a noise model (see gxie.training.synth.noise.Noise)."""
 
     def prose(self, text: str) -> str: ...
 

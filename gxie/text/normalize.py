@@ -11,7 +11,7 @@ produced it, so a span of the normalized text maps back with ``original_span``.
 
 Example::
 
-    >>> from gxie.normalize import normalize
+    >>> from gxie.text.normalize import normalize
     >>> nt = normalize("規範性檔案\\u3000１２")
     >>> nt.text
     '规范性文件 12'

@@ -2,9 +2,9 @@
 
 Every file gets exactly one row in ``results.jsonl`` (a failed one says why); the run never stops for one
 bad file. Rows are keyed by the sha256 of the file's bytes: a rerun skips content already there, whatever
-the file is called now. The files are extracted in chunks of ``batch_size`` by ``gxie.jobs.extract_chunk``
-(one batched tagging call per chunk), inline, in ``workers`` processes (``gxie.pool``) or on a Ray cluster
-(``engine="ray"``, ``gxie.scale``); this process only journals the results as chunks finish.
+the file is called now. The files are extracted in chunks of ``batch_size`` by ``gxie.batch.jobs.extract_chunk``
+(one batched tagging call per chunk), inline, in ``workers`` processes (``gxie.batch.pool``) or on a Ray cluster
+(``engine="ray"``, ``gxie.batch.ray``); this process only journals the results as chunks finish.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from gxie.discover import OUTPUT_FILES, RESULTS_FILE, SUMMARY_FILE, discover, file_sha256
+from gxie.batch.discover import OUTPUT_FILES, RESULTS_FILE, SUMMARY_FILE, discover, file_sha256
 from gxie.export import TABLE_FORMATS, JsonlWriter, check_table_formats, latest_reports, read_jsonl, write_tables
-from gxie.jobs import INTERNAL_ERROR, FileResult, Steps, failed_report, tagger_label
+from gxie.batch.jobs import INTERNAL_ERROR, FileResult, Steps, failed_report, tagger_label
 from gxie.report import Report
-from gxie.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
+from gxie.batch.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
 from gxie.tagging.base import Tagger
 from gxie.templates import TEMPLATE_IDS
 
@@ -34,25 +34,12 @@ logger = logging.getLogger(__name__)
 FORMATS: tuple[str, ...] = ("jsonl", *TABLE_FORMATS)
 ENGINES: tuple[str, ...] = ("local", "ray")
 
-__all__ = [
-    "ENGINES",
-    "FORMATS",
-    "INTERNAL_ERROR",
-    "OUTPUT_FILES",
-    "RESULTS_FILE",
-    "SUMMARY_FILE",
-    "BatchSummary",
-    "discover",
-    "file_sha256",
-    "run_batch",
-    "tagger_label",
-]
 
 Item = tuple[str, str | None]  # (path, content hash)
 
 
 class Engine(Protocol):
-    """What runs the chunks: ``gxie.pool.LocalEngine`` or ``gxie.scale.RayEngine``."""
+    """What runs the chunks: ``gxie.batch.pool.LocalEngine`` or ``gxie.batch.ray.RayEngine``."""
 
     label: str  # the tagger, as reports name it
 
@@ -162,10 +149,10 @@ def _engine(
 ) -> Engine:
     steps = Steps.current()
     if name == "ray":
-        from gxie.scale import RayEngine
+        from gxie.batch.ray import RayEngine
 
         return RayEngine(steps, tagger, device, workers, template, batch_size)
-    from gxie.pool import LocalEngine
+    from gxie.batch.pool import LocalEngine
 
     return LocalEngine(steps, tagger, device, workers, template)
 

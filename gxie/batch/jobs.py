@@ -1,7 +1,7 @@
 """The per-file work of a batch run: a chunk of files in, one finished report per file out, never raising.
 
 ``extract_chunk`` is the one function every runner maps over the inputs: ``gxie.batch.run_batch`` calls it
-inline (``workers=1``) or in worker processes, ``gxie.scale`` on Ray actors. It reads and normalizes each
+inline (``workers=1``) or in worker processes, ``gxie.batch.ray`` on Ray actors. It reads and normalizes each
 file, tags the whole chunk in one ``tag_many`` call (a model puts the windows of all of its documents
 into shared forward passes), rebuilds the grids and validates them. A file that fails at any stage
 becomes a failed report saying where and why; the others go on.
@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gxie.discover import file_sha256
+from gxie.batch.discover import file_sha256
 from gxie.report import Report, current_versions
 from gxie.tagging.base import Tagger
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gxie.templates.lexicon import edit_similarity, label_core
 from gxie.templates import TEMPLATE_IDS, load_template
+from gxie.templates.lexicon import edit_similarity, label_core
 from gxie.types import NormalizedText, Section, Span
 
 _TITLE = re.compile(r"政府信息公开.{0,12}(?:年度报告|年报|工作报告)|政务公开.{0,8}年度报告")

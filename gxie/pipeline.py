@@ -88,8 +88,8 @@ def _hash(data: bytes) -> str:
 
 def prepare(source: str | os.PathLike[str] | Document, *, max_bytes: int | None = None) -> Prepared | Report:
     """Read and normalize one input; a failed ``Report`` when it cannot be read."""
-    from gxie.text.normalize import normalize
     from gxie.readers import DEFAULT_MAX_BYTES, read
+    from gxie.text.normalize import normalize
 
     t0 = time.perf_counter()
     name = str(source.source if isinstance(source, Document) else source)

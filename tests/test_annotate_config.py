@@ -5,8 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from gxie.cli.annotate import add_arguments, run
 from gxie.annotate.config import FROM_NAME, REPO_CONFIG, TASK_FIELDS, TO_NAME, labeling_config
+from gxie.cli.annotate import add_arguments, run
 from gxie.labels import ENTITY_DESCRIPTIONS, ENTITY_TYPES
 
 

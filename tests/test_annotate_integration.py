@@ -24,8 +24,8 @@ from gxie.annotate.client import connect, find_project
 from gxie.annotate.importer import from_results
 from gxie.annotate.tasks import to_results
 from gxie.cli import main
-from tests.test_annotate_seeds import TINY_FINETUNE, corrected_spans, model_version, tiny_base_model
 from gxie.training.synth import generate
+from tests.test_annotate_seeds import TINY_FINETUNE, corrected_spans, model_version, tiny_base_model
 
 pytestmark = pytest.mark.integration
 START_TIMEOUT_S = 300  # first start migrates a fresh database: ~22 s on an idle 2-core machine

@@ -9,8 +9,8 @@ import pytest
 from gxie.annotate.importer import from_results
 from gxie.annotate.offsets import OffsetError, Utf16Index, locate
 from gxie.annotate.tasks import original_spans, to_results
-from gxie.text.normalize import normalize
 from gxie.pipeline import Prepared
+from gxie.text.normalize import normalize
 from gxie.types import Document, Span
 
 # characters outside the BMP (CJK Extension B, an emoji), CRLF line ends, spaces at both ends

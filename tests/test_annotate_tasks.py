@@ -15,8 +15,8 @@ from gxie.cli import main
 from gxie.pipeline import finish, get_tagger, prepare
 from gxie.report import Report, current_versions
 from gxie.templates import load_template
-from gxie.types import Cell, Check, Message
 from gxie.training.synth import generate
+from gxie.types import Cell, Check, Message
 
 
 @pytest.fixture(scope="module")

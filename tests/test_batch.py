@@ -20,12 +20,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import gxie.pipeline
 import gxie.batch.summary
+import gxie.pipeline
 from gxie.batch import INTERNAL_ERROR, OUTPUT_FILES, BatchSummary, discover, file_sha256, run_batch
+from gxie.batch.jobs import WORKER_DIED
 from gxie.errors import ModelError
 from gxie.export import LONG_COLUMNS, REPORT_COLUMNS, read_jsonl
-from gxie.batch.jobs import WORKER_DIED
 from gxie.report import Report, current_versions
 from gxie.templates import all_flat_keys
 from gxie.types import Cell, Check, Span

@@ -6,9 +6,9 @@ import pytest
 
 from gxie.grid.assign import place_row
 from gxie.grid.values import parse_number
-from gxie.text.cells import Item, layout_cells
-from gxie.templates.lexicon import best_label, label_core
 from gxie.templates import load_template
+from gxie.templates.lexicon import best_label, label_core
+from gxie.text.cells import Item, layout_cells
 from gxie.types import Cell
 from gxie.validate import run_checks
 

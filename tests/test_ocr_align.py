@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from gxie.training.data import load_records
-from training.ocr_align import align_files, carry_spans, char_map
 from gxie.training.synth import generate
+from training.ocr_align import align_files, carry_spans, char_map
 
 
 def test_char_map_follows_equal_and_replaced_runs() -> None:

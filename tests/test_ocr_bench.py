@@ -11,6 +11,7 @@ import pytest
 
 import training.bench as bench
 from gxie.pipeline import get_tagger
+from gxie.training.synth import LAYOUTS, generate
 from training.bench import (
     DEFAULT_OUT,
     FINDINGS,
@@ -32,7 +33,6 @@ from training.bench import (
     training_time,
 )
 from training.bench_speed import rates, speed_lines, typical_texts
-from gxie.training.synth import LAYOUTS, generate
 
 
 def _cases(n: int) -> list[Case]:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from gxie.errors import NeedsOCRError, ReadError, UnsupportedFormatError
-from gxie.text.normalize import normalize
 from gxie.readers import SUPPORTED_SUFFIXES, read, read_bytes
+from gxie.text.normalize import normalize
 from gxie.types import Document
 from tests.conftest import SEEDS  # ../shared/seeds beside the repository, or $GXIE_SEEDS
 from tests.makefiles import Block, blocks, docx_to_pdfs, write_docx, write_html, write_pdf

@@ -20,8 +20,8 @@ ray = pytest.importorskip(
 
 from gxie.batch import run_batch  # noqa: E402 - after the skip above
 from gxie.batch.discover import file_sha256  # noqa: E402
-from gxie.export import read_jsonl  # noqa: E402
 from gxie.batch.ray import RESULT_COLUMNS, extract_dataset, report_dicts  # noqa: E402
+from gxie.export import read_jsonl  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

@@ -11,7 +11,6 @@ import pytest
 
 from gxie.labels import ENTITY_TYPES, spans_to_tags
 from gxie.templates import load_template
-from training.make_corpus import main as make_corpus_main
 from gxie.training.synth import (
     LAYOUTS,
     NOISE_LEVELS,
@@ -26,6 +25,7 @@ from gxie.training.synth.agencies import make_agency
 from gxie.training.synth.corpus import sample_gold, sample_report
 from gxie.training.synth.noise import Noise
 from gxie.training.synth.tables import EMPTY_MARKERS
+from training.make_corpus import main as make_corpus_main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 APPLICANTS = ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from gxie.cli import train as cli
 from gxie.errors import ConfigError, ModelError
 from gxie.tagging.model import GXIE_CONFIG_FILE, MODEL_FILES, ModelTagger
 from gxie.tagging.vocab import CharVocab
-from gxie.cli import train as cli
 from gxie.training.config import TrainConfig, load_config, parse_override
 from gxie.training.data import (
     IGNORE,

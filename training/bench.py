@@ -35,11 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from gxie.labels import ENTITY_TYPES
-from gxie.text.normalize import normalize
 from gxie.pipeline import Prepared, default_model_dir, finish, get_tagger
 from gxie.report import Report
 from gxie.tagging.base import Tagger
 from gxie.tagging.model import GXIE_CONFIG_FILE
+from gxie.text.normalize import normalize
 from gxie.training.card import CARD_FILE, environment
 from gxie.types import Document, Span
 

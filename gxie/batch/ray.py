@@ -26,8 +26,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from gxie.errors import MissingExtraError
 from gxie.batch.jobs import FileResult, Steps, extract_chunk, tagger_label
+from gxie.errors import MissingExtraError
 from gxie.report import Report
 from gxie.tagging.base import Tagger
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from gxie.batch.discover import OUTPUT_FILES, RESULTS_FILE, SUMMARY_FILE, discover, file_sha256
-from gxie.export import TABLE_FORMATS, JsonlWriter, check_table_formats, latest_reports, read_jsonl, write_tables
-from gxie.batch.jobs import INTERNAL_ERROR, FileResult, Steps, failed_report, tagger_label
-from gxie.report import Report
+from gxie.batch.discover import RESULTS_FILE, SUMMARY_FILE, discover, file_sha256
+from gxie.batch.jobs import INTERNAL_ERROR, FileResult, Steps, failed_report
 from gxie.batch.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
+from gxie.export import TABLE_FORMATS, JsonlWriter, check_table_formats, latest_reports, read_jsonl, write_tables
+from gxie.report import Report
 from gxie.tagging.base import Tagger
 from gxie.templates import TEMPLATE_IDS
 

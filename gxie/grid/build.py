@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from gxie.grid.assign import RowValues, blank_row, cell_of, fit, place_row
 from gxie.grid.detect import detect_template
 from gxie.grid.rows import RowHit, find_rows, next_boundary, prev_boundary, split_rows, unwrap, values_between
-from gxie.text.cells import Item, items
-from gxie.templates.lexicon import best_label
 from gxie.templates import Block, Template, load_template
+from gxie.templates.lexicon import best_label
+from gxie.text.cells import Item, items
 from gxie.types import Cell, Level, Message, Span
 from gxie.validate import run_checks
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gxie.grid.rows import RowHit, next_boundary, values_between
-from gxie.text.cells import Item
 from gxie.templates.lexicon import best_label
+from gxie.text.cells import Item
 
 # Evidence for each format: row ids and column ids that exist in one format only.
 ROWS_2019 = {"other_admin_services", "procurement"}

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from gxie.text.cells import Item
 from gxie.templates.lexicon import Match, label_core, match_label, numbering, split_label
+from gxie.text.cells import Item
 
 MIN_ROW_SCORE = 0.5
 BOUNDARY_KINDS = {"ROW", "SEC", "CAP", "COL"}

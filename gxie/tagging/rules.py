@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from gxie.text.cells import NUMBER_TOKEN, layout_cells
 from gxie.templates.lexicon import best_label, label_core, numbering, split_label
+from gxie.text.cells import NUMBER_TOKEN, layout_cells
 from gxie.types import Span
 
 RULES_VERSION = "1"

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gxie.labels import ENTITY_TYPES, check_entity
-from gxie.types import Span
 from gxie.training.synth.values import Value
+from gxie.types import Span
 
 _EDGE_SPACE = " \u3000\xa0"
 

@@ -6,7 +6,6 @@ import random
 from dataclasses import dataclass, replace
 
 from gxie.templates import load_template
-from gxie.types import Span
 from gxie.training.synth import narrative as nar
 from gxie.training.synth.agencies import make_agency
 from gxie.training.synth.builder import Builder, GoldCell
@@ -38,6 +37,7 @@ from gxie.training.synth.values import (
     section4_values,
     write_count,
 )
+from gxie.types import Span
 
 LAYOUT_WEIGHTS: dict[str, int] = {
     "tab_rows": 22,

@@ -11,7 +11,7 @@ import random
 import unicodedata
 
 from gxie.training.synth.builder import Builder
-from gxie.training.synth.layouts import Pages, emit
+from gxie.training.synth.pages import Pages, emit
 from gxie.training.synth.tables import Grid, TCell
 
 _BLANK = " \xa0\u3000"

@@ -9,8 +9,9 @@ from gxie.templates import load_template
 from gxie.training.synth import narrative as nar
 from gxie.training.synth.agencies import make_agency
 from gxie.training.synth.builder import Builder, GoldCell
-from gxie.training.synth.layouts import LAYOUT_FAMILIES, Pages, render
+from gxie.training.synth.layouts import LAYOUT_FAMILIES, render
 from gxie.training.synth.noise import Noise
+from gxie.training.synth.pages import Pages
 from gxie.training.synth.prose import (
     CUSTOM_HEADINGS,
     OTHER_HEADINGS,

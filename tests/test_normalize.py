@@ -164,3 +164,39 @@ def test_length_changing_conversion_maps_to_the_whole_run(monkeypatch: pytest.Mo
     assert list(nt.starts) == [0, 1, 2, 2, 2, 4, 5, 7, 8, 8, 8, 10]
     assert list(nt.ends) == [1, 2, 4, 4, 4, 5, 6, 8, 10, 10, 10, 11]
     assert nt.original_span(2, 5) == (2, 4)
+
+
+def _inner_text(rows: list[list[str]]) -> str:
+    """Rows as a browser's innerText writes a table: cells as paragraphs, a tab line between them."""
+    return "\n\n\n\n".join("\n\n\t\n\n".join(row) for row in rows)
+
+
+def test_browser_cell_separators_become_tabs_with_exact_offsets() -> None:
+    rows = [[f"行{i}", str(i), str(i + 1)] for i in range(10)]  # 20 separators: the threshold
+    text = "表\n" + _inner_text(rows)
+    nt = normalize(text)
+    assert nt.text == "表\n" + "\n\n\n\n".join("\t".join(row) for row in rows)
+    tab = nt.text.index("\t")
+    assert nt.original_span(tab, tab + 1) == (4, 9)
+    assert text[4:9] == "\n\n\t\n\n"
+    for i, ch in enumerate(nt.text):
+        start, end = nt.original_span(i, i + 1)
+        assert text[start:end] == (ch if ch != "\t" else "\n\n\t\n\n")
+
+
+def test_a_few_tab_lines_are_left_alone() -> None:
+    text = "\n\n\t\n\n".join(["a", "b", "c"])  # 2 separators: a merged cell, not a browser's table
+    assert normalize(text).text == text
+
+
+def test_report_copied_from_a_browser_reads_like_its_tab_rows() -> None:
+    """A synthetic tab-rows report rewritten the way Chromium's innerText prints tables gives the same grid."""
+    from gxie import extract_text
+    from gxie.training.synth import generate
+
+    report = next(iter(generate(1, 5, layouts=("tab_rows",), noise_levels=("clean",))))
+    lines = report.text.split("\n")
+    browser = "\n".join("\n\n\n\n" + "\n\n\t\n\n".join(line.split("\t")) if "\t" in line else line for line in lines)
+    assert browser.count("\n\n\t\n\n") >= 20
+    expected = extract_text(report.text, tagger="rules").to_flat()
+    assert extract_text(browser, tagger="rules").to_flat() == expected == dict(report.flat)

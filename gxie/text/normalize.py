@@ -2,7 +2,8 @@
 
 ``normalize(text)`` returns a ``NormalizedText``: Traditional characters converted to Simplified (OpenCC
 ``t2s`` plus a few Taiwan phrase forms seen in reports), full-width ASCII made half-width, every Unicode
-space a plain space, line breaks ``"\\n"``, and invisible debris removed (zero-width characters, soft
+space a plain space, line breaks ``"\\n"``, browser innerText cell separators joined into tabs, and
+invisible debris removed (zero-width characters, soft
 hyphens, Word bookmark markers such as ``[bookmark: _GoBack]``, stray control characters). Chinese
 punctuation outside U+FF01-FF5E (、。“”《》【】〔〕) is kept; （），： become ASCII ``(),:``.
 
@@ -30,7 +31,7 @@ import numpy as np
 
 from gxie.types import NormalizedText
 
-NORMALIZE_VERSION = "1"
+NORMALIZE_VERSION = "2"  # 2: browser innerText cell separators joined into tabs
 
 # Taiwan-style phrase forms (as produced by zh-TW converters) mapped to the mainland wording the report
 # formats use; replaced in the Traditional text before OpenCC ``t2s``, which would keep 檔案 as 档案.
@@ -62,6 +63,12 @@ _BOOKMARK = re.compile(r"\[bookmark: [^\]\r\n]{0,200}\]")
 # Characters OpenCC t2s may change (measured over all of Unicode): CJK ideographs and extensions.
 _HAN_RUNS = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]+)")
 _PHRASE_KEYS = sorted(PHRASES, key=len, reverse=True)
+# A browser's innerText (select-all and copy, or a crawler's headless browser) writes each table cell as
+# its own paragraph and separates the cells of a row by a line holding one tab: "a\n\n\t\n\nb". Such a
+# separator becomes the tab it stands for; only in documents that show the pattern often, so a lone
+# tab line elsewhere (a merged cell of one cell per line) is left alone.
+_CELL_BREAK = re.compile(r"\n\n\t\n\n")
+CELL_BREAKS_MIN = 20
 if any(len(k) != len(v) or not _HAN_RUNS.fullmatch(k) for k, v in PHRASES.items()):
     raise ValueError("every PHRASES entry must be Han characters only and keep its length (the offset map)")
 
@@ -158,6 +165,23 @@ def _splice(ranges: Ranges, changes: list[tuple[int, int, int]]) -> Ranges:
     return np.concatenate(new_starts), np.concatenate(new_ends)
 
 
+def _join_cell_breaks(text: str, ranges: Ranges) -> tuple[str, Ranges]:
+    """Step 3: browser innerText cell separators ("\\n\\n\\t\\n\\n") become one tab standing for all five."""
+    found = [m.start() for m in _CELL_BREAK.finditer(text)]
+    if len(found) < CELL_BREAKS_MIN:
+        return text, ranges
+    starts, ends = ranges
+    keep = np.ones(len(text), dtype=bool)
+    at = np.asarray(found, dtype=np.int64)
+    for offset in (0, 1, 3, 4):  # the newlines around the tab at offset 2
+        keep[at + offset] = False
+    new_starts, new_ends = starts.copy(), ends.copy()
+    new_starts[at + 2] = starts[at]
+    new_ends[at + 2] = ends[at + 4]
+    joined = _CELL_BREAK.sub("\t", text)
+    return joined, (new_starts[keep], new_ends[keep])
+
+
 def normalize(text: str) -> NormalizedText:
     """Normalize report text for tagging; the result maps every character back to ``text``.
 
@@ -166,8 +190,9 @@ def normalize(text: str) -> NormalizedText:
     if not isinstance(text, str):
         raise TypeError(f"normalize() takes the document text as str, not {type(text).__name__}")
     cleaned, ranges = _clean(text)
-    simplified, (starts, ends) = _to_simplified(cleaned, ranges)
-    return NormalizedText(text=simplified, original=text, starts=_as_array(starts), ends=_as_array(ends))
+    simplified, ranges = _to_simplified(cleaned, ranges)
+    joined, (starts, ends) = _join_cell_breaks(simplified, ranges)
+    return NormalizedText(text=joined, original=text, starts=_as_array(starts), ends=_as_array(ends))
 
 
 def _as_array(values: np.ndarray) -> array:

@@ -200,3 +200,13 @@ def test_report_copied_from_a_browser_reads_like_its_tab_rows() -> None:
     assert browser.count("\n\n\t\n\n") >= 20
     expected = extract_text(report.text, tagger="rules").to_flat()
     assert extract_text(browser, tagger="rules").to_flat() == expected == dict(report.flat)
+
+
+def test_blank_lines_on_one_side_of_a_tab_go_too() -> None:
+    rows = [[f"行{i}", str(i), str(i + 1)] for i in range(10)]
+    text = _inner_text(rows) + "\n\n\n\n规章\n\n\t0\t\n\n0\t0"  # cells that are paragraphs of their own
+    nt = normalize(text)
+    assert nt.text.endswith("\n\n\n\n规章\t0\t0\t0")
+    tail = len(nt.text) - len("\t0\t0\t0")
+    assert text[slice(*nt.original_span(tail, tail + 1))] == "\n\n\t"
+    assert text[slice(*nt.original_span(tail + 2, tail + 3))] == "\t\n\n"

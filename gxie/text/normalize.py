@@ -65,9 +65,11 @@ _HAN_RUNS = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0
 _PHRASE_KEYS = sorted(PHRASES, key=len, reverse=True)
 # A browser's innerText (select-all and copy, or a crawler's headless browser) writes each table cell as
 # its own paragraph and separates the cells of a row by a line holding one tab: "a\n\n\t\n\nb". Such a
-# separator becomes the tab it stands for; only in documents that show the pattern often, so a lone
+# separator becomes the tab it stands for (so do blank lines on one side of a tab, where a cell held a
+# paragraph of its own); only in documents that show the pattern often, so a lone
 # tab line elsewhere (a merged cell of one cell per line) is left alone.
 _CELL_BREAK = re.compile(r"\n\n\t\n\n")
+_AROUND_TAB = re.compile(r"\n\n\t(?:\n\n)?|\t\n\n")
 CELL_BREAKS_MIN = 20
 if any(len(k) != len(v) or not _HAN_RUNS.fullmatch(k) for k, v in PHRASES.items()):
     raise ValueError("every PHRASES entry must be Han characters only and keep its length (the offset map)")
@@ -166,19 +168,19 @@ def _splice(ranges: Ranges, changes: list[tuple[int, int, int]]) -> Ranges:
 
 
 def _join_cell_breaks(text: str, ranges: Ranges) -> tuple[str, Ranges]:
-    """Step 3: browser innerText cell separators ("\\n\\n\\t\\n\\n") become one tab standing for all five."""
-    found = [m.start() for m in _CELL_BREAK.finditer(text)]
-    if len(found) < CELL_BREAKS_MIN:
+    """Step 3: in a browser's innerText, the blank lines around each cell-separating tab go; the tab stands
+    for them all. A cell whose content is a paragraph of its own has them on one side only."""
+    if len(_CELL_BREAK.findall(text)) < CELL_BREAKS_MIN:
         return text, ranges
     starts, ends = ranges
     keep = np.ones(len(text), dtype=bool)
-    at = np.asarray(found, dtype=np.int64)
-    for offset in (0, 1, 3, 4):  # the newlines around the tab at offset 2
-        keep[at + offset] = False
     new_starts, new_ends = starts.copy(), ends.copy()
-    new_starts[at + 2] = starts[at]
-    new_ends[at + 2] = ends[at + 4]
-    joined = _CELL_BREAK.sub("\t", text)
+    for m in _AROUND_TAB.finditer(text):
+        tab = m.start() + m.group(0).index("\t")
+        keep[m.start() : m.end()] = False
+        keep[tab] = True
+        new_starts[tab], new_ends[tab] = starts[m.start()], ends[m.end() - 1]
+    joined = _AROUND_TAB.sub("\t", text)
     return joined, (new_starts[keep], new_ends[keep])
 
 

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
-from gxie.batch import TIMEOUT, WORKER_DIED_CODE, run_batch
+import gxie.cli.extract as cli_extract
+from gxie.batch import DEFAULT_TIMEOUT, TIMEOUT, WORKER_DIED_CODE, run_batch
 from gxie.batch.jobs import WORKER_DIED
 from gxie.batch.journal import Entry, read_journal
+from gxie.cli import main
 from gxie.export import read_jsonl
 from gxie.training.synth import generate
 from tests.fake_taggers import DIE, HANG, MarkerTagger
@@ -96,3 +98,13 @@ def test_a_bad_timeout_is_refused_before_any_work(tmp_path: Path, timeout: float
     with pytest.raises(ValueError, match=r"timeout must be 0 \(no limit\) or a number of seconds above 0, got "):
         run_batch([str(tmp_path)], tmp_path / "out", tagger="rules", timeout=timeout)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", ["-1", "soon", "nan", "inf"])
+def test_the_command_line_refuses_a_bad_timeout(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["extract", "a.txt", "-o", "out", "--timeout", value]) == 2
+    assert f"expected a number of seconds, 0 or more (0: no limit), got {value!r}" in capsys.readouterr().err
+
+
+def test_the_command_lines_default_timeout_is_the_batchs() -> None:
+    assert cli_extract.DEFAULT_TIMEOUT == DEFAULT_TIMEOUT == 300.0

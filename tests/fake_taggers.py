@@ -21,13 +21,14 @@ BOOM = "GXIE-BOOM"  # the tagger raises (an internal error)
 
 
 class MarkerTagger:
-    """The rules tagger, except on texts holding a marker; ``gate``: wait while that file exists."""
+    """The rules tagger, except on texts holding a marker; ``gate``: wait while that file exists;
+    ``hung``: a file to write when it starts to hang."""
 
     name = "marker"
     version = "1"
 
-    def __init__(self, gate: str | None = None) -> None:
-        self.gate = gate
+    def __init__(self, gate: str | None = None, hung: str | None = None) -> None:
+        self.gate, self.hung = gate, hung
         self._rules = RulesTagger()
 
     def tag(self, text: str) -> list[Span]:
@@ -39,6 +40,8 @@ class MarkerTagger:
         if any(DIE in t for t in texts) and multiprocessing.parent_process() is not None:
             os._exit(3)
         if any(HANG in t for t in texts):
+            if self.hung is not None:
+                Path(self.hung).write_text(str(os.getpid()), encoding="utf-8")
             time.sleep(3600)
         if any(BOOM in t for t in texts):
             raise RuntimeError("the tagger broke")

@@ -7,14 +7,17 @@ in each gets ``cores // workers`` threads. A worker holds one chunk at a time, s
 its own: a chunk of n files may take ``n * timeout`` seconds. A worker that runs past that is killed and
 replaced, as is one that dies (a crash in a reader, out of memory). The files of such a chunk, or of one
 whose results fail to come back, run again one at a time, each alone with ``timeout`` seconds, so only the
-culprit gets a failed row (code ``timeout``, ``worker_died`` or ``internal_error``), the others their own."""
+culprit gets a failed row (code ``timeout``, ``worker_died`` or ``internal_error``), the others their own.
+A worker ends when the main process dies, however (``kill -9``), even in the middle of a file that hangs."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -263,9 +266,17 @@ class _Worker:
         self.conn.close()
 
 
+def _exit_with(parent: Any) -> None:
+    parent.join()
+    os._exit(1)
+
+
 def _serve(conn: Connection, steps: Steps, spec: str | Tagger, device: str, threads: int, template: str | None) -> None:
     """A worker process: load the tagger, say ``ready`` (or the error), then extract each chunk sent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # the main process killed (kill -9): end this one too, even in a file that hangs
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     try:
         start_worker(steps, spec, device, threads)
         label = load_job()

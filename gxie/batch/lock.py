@@ -74,12 +74,13 @@ class OutputLock:
 
 
 def _holder(fd: int) -> str:
-    """What the holder wrote into the lock file (it may not have written yet)."""
+    """What the holder wrote into the lock file (it may not have written it yet)."""
     try:
-        text = os.pread(fd, 500, 0).decode("utf-8", "replace").strip() if hasattr(os, "pread") else ""
-    except OSError:
+        os.lseek(fd, 0, os.SEEK_SET)
+        text = os.read(fd, 500).decode("utf-8", "replace").strip()
+    except OSError:  # Windows: the locked byte cannot be read by another process
         text = ""
-    return text or "its process id is not written yet"
+    return text or "its process id could not be read"
 
 
 if sys.platform == "win32":

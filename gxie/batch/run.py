@@ -206,7 +206,8 @@ class _Run:
                 self.count(previous)
                 self.skipped += 1
                 continue
-            self.retried += previous is not None
+            if previous is not None:  # it failed with an error that may pass: its one retry
+                self.retried += 1
             self.now[key] = Entry("pending", (), False, 0)
             self.pending[str(path)] = (where, previous.attempts + 1 if previous is not None else 1)
             if content_hash is None:

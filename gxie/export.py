@@ -44,6 +44,8 @@ TABLE_NAMES: tuple[str, ...] = ("reports", "cells")  # write_tables: reports.<fm
 _EXTRA_PACKAGES = {"parquet": ("pyarrow", "Writing Parquet"), "xlsx": ("openpyxl", "Writing XLSX")}
 EXCEL_MAX_ROWS = 1_048_576
 _TAIL_CHUNK = 1 << 16
+# A batch journal's row is ``Report.to_dict()`` plus this object: {"path": resolved input path, "attempt": n}.
+JOURNAL_FIELD = "batch"
 
 
 class JsonlWriter:
@@ -160,22 +162,35 @@ def _parse_line(path: Path, number: int, raw: bytes, last: bool) -> dict[str, An
     return record
 
 
+def journal_path(row: Mapping[str, Any]) -> str:
+    """The file a journal row is about: its ``batch.path`` (resolved when written), else its absolute ``source``.
+
+    >>> journal_path({"source": "a.txt", "batch": {"path": "/data/in/a.txt", "attempt": 1}})
+    '/data/in/a.txt'
+    """
+    info = row.get(JOURNAL_FIELD)
+    if isinstance(info, Mapping) and isinstance(info.get("path"), str):
+        return str(info["path"])
+    return os.path.abspath(str(row.get("source")))
+
+
 def latest_reports(path: str | Path) -> list[Report]:
-    """The reports of a batch's ``results.jsonl``: the latest row per content and per source.
+    """The reports of a batch's ``results.jsonl``: the latest row per content and per file.
 
     A later row supersedes an earlier one with the same content hash (a retried file, a ``--no-resume``
-    run) or the same source (a file edited since, or unreadable before); the order follows the latest rows.
+    run) or about the same file (``journal_path``: a file edited since, or unreadable before, named by a
+    relative or an absolute path); the order follows the latest rows.
     """
     rows: dict[int, dict[str, Any]] = {}
     by_hash: dict[str, int] = {}
-    by_source: dict[str, int] = {}
+    by_path: dict[str, int] = {}
     for number, d in enumerate(read_jsonl(path)):
-        content_hash, source = d.get("content_hash"), str(d.get("source"))
-        for old in (by_hash.get(content_hash) if content_hash else None, by_source.get(source)):
+        content_hash, where = d.get("content_hash"), journal_path(d)
+        for old in (by_hash.get(content_hash) if content_hash else None, by_path.get(where)):
             if old is not None:
                 rows.pop(old, None)
         rows[number] = d
-        by_source[source] = number
+        by_path[where] = number
         if content_hash:
             by_hash[content_hash] = number
     return [Report.from_dict(d) for d in rows.values()]

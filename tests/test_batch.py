@@ -22,7 +22,7 @@ import pytest
 
 import gxie.batch.summary
 import gxie.pipeline
-from gxie.batch import INTERNAL_ERROR, OUTPUT_FILES, BatchSummary, discover, file_sha256, run_batch
+from gxie.batch import INTERNAL_ERROR, OUTPUT_FILES, WORKER_DIED_CODE, BatchSummary, discover, file_sha256, run_batch
 from gxie.batch.jobs import WORKER_DIED
 from gxie.errors import ModelError
 from gxie.export import LONG_COLUMNS, REPORT_COLUMNS, read_jsonl
@@ -136,7 +136,8 @@ def rows(out: Path) -> dict[str, dict]:
 
 
 def run(inputs: Sequence[Path], out: Path, **options: Any) -> BatchSummary:
-    return run_batch([str(p) for p in inputs], out, progress=False, **options)
+    """``run_batch`` with no time limit: one worker then runs in this process, where the fakes count calls."""
+    return run_batch([str(p) for p in inputs], out, progress=False, **{"timeout": 0, **options})
 
 
 # --- discover ------------------------------------------------------------------------------------------
@@ -277,11 +278,13 @@ def test_an_exception_for_one_file_becomes_a_failed_row(tmp_path: Path, fake_pip
     assert {found[n]["issues"][0]["code"] for n in messages} == {INTERNAL_ERROR}
     assert fake_pipeline.calls == [5, 1, 1, 1, 1, 1]  # the failed batch call, then one document at a time
     assert summary.by_status == {"ok": 2, "failed": 4}
-    # a resumed run retries internal errors (not document failures); the retried rows supersede the old
+    # a resumed run retries internal errors (not document failures) once; the retried rows supersede the old
     (folder / "d_grid.txt").write_text("3 0 3 0", encoding="utf-8")
     again = run([folder], out)
-    assert again.processed == 4 and again.skipped == 2
+    assert again.processed == 4 and again.skipped == 2 and again.retried == 3
     assert pd.read_csv(out / "reports.csv", encoding="utf-8-sig")["status"].tolist().count("failed") == 3
+    last = run([folder], out)  # the three retried and failed again are kept
+    assert last.processed == 0 and last.skipped == 6 and last.by_status == {"ok": 3, "failed": 3}
 
 
 def test_tagging_is_batched_across_documents(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
@@ -330,6 +333,7 @@ def test_worker_processes_give_the_same_rows(tmp_path: Path, fake_pipeline: Fake
         ({"workers": 0}, "at least 1"),
         ({"formats": ("jsonl", "pdf")}, "'pdf'"),
         ({"template": "2020"}, "unknown template '2020'"),
+        ({"timeout": -5}, "timeout must be 0 .no limit. or a number of seconds above 0, got -5"),
     ],
 )
 def test_bad_options_fail_before_any_work(tmp_path: Path, options: dict, message: str) -> None:
@@ -362,7 +366,7 @@ def test_a_worker_that_dies_costs_only_its_own_file(tmp_path: Path, fake_pipelin
     assert len(found) == 8 and summary.processed == 8
     assert {n for n, r in found.items() if r["status"] == "failed"} == {"r3_dies.txt"}
     (issue,) = found["r3_dies.txt"]["issues"]
-    assert issue["code"] == INTERNAL_ERROR and WORKER_DIED in issue["message"]
+    assert issue["code"] == WORKER_DIED_CODE and WORKER_DIED in issue["message"]
     assert summary.by_status == {"ok": 7, "failed": 1}
     assert summary.failures == [(str(folder / "r3_dies.txt"), issue["message"])]
 
@@ -391,7 +395,13 @@ def test_tables_are_sorted_by_source_and_replaced_whole(tmp_path: Path, fake_pip
     assert list(wide.columns) == [*REPORT_COLUMNS, *all_flat_keys()]
     long = pd.read_csv(out / "cells.csv", encoding="utf-8-sig")
     assert list(long.columns) == list(LONG_COLUMNS) and len(long) == 16
-    assert sorted(p.name for p in out.iterdir()) == ["cells.csv", "reports.csv", "results.jsonl", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".gxie.lock",
+        "cells.csv",
+        "reports.csv",
+        "results.jsonl",
+        "summary.json",
+    ]
 
 
 def test_without_a_terminal_progress_is_a_plain_line(

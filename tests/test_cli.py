@@ -285,7 +285,7 @@ def test_a_folder_output_runs_the_batch(
     monkeypatch.setattr(gxie.batch.run, "run_batch", recorder)
     argv = ["extract", str(tmp_path), "-o", str(tmp_path / "out"), "--tagger", "rules", "--template", "2019"]
     argv += ["--device", "cpu", "--batch-size", "4", "--workers", "2", "--tables", "csv,xlsx", "--no-resume"]
-    argv += ["--engine", "ray"]
+    argv += ["--engine", "ray", "--timeout", "2.5"]
     assert main(argv) == code
     assert calls == [
         (
@@ -301,6 +301,7 @@ def test_a_folder_output_runs_the_batch(
                 "resume": False,
                 "progress": True,
                 "engine": "ray",
+                "timeout": 2.5,
             },
         )
     ]
@@ -308,6 +309,7 @@ def test_a_folder_output_runs_the_batch(
     assert main(["extract", str(tmp_path), "-o", str(tmp_path / "out"), "-q"]) == code
     assert calls[-1][2]["progress"] is False and calls[-1][2]["formats"] == ("jsonl", "csv")
     assert calls[-1][2]["engine"] == "local" and calls[-1][2]["workers"] == 1 and calls[-1][2]["batch_size"] == 16
+    assert calls[-1][2]["timeout"] == 300.0
     assert capsys.readouterr().err == ""
 
 

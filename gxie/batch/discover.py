@@ -1,7 +1,7 @@
 """Which files a batch run takes: files, folders (recursively) and glob patterns; content hashes.
 
 A batch keys each result row by the sha256 of the file's bytes, so a rerun recognises finished work
-whatever the file is called now.
+whatever the file is called now (an unreadable file by its resolved path: ``gxie.batch.journal``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from gxie.export import TABLE_FORMATS, TABLE_NAMES
 
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
+LOCK_FILE = ".gxie.lock"  # held by the run writing into the folder (gxie.batch.lock)
 # Files a run writes into its output folder; discover() never takes them as inputs.
 OUTPUT_FILES: frozenset[str] = frozenset(
-    {RESULTS_FILE, SUMMARY_FILE} | {f"{name}.{fmt}" for name in TABLE_NAMES for fmt in TABLE_FORMATS}
+    {RESULTS_FILE, SUMMARY_FILE, LOCK_FILE} | {f"{name}.{fmt}" for name in TABLE_NAMES for fmt in TABLE_FORMATS}
 )
 _GLOB_CHARS = re.compile(r"[*?\[]")
 

@@ -1,21 +1,29 @@
 """Run chunks of files through ``gxie.batch.jobs.extract_chunk`` on this machine: inline, or in worker processes.
 
-With ``workers=1`` everything runs in this process (no start-up cost, easy to debug). With more, each
-worker process loads the tagger once and extracts whole chunks (read, normalize, tag the chunk in one
-batched call, rebuild grids, validate); torch in each worker gets ``cores // workers`` threads. A worker
-that dies (a crash in a reader, out of memory) costs no innocent file: the files of the chunks in flight
-are retried one at a time, alone, in a fresh pool, and a file that kills its worker alone gets a failed
-row.
-"""
+With ``workers=1`` and no ``timeout`` everything runs in this process (no start-up cost, easy to debug,
+but nothing can stop a file that hangs). Otherwise ``workers`` processes each load the tagger once and
+extract whole chunks (read, normalize, tag the chunk in one batched call, rebuild grids, validate); torch
+in each gets ``cores // workers`` threads. A worker holds one chunk at a time, so each chunk's clock is
+its own: a chunk of n files may take ``n * timeout`` seconds. A worker that runs past that is killed and
+replaced, as is one that dies (a crash in a reader, out of memory). The files of such a chunk, or of one
+whose results fail to come back, run again one at a time, each alone with ``timeout`` seconds, so only the
+culprit gets a failed row (code ``timeout``, ``worker_died`` or ``internal_error``), the others their own.
+A worker ends when the main process dies, however (``kill -9``), even in the middle of a file that hangs."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
 
 from gxie.batch.jobs import (
     INTERNAL_ERROR,
@@ -30,47 +38,57 @@ from gxie.batch.jobs import (
     tagger_label,
     threads_per_worker,
 )
+from gxie.batch.journal import TIMEOUT, WORKER_DIED_CODE
 from gxie.tagging.base import Tagger
 
 logger = logging.getLogger(__name__)
 
 Item = tuple[str, str | None]  # (path, content hash)
+_STOP_SECONDS = 5.0  # how long a worker may take to exit when asked before it is killed
 
 
 class LocalEngine:
-    """Extracts chunks inline (``workers=1``) or in ``workers`` processes; ``label`` names the tagger.
+    """Extracts chunks inline (``workers=1``, no ``timeout``) or in worker processes; ``label`` names the tagger.
 
-    The tagger is loaded when the engine starts, so a model that cannot load stops the run before any
-    file (the error propagates from the constructor).
+    ``timeout`` is the seconds one file may take (0: no limit). The tagger is loaded when the engine
+    starts, so a model that cannot load stops the run before any file (the error propagates from the
+    constructor).
 
-    >>> with LocalEngine(Steps.current(), "rules", "cpu", workers=2) as engine:  # doctest: +SKIP
+    >>> with LocalEngine(Steps.current(), "rules", "cpu", workers=2, timeout=60) as engine:  # doctest: +SKIP
     ...     for results in engine.run([[("a.txt", None), ("b.txt", None)]]):
     ...         print([r.report.status for r in results])
     """
 
-    def __init__(self, steps: Steps, tagger: str | Tagger, device: str, workers: int, template: str | None = None):
+    def __init__(
+        self,
+        steps: Steps,
+        tagger: str | Tagger,
+        device: str,
+        workers: int,
+        template: str | None = None,
+        *,
+        timeout: float = 0.0,
+    ) -> None:
+        if not timeout >= 0:  # also refuses NaN
+            raise ValueError(f"timeout must be 0 (no limit) or a number of seconds above 0, got {timeout!r}")
         self.steps, self.spec, self.device, self.workers, self.template = steps, tagger, device, workers, template
-        self._pool: ProcessPoolExecutor | None = None
+        self.timeout = float(timeout)
         self._tagger: Tagger | None = None
-        if workers <= 1:
+        self._workers: list[_Worker] = []
+        if workers <= 1 and not self.timeout:
             self._tagger = steps.get_tagger(tagger, device)
             self.label = tagger_label(self._tagger)
-        else:
-            self._pool = self._new_pool()
-            try:
-                self.label = self._pool.submit(load_job).result()
-            except BaseException:
-                self.close(wait=False)
-                raise
+            return
+        try:
+            self._workers = [self._start() for _ in range(workers)]
+            labels = [worker.wait_ready() for worker in self._workers]
+        except BaseException:
+            self.close(wait=False)
+            raise
+        self.label = labels[0]
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # spawn: a forked child would inherit torch's threads and locks from the main process
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=start_worker,
-            initargs=(self.steps, self.spec, self.device, threads_per_worker(self.workers)),
-        )
+    def _start(self) -> _Worker:
+        return _Worker((self.steps, self.spec, self.device, threads_per_worker(self.workers), self.template))
 
     def run(self, chunks: Iterable[list[Item]]) -> Iterator[list[FileResult]]:
         """The results of each chunk as it finishes (in order inline; in completion order with workers)."""
@@ -78,61 +96,211 @@ class LocalEngine:
             for chunk in chunks:
                 yield extract_chunk(chunk, self._tagger, template=self.template, steps=self.steps)
             return
-        yield from self._run_pool(iter(chunks))
+        yield from self._run_workers(iter(chunks))
 
-    def _run_pool(self, chunks: Iterator[list[Item]]) -> Iterator[list[FileResult]]:
-        assert self._pool is not None
-        retry: deque[Item] = deque()  # files of chunks whose worker died: each runs alone, once
-        alone: set[str] = set()
-        in_flight: dict[Future[list[FileResult]], tuple[list[Item], int]] = {}
-        generation, exhausted, limit = 0, False, 2 * self.workers
+    def _run_workers(self, chunks: Iterator[list[Item]]) -> Iterator[list[FileResult]]:
+        alone: deque[Item] = deque()  # files of a chunk that timed out, lost its worker or failed: one at a time
+        exhausted = False
         while True:
-            if retry:  # one file at a time, so that a crash names its file
-                if not in_flight:
-                    item = retry.popleft()
-                    alone.add(item[0])
-                    in_flight[self._pool.submit(chunk_job, [item], self.template)] = ([item], generation)
-            else:
-                while not exhausted and len(in_flight) < limit:
-                    chunk = next(chunks, None)
-                    if chunk is None:
+            for i, worker in enumerate(self._workers):
+                if worker.idle and not worker.process.is_alive():  # died between chunks (killed from outside)
+                    worker.stop(wait=False)
+                    self._workers[i] = worker = self._start()
+                while worker.idle and (alone or not exhausted):
+                    if alone:
+                        worker.give([alone.popleft()], self.timeout)
+                    elif (chunk := next(chunks, None)) is None:
                         exhausted = True
-                    else:
-                        in_flight[self._pool.submit(chunk_job, chunk, self.template)] = (chunk, generation)
-            if not in_flight:
+                    elif chunk:
+                        worker.give(chunk, self.timeout)
+            if exhausted and not alone and all(worker.job is None for worker in self._workers):
                 return
-            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            broken = False
-            for future in [f for f in in_flight if f in finished]:  # in submission order
-                chunk, born = in_flight.pop(future)
-                try:
-                    yield future.result()
-                except BrokenProcessPool:
-                    broken = broken or born == generation
-                    if len(chunk) == 1 and chunk[0][0] in alone:  # it ran alone: it killed the worker
-                        yield [self._failed(chunk[0], WORKER_DIED)]
-                    else:
-                        retry.extend(chunk)
-                except Exception as exc:  # a result that did not pickle, a tagger that failed to load
-                    logger.warning("a chunk of %d files failed in the worker pool", len(chunk), exc_info=True)
-                    yield [self._failed(item, f"{type(exc).__name__}: {exc}") for item in chunk]
-            if broken:
-                logger.warning("a worker process died; retrying its files one at a time in a new pool")
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool, generation = self._new_pool(), generation + 1
+            deadlines = [worker.deadline for worker in self._workers if worker.deadline is not None]
+            left = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            wait([handle for w in self._workers for handle in (w.conn, w.process.sentinel)], timeout=left)
+            for i, worker in enumerate(self._workers):
+                if not worker.ready:
+                    worker.check_ready()
+                    continue
+                job = worker.job
+                outcome = worker.poll() if job is not None else None
+                if job is None or outcome is None:
+                    continue
+                if isinstance(outcome, list):
+                    yield outcome
+                    continue
+                if outcome.code != INTERNAL_ERROR:  # dead or killed: a fresh worker takes its place
+                    self._workers[i] = self._start()
+                if len(job) > 1:
+                    logger.warning("a chunk of %d files %s; running them one at a time", len(job), outcome.what)
+                    alone.extend(job)
+                else:
+                    yield [self._failed(job[0], outcome)]
 
-    def _failed(self, item: Item, reason: str) -> FileResult:
-        text = f"internal error while extracting {item[0]!r}: {reason}"
-        return FileResult(item[0], item[1], failed_report(item[0], INTERNAL_ERROR, text, self.label, item[1]), 0.0)
+    def _failed(self, item: Item, lost: _Lost) -> FileResult:
+        if lost.code == TIMEOUT:
+            text = (
+                f"timed out: extracting {item[0]!r} took longer than the limit of {self.timeout:g} s per file, "
+                "so its worker process was stopped; if the file is only slow, run again with a higher "
+                "--timeout (timeout= in Python; 0: no limit)"
+            )
+        elif lost.code == WORKER_DIED_CODE:
+            text = f"internal error while extracting {item[0]!r}: {WORKER_DIED} (exit code {lost.reason})"
+        else:
+            text = f"internal error while extracting {item[0]!r}: {lost.reason}"
+        report = failed_report(item[0], lost.code, text, self.label, item[1])
+        return FileResult(item[0], item[1], report, lost.seconds)
 
     def close(self, wait: bool = True) -> None:
-        """Stop the worker processes (``wait=False``: do not wait for chunks still running)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=True)
-            self._pool = None
+        """Stop the worker processes (``wait=False``: kill them at once, chunks still running included)."""
+        for worker in self._workers:
+            worker.stop(wait)
+        self._workers = []
 
     def __enter__(self) -> LocalEngine:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         self.close(wait=exc_type is None)
+
+
+@dataclass(frozen=True)
+class _Lost:
+    """A chunk that gave no results: it timed out, its worker died, or it raised in the worker."""
+
+    code: str  # TIMEOUT, WORKER_DIED_CODE or INTERNAL_ERROR
+    seconds: float
+    reason: str  # the worker's exit code, or the exception
+
+    @property
+    def what(self) -> str:
+        return {TIMEOUT: "ran past its time limit", WORKER_DIED_CODE: "lost its worker process"}.get(
+            self.code, f"failed in its worker ({self.reason})"
+        )
+
+
+class _Worker:
+    """One worker process (``_serve``), the pipe to it and the chunk it holds (``job``) with its deadline."""
+
+    def __init__(self, args: tuple[Any, ...]) -> None:
+        # spawn: a forked child would inherit torch's threads and locks from the main process
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, *args), daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.job: list[Item] | None = None
+        self.started = 0.0
+        self.deadline: float | None = None
+
+    @property
+    def idle(self) -> bool:
+        return self.ready and self.job is None
+
+    def wait_ready(self) -> str:
+        """Block until the worker has loaded its tagger; its label, or the worker's error raised here."""
+        label = ""
+        while not self.ready:
+            wait([self.conn, self.process.sentinel])
+            label = self.check_ready()
+        return label
+
+    def check_ready(self) -> str:
+        """Take the worker's start-up message if there is one; raise its error if loading failed."""
+        if self.conn.poll():
+            try:
+                kind, value = self.conn.recv()
+            except (EOFError, OSError):
+                kind, value = "died", None
+            if kind == "ready":
+                self.ready = True
+                return str(value)
+            if kind == "error":
+                raise value
+        elif self.process.is_alive():
+            return ""
+        raise RuntimeError(
+            f"a worker process exited with code {self.process.exitcode} while loading the tagger, before any "
+            "file; run with --workers 1 --timeout 0 to see the error in this process"
+        )
+
+    def give(self, items: list[Item], timeout: float) -> None:
+        """Send a chunk; it must finish within ``timeout`` seconds per file (0: no limit)."""
+        self.conn.send(items)
+        self.job, self.started = items, time.monotonic()
+        self.deadline = self.started + timeout * len(items) if timeout else None
+
+    def poll(self) -> list[FileResult] | _Lost | None:
+        """The chunk's results, a ``_Lost`` when it timed out, the worker died or it raised; None: running."""
+        assert self.job is not None
+        if self.conn.poll():
+            try:
+                kind, value = self.conn.recv()
+            except (EOFError, OSError):
+                return self._lost(WORKER_DIED_CODE)
+            self.job, self.deadline = None, None
+            if kind == "done":
+                return list(value)
+            return _Lost(INTERNAL_ERROR, time.monotonic() - self.started, str(value))
+        if not self.process.is_alive():
+            return self._lost(WORKER_DIED_CODE)
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return self._lost(TIMEOUT)
+        return None
+
+    def _lost(self, code: str) -> _Lost:
+        seconds = time.monotonic() - self.started
+        self.stop(wait=False)
+        return _Lost(code, seconds, str(self.process.exitcode))
+
+    def stop(self, wait: bool) -> None:
+        """Ask the worker to exit (``wait``), killing it if it does not within a few seconds; or kill it now."""
+        if wait and self.process.is_alive():
+            with contextlib.suppress(OSError):  # it died already
+                self.conn.send(None)
+            self.process.join(_STOP_SECONDS)
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+def _exit_with(parent: Any) -> None:
+    parent.join()
+    os._exit(1)
+
+
+def _serve(conn: Connection, steps: Steps, spec: str | Tagger, device: str, threads: int, template: str | None) -> None:
+    """A worker process: load the tagger, say ``ready`` (or the error), then extract each chunk sent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # the main process killed (kill -9): end this one too, even in a file that hangs
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    try:
+        start_worker(steps, spec, device, threads)
+        label = load_job()
+    except Exception as exc:
+        try:
+            conn.send(("error", exc))
+        except Exception:  # an exception that does not pickle
+            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+        return
+    conn.send(("ready", label))
+    while True:
+        try:
+            items = conn.recv()
+        except (EOFError, OSError):  # the main process is gone
+            return
+        if items is None:
+            return
+        try:
+            message: tuple[str, Any] = ("done", chunk_job(items, template))
+        except Exception as exc:  # extract_chunk does not raise; this is a bug around it
+            message = ("failed", f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(message)
+        except OSError:  # the main process is gone
+            return
+        except Exception as exc:  # a result that does not pickle (pickling happens before any byte is sent)
+            conn.send(("failed", f"{type(exc).__name__}: {exc}"))

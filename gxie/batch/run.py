@@ -1,10 +1,13 @@
 """Run many files: discover inputs, extract each one, journal results, resume, write tidy tables.
 
 Every file gets exactly one row in ``results.jsonl`` (a failed one says why); the run never stops for one
-bad file. Rows are keyed by the sha256 of the file's bytes: a rerun skips content already there, whatever
-the file is called now. The files are extracted in chunks of ``batch_size`` by ``gxie.batch.jobs.extract_chunk``
-(one batched tagging call per chunk), inline, in ``workers`` processes (``gxie.batch.pool``) or on a Ray cluster
-(``engine="ray"``, ``gxie.batch.ray``); this process only journals the results as chunks finish.
+bad file. Rows are keyed by the sha256 of the file's bytes (an unreadable file by its resolved path,
+``gxie.batch.journal``): a rerun skips what is there, whatever the file is called now, and retries a row
+that failed with an error that may pass (internal error, timeout, dead worker) once. One run at a time
+writes into an output folder (``gxie.batch.lock``). The files are extracted in chunks of ``batch_size`` by
+``gxie.batch.jobs.extract_chunk`` (one batched tagging call per chunk), inline, in worker processes with a
+per-file time limit (``gxie.batch.pool``) or on a Ray cluster (``engine="ray"``, ``gxie.batch.ray``); this
+process only journals the results as chunks finish.
 """
 
 from __future__ import annotations
@@ -17,14 +20,15 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from gxie.batch.discover import RESULTS_FILE, SUMMARY_FILE, discover, file_sha256
-from gxie.batch.jobs import INTERNAL_ERROR, FileResult, Steps, failed_report
+from gxie.batch.jobs import FileResult, Steps, failed_report
+from gxie.batch.journal import Entry, entry_key, journal_row, read_journal, resolved_path
+from gxie.batch.lock import OutputLock
 from gxie.batch.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
-from gxie.export import TABLE_FORMATS, JsonlWriter, check_table_formats, latest_reports, read_jsonl, write_tables
+from gxie.export import TABLE_FORMATS, JsonlWriter, check_table_formats, latest_reports, write_tables
 from gxie.report import Report
 from gxie.tagging.base import Tagger
 from gxie.templates import TEMPLATE_IDS
@@ -33,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 FORMATS: tuple[str, ...] = ("jsonl", *TABLE_FORMATS)
 ENGINES: tuple[str, ...] = ("local", "ray")
+DEFAULT_TIMEOUT = 300.0  # seconds one file may take in a batch run before it gets a failed row
+_SCRATCH_PREFIX = ".gxie-tables-"
 
 
 Item = tuple[str, str | None]  # (path, content hash)
@@ -50,21 +56,6 @@ class Engine(Protocol):
     def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None: ...
 
 
-@dataclass(frozen=True)
-class _Done:
-    """What the journal holds for one content hash."""
-
-    status: str
-    failed_rules: tuple[str, ...]
-    retry: bool
-
-
-def _done_of(d: dict[str, Any]) -> _Done:
-    rules = tuple(c["rule"] for c in d.get("checks", ()) if c.get("passed") is False)
-    retry = d.get("status") == "failed" and any(m.get("code") == INTERNAL_ERROR for m in d.get("issues", ()))
-    return _Done(str(d.get("status")), rules, retry)
-
-
 def run_batch(
     inputs: Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
@@ -78,18 +69,25 @@ def run_batch(
     resume: bool = True,
     progress: bool = True,
     engine: str = "local",
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> BatchSummary:
     """Extract every input file into ``out_dir``; return counts, failures, the slowest files and the rate.
 
     Each finished file is appended to ``out_dir/results.jsonl`` at once (fsynced), so a killed run loses
-    nothing it finished. With ``resume`` a file whose content is already there is skipped (failed rows
-    made by an internal error are retried); without it every file is extracted again and the new rows
-    supersede the old. At the end the tables are rebuilt from ``results.jsonl`` (last row per content
-    wins, rows sorted by source): ``reports.<fmt>`` (one row per report) and ``cells.<fmt>`` (one row per
-    cell) for each of ``formats`` among csv, parquet, xlsx; ``summary.json`` holds the summary. Tables and
-    summary are replaced atomically. ``template`` forces a format ("2019" or "2021"). ``batch_size``
-    documents are tagged per model call; ``workers`` processes (each loading the tagger once) or Ray
-    actors (``engine="ray"``) extract chunks in parallel.
+    nothing it finished. With ``resume`` an input already there is skipped: by the sha256 of its bytes,
+    or by its resolved path when it cannot be read; a failed row made by an error that may pass
+    (``internal_error``, ``timeout``, ``worker_died``) is retried once, then kept. Without ``resume``
+    every file is extracted again and the new rows supersede the old. At the end the tables are rebuilt
+    from ``results.jsonl`` (the latest row per content and per file, sorted by source): ``reports.<fmt>``
+    (one row per report) and ``cells.<fmt>`` (one row per cell) for each of ``formats`` among csv,
+    parquet, xlsx; ``summary.json`` holds the summary. Tables and summary are replaced atomically. The
+    folder is locked for the run: a second run on it raises ``gxie.batch.lock.OutputLocked``.
+
+    ``template`` forces a format ("2019" or "2021"). ``batch_size`` documents are tagged per model call;
+    ``workers`` processes (each loading the tagger once) or Ray actors (``engine="ray"``) extract chunks
+    in parallel. ``timeout`` is the seconds one file may take (a chunk of n: ``n * timeout``) before its
+    worker is killed and it gets a failed row (code ``timeout``); 0 means no limit, and with one worker
+    the files then run in this process. The Ray engine does not apply it.
 
     >>> run_batch(["reports/"], "out", tagger="rules").by_status  # doctest: +SKIP
     {'ok': 812, 'partial': 170, 'failed': 18}
@@ -100,44 +98,51 @@ def run_batch(
         raise ValueError(f"unknown template {template!r}; use one of {', '.join(TEMPLATE_IDS)} or None")
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if not timeout >= 0:  # also refuses NaN
+        raise ValueError(f"timeout must be 0 (no limit) or a number of seconds above 0, got {timeout!r}")
     tables = [f for f in formats if f != "jsonl"]  # results.jsonl is written always
     check_table_formats(tables)  # before hours of work, not after
     files = discover(inputs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    with OutputLock(out):
+        _clean_scratch(out)  # what a run killed while writing its tables left
+        results = out / RESULTS_FILE
+        done = read_journal(results) if resume and results.exists() else {}
+        started = time.perf_counter()
+        with (
+            _engine(engine, tagger, device, workers, template, batch_size, timeout) as runner,
+            JsonlWriter(results, append=True) as journal,
+        ):
+            run = _Run(journal, done, runner.label)
+            todo, unreadable = run.plan(files)
+            with Progress(len(todo) + len(unreadable), enabled=progress) as bar:
+                run.progress = bar
+                for path, text in unreadable:
+                    run.record(FileResult(path, None, failed_report(path, "read_error", text, runner.label), 0.0))
+                chunks = (todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
+                for finished in runner.run(chunks):
+                    for result in finished:
+                        run.record(result)
+        elapsed = time.perf_counter() - started
+        for key in run.twins:
+            run.count(run.now[key])
+        return _finish(run, out, len(files), tables, elapsed)
+
+
+def _finish(run: _Run, out: Path, n_files: int, tables: Sequence[str], elapsed: float) -> BatchSummary:
+    """Rebuild the tables from the journal, write ``summary.json`` and return the summary."""
     results = out / RESULTS_FILE
-    done: dict[str, _Done] = {}
-    if resume and results.exists():
-        done = {d["content_hash"]: _done_of(d) for d in read_jsonl(results) if d.get("content_hash")}
-
-    started = time.perf_counter()
-    with (
-        _engine(engine, tagger, device, workers, template, batch_size) as runner,
-        JsonlWriter(results, append=True) as journal,
-    ):
-        run = _Run(journal, done, runner.label)
-        todo, unreadable = run.plan(files)
-        with Progress(len(todo) + len(unreadable), enabled=progress) as bar:
-            run.progress = bar
-            for path, text in unreadable:
-                run.record(FileResult(path, None, failed_report(path, "read_error", text, runner.label), 0.0))
-            chunks = (todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
-            for finished in runner.run(chunks):
-                for result in finished:
-                    run.record(result)
-    elapsed = time.perf_counter() - started
-    for content_hash in run.twins:
-        run.count(run.now[content_hash])
-
     outputs = [results]
     if tables:
         reports = sorted(latest_reports(results), key=lambda r: r.source) if results.exists() else []
         outputs += _replace_tables(reports, out, tables)
     slowest = sorted(run.seconds.items(), key=lambda item: item[1], reverse=True)[:N_SLOWEST]
     summary = BatchSummary(
-        out, len(files), len(run.seconds), run.skipped, dict(run.statuses), dict(run.rules), slowest, elapsed
+        out, n_files, len(run.seconds), run.skipped, dict(run.statuses), dict(run.rules), slowest, elapsed
     )
     summary.failures = run.failures
+    summary.retried = run.retried
     summary.outputs = [*outputs, out / SUMMARY_FILE]
     text = json.dumps(summary.to_dict(), ensure_ascii=False, indent=2)
     _replace_file(out / SUMMARY_FILE, text + "\n")
@@ -145,7 +150,7 @@ def run_batch(
 
 
 def _engine(
-    name: str, tagger: str | Tagger, device: str, workers: int, template: str | None, batch_size: int
+    name: str, tagger: str | Tagger, device: str, workers: int, template: str | None, batch_size: int, timeout: float
 ) -> Engine:
     steps = Steps.current()
     if name == "ray":
@@ -154,61 +159,72 @@ def _engine(
         return RayEngine(steps, tagger, device, workers, template, batch_size)
     from gxie.batch.pool import LocalEngine
 
-    return LocalEngine(steps, tagger, device, workers, template)
+    return LocalEngine(steps, tagger, device, workers, template, timeout=timeout)
 
 
 class _Run:
     """The bookkeeping of one ``run_batch`` call: journal, progress, counts."""
 
-    def __init__(self, journal: JsonlWriter, done: dict[str, _Done], label: str) -> None:
+    def __init__(self, journal: JsonlWriter, done: dict[str, Entry], label: str) -> None:
         self.journal, self.done, self.label = journal, done, label
         self.progress: Progress | None = None
         self.statuses: Counter[str] = Counter()
         self.rules: Counter[str] = Counter()
         self.seconds: dict[str, float] = {}  # source -> seconds, for each file extracted now
         self.failures: list[tuple[str, str]] = []  # (source, reason) of the first failed files
-        self.now: dict[str, _Done] = {}  # content hash -> what this call recorded for it
-        self.twins: list[str] = []  # content hashes of inputs skipped as copies of an earlier input
+        self.now: dict[str, Entry] = {}  # journal key -> what this call recorded (or will) for it
+        self.pending: dict[str, tuple[str, int]] = {}  # input as given -> (resolved path, attempt)
+        self.twins: list[str] = []  # journal keys of inputs skipped as copies of an earlier input
         self.skipped = 0
+        self.retried = 0
 
-    def count(self, done: _Done) -> None:
-        self.statuses[done.status] += 1
-        self.rules.update(done.failed_rules)
+    def count(self, entry: Entry) -> None:
+        self.statuses[entry.status] += 1
+        self.rules.update(entry.failed_rules)
 
     def plan(self, files: list[Path]) -> tuple[list[Item], list[tuple[str, str]]]:
         """``(files to extract, (path, reason) of unreadable ones)``; done and duplicate files are settled."""
         todo: list[Item] = []
         unreadable: list[tuple[str, str]] = []
         for path in files:
+            where = resolved_path(path)
+            content_hash, reason = None, ""
             if not path.is_file():  # hashing a pipe would wait forever
                 reason = "not a regular file (a broken link, a folder, a pipe or a device)"
-                unreadable.append((str(path), f"cannot read {str(path)!r}: {reason}"))
-                continue
-            try:
-                content_hash = file_sha256(path)
-            except OSError as exc:
-                unreadable.append((str(path), f"cannot read {str(path)!r}: {exc}"))
-                continue
-            previous = self.done.get(content_hash)
-            if content_hash in self.now:
-                self.twins.append(content_hash)
+            else:
+                try:
+                    content_hash = file_sha256(path)
+                except OSError as exc:
+                    reason = str(exc)
+            key = entry_key(content_hash, where)
+            previous = self.done.get(key)
+            if key in self.now:
+                self.twins.append(key)
                 self.skipped += 1
-            elif previous is not None and not previous.retry:
+                continue
+            if previous is not None and previous.final:
                 self.count(previous)
                 self.skipped += 1
+                continue
+            if previous is not None:  # it failed with an error that may pass: its one retry
+                self.retried += 1
+            self.now[key] = Entry("pending", (), False, 0)
+            self.pending[str(path)] = (where, previous.attempts + 1 if previous is not None else 1)
+            if content_hash is None:
+                unreadable.append((str(path), f"cannot read {str(path)!r}: {reason}"))
             else:
-                self.now[content_hash] = _Done("pending", (), False)
                 todo.append((str(path), content_hash))
         return todo, unreadable
 
     def record(self, result: FileResult) -> None:
         """Journal one finished file at once (the row is on disk before the next one is looked at)."""
         report = result.report
-        self.journal.write(report)
-        done = _Done(report.status, tuple(c.rule for c in report.failed_checks), False)
-        self.count(done)
-        if result.content_hash is not None:
-            self.now[result.content_hash] = done
+        where, attempt = self.pending.pop(result.path, (resolved_path(result.path), 1))
+        row = journal_row(report, where, attempt)
+        self.journal.write(row)
+        entry = Entry(report.status, tuple(c.rule for c in report.failed_checks), False, attempt)
+        self.count(entry)
+        self.now[entry_key(result.content_hash, where)] = entry
         self.seconds[report.source] = result.seconds
         if report.status == "failed" and len(self.failures) < N_FAILURES:
             self.failures.append((report.source, _reason(report)))
@@ -220,9 +236,16 @@ def _reason(report: Report) -> str:
     return "; ".join(m.text for m in report.issues if m.level == "error") or "no reason recorded"
 
 
+def _clean_scratch(out: Path) -> None:
+    """Remove the scratch files a killed run left in ``out`` (only with ``out``'s lock held)."""
+    for folder in out.glob(f"{_SCRATCH_PREFIX}*"):
+        shutil.rmtree(folder, ignore_errors=True)
+    (out / f".{SUMMARY_FILE}.tmp").unlink(missing_ok=True)
+
+
 def _replace_tables(reports: list[Report], out: Path, formats: Sequence[str]) -> list[Path]:
     """Write the tables beside ``out``'s files, then move each into place (a kill leaves old or new)."""
-    scratch = Path(tempfile.mkdtemp(prefix=".gxie-tables-", dir=out))  # hidden: never taken as an input
+    scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=out))  # hidden: never taken as an input
     try:
         written = write_tables(reports, scratch, formats)
         for path in written:

@@ -30,6 +30,7 @@ class BatchSummary:
     seconds: float
     outputs: list[Path] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (source, reason), the first N_FAILURES
+    retried: int = 0  # of ``processed``: files run again because their row failed with a retryable error
 
     @property
     def reports_per_second(self) -> float:
@@ -48,6 +49,7 @@ class BatchSummary:
             "files": self.files,
             "processed": self.processed,
             "skipped": self.skipped,
+            "retried": self.retried,
             "by_status": dict(self.by_status),
             "failed_checks": dict(self.failed_checks),
             "slowest": [{"source": s, "seconds": round(t, 3)} for s, t in self.slowest],
@@ -64,8 +66,9 @@ class BatchSummary:
         2 files: 2 ok, 0 partial, 0 failed (2 extracted, 0 skipped as done) in 1.0 s, 2.00 reports/s
         """
         status = ", ".join(f"{self.by_status.get(s, 0)} {s}" for s in STATUS_ORDER)
+        retried = f", {self.retried} of them retried after an error" if self.retried else ""
         lines = [
-            f"{self.files} files: {status} ({self.processed} extracted, {self.skipped} skipped as done) "
+            f"{self.files} files: {status} ({self.processed} extracted{retried}, {self.skipped} skipped as done) "
             f"in {self.seconds:.1f} s, {self.reports_per_second:.2f} reports/s"
         ]
         if self.failed_checks:

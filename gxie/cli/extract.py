@@ -28,6 +28,7 @@ FILE_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
 TAGGERS: tuple[str, ...] = ("model", "rules")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 ENGINES: tuple[str, ...] = ("local", "ray")  # gxie.batch.ENGINES, without importing it for --help
+DEFAULT_TIMEOUT = 300.0  # gxie.batch.DEFAULT_TIMEOUT, likewise
 
 
 def _positive(text: str) -> int:
@@ -37,6 +38,16 @@ def _positive(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more (0: no limit), got {text!r}")
     return value
 
 
@@ -86,6 +97,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_tables,
         default=("csv",),
         help="folder output: comma-separated table formats among csv,parquet,xlsx, or none (default csv)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"folder output: seconds one file may take before it is stopped with a failed row "
+        f"(default {DEFAULT_TIMEOUT:g}; 0: no limit, and with --workers 1 no worker process)",
     )
     parser.add_argument("--no-resume", dest="resume", action="store_false", help="redo files already done")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
@@ -197,6 +216,7 @@ def _run_folder(args: argparse.Namespace, out: Path) -> int:
             resume=args.resume,
             progress=not args.quiet,
             engine=args.engine,
+            timeout=args.timeout,
         )
     except FileNotFoundError as exc:
         return _usage_error(str(exc))

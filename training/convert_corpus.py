@@ -14,8 +14,10 @@ Chromium, and the raw HTML saved as a ``.txt`` file (a crawler's dump).
 
 One JSON Lines file per converter, ``<out>/<converter>.jsonl``; each record holds ``id``, ``set``
 (``synth``, ``seed`` or ``real``), ``converter``, ``template``, ``layout``, ``text`` and ``flat`` (the
-gold grid). The real reports' text stays in the output folder (git-ignored ``data/``), never in the
-project. Everything is drawn from fixed seeds.
+gold grid); synthetic records also ``source_text`` and ``source_spans`` (the generator's text and labels),
+from which ``training.ocr_align`` carries the labels onto the converted text for training. The real
+reports' text stays in the output folder (git-ignored ``data/``), never in the project. Everything is
+drawn from fixed seeds.
 
     python -m training.convert_corpus --out data/convert --n 12 --seed 91001
     python -m training.convert_bench --corpus data/convert          # the benchmark on it
@@ -62,6 +64,7 @@ class Source:
     flat: dict[str, Any]
     text: str = ""
     page: Path | None = None
+    spans: tuple[tuple[int, int, str], ...] = ()  # synthetic only: the generator's labels on ``text``
 
 
 @dataclass
@@ -233,12 +236,24 @@ OCR_CONVERTERS = ("tesseract_psm6", "tesseract_psm4", "rapidocr_lines")
 # --- sources and documents ---------------------------------------------------------------------------
 
 
-def synth_sources(n: int, seed: int) -> list[Source]:
-    """``n`` synthetic reports of the held-out agency pool, every layout family, clean or Traditional."""
+def synth_sources(n: int, seed: int, pool: str = "heldout") -> list[Source]:
+    """``n`` synthetic reports of agency ``pool`` (``heldout`` for benchmarks, ``train`` for training data),
+    every layout family, clean or Traditional."""
     from gxie.training.synth import LAYOUT_FAMILIES, generate
 
-    reports = generate(n, seed, layouts=LAYOUT_FAMILIES, noise_levels=("clean", "traditional"), agency_pool="heldout")
-    return [Source(r.id, "synth", r.template, r.layout, dict(r.flat), text=r.text) for r in reports]
+    reports = generate(n, seed, layouts=LAYOUT_FAMILIES, noise_levels=("clean", "traditional"), agency_pool=pool)
+    return [
+        Source(
+            r.id,
+            "synth",
+            r.template,
+            r.layout,
+            dict(r.flat),
+            text=r.text,
+            spans=tuple((s.start, s.end, s.label) for s in r.spans),
+        )
+        for r in reports
+    ]
 
 
 def seed_sources() -> list[Source]:
@@ -315,18 +330,19 @@ def convert(source: Source, documents: Documents, names: Sequence[str]) -> list[
         except Exception as exc:  # one converter failing on one document is a finding, not the end of the run
             print(f"  {name} failed on {source.id}: {type(exc).__name__}: {str(exc)[:200]}", file=sys.stderr)
             continue
-        out.append(
-            {
-                "id": source.id,
-                "set": source.set,
-                "converter": name,
-                "template": source.template,
-                "layout": source.layout,
-                "seconds": round(time.perf_counter() - start, 3),
-                "text": text,
-                "flat": source.flat,
-            }
-        )
+        record = {
+            "id": source.id,
+            "set": source.set,
+            "converter": name,
+            "template": source.template,
+            "layout": source.layout,
+            "seconds": round(time.perf_counter() - start, 3),
+            "text": text,
+            "flat": source.flat,
+        }
+        if source.spans:  # what training.ocr_align needs to carry the labels onto the converted text
+            record.update(source_text=source.text, source_spans=[list(s) for s in source.spans])
+        out.append(record)
     return out
 
 
@@ -366,11 +382,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for <converter>.jsonl")
     parser.add_argument("--n", type=int, default=12, help="synthetic reports (held-out agencies)")
     parser.add_argument("--seed", type=int, default=91001)
+    parser.add_argument(
+        "--pool", choices=("heldout", "train"), default="heldout", help="agency pool of the synthetic reports"
+    )
     parser.add_argument("--converters", nargs="+", choices=list(CONVERTERS), default=list(CONVERTERS))
     parser.add_argument("--no-seeds", action="store_true", help="leave out the seed reports")
     parser.add_argument("--no-real", action="store_true", help="leave out the real reports of ../shared/real")
     args = parser.parse_args(argv)
-    sources = synth_sources(args.n, args.seed) if args.n else []
+    sources = synth_sources(args.n, args.seed, args.pool) if args.n else []
     sources += [] if args.no_seeds else seed_sources()
     sources += [] if args.no_real else real_sources()
     counts = build(args.out, sources, args.converters)

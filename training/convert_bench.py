@@ -1,0 +1,205 @@
+"""The converted-text benchmark: cells right, trusted precision and coverage per converter, model vs rules.
+
+Reads a corpus built by ``training.convert_corpus`` (one JSON Lines file per converter). Each record's
+text is saved as a ``.txt`` file, as a user holding a converter's output would have it, and extracted
+with each tagger. Per converter and set (synthetic held-out, seed, real):
+
+- cells right: every key of the gold grid, the value found equal to the gold one (null and 0 told apart);
+- trusted cells: cells given with confidence >= ``TRUST_CONFIDENCE`` and outside every failed check, the
+  ones a user may take without review; *precision* is the share of them that is right, *coverage* the
+  share of all gold cells that they are;
+- a calibration table: confidence bins against accuracy, over every cell found.
+
+    python -m training.convert_bench --corpus data/convert                 # markdown on stdout
+    python -m training.convert_bench --corpus data/convert --out docs/converted_text.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TRUST_CONFIDENCE = 0.9
+TAGGERS = ("rules", "model")
+BINS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 0.95), (0.95, 1.01))
+
+
+@dataclass
+class Tally:
+    """Cells and trusted cells of one converter × set × tagger."""
+
+    reports: int = 0
+    cells: int = 0
+    right: int = 0
+    trusted: int = 0
+    trusted_right: int = 0
+    found: list[tuple[float, bool]] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        """Add ``other``'s counts to these."""
+        self.reports += other.reports
+        self.cells += other.cells
+        self.right += other.right
+        self.trusted += other.trusted
+        self.trusted_right += other.trusted_right
+        self.found += other.found
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / max(1, self.cells)
+
+    @property
+    def precision(self) -> float:
+        return self.trusted_right / self.trusted if self.trusted else 1.0
+
+    @property
+    def coverage(self) -> float:
+        return self.trusted / max(1, self.cells)
+
+
+def same(found: Any, gold: Any) -> bool:
+    """Equal values of the same type (0 is not null, 1 is not 1.0)."""
+    return found == gold and type(found) is type(gold)
+
+
+def score(report: Any, gold: dict[str, Any]) -> Tally:
+    """One report against its gold grid."""
+    flat = report.to_flat()
+    doubted = {k for check in report.checks if check.passed is False for k in check.cells}
+    out = Tally(reports=1, cells=len(gold))
+    out.right = sum(1 for k, v in gold.items() if same(flat.get(k), v))
+    for cell in report.cells:
+        if cell.key not in gold:
+            continue
+        ok = same(cell.value, gold[cell.key])
+        out.found.append((cell.confidence, ok))
+        if cell.confidence >= TRUST_CONFIDENCE and cell.key not in doubted:
+            out.trusted += 1
+            out.trusted_right += int(ok)
+    return out
+
+
+def run(corpus: dict[str, list[dict[str, Any]]], taggers: Sequence[str]) -> dict[tuple[str, str, str], Tally]:
+    """``{(converter, set, tagger): Tally}`` over every record, each text extracted from a .txt file."""
+    from gxie import extract_many
+
+    out: dict[tuple[str, str, str], Tally] = {}
+    total = sum(len(records) for records in corpus.values()) * len(taggers)
+    done, started = 0, time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="gxie-convbench-") as tmp:
+        for converter, records in corpus.items():
+            paths = []
+            for i, record in enumerate(records):
+                path = Path(tmp) / f"{converter}-{i:04d}.txt"
+                path.write_text(record["text"], encoding="utf-8")
+                paths.append(path)
+            for tagger in taggers:
+                for record, report in zip(records, extract_many(paths, tagger=tagger), strict=True):
+                    key = (converter, record["set"], tagger)
+                    out.setdefault(key, Tally()).add(score(report, record["flat"]))
+                done += len(records)
+                elapsed = time.perf_counter() - started
+                print(f"[{done}/{total}] {converter} {tagger} ({elapsed:.0f} s)", file=sys.stderr, flush=True)
+    return out
+
+
+def pooled(tallies: Iterable[Tally]) -> Tally:
+    """The sum of several tallies."""
+    out = Tally()
+    for t in tallies:
+        out.add(t)
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def tables(results: dict[tuple[str, str, str], Tally], taggers: Sequence[str]) -> list[str]:
+    """The markdown tables: per converter × set, pooled per converter, calibration."""
+    converters = list(dict.fromkeys(k[0] for k in results))
+    sets = list(dict.fromkeys(k[1] for k in results))
+    head = ["converter", "set", "reports"]
+    for t in taggers:
+        head += [f"{t}: cells right", f"{t}: trusted precision", f"{t}: trusted coverage"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def row(name: str, subset: str, parts: dict[str, Tally]) -> str:
+        first = next(iter(parts.values()))
+        cells = [name, subset, str(first.reports)]
+        for t in taggers:
+            tally = parts[t]
+            cells += [_pct(tally.accuracy), _pct(tally.precision), _pct(tally.coverage)]
+        return "| " + " | ".join(cells) + " |"
+
+    for conv in converters:
+        for subset in sets:
+            parts = {t: results[(conv, subset, t)] for t in taggers if (conv, subset, t) in results}
+            if len(parts) == len(taggers):
+                lines.append(row(conv, subset, parts))
+    lines.append(
+        row("**all converters**", "all", {t: pooled(v for k, v in results.items() if k[2] == t) for t in taggers})
+    )
+    lines += ["", "Calibration (every cell found, all converters pooled):", ""]
+    lines += ["| confidence | " + " | ".join(f"{t}: cells | {t}: right" for t in taggers) + " |"]
+    lines.append("|---|" + "---|---|" * len(taggers))
+    for lo, hi in BINS:
+        cells = [f"[{lo:.2f}, {min(hi, 1.0):.2f}{']' if hi > 1 else ')'}"]
+        for t in taggers:
+            found = [
+                ok for tally in (v for k, v in results.items() if k[2] == t) for c, ok in tally.found if lo <= c < hi
+            ]
+            cells += [str(len(found)), _pct(sum(found) / len(found)) if found else "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def markdown(results: dict[tuple[str, str, str], Tally], taggers: Sequence[str], command: str) -> str:
+    """The whole page."""
+    load = os.getloadavg()
+    return "\n".join(
+        [
+            "# Converted text: reports as other tools turned them into text",
+            "",
+            f"Command: `{command}`  ",
+            f"Load average (1 min) at the end: {load[0]:.2f}; a cell is *trusted* when its confidence is >= "
+            f"{TRUST_CONFIDENCE} and no failed check involves it.",
+            "",
+            *tables(results, taggers),
+            "",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    from training.convert_corpus import read_corpus
+
+    parser = argparse.ArgumentParser(prog="python -m training.convert_bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, required=True, help="folder built by training.convert_corpus")
+    parser.add_argument("--out", type=Path, help="write the markdown here (default: stdout)")
+    parser.add_argument("--taggers", nargs="+", choices=TAGGERS, default=list(TAGGERS))
+    parser.add_argument("--converters", nargs="+", help="only these converters")
+    args = parser.parse_args(argv)
+    corpus = read_corpus(args.corpus)
+    if args.converters:
+        corpus = {k: v for k, v in corpus.items() if k in args.converters}
+    if not corpus:
+        parser.error(f"no converter files in {args.corpus}; build them with python -m training.convert_corpus")
+    command = "python -m training.convert_bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    page = markdown(run(corpus, args.taggers), args.taggers, command)
+    if args.out:
+        args.out.write_text(page, encoding="utf-8")
+    else:
+        print(page)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,20 +17,19 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from gxie import pipeline
 from gxie.batch.jobs import (
     INTERNAL_ERROR,
     WORKER_DIED,
     FileResult,
-    Steps,
     chunk_job,
     extract_chunk,
     failed_report,
     load_job,
     start_worker,
-    tagger_label,
     threads_per_worker,
 )
-from gxie.tagging.base import Tagger
+from gxie.tagging.base import Tagger, tagger_label
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +42,17 @@ class LocalEngine:
     The tagger is loaded when the engine starts, so a model that cannot load stops the run before any
     file (the error propagates from the constructor).
 
-    >>> with LocalEngine(Steps.current(), "rules", "cpu", workers=2) as engine:  # doctest: +SKIP
+    >>> with LocalEngine("rules", "cpu", workers=2) as engine:  # doctest: +SKIP
     ...     for results in engine.run([[("a.txt", None), ("b.txt", None)]]):
     ...         print([r.report.status for r in results])
     """
 
-    def __init__(self, steps: Steps, tagger: str | Tagger, device: str, workers: int, template: str | None = None):
-        self.steps, self.spec, self.device, self.workers, self.template = steps, tagger, device, workers, template
+    def __init__(self, tagger: str | Tagger, device: str, workers: int, template: str | None = None):
+        self.spec, self.device, self.workers, self.template = tagger, device, workers, template
         self._pool: ProcessPoolExecutor | None = None
         self._tagger: Tagger | None = None
         if workers <= 1:
-            self._tagger = steps.get_tagger(tagger, device)
+            self._tagger = pipeline.get_tagger(tagger, device)
             self.label = tagger_label(self._tagger)
         else:
             self._pool = self._new_pool()
@@ -69,14 +68,14 @@ class LocalEngine:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=start_worker,
-            initargs=(self.steps, self.spec, self.device, threads_per_worker(self.workers)),
+            initargs=(self.spec, self.device, threads_per_worker(self.workers)),
         )
 
     def run(self, chunks: Iterable[list[Item]]) -> Iterator[list[FileResult]]:
         """The results of each chunk as it finishes (in order inline; in completion order with workers)."""
         if self._tagger is not None:
             for chunk in chunks:
-                yield extract_chunk(chunk, self._tagger, template=self.template, steps=self.steps)
+                yield extract_chunk(chunk, self._tagger, template=self.template)
             return
         yield from self._run_pool(iter(chunks))
 

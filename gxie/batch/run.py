@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gxie.batch.discover import RESULTS_FILE, SUMMARY_FILE, discover, file_sha256
-from gxie.batch.jobs import INTERNAL_ERROR, FileResult, Steps, failed_report
+from gxie.batch.jobs import INTERNAL_ERROR, FileResult, failed_report
 from gxie.batch.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
 from gxie.export import TABLE_FORMATS, JsonlWriter, check_table_formats, latest_reports, read_jsonl, write_tables
 from gxie.report import Report
@@ -147,14 +147,13 @@ def run_batch(
 def _engine(
     name: str, tagger: str | Tagger, device: str, workers: int, template: str | None, batch_size: int
 ) -> Engine:
-    steps = Steps.current()
     if name == "ray":
         from gxie.batch.ray import RayEngine
 
-        return RayEngine(steps, tagger, device, workers, template, batch_size)
+        return RayEngine(tagger, device, workers, template, batch_size)
     from gxie.batch.pool import LocalEngine
 
-    return LocalEngine(steps, tagger, device, workers, template)
+    return LocalEngine(tagger, device, workers, template)
 
 
 class _Run:

@@ -1,6 +1,9 @@
 """The pipeline: read -> normalize -> tag -> rebuild grid -> validate -> decide status.
 
-Bad documents never raise: every input gets a ``Report``, failed ones with an error message.
+``run`` is the one document loop every caller goes through (``extract``, ``extract_many``, the batch
+runner's workers, Label Studio tasks, the benchmark): it reads and normalizes each input, tags chunks
+of documents with one ``tag_many`` call, and finishes each document. Bad documents never raise: every
+input gets a ``Report``, failed ones with an error message.
 """
 
 from __future__ import annotations
@@ -9,22 +12,25 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
+from typing import TypeAlias
 
-from gxie.errors import GxieError
+from gxie.errors import GxieError, NeedsOCRError, UnsupportedFormatError
 from gxie.grid.build import rebuild
 from gxie.metadata import find_metadata, find_sections
 from gxie.report import Report, current_versions
-from gxie.tagging.base import Tagger
+from gxie.tagging.base import Tagger, tagger_label
+from gxie.tagging.load import TAGGERS as TAGGERS  # re-exported: callers import these from gxie.pipeline
+from gxie.tagging.load import default_model_dir as default_model_dir
+from gxie.tagging.load import get_tagger
 from gxie.templates import TEMPLATE_IDS, Template, load_template
 from gxie.types import Cell, Check, Document, Message, NormalizedText, Span, Status
 from gxie.validate import run_checks
 
 log = logging.getLogger(__name__)
-TAGGERS = ("model", "rules")
+INTERNAL_ERROR = "internal_error"  # a failed report made from an exception in gxie itself (a bug)
 SOURCE_CONSISTENT_CONFIDENCE = 0.8  # a failed relation whose cells were all read at least this surely is the source's
 UNCERTAIN_CODES = {
     "uncertain_row",
@@ -33,9 +39,10 @@ UNCERTAIN_CODES = {
     "uncertain_reading",
     "truncated_input",
 }
+Source: TypeAlias = str | os.PathLike[str] | Document  # a report file's path, or a document already read
 
 
-@dataclass
+@dataclass(frozen=True)
 class Prepared:
     """A document read and normalized, ready to tag."""
 
@@ -46,78 +53,84 @@ class Prepared:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-@cache
-def _cached_tagger(name: str, device: str) -> Tagger:
-    if name == "rules":
-        from gxie.tagging.rules import RulesTagger
+@dataclass(frozen=True)
+class Extraction:
+    """One input's way through :func:`run`: the finished ``report``, the document as read and normalized
+    (``prepared``; None when it could not be read), the tagger's ``spans`` on the normalized text (None
+    when it was not tagged) and the wall ``seconds`` spent on it (its share of the chunk's tagging included).
 
-        return RulesTagger()
-    from gxie.tagging.model import ModelTagger
-
-    return ModelTagger.from_pretrained(default_model_dir(), device=device)
-
-
-def default_model_dir() -> Path:
-    """Where the bundled default model lives: package data when installed, ``models/default`` in a checkout."""
-    try:
-        from importlib.resources import files
-
-        path = Path(str(files("gxie.bundled_models"))) / "default"
-        if path.is_dir():
-            return path
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "models" / "default"
-
-
-def get_tagger(tagger: str | Tagger = "model", device: str = "auto") -> Tagger:
-    """A tagger by name (``"model"``: the bundled model, ``"rules"``: the baseline) or the one given.
-
-    Loaded once per process and cached.
+    >>> [e.report.status for e in run(["a.txt"], tagger="rules")]  # doctest: +SKIP
+    ['ok']
     """
-    if not isinstance(tagger, str):
-        return tagger
-    if tagger not in TAGGERS:
-        raise ValueError(f"unknown tagger {tagger!r}; use one of {', '.join(TAGGERS)} or pass a Tagger object")
-    return _cached_tagger(tagger, device)
+
+    report: Report
+    prepared: Prepared | None
+    spans: tuple[Span, ...] | None
+    seconds: float
+
+    @property
+    def source(self) -> str:
+        """The input's name: its path, or the ``source`` of a ``Document``."""
+        return self.report.source
 
 
 def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def prepare(source: str | os.PathLike[str] | Document, *, max_bytes: int | None = None) -> Prepared | Report:
-    """Read and normalize one input; a failed ``Report`` when it cannot be read."""
+def prepare(source: Source, *, max_bytes: int | None = None) -> Prepared:
+    """Read and normalize one input; raises a ``GxieError`` (its ``code`` says which) when it cannot be read.
+
+    >>> prepare("report.txt").normalized.text[:6]  # doctest: +SKIP
+    '一、总体情况'
+    """
+    start = time.perf_counter()
+    document, digest = _read(source, max_bytes)
+    message = _needs_ocr(document)
+    if message is not None:
+        raise NeedsOCRError(message)
+    return _normalized(_name(source), document, digest, time.perf_counter() - start)
+
+
+def _name(source: Source) -> str:
+    return str(source.source if isinstance(source, Document) else source)
+
+
+def _read(source: Source, max_bytes: int | None) -> tuple[Document, str | None]:
+    """The document and the sha256 of its bytes (of its text for a ``Document``)."""
     from gxie.readers import DEFAULT_MAX_BYTES, read
+
+    if isinstance(source, Document):
+        return source, _hash(source.text.encode("utf-8"))
+    path = Path(source)
+    if path.is_dir():
+        raise UnsupportedFormatError(
+            f"{str(path)!r} is a folder, not a report file; extract() reads one file. Extract every report in "
+            f"it with `gxie extract {path} -o OUT` (results.jsonl plus tables, resumable), or in Python with "
+            f"extract_many(discover([{str(path)!r}])) (from gxie.batch import discover)"
+        )
+    return read(path, max_bytes=max_bytes or DEFAULT_MAX_BYTES), _file_hash(path)
+
+
+def _needs_ocr(document: Document) -> str | None:
+    """Why ``document`` cannot be tagged without OCR, or None when it has text."""
+    if not document.needs_ocr:
+        return None
+    return next((m.text for m in document.messages if m.code == "needs_ocr"), "the document has no text layer")
+
+
+def _normalized(name: str, document: Document, digest: str | None, read_seconds: float) -> Prepared:
     from gxie.text.normalize import normalize
 
-    t0 = time.perf_counter()
-    name = str(source.source if isinstance(source, Document) else source)
-    digest: str | None
-    try:
-        if isinstance(source, Document):
-            doc = source
-            digest = _hash(doc.text.encode("utf-8"))
-        else:
-            path = Path(source)
-            doc = read(path, max_bytes=max_bytes or DEFAULT_MAX_BYTES)
-            digest = _file_hash(path)
-    except GxieError as exc:
-        digest = _file_hash(Path(name)) if not isinstance(source, Document) else None
-        return Report.failed(name, exc.code, str(exc), content_hash=digest, input_kind=_kind_of(name))
-    except Exception as exc:  # a reader bug must not stop a batch
-        log.exception("unexpected error reading %s", name)
-        return Report.failed(name, "read_error", f"unexpected error while reading: {exc!r}", input_kind=_kind_of(name))
-    if doc.needs_ocr:
-        msg = next((m.text for m in doc.messages if m.code == "needs_ocr"), "the document has no text layer")
-        return Report.failed(name, "needs_ocr", msg, content_hash=digest, input_kind=doc.kind)
-    t1 = time.perf_counter()
-    norm = normalize(doc.text)
-    t2 = time.perf_counter()
-    return Prepared(name, doc, norm, digest, {"read": t1 - t0, "normalize": t2 - t1})
+    start = time.perf_counter()
+    norm = normalize(document.text)
+    timings = {"read": read_seconds, "normalize": time.perf_counter() - start}
+    return Prepared(name, document, norm, digest, timings)
 
 
 def _file_hash(path: Path) -> str | None:
+    if not path.is_file():  # a folder has no bytes; opening a pipe would wait forever
+        return None
     try:
         h = hashlib.sha256()
         with path.open("rb") as f:
@@ -154,15 +167,13 @@ def finish(
     found = sorted(cells.values(), key=lambda c: order.get(c.key, len(order)))
     out_cells = [replace(c, span=norm.original_span(*c.span) if c.span else None) for c in found]
     timings = {**prepared.timings, "tag": tag_seconds, "grid": time.perf_counter() - t0}
-    versions = current_versions(f"{tagger.name}:{tagger.version}")
+    versions = current_versions(tagger_label(tagger))
     if not out_cells:
         return replace(
             Report.failed(
                 prepared.source,
                 "no_tables",
-                "no table of the report format (sections 二, 三, 四) was "
-                "found in this document; is it an annual report of 政府信息公开? If it is, check the "
-                "text extraction (e.g. a scanned PDF needs OCR).",
+                _no_tables_message(doc),
                 tagger=versions["tagger"],
                 input_kind=doc.kind,
                 content_hash=prepared.content_hash,
@@ -261,26 +272,176 @@ def _status(tmpl: Template, cells: dict[str, Cell], checks: list[Check], issues:
     return "ok"
 
 
+def _no_tables_message(document: Document) -> str:
+    """Why a report may have no table: a hint at OCR only where OCR did not already run."""
+    from gxie.ocr import ScannedDocument  # only reached for a document without tables
+
+    start = (
+        "no table of the report format (sections 二, 三, 四) was found in this document; is it an annual "
+        "report of 政府信息公开? If it is, "
+    )
+    if isinstance(document, ScannedDocument):
+        return start + (
+            "the text OCR read from the scan may be too damaged to hold the tables: check the scan (300 dpi or "
+            "more, pages straight and sharp) or extract a copy with a text layer."
+        )
+    return start + "check the text extraction (e.g. a scanned PDF needs OCR)."
+
+
+def run(
+    sources: Iterable[Source],
+    *,
+    tagger: str | Tagger = "model",
+    template: str | None = None,
+    device: str = "auto",
+    batch_size: int = 8,
+) -> Iterator[Extraction]:
+    """The document loop: read, normalize, tag ``batch_size`` documents per ``tag_many`` call, finish each.
+
+    Yields one ``Extraction`` per source, in input order, and never raises for one bad document: an input
+    that cannot be read gets a failed report with the reader's code, an unexpected exception a failed
+    report with code ``internal_error`` naming the stage (reading, normalizing, tagging, rebuilding the
+    tables). When a batched ``tag_many`` call fails, its documents are tagged one by one, so that only
+    the culprit fails. Bad options and a tagger that cannot load raise here, before any document.
+
+    >>> [e.report.status for e in run(["a.txt", "b.docx"], tagger="rules")]  # doctest: +SKIP
+    ['ok', 'partial']
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1 (documents tagged per call), got {batch_size}")
+    if template is not None and template not in TEMPLATE_IDS:
+        raise ValueError(f"unknown template {template!r}; use one of {', '.join(TEMPLATE_IDS)} or None to detect")
+    return _loop(sources, get_tagger(tagger, device), template, batch_size)
+
+
+def _loop(sources: Iterable[Source], tagger: Tagger, template: str | None, batch_size: int) -> Iterator[Extraction]:
+    chunk: list[Source] = []
+    for source in sources:
+        chunk.append(source)
+        if len(chunk) == batch_size:
+            yield from _chunk(chunk, tagger, template)
+            chunk = []
+    if chunk:
+        yield from _chunk(chunk, tagger, template)
+
+
+def _chunk(sources: Sequence[Source], tagger: Tagger, template: str | None) -> Iterator[Extraction]:
+    """Read every source, tag the readable ones together, finish each; in input order."""
+    label = tagger_label(tagger)
+    read = [_read_one(source, label) for source in sources]
+    ready = [item for item in read if isinstance(item, Prepared)]
+    tagged = iter(_tag(tagger, [p.normalized.text for p in ready]))
+    for item in read:
+        if isinstance(item, Extraction):
+            yield item
+        else:
+            spans, share = next(tagged)
+            yield _finish_one(item, spans, share, tagger, label, template)
+
+
+def _read_one(source: Source, label: str) -> Prepared | Extraction:
+    """The prepared document, or a finished (failed) extraction when it cannot be read."""
+    start = time.perf_counter()
+    name = _name(source)
+
+    def failed(code: str, text: str, digest: str | None, kind: str | None) -> Extraction:
+        report = _failed_report(name, code, text, label, digest, kind)
+        return Extraction(report, None, None, time.perf_counter() - start)
+
+    try:
+        document, digest = _read(source, None)
+    except GxieError as exc:
+        digest = None if isinstance(source, Document) else _file_hash(Path(name))
+        return failed(exc.code, str(exc), digest, _kind_of(name))
+    except Exception as exc:  # a reader bug must not stop the others
+        return failed(INTERNAL_ERROR, _internal("reading", name, exc), None, _kind_of(name))
+    message = _needs_ocr(document)
+    if message is not None:
+        return failed(NeedsOCRError.code, message, digest, document.kind)
+    try:
+        return _normalized(name, document, digest, time.perf_counter() - start)
+    except Exception as exc:
+        return failed(INTERNAL_ERROR, _internal("normalizing", name, exc), digest, document.kind)
+
+
+def _finish_one(
+    prepared: Prepared,
+    spans: list[Span] | Exception,
+    share: float,
+    tagger: Tagger,
+    label: str,
+    template: str | None,
+) -> Extraction:
+    """The finished extraction of one tagged document (``spans``: the exception when tagging failed)."""
+    spent = sum(prepared.timings.values()) + share
+    kind, digest = prepared.document.kind, prepared.content_hash
+    if isinstance(spans, Exception):
+        text = _internal("tagging", prepared.source, spans)
+        return Extraction(
+            _failed_report(prepared.source, INTERNAL_ERROR, text, label, digest, kind), prepared, None, spent
+        )
+    start = time.perf_counter()
+    try:
+        report = finish(prepared, spans, tagger, template=template, tag_seconds=share)
+    except Exception as exc:
+        text = _internal("rebuilding the tables of", prepared.source, exc)
+        report = _failed_report(prepared.source, INTERNAL_ERROR, text, label, digest, kind)
+    return Extraction(report, prepared, tuple(spans), spent + time.perf_counter() - start)
+
+
+def _tag(tagger: Tagger, texts: list[str]) -> list[tuple[list[Span] | Exception, float]]:
+    """``(spans or the exception, seconds)`` per text: one call for all, or one by one after a failure."""
+    if not texts:
+        return []
+    start = time.perf_counter()
+    try:
+        tagged = list(tagger.tag_many(texts))
+        if len(tagged) != len(texts):
+            raise RuntimeError(f"tag_many returned {len(tagged)} results for {len(texts)} texts")
+    except Exception:
+        log.warning("tagging %d documents together failed; tagging them one by one", len(texts), exc_info=True)
+    else:
+        spent, total = time.perf_counter() - start, max(1, sum(map(len, texts)))
+        return [(spans, spent * len(t) / total) for spans, t in zip(tagged, texts, strict=True)]
+    out: list[tuple[list[Span] | Exception, float]] = []
+    for text in texts:
+        one = time.perf_counter()
+        try:
+            spans: list[Span] | Exception = tagger.tag_many([text])[0]
+        except Exception as exc:
+            spans = exc
+        out.append((spans, time.perf_counter() - one))
+    return out
+
+
+def _internal(stage: str, name: str, exc: Exception) -> str:
+    """The message of an ``internal_error`` report; the traceback goes to the log."""
+    log.warning("internal error while %s %s", stage, name, exc_info=exc)
+    return f"internal error while {stage} {name!r}: {type(exc).__name__}: {exc}"
+
+
+def _failed_report(name: str, code: str, text: str, label: str, digest: str | None, kind: str | None) -> Report:
+    """A failed report that names the tagger of the run, like every other report of it."""
+    return Report.failed(
+        name, code, text, tagger=label, input_kind=kind, content_hash=digest, versions=current_versions(label)
+    )
+
+
 def extract(
-    source: str | os.PathLike[str] | Document,
+    source: Source,
     *,
     tagger: str | Tagger = "model",
     template: str | None = None,
     device: str = "auto",
 ) -> Report:
-    """Extract the three tables, metadata and checks from one report file.
+    """Extract the three tables, metadata and checks from one report file (or ``Document``); never raises
+    for a bad document (it gets a failed report saying why).
 
     >>> report = extract("report.docx", tagger="rules")  # doctest: +SKIP
     >>> report.to_flat()["section3.new_received.total"]  # doctest: +SKIP
     """
-    tg = get_tagger(tagger, device)
-    prepared = prepare(source)
-    if isinstance(prepared, Report):
-        prepared.tagger = f"{tg.name}:{tg.version}"
-        return prepared
-    t0 = time.perf_counter()
-    spans = tg.tag(prepared.normalized.text)
-    return finish(prepared, spans, tg, template=template, tag_seconds=time.perf_counter() - t0)
+    (extraction,) = run([source], tagger=tagger, template=template, device=device, batch_size=1)
+    return extraction.report
 
 
 def extract_text(
@@ -291,36 +452,25 @@ def extract_text(
     template: str | None = None,
     device: str = "auto",
 ) -> Report:
-    """Like ``extract`` for report text already in memory."""
+    """Like ``extract`` for report text already in memory.
+
+    >>> extract_text(open("report.txt", encoding="utf-8").read(), tagger="rules").status  # doctest: +SKIP
+    'ok'
+    """
     return extract(Document(text=text, source=source, kind="text"), tagger=tagger, template=template, device=device)
 
 
 def extract_many(
-    sources: Iterable[str | os.PathLike[str]],
+    sources: Iterable[Source],
     *,
     tagger: str | Tagger = "model",
+    template: str | None = None,
     device: str = "auto",
     batch_size: int = 8,
 ) -> Iterator[Report]:
-    """Extract many files, tagging several documents per model call; yields reports in input order."""
-    tg = get_tagger(tagger, device)
-    batch: list[Prepared | Report] = []
+    """Extract many files, tagging ``batch_size`` documents per model call; yields reports in input order.
 
-    def flush() -> Iterator[Report]:
-        ready = [p for p in batch if isinstance(p, Prepared)]
-        t0 = time.perf_counter()
-        tagged = tg.tag_many([p.normalized.text for p in ready]) if ready else []
-        per_doc = (time.perf_counter() - t0) / max(1, len(ready))
-        spans_of = {id(p): s for p, s in zip(ready, tagged, strict=True)}
-        for p in batch:
-            if isinstance(p, Report):
-                yield p
-            else:
-                yield finish(p, spans_of[id(p)], tg, tag_seconds=per_doc)
-        batch.clear()
-
-    for src in sources:
-        batch.append(prepare(src))
-        if len(batch) >= batch_size:
-            yield from flush()
-    yield from flush()
+    >>> [r.status for r in extract_many(["a.txt", "b.pdf"], tagger="rules")]  # doctest: +SKIP
+    ['ok', 'failed']
+    """
+    return (e.report for e in run(sources, tagger=tagger, template=template, device=device, batch_size=batch_size))

@@ -1,14 +1,13 @@
 """gxie.batch: discovery, one row per file, resume by content hash, failures as rows, batched tagging.
 
-The runner is tested against a small fake pipeline (``prepare`` / ``finish`` / ``get_tagger`` patched onto
-gxie.pipeline) so that its behaviour does not depend on the model; a last test runs the real pipeline.
-A fake document is one line "new carried processed forwarded": four numbers that relation R1 checks.
+The runner is tested on the real pipeline with ``tests.fakes.FakeTagger`` (the rules tagger, failing on cue
+words in a document) passed as the tagger, so that its behaviour does not depend on the model; the
+documents are generated reports that the rules tagger reads as ok or as partial (one relation broken).
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import re
 import stat
@@ -22,103 +21,35 @@ import pytest
 
 import gxie.batch.summary
 import gxie.pipeline
+import gxie.readers
 from gxie.batch import INTERNAL_ERROR, OUTPUT_FILES, WORKER_DIED_CODE, BatchSummary, discover, file_sha256, run_batch
 from gxie.batch.jobs import WORKER_DIED
 from gxie.errors import ModelError
 from gxie.export import LONG_COLUMNS, REPORT_COLUMNS, read_jsonl
-from gxie.report import Report, current_versions
 from gxie.templates import all_flat_keys
-from gxie.types import Cell, Check, Span
-from tests.fakes import FakeNormalized, FakePrepared
+from gxie.types import Document
+from tests.fakes import PARTIAL_FAILS, PARTIAL_RULE, FakeTagger, LazyModelTagger, report_texts
 
-ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
-
-
-class FakeTagger:
-    """Tags every number as NUM; fails a whole call when one text says TAGBOOM (like a model OOM)."""
-
-    name = "fake"
-    version = "1"
-
-    def __init__(self) -> None:
-        self.calls: list[int] = []
-
-    def tag(self, text: str) -> list[Span]:
-        return self.tag_many([text])[0]
-
-    def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
-        self.calls.append(len(texts))
-        if any("TAGBOOM" in t for t in texts):
-            raise RuntimeError("the model ran out of memory")
-        return [[Span(m.start(), m.end(), "NUM", m.group()) for m in re.finditer(r"\d+", t)] for t in texts]
-
-
-TAGGER = FakeTagger()
-
-
-def fake_get_tagger(tagger: object = "model", device: str = "auto") -> FakeTagger:
-    return TAGGER
-
-
-def fake_prepare(source: str) -> FakePrepared | Report:
-    path = Path(source)
-    if path.suffix != ".txt":
-        return Report.failed(source, "unsupported_format", f"unsupported file type {path.suffix!r}")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Report.failed(source, "read_error", f"{source} is not UTF-8 text: {exc}")
-    if "PREPBOOM" in text:
-        raise RuntimeError("the reader crashed")
-    if "WORKERDIES" in text and multiprocessing.parent_process() is not None:  # never the test process
-        os._exit(3)  # like a segfault in a reader: the worker process is gone
-    return FakePrepared(source, FakeNormalized(text))
-
-
-def fake_finish(
-    prepared: FakePrepared,
-    spans: list[Span],
-    tagger: FakeTagger,
-    *,
-    template: str | None = None,
-    tag_seconds: float = 0.0,
-) -> Report:
-    if "FINISHBOOM" in prepared.normalized.text:
-        raise KeyError("grid")
-    new, carried, processed, forward = (int(s.text) for s in spans[:4])
-    sure = float("nan") if "NAN" in prepared.normalized.text else 0.99  # a bug JSON cannot write
-    cells = [
-        Cell("section3", row, "total", int(s.text), s.text, (s.start, s.end), sure)
-        for row, s in zip(ROWS, spans, strict=False)
-    ]
-    parts, whole = new + carried, processed + forward
-    check = Check("R1_column_identity", "column total", tuple(c.key for c in cells), parts, whole, parts == whole)
-    return Report(
-        source=prepared.source,
-        status="ok" if check.passed else "partial",
-        template=template or "2021",
-        agency=None,
-        year=2021,
-        date_issued=None,
-        sections=[],
-        cells=cells,
-        checks=[check],
-        issues=[],
-        tagger="fake:1",
-        input_kind="text",
-        content_hash=None,
-        versions=current_versions("fake:1"),
-        timings={"read": 0.0, "normalize": 0.0, "tag": tag_seconds, "grid": 0.0},
-    )
+OK = report_texts("ok", 8)
+PARTIAL = report_texts("partial", 3)
 
 
 @pytest.fixture
-def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> FakeTagger:
-    monkeypatch.setattr(gxie.pipeline, "prepare", fake_prepare)
-    monkeypatch.setattr(gxie.pipeline, "finish", fake_finish)
-    monkeypatch.setattr(gxie.pipeline, "get_tagger", fake_get_tagger)
-    TAGGER.calls.clear()
-    return TAGGER
+def fake_tagger() -> FakeTagger:
+    return FakeTagger()
+
+
+@pytest.fixture
+def crashing_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The readers crash (a bug, not a bad file) on a file that says PREPBOOM; in this process only."""
+    real = gxie.readers.read
+
+    def read(path: str | os.PathLike[str], **options: Any) -> Document:
+        if b"PREPBOOM" in Path(path).read_bytes():
+            raise RuntimeError("the reader crashed")
+        return real(path, **options)
+
+    monkeypatch.setattr(gxie.readers, "read", read)
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:
@@ -167,27 +98,27 @@ def test_discover_refuses_an_input_that_names_nothing(tmp_path: Path, name: str,
 # --- run_batch -----------------------------------------------------------------------------------------
 
 
-def test_a_mixed_folder_gives_one_row_per_file(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+def test_a_mixed_folder_gives_one_row_per_file(tmp_path: Path, fake_tagger: FakeTagger) -> None:
     folder = tmp_path / "reports"
-    write(folder, "good.txt", "10 2 11 1")
-    write(folder, "sub/off_by_one.txt", "10 2 12 1")
-    write(folder, "scan.png", b"\x89PNG\r\n")
-    write(folder, "latin1.txt", "Gr\xfc\xdfe 1 2 3 4".encode("latin-1"))
+    write(folder, "good.txt", OK[0])
+    write(folder, "sub/off_by_one.txt", PARTIAL[0])
+    write(folder, "notes.xyz", "?")
+    write(folder, "binary.txt", bytes(range(256)) * 64)
     os.symlink(folder / "gone.txt", folder / "dangling.txt")  # listed in the folder, cannot be opened
     write(folder, ".DS_Store", b"\x00")
     out = folder / "out"  # an output folder inside the input folder: its files are not inputs
-    summary = run([folder], out)
+    summary = run([folder], out, tagger=fake_tagger)
     found = rows(out)
-    assert sorted(found) == ["dangling.txt", "good.txt", "latin1.txt", "off_by_one.txt", "scan.png"]
+    assert sorted(found) == ["binary.txt", "dangling.txt", "good.txt", "notes.xyz", "off_by_one.txt"]
     assert {name: r["status"] for name, r in found.items()} == {
         "good.txt": "ok",
         "off_by_one.txt": "partial",
-        "scan.png": "failed",
-        "latin1.txt": "failed",
+        "notes.xyz": "failed",
+        "binary.txt": "failed",
         "dangling.txt": "failed",
     }
-    assert [m["code"] for m in found["scan.png"]["issues"]] == ["unsupported_format"]
-    assert [m["code"] for m in found["latin1.txt"]["issues"]] == ["read_error"]
+    assert [m["code"] for m in found["notes.xyz"]["issues"]] == ["unsupported_format"]
+    assert [m["code"] for m in found["binary.txt"]["issues"]] == ["read_error"]
     assert found["dangling.txt"]["issues"][0]["code"] == "read_error"
     assert "dangling.txt" in found["dangling.txt"]["issues"][0]["message"]
     assert found["dangling.txt"]["content_hash"] is None
@@ -195,69 +126,68 @@ def test_a_mixed_folder_gives_one_row_per_file(tmp_path: Path, fake_pipeline: Fa
     assert all(r["tagger"] == "fake:1" for r in found.values())
     assert summary.files == 5 and summary.processed == 5 and summary.skipped == 0
     assert summary.by_status == {"ok": 1, "partial": 1, "failed": 3} and summary.any_failed
-    assert summary.failed_checks == {"R1_column_identity": 1}
+    assert summary.failed_checks == {PARTIAL_RULE: PARTIAL_FAILS}
     assert len(summary.slowest) == 5
     wide = pd.read_csv(out / "reports.csv", encoding="utf-8-sig")
     assert list(wide.columns)[: len(REPORT_COLUMNS)] == list(REPORT_COLUMNS) and len(wide) == 5
     cells = pd.read_csv(out / "cells.csv", encoding="utf-8-sig")
-    assert len(cells) == 8 and set(cells["source"].map(lambda s: Path(s).name)) == {
-        "good.txt",
-        "off_by_one.txt",
-    }
+    assert len(cells) == len(found["good.txt"]["cells"]) + len(found["off_by_one.txt"]["cells"])
+    assert set(cells["source"].map(lambda s: Path(s).name)) == {"good.txt", "off_by_one.txt"}
     saved = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert saved["by_status"] == summary.by_status and saved["files"] == 5
 
 
-def test_resume_skips_content_already_done_whatever_its_name(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+def test_resume_skips_content_already_done_whatever_its_name(tmp_path: Path, fake_tagger: FakeTagger) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
-    write(folder, "a.txt", "1 1 2 0")
-    write(folder, "b.txt", "5 0 4 2")
-    write(folder, "c.txt", "3 0 3 0")
-    first = run([folder], out)
-    assert first.processed == 3 and fake_pipeline.calls == [3]
+    write(folder, "a.txt", OK[0])
+    write(folder, "b.txt", PARTIAL[0])
+    write(folder, "c.txt", OK[1])
+    first = run([folder], out, tagger=fake_tagger)
+    assert first.processed == 3 and fake_tagger.calls == [3]
     (folder / "a.txt").rename(folder / "a_renamed.txt")
-    write(folder, "d.txt", "7 0 7 0")
-    write(folder, "copy_of_c.txt", "3 0 3 0")
-    second = run([folder], out)
-    assert second.processed == 1 and second.skipped == 4 and fake_pipeline.calls == [3, 1]
+    write(folder, "d.txt", OK[2])
+    write(folder, "copy_of_c.txt", OK[1])
+    second = run([folder], out, tagger=fake_tagger)
+    assert second.processed == 1 and second.skipped == 4 and fake_tagger.calls == [3, 1]
     assert second.by_status == {"ok": 4, "partial": 1}  # the skipped files count with their stored rows
-    assert second.failed_checks == {"R1_column_identity": 1}
+    assert second.failed_checks == {PARTIAL_RULE: PARTIAL_FAILS}
     assert len(list(read_jsonl(out / "results.jsonl"))) == 4
     assert len(pd.read_csv(out / "reports.csv", encoding="utf-8-sig")) == 4  # one row per content
 
 
-def test_no_resume_redoes_every_file_and_the_new_rows_win(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+def test_no_resume_redoes_every_file_and_the_new_rows_win(tmp_path: Path, fake_tagger: FakeTagger) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
-    write(folder, "a.txt", "1 1 2 0")
-    write(folder, "b.txt", "1 1 2 0 and a copy")
-    run([folder], out)
-    again = run([folder], out, resume=False)
+    write(folder, "a.txt", OK[0])
+    write(folder, "b.txt", OK[0] + "\nand a copy")
+    run([folder], out, tagger=fake_tagger)
+    again = run([folder], out, tagger=fake_tagger, resume=False)
     assert again.processed == 2 and again.skipped == 0
     assert len(list(read_jsonl(out / "results.jsonl"))) == 4
     assert len(pd.read_csv(out / "reports.csv", encoding="utf-8-sig")) == 2
 
 
-def test_copies_within_one_run_are_extracted_once(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+def test_copies_within_one_run_are_extracted_once(tmp_path: Path, fake_tagger: FakeTagger) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
-    write(folder, "a.txt", "1 1 2 1")
-    write(folder, "b.txt", "1 1 2 1")
-    summary = run([folder], out)
-    assert summary.processed == 1 and summary.skipped == 1
-    assert summary.by_status == {"partial": 2} and summary.failed_checks == {"R1_column_identity": 2}
+    write(folder, "a.txt", PARTIAL[0])
+    write(folder, "b.txt", PARTIAL[0])
+    summary = run([folder], out, tagger=fake_tagger)
+    assert summary.processed == 1 and summary.skipped == 1 and fake_tagger.calls == [1]
+    assert summary.by_status == {"partial": 2} and summary.failed_checks == {PARTIAL_RULE: 2 * PARTIAL_FAILS}
 
 
-def test_an_exception_for_one_file_becomes_a_failed_row(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+@pytest.mark.usefixtures("crashing_reader")
+def test_an_exception_for_one_file_becomes_a_failed_row(tmp_path: Path, fake_tagger: FakeTagger) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
     for name, text in [
-        ("a_ok.txt", "1 0 1 0"),
-        ("b_reader.txt", "PREPBOOM 1 0 1 0"),
-        ("c_tagger.txt", "TAGBOOM 1 0 1 0"),
-        ("d_grid.txt", "FINISHBOOM 1 0 1 0"),
-        ("e_ok.txt", "2 0 2 0"),
-        ("f_json.txt", "NAN 1 0 1 0"),
+        ("a_ok.txt", OK[0]),
+        ("b_reader.txt", "PREPBOOM\n" + OK[1]),
+        ("c_tagger.txt", "TAGBOOM\n" + OK[2]),
+        ("d_grid.txt", "BADSPANS\n" + OK[3]),
+        ("e_ok.txt", OK[4]),
+        ("f_json.txt", "NANSCORE\n" + OK[5]),
     ]:
         write(folder, name, text)
-    summary = run([folder], out, batch_size=8)
+    summary = run([folder], out, tagger=fake_tagger, batch_size=8)
     found = rows(out)
     assert {n: r["status"] for n, r in found.items()} == {
         "a_ok.txt": "ok",
@@ -273,51 +203,51 @@ def test_an_exception_for_one_file_becomes_a_failed_row(tmp_path: Path, fake_pip
         "while reading" in messages["b_reader.txt"] and "RuntimeError: the reader crashed" in messages["b_reader.txt"]
     )
     assert "while tagging" in messages["c_tagger.txt"] and "out of memory" in messages["c_tagger.txt"]
-    assert "while rebuilding the tables" in messages["d_grid.txt"] and "KeyError" in messages["d_grid.txt"]
+    assert "while rebuilding the tables" in messages["d_grid.txt"] and "AttributeError" in messages["d_grid.txt"]
     assert "while writing the result" in messages["f_json.txt"] and "not JSON compliant" in messages["f_json.txt"]
     assert {found[n]["issues"][0]["code"] for n in messages} == {INTERNAL_ERROR}
-    assert fake_pipeline.calls == [5, 1, 1, 1, 1, 1]  # the failed batch call, then one document at a time
+    assert fake_tagger.calls == [5, 1, 1, 1, 1, 1]  # the failed batch call, then one document at a time
     assert summary.by_status == {"ok": 2, "failed": 4}
     # a resumed run retries internal errors (not document failures) once; the retried rows supersede the old
-    (folder / "d_grid.txt").write_text("3 0 3 0", encoding="utf-8")
-    again = run([folder], out)
+    (folder / "d_grid.txt").write_text(OK[6], encoding="utf-8")
+    again = run([folder], out, tagger=fake_tagger)
     assert again.processed == 4 and again.skipped == 2 and again.retried == 3
     assert pd.read_csv(out / "reports.csv", encoding="utf-8-sig")["status"].tolist().count("failed") == 3
     last = run([folder], out)  # the three retried and failed again are kept
     assert last.processed == 0 and last.skipped == 6 and last.by_status == {"ok": 3, "failed": 3}
 
 
-def test_tagging_is_batched_across_documents(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+def test_tagging_is_batched_across_documents(tmp_path: Path, fake_tagger: FakeTagger) -> None:
     folder = tmp_path / "in"
     for i in range(5):
-        write(folder, f"r{i}.txt", f"{i} 0 {i} 0")
-    summary = run([folder], tmp_path / "out", batch_size=2, formats=("jsonl",))
-    assert fake_pipeline.calls == [2, 2, 1]
+        write(folder, f"r{i}.txt", OK[i])
+    summary = run([folder], tmp_path / "out", tagger=fake_tagger, batch_size=2, formats=("jsonl",))
+    assert fake_tagger.calls == [2, 2, 1]
     assert summary.by_status == {"ok": 5}
     assert not (tmp_path / "out" / "reports.csv").exists()  # jsonl only: no tables
     assert all(r["timings"]["tag"] >= 0 for r in rows(tmp_path / "out").values())
 
 
-def test_a_killed_runs_torn_journal_line_is_cut_and_the_run_goes_on(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+def test_a_killed_runs_torn_journal_line_is_cut_and_the_run_goes_on(tmp_path: Path, fake_tagger: FakeTagger) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
-    write(folder, "a.txt", "1 0 1 0")
-    run([folder], out)
+    write(folder, "a.txt", OK[0])
+    run([folder], out, tagger=fake_tagger)
     with open(out / "results.jsonl", "ab") as f:
         f.write(b'{"schema_version": "1", "source": "b.t')
-    write(folder, "b.txt", "2 0 2 0")
-    summary = run([folder], out)
+    write(folder, "b.txt", OK[1])
+    summary = run([folder], out, tagger=fake_tagger)
     assert summary.processed == 1 and sorted(rows(out)) == ["a.txt", "b.txt"]
 
 
 @pytest.mark.slow
-def test_worker_processes_give_the_same_rows(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+def test_worker_processes_give_the_same_rows(tmp_path: Path, fake_tagger: FakeTagger) -> None:
     folder = tmp_path / "in"
-    for i in range(6):
-        write(folder, f"r{i}.txt", f"{i} 1 {i} {i % 2}")
-    write(folder, "boom.txt", "PREPBOOM")
+    for i, text in enumerate(OK[:3] + PARTIAL[:3]):
+        write(folder, f"r{i}.txt", text)
+    write(folder, "empty.txt", "")
     write(folder, "x.doc", "old Word")
-    inline = run([folder], tmp_path / "one", batch_size=3)
-    pooled = run([folder], tmp_path / "two", batch_size=3, workers=2)
+    inline = run([folder], tmp_path / "one", tagger=fake_tagger, batch_size=3)
+    pooled = run([folder], tmp_path / "two", tagger=fake_tagger, batch_size=3, workers=2)
     assert pooled.by_status == inline.by_status == {"ok": 3, "partial": 3, "failed": 2}
 
     def table(out: Path) -> pd.DataFrame:
@@ -356,12 +286,12 @@ def test_the_real_pipeline_gives_the_same_reports_as_extract(tmp_path: Path, see
 
 
 @pytest.mark.slow
-def test_a_worker_that_dies_costs_only_its_own_file(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+def test_a_worker_that_dies_costs_only_its_own_file(tmp_path: Path, fake_tagger: FakeTagger) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
     for i in range(7):
-        write(folder, f"r{i}.txt", f"{i} 0 {i} 0")
-    write(folder, "r3_dies.txt", "WORKERDIES 1 0 1 0")
-    summary = run([folder], out, batch_size=3, workers=2)
+        write(folder, f"r{i}.txt", OK[i])
+    write(folder, "r3_dies.txt", "WORKERDIES\n" + OK[7])
+    summary = run([folder], out, tagger=fake_tagger, batch_size=3, workers=2)
     found = rows(out)
     assert len(found) == 8 and summary.processed == 8
     assert {n for n, r in found.items() if r["status"] == "failed"} == {"r3_dies.txt"}
@@ -371,30 +301,30 @@ def test_a_worker_that_dies_costs_only_its_own_file(tmp_path: Path, fake_pipelin
     assert summary.failures == [(str(folder / "r3_dies.txt"), issue["message"])]
 
 
-def test_a_pipe_in_the_folder_gets_a_failed_row_instead_of_a_hang(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+def test_a_pipe_in_the_folder_gets_a_failed_row_instead_of_a_hang(tmp_path: Path, fake_tagger: FakeTagger) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
-    write(folder, "a.txt", "1 0 1 0")
+    write(folder, "a.txt", OK[0])
     os.mkfifo(folder / "b.txt")
     assert stat.S_ISFIFO((folder / "b.txt").stat().st_mode)
-    summary = run([folder], out)
+    summary = run([folder], out, tagger=fake_tagger)
     found = rows(out)
     assert found["a.txt"]["status"] == "ok" and found["b.txt"]["status"] == "failed"
     assert "not a regular file" in found["b.txt"]["issues"][0]["message"]
     assert summary.by_status == {"ok": 1, "failed": 1}
 
 
-def test_tables_are_sorted_by_source_and_replaced_whole(tmp_path: Path, fake_pipeline: FakeTagger) -> None:
+def test_tables_are_sorted_by_source_and_replaced_whole(tmp_path: Path, fake_tagger: FakeTagger) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
-    for name in ("c.txt", "a.txt", "b.txt"):
-        write(folder, name, f"{ord(name[0])} 0 {ord(name[0])} 0")
-    run([folder], out, workers=1, batch_size=2)
-    write(folder, "0.txt", "5 5 10 0")
-    run([folder], out)
+    for name, text in zip(("c.txt", "a.txt", "b.txt"), OK, strict=False):
+        write(folder, name, text)
+    run([folder], out, tagger=fake_tagger, workers=1, batch_size=2)
+    write(folder, "0.txt", PARTIAL[0])
+    run([folder], out, tagger=fake_tagger)
     wide = pd.read_csv(out / "reports.csv", encoding="utf-8-sig")
     assert [Path(s).name for s in wide["source"]] == ["0.txt", "a.txt", "b.txt", "c.txt"]
     assert list(wide.columns) == [*REPORT_COLUMNS, *all_flat_keys()]
     long = pd.read_csv(out / "cells.csv", encoding="utf-8-sig")
-    assert list(long.columns) == list(LONG_COLUMNS) and len(long) == 16
+    assert list(long.columns) == list(LONG_COLUMNS) and len(long) == sum(len(r["cells"]) for r in rows(out).values())
     assert sorted(p.name for p in out.iterdir()) == [
         ".gxie.lock",
         "cells.csv",
@@ -405,16 +335,16 @@ def test_tables_are_sorted_by_source_and_replaced_whole(tmp_path: Path, fake_pip
 
 
 def test_without_a_terminal_progress_is_a_plain_line(
-    tmp_path: Path, fake_pipeline: FakeTagger, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, fake_tagger: FakeTagger, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(gxie.batch.summary, "PLAIN_PROGRESS_SECONDS", 0.0)
     folder = tmp_path / "in"
-    write(folder, "a.txt", "1 0 1 0")
-    write(folder, "b.txt", "1 0 2 0")
-    write(folder, "done.txt", "3 0 3 0")
-    run([folder / "done.txt"], tmp_path / "out")
+    write(folder, "a.txt", OK[0])
+    write(folder, "b.txt", PARTIAL[0])
+    write(folder, "done.txt", OK[1])
+    run([folder / "done.txt"], tmp_path / "out", tagger=fake_tagger)
     capsys.readouterr()
-    run_batch([str(folder)], tmp_path / "out", progress=True)
+    run_batch([str(folder)], tmp_path / "out", tagger=fake_tagger, progress=True)
     lines = capsys.readouterr().err.splitlines()
     assert [re.sub(r"[\d.]+ files/s, ETA [\d:?]+", "R", line) for line in lines] == [
         "gxie: 1/2 files (50%), R; ok 1",
@@ -484,16 +414,10 @@ def test_a_real_folder_of_good_junk_and_unreadable_files(tmp_path: Path) -> None
     assert len(wide) == 9 and wide["error"].notna().sum() == len(bad)
 
 
-def broken_get_tagger(tagger: object = "model", device: str = "auto") -> FakeTagger:
-    raise ModelError("model directory models/default lacks model.safetensors; re-train the model")
-
-
 @pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
-def test_a_tagger_that_cannot_load_stops_the_run_before_any_file(
-    tmp_path: Path, fake_pipeline: FakeTagger, monkeypatch: pytest.MonkeyPatch, workers: int
-) -> None:
-    monkeypatch.setattr(gxie.pipeline, "get_tagger", broken_get_tagger)
-    write(tmp_path / "in", "a.txt", "1 0 1 0")
-    with pytest.raises(ModelError, match=r"lacks model\.safetensors"):
-        run([tmp_path / "in"], tmp_path / "out", workers=workers)
+def test_a_tagger_that_cannot_load_stops_the_run_before_any_file(tmp_path: Path, workers: int) -> None:
+    (tmp_path / "no-model").mkdir()
+    write(tmp_path / "in", "a.txt", OK[0])
+    with pytest.raises(ModelError, match=r"model directory .*no-model lacks "):
+        run([tmp_path / "in"], tmp_path / "out", tagger=LazyModelTagger(tmp_path / "no-model"), workers=workers)
     assert not (tmp_path / "out" / "results.jsonl").exists()

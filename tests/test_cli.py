@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,75 +17,32 @@ from gxie.batch import BatchSummary
 from gxie.cli import COMMANDS, main
 from gxie.errors import ModelError
 from gxie.export import LONG_COLUMNS, read_jsonl
-from gxie.report import Report, current_versions
-from gxie.types import Cell, Span
-from tests.fakes import FakeNormalized, FakePrepared
+from tests.fakes import FakeTagger, report_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class FakeTagger:
-    name = "fake"
-    version = "1"
-
-    def tag(self, text: str) -> list[Span]:
-        return []
-
-    def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
-        return [[] for _ in texts]
-
-
-def fake_prepare(source: str) -> FakePrepared | Report:
-    """A text file holding one number is a report with one cell; anything else fails like the pipeline."""
-    path = Path(source)
-    if path.suffix != ".txt":
-        return Report.failed(str(path), "unsupported_format", f"unsupported file type {path.suffix!r}")
-    return FakePrepared(str(path), FakeNormalized(path.read_text(encoding="utf-8")))
-
-
-def fake_finish(
-    prepared: FakePrepared, spans: list[Span], tagger: FakeTagger, *, template: str | None = None, tag_seconds: float
-) -> Report:
-    text = prepared.normalized.text
-    if text.startswith("CRASH"):
-        raise RuntimeError("grid index out of range")
-    cell = Cell("section3", "new_received", "total", int(text), text, (0, len(text)), 1.0)
-    return Report(
-        source=prepared.source,
-        status="ok",
-        template=template or "2021",
-        agency="某市统计局",
-        year=2022,
-        date_issued=None,
-        sections=[],
-        cells=[cell],
-        checks=[],
-        issues=[],
-        tagger="fake:1",
-        input_kind="text",
-        content_hash=None,
-        versions=current_versions("fake:1"),
-    )
-
-
-def fake_get_tagger(tagger: object, device: str) -> FakeTagger:
-    return FakeTagger()
-
-
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gxie.pipeline, "prepare", fake_prepare)
-    monkeypatch.setattr(gxie.pipeline, "finish", fake_finish)
-    monkeypatch.setattr(gxie.pipeline, "get_tagger", fake_get_tagger)
+    """Every tagger name gives a ``tests.fakes.FakeTagger`` (the rules tagger, failing on cue words)."""
+    monkeypatch.setattr(gxie.pipeline, "get_tagger", lambda tagger="model", device="auto": FakeTagger())
 
 
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
+    """Two generated reports the rules tagger reads as ok, and a file of a type gxie does not read."""
     out = {"a": tmp_path / "a.txt", "b": tmp_path / "b.txt", "junk": tmp_path / "junk.xyz"}
-    out["a"].write_text("0", encoding="utf-8")
-    out["b"].write_text("42", encoding="utf-8")
+    out["a"].write_text(report_texts("ok", 2)[0], encoding="utf-8")
+    out["b"].write_text(report_texts("ok", 2)[1], encoding="utf-8")
     out["junk"].write_text("?", encoding="utf-8")
     return out
+
+
+def expected(path: Path, tagger: Any = None) -> dict[str, Any]:
+    """The report ``extract`` gives for ``path`` (with a ``FakeTagger`` unless told), without its timings."""
+    report = gxie.pipeline.extract(path, tagger=tagger or FakeTagger()).to_dict()
+    del report["timings"]
+    return report
 
 
 # --- the command table ---------------------------------------------------------------------------------
@@ -155,8 +111,9 @@ def test_one_file_prints_its_json(files: dict[str, Path], capsys: pytest.Capture
     assert main(["extract", str(files["a"])]) == 0
     out, err = capsys.readouterr()
     report = json.loads(out)
-    assert report["source"] == str(files["a"]) and report["cells"][0]["value"] == 0
-    assert "某市统计局" in out
+    assert report.pop("timings").keys() == {"read", "normalize", "tag", "grid"}
+    assert report == expected(files["a"]) and report["source"] == str(files["a"]) and report["status"] == "ok"
+    assert report["agency"] in out  # Chinese printed as is, not escaped
     assert err.startswith("1 reports: 1 ok, 0 partial, 0 failed")
 
 
@@ -178,29 +135,37 @@ def test_several_files_as_json_lines_and_a_failure_exits_1(
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("fake")
 def test_worker_processes_keep_the_input_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     paths = []
-    for i in range(7):
+    for i, text in enumerate(report_texts("ok", 7)):
         paths.append(tmp_path / f"r{i}.txt")
-        paths[-1].write_text(str(i * 11), encoding="utf-8")
+        paths[-1].write_text(text, encoding="utf-8")
     paths.insert(3, tmp_path / "junk.xyz")
     paths[3].write_text("?", encoding="utf-8")
     argv = ["extract", *map(str, paths), "--format", "jsonl", "--workers", "2", "--batch-size", "2", "-q"]
-    assert main(argv) == 1
+    assert main([*argv, "--tagger", "rules"]) == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["source"] for r in lines] == [str(p) for p in paths]
-    assert [r["cells"][0]["value"] if r["cells"] else None for r in lines] == [0, 11, 22, None, 33, 44, 55, 66]
+    for line, path in zip(lines, paths, strict=True):
+        del line["timings"]
+        assert line == expected(path, "rules")
+    assert [r["status"] for r in lines] == ["ok"] * 3 + ["failed"] + ["ok"] * 4
+
+
+def csv_row(source: Path, cell: dict[str, Any]) -> str:
+    """One line of the long cell table, as ``gxie extract -o cells.csv`` writes it."""
+    key = f"{cell['table']}.{cell['row']}.{cell['col']}"
+    values = [cell["table"], cell["row"], cell["col"], key, cell["value"], cell["raw"], *cell["span"]]
+    return ",".join([str(source), *("" if v is None else str(v) for v in values), str(cell["confidence"])])
 
 
 @pytest.mark.usefixtures("fake")
 def test_output_files_by_suffix(files: dict[str, Path], tmp_path: Path) -> None:
     both = [str(files["a"]), str(files["b"])]
+    first_cells = [expected(files[k])["cells"][0] for k in ("a", "b")]
     assert main(["extract", *both, "-o", str(tmp_path / "o" / "all.json"), "-q"]) == 0
-    assert [r["cells"][0]["value"] for r in json.loads((tmp_path / "o" / "all.json").read_text("utf-8"))] == [
-        0,
-        42,
-    ]
+    written = json.loads((tmp_path / "o" / "all.json").read_text("utf-8"))
+    assert [r["cells"][0] for r in written] == first_cells
     assert main(["extract", str(files["a"]), "-o", str(tmp_path / "one.json"), "-q"]) == 0
     assert json.loads((tmp_path / "one.json").read_text("utf-8"))["source"] == str(files["a"])
     assert main(["extract", *both, "-o", str(tmp_path / "all.jsonl"), "-q"]) == 0
@@ -208,20 +173,22 @@ def test_output_files_by_suffix(files: dict[str, Path], tmp_path: Path) -> None:
     assert main(["extract", *both, "-o", str(tmp_path / "cells.csv"), "-q"]) == 0
     data = (tmp_path / "cells.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
-    header, first, second = data[3:].decode("utf-8").splitlines()
-    assert header == ",".join(LONG_COLUMNS)
-    assert first == f"{files['a']},section3,new_received,total,section3.new_received.total,0,0,0,1,1.0"
-    assert second.split(",")[5] == "42"
+    lines = data[3:].decode("utf-8").splitlines()
+    n_a, n_b = (len(r["cells"]) for r in written)
+    assert lines[0] == ",".join(LONG_COLUMNS) and len(lines) == 1 + n_a + n_b
+    assert lines[1] == csv_row(files["a"], first_cells[0])
+    assert lines[1 + n_a] == csv_row(files["b"], first_cells[1])
 
 
 @pytest.mark.usefixtures("fake")
 def test_an_exception_on_one_file_keeps_the_others(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    files["a"].write_text("CRASH", encoding="utf-8")
+    files["a"].write_text("BADSPANS\n" + files["a"].read_text(encoding="utf-8"), encoding="utf-8")
     assert main(["extract", str(files["a"]), str(files["b"])]) == 1
     reports = json.loads(capsys.readouterr().out)
     assert [r["status"] for r in reports] == ["failed", "ok"]
     assert reports[0]["issues"][0]["code"] == "internal_error"
-    assert "RuntimeError: grid index out of range" in reports[0]["issues"][0]["message"]
+    message = reports[0]["issues"][0]["message"]
+    assert f"while rebuilding the tables of {str(files['a'])!r}: AttributeError: 'tuple' object" in message
     assert reports[0]["tagger"] == "fake:1"
 
 

@@ -1,38 +1,34 @@
-"""The benchmark's pieces (training.bench, training.bench_speed) on a few reports, rules tagger only."""
+"""The benchmark's pieces (training.bench: sets, score, tables, speed, the command) on a few reports, rules
+tagger only."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import training.bench as bench
+import training.bench.__main__ as bench
 from gxie.pipeline import get_tagger
 from gxie.training.synth import LAYOUTS, generate
-from training.bench import (
-    DEFAULT_OUT,
+from training.bench.__main__ import DEFAULT_OUT, Progress, command_line, parse_args
+from training.bench.score import Score, breakdown, calibration, pooled, score_set
+from training.bench.sets import REPO, Case, noise_sets
+from training.bench.speed import rates, speed_lines, typical_texts
+from training.bench.tables import (
     FINDINGS,
-    REPO,
-    Case,
-    Score,
     accuracy_table,
-    breakdown,
-    calibration,
     calibration_table,
-    command_line,
+    load_note,
     machine_line,
     model_section,
-    noise_sets,
-    parse_args,
-    pooled,
-    score_set,
     summary_lines,
     training_time,
 )
-from training.bench_speed import rates, speed_lines, typical_texts
 
 
 def _cases(n: int) -> list[Case]:
@@ -221,35 +217,86 @@ def test_machine_line_formats_the_environment() -> None:
     assert machine_line(env).endswith("device cpu, CUDA GPU NVIDIA H100")
 
 
-def test_out_defaults_to_docs_benchmarks_and_dash_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_page_goes_to_stdout_unless_out_names_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a relative corpus folder that exists (a clean clone has no data/ocr)
     (tmp_path / "data" / "ocr").mkdir(parents=True)
     (tmp_path / "data" / "ocr" / "mild.jsonl").write_text("", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     args = parse_args([])
-    assert args.out == REPO / "docs" / "benchmarks.md" == DEFAULT_OUT
-    assert "--out" not in command_line(args)
-    assert parse_args(["--out", "-"]).out is None and command_line(parse_args(["--out", "-"])).endswith("--out -")
+    assert args.out is None and DEFAULT_OUT == REPO / "docs" / "benchmarks.md"
+    assert command_line(args) == "python -m training.bench --n 30 --seed 90001 --speed-reports 40 --threads 2"
+    assert parse_args(["--out", "-"]).out is None and "--out" not in command_line(parse_args(["--out", "-"]))
     assert command_line(parse_args(["--out", "x.md", "--corpus", "data/ocr"])) == (
         "python -m training.bench --n 30 --seed 90001 --corpus data/ocr --speed-reports 40 --threads 2 --out x.md"
     )
 
 
-def test_main_writes_the_page_with_rules_as_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _rules_as_model(monkeypatch: pytest.MonkeyPatch) -> None:
     rules = get_tagger("rules")
     monkeypatch.setattr(bench, "get_tagger", lambda name="model", device="auto": rules)
+
+
+def test_main_writes_the_page_to_out_with_rules_as_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _rules_as_model(monkeypatch)
     docs_before = DEFAULT_OUT.stat().st_mtime_ns if DEFAULT_OUT.exists() else None
     out = tmp_path / "bench.md"
     argv = ["--n", "1", "--seeds-dir", str(tmp_path / "no-seeds"), "--speed-reports", "0", "--out", str(out)]
     assert bench.main(argv) == 0
     page = out.read_text(encoding="utf-8")
     assert page.startswith("# gxie benchmarks\n\nCommand: `python -m training.bench --n 1 --seed 90001")
+    assert f"--speed-reports 0 --threads 2 --out {out}`" in page.splitlines()[2]
     assert page.index("## Summary") < page.index("## Model") < page.index("## Accuracy")
     for level in ("light", "heavy", "traditional"):
         assert f"| text: synthetic noise {level} | 1 |" in page
     assert "| text: synthetic (all 10 sets) | 10 |" in page and "| text: synthetic, layout tab_rows |" in page
     assert page.rstrip().endswith(FINDINGS)
     assert (DEFAULT_OUT.stat().st_mtime_ns if DEFAULT_OUT.exists() else None) == docs_before
+    printed, progress = capsys.readouterr()
+    assert printed == ""
+    assert re.fullmatch(r"bench: wrote .*bench\.md, [\d.]+ s elapsed", progress.splitlines()[-1])
+
+
+def test_main_prints_the_page_and_shows_progress_on_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _rules_as_model(monkeypatch)
+    docs_before = DEFAULT_OUT.stat().st_mtime_ns if DEFAULT_OUT.exists() else None
+    assert bench.main(["--n", "1", "--seeds-dir", str(tmp_path / "no-seeds"), "--speed-reports", "0"]) == 0
+    printed, progress = capsys.readouterr()
+    assert printed.startswith("# gxie benchmarks\n") and printed.rstrip().endswith(FINDINGS)
+    assert "| text: synthetic noise heavy | 1 |" in printed
+    assert (DEFAULT_OUT.stat().st_mtime_ns if DEFAULT_OUT.exists() else None) == docs_before
+    lines = [re.sub(r", [\d.]+ s elapsed$", "", line) for line in progress.splitlines()]
+    assert len(lines) == 10 * 3  # 10 sets of 1 report (7 layout families, 3 noise levels): rules, model, gold
+    assert lines[:3] == [
+        "bench: set 1/10 'text: synthetic tab_rows', rules: 1/1 reports (1/10 reports of all sets)",
+        "bench: set 1/10 'text: synthetic tab_rows', model: 1/1 reports (1/10 reports of all sets)",
+        "bench: set 1/10 'text: synthetic tab_rows', gold spans: 1/1 reports (1/10 reports of all sets)",
+    ]
+    assert lines[-1] == (
+        "bench: set 10/10 'text: synthetic noise traditional', gold spans: 1/1 reports (10/10 reports of all sets)"
+    )
+
+
+def test_progress_lines_come_at_the_end_of_a_pass_and_now_and_then() -> None:
+    clock = iter([0.0, 1.0, 2.0, 7.5, 7.5, 8.0, 8.5, 9.0])  # start, then each time the progress looks
+    stream = io.StringIO()
+    progress = Progress(2, 30, stream, clock=lambda: next(clock))
+    progress.begin("set a", 20)
+    for done in (1, 2, 3):  # at 1.0 and 2.0: too soon; at 7.5: 5 s after the start
+        progress.update("model", done, 20)
+    progress.update("model", 20, 20)  # the end of a pass: always
+    progress.begin("set b", 10)
+    progress.update("rules", 10, 10)
+    progress.note("speed 1/2: rules on cpu")
+    assert stream.getvalue().splitlines() == [
+        "bench: set 1/2 'set a', model: 3/20 reports (3/30 reports of all sets), 7.5 s elapsed",
+        "bench: set 1/2 'set a', model: 20/20 reports (20/30 reports of all sets), 8.0 s elapsed",
+        "bench: set 2/2 'set b', rules: 10/10 reports (30/30 reports of all sets), 8.5 s elapsed",
+        "bench: speed 1/2: rules on cpu, 9.0 s elapsed",
+    ]
 
 
 def test_speed_lines_rates_and_typical_texts() -> None:
@@ -262,8 +309,6 @@ def test_speed_lines_rates_and_typical_texts() -> None:
 
 
 def test_the_load_note_says_whether_other_jobs_shared_the_cpu() -> None:
-    from training.bench import load_note
-
     assert "pessimistic" in load_note((5.1, 6.2), 2)
     assert "to themselves" in load_note((1.3, 1.8), 2)
 
@@ -280,8 +325,7 @@ def test_a_corpus_folder_without_level_files_is_refused_with_the_build_command(
 def test_main_reads_an_ocr_corpus_and_splits_mild_by_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from training.ocr_corpus import synth_sources
 
-    rules = get_tagger("rules")
-    monkeypatch.setattr(bench, "get_tagger", lambda name="model", device="auto": rules)
+    _rules_as_model(monkeypatch)
     corpus = tmp_path / "ocr"
     corpus.mkdir()
     sources = synth_sources(1, 5, "heldout") + synth_sources(1, 6, "heldout", ("word_indent",))

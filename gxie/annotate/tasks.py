@@ -21,9 +21,9 @@ from gxie.annotate.config import FROM_NAME, TO_NAME
 from gxie.annotate.offsets import Utf16Index
 from gxie.annotate.select import LOW_CONFIDENCE, Priority, priority_of
 from gxie.labels import check_entity
-from gxie.pipeline import Prepared, finish, get_tagger, prepare
+from gxie.pipeline import Prepared, get_tagger, run
 from gxie.report import Report
-from gxie.tagging.base import Tagger
+from gxie.tagging.base import Tagger, tagger_label
 from gxie.types import Cell, Span
 
 SpanTuple = tuple[int, int, str]  # [start, end) code points into the original text, label
@@ -111,30 +111,28 @@ def task_for(prepared: Prepared, spans: list[Span], report: Report, model_versio
 
 
 def build_tasks(
-    sources: Sequence[str | os.PathLike[str]],
+    sources: Iterable[str | os.PathLike[str]],
     *,
     tagger: str | Tagger = "model",
     device: str = "auto",
     batch_size: int = 8,
 ) -> BuiltTasks:
-    """Read, tag and check ``sources`` (files), and make one pre-annotated task per readable report."""
+    """Read, tag and check ``sources`` (files) through ``gxie.pipeline.run``; make one pre-annotated task
+    per report that was read and tagged; the others are listed in ``skipped`` with the reason.
+
+    >>> build_tasks(["reports/a.txt"], tagger="rules").tasks[0]["data"]["status"]  # doctest: +SKIP
+    'ok'
+    """
     tg = get_tagger(tagger, device)
-    version = f"{tg.name}:{tg.version}"
+    version = tagger_label(tg)
     built = BuiltTasks([], [])
-    for first in range(0, len(sources), batch_size):
-        prepared: list[Prepared] = []
-        for src in sources[first : first + batch_size]:
-            item = prepare(src)
-            if isinstance(item, Report):
-                built.skipped.append((item.source, item.issues[0].text if item.issues else item.status))
-                built.priorities.append(priority_of(item))
-            else:
-                prepared.append(item)
-        tagged = tg.tag_many([p.normalized.text for p in prepared]) if prepared else []
-        for p, spans in zip(prepared, tagged, strict=True):
-            report = finish(p, spans, tg)
-            built.tasks.append(task_for(p, spans, report, version))
-            built.priorities.append(priority_of(report))
+    for extraction in run(sources, tagger=tg, batch_size=batch_size):
+        report = extraction.report
+        built.priorities.append(priority_of(report))
+        if extraction.prepared is None or extraction.spans is None:  # unreadable, or the tagger failed on it
+            built.skipped.append((report.source, report.issues[0].text if report.issues else report.status))
+        else:
+            built.tasks.append(task_for(extraction.prepared, list(extraction.spans), report, version))
     return built
 
 

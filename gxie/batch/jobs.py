@@ -1,48 +1,28 @@
 """The per-file work of a batch run: a chunk of files in, one finished report per file out, never raising.
 
 ``extract_chunk`` is the one function every runner maps over the inputs: ``gxie.batch.run_batch`` calls it
-inline (``workers=1``) or in worker processes, ``gxie.batch.ray`` on Ray actors. It reads and normalizes each
-file, tags the whole chunk in one ``tag_many`` call (a model puts the windows of all of its documents
-into shared forward passes), rebuilds the grids and validates them. A file that fails at any stage
-becomes a failed report saying where and why; the others go on.
+inline (``workers=1``) or in worker processes, ``gxie.batch.ray`` on Ray actors. It hands the chunk to the
+document loop ``gxie.pipeline.run`` (read, normalize, tag the whole chunk in one ``tag_many`` call, rebuild
+the grids, validate), keys each report by its file's bytes and makes sure it writes as strict JSON. A
+file that fails at any stage becomes a failed report saying where and why; the others go on.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
+from gxie import pipeline
 from gxie.batch.discover import file_sha256
+from gxie.pipeline import INTERNAL_ERROR as INTERNAL_ERROR  # a resumed run retries rows with this code
 from gxie.report import Report, current_versions
-from gxie.tagging.base import Tagger
+from gxie.tagging.base import Tagger, tagger_label
 
-logger = logging.getLogger(__name__)
-
-INTERNAL_ERROR = "internal_error"  # a failed row made from an exception in gxie; a resumed run retries it
 WORKER_DIED = "the worker process died while extracting this file (a crash in a reader, or out of memory)"
-
-
-@dataclass(frozen=True)
-class Steps:
-    """The pipeline functions a job calls. Taken from ``gxie.pipeline`` when a run starts (so a test can
-    replace them there) and handed to worker processes with the run."""
-
-    prepare: Callable[..., Any]
-    finish: Callable[..., Report]
-    get_tagger: Callable[..., Tagger]
-
-    @classmethod
-    def current(cls) -> Steps:
-        """The functions ``gxie.pipeline`` holds now."""
-        import gxie.pipeline as pipeline
-
-        return cls(pipeline.prepare, pipeline.finish, pipeline.get_tagger)
 
 
 @dataclass
@@ -55,100 +35,44 @@ class FileResult:
     seconds: float
 
 
-def tagger_label(tagger: Tagger) -> str:
-    """How a tagger is named in a report's ``tagger`` field: ``"<name>:<version>"``."""
-    return f"{tagger.name}:{tagger.version}"
-
-
 def failed_report(path: str, code: str, text: str, label: str, content_hash: str | None = None) -> Report:
-    """A failed report for ``path`` that names the run's tagger."""
+    """A failed report for ``path`` that names the run's tagger (``label``, see ``tagger_label``).
+
+    >>> failed_report("a.txt", "read_error", "cannot read 'a.txt'", "rules:1").tagger
+    'rules:1'
+    """
     return Report.failed(path, code, text, tagger=label, content_hash=content_hash, versions=current_versions(label))
 
 
 def extract_chunk(
-    items: Sequence[tuple[str, str | None]],
-    tagger: Tagger,
-    *,
-    template: str | None = None,
-    steps: Steps | None = None,
+    items: Sequence[tuple[str, str | None]], tagger: Tagger, *, template: str | None = None
 ) -> list[FileResult]:
-    """Extract each ``(path, content_hash)`` of ``items``; one ``FileResult`` per item, in order.
+    """Extract each ``(path, content_hash)`` of ``items`` through ``gxie.pipeline.run``; one ``FileResult``
+    per item, in order.
 
-    ``content_hash`` keys the row (None: computed here from the file's bytes). Tagging happens in one
-    ``tag_many`` call for the chunk; if that call fails, each document is tagged alone so that only the
-    culprit fails. Every report returned can be written as strict JSON.
+    ``content_hash`` keys the row (None: computed here from the file's bytes). The chunk is tagged in one
+    ``tag_many`` call (one by one after a failure, so that only the culprit fails). Every report returned
+    can be written as strict JSON.
 
     >>> [r.report.status for r in extract_chunk([("a.txt", None)], get_tagger("rules"))]  # doctest: +SKIP
     ['ok']
     """
-    steps = steps or Steps.current()
-    label = tagger_label(tagger)
-    results: list[FileResult | None] = [None] * len(items)
-    ready: list[tuple[int, Any, float]] = []  # (index, Prepared, seconds spent preparing)
-    hashes = [h if h is not None else _hash_or_none(p) for p, h in items]
-    for i, (path, _) in enumerate(items):
-        start = time.perf_counter()
-        try:
-            prepared = steps.prepare(path)
-        except Exception as exc:  # a reader bug must not stop the chunk
-            logger.warning("preparing %s failed", path, exc_info=True)
-            text = f"internal error while reading {path!r}: {type(exc).__name__}: {exc}"
-            report = failed_report(path, INTERNAL_ERROR, text, label)
-            results[i] = _result(path, hashes[i], report, time.perf_counter() - start, label)
-            continue
-        if isinstance(prepared, Report):  # unreadable or unsupported: already a failed report
-            results[i] = _result(path, hashes[i], prepared, time.perf_counter() - start, label)
-        else:
-            ready.append((i, prepared, time.perf_counter() - start))
-    texts = [prepared.normalized.text for _, prepared, _ in ready]
-    for (i, prepared, spent), (spans, share) in zip(ready, _tag(tagger, texts), strict=True):
-        path = items[i][0]
-        start = time.perf_counter()
-        try:
-            if isinstance(spans, Exception):
-                raise spans
-            report = steps.finish(prepared, spans, tagger, template=template, tag_seconds=share)
-        except Exception as exc:
-            logger.warning("extracting %s failed", path, exc_info=True)
-            stage = "tagging" if exc is spans else "rebuilding the tables of"
-            text = f"internal error while {stage} {path!r}: {type(exc).__name__}: {exc}"
-            report = failed_report(path, INTERNAL_ERROR, text, label)
-        results[i] = _result(path, hashes[i], report, spent + share + time.perf_counter() - start, label)
-    return [r for r in results if r is not None]
-
-
-def _tag(tagger: Tagger, texts: list[str]) -> list[tuple[Any, float]]:
-    """``(spans or the exception, seconds)`` per text: one call for all, or one by one after a failure."""
-    if not texts:
+    if not items:
         return []
-    start = time.perf_counter()
-    try:
-        tagged = list(tagger.tag_many(texts))
-        if len(tagged) != len(texts):
-            raise RuntimeError(f"tag_many returned {len(tagged)} results for {len(texts)} texts")
-    except Exception:
-        logger.warning("tagging %d documents together failed; tagging them one by one", len(texts), exc_info=True)
-    else:
-        spent, total = time.perf_counter() - start, max(1, sum(map(len, texts)))
-        return [(spans, spent * len(t) / total) for spans, t in zip(tagged, texts, strict=True)]
-    out: list[tuple[Any, float]] = []
-    for text in texts:
-        one = time.perf_counter()
-        try:
-            spans: Any = tagger.tag_many([text])[0]
-        except Exception as exc:
-            spans = exc
-        out.append((spans, time.perf_counter() - one))
-    return out
+    label = tagger_label(tagger)
+    paths = [path for path, _ in items]
+    hashes = [h if h is not None else _hash_or_none(p) for p, h in items]
+    extractions = pipeline.run(paths, tagger=tagger, template=template, batch_size=len(items))
+    return [
+        _result(path, content_hash, extraction.report, extraction.seconds, label)
+        for path, content_hash, extraction in zip(paths, hashes, extractions, strict=True)
+    ]
 
 
 def _result(path: str, content_hash: str | None, report: Report, seconds: float, label: str) -> FileResult:
-    """Key the report by the file's bytes, name the tagger, and make sure it writes as strict JSON."""
+    """Key the report by the file's bytes and make sure it writes as strict JSON."""
     if content_hash is not None:
-        report.content_hash = content_hash  # rows are keyed by the bytes' hash, whatever read them
-    if not report.tagger:  # a file that failed before tagging still names the tagger of the run
-        report.tagger = label
-        report.versions.setdefault("tagger", label)
+        report = replace(report, content_hash=content_hash)  # rows are keyed by the bytes' hash, whatever read them
     try:
         json.dumps(report.to_dict(), allow_nan=False)
     except (TypeError, ValueError) as exc:  # a value JSON cannot hold (NaN, an object): still one row
@@ -168,19 +92,19 @@ def _hash_or_none(path: str) -> str | None:
 
 # --- worker processes ----------------------------------------------------------------------------------
 
-_WORKER: dict[str, Any] = {}  # per worker process: steps, tagger spec, device, threads, the loaded tagger
+_WORKER: dict[str, Any] = {}  # per worker process: tagger spec, device, threads, the loaded tagger
 
 
-def start_worker(steps: Steps, tagger: str | Tagger, device: str, threads: int) -> None:
+def start_worker(tagger: str | Tagger, device: str, threads: int) -> None:
     """Process-pool initializer: remember what to load; the tagger loads on the first job."""
     _WORKER.clear()
-    _WORKER.update(steps=steps, spec=tagger, device=device, threads=threads)
+    _WORKER.update(spec=tagger, device=device, threads=threads)
 
 
 def _worker_tagger() -> Tagger:
     """This process's tagger, loaded once; torch gets this worker's share of the cores."""
     if "tagger" not in _WORKER:
-        _WORKER["tagger"] = _WORKER["steps"].get_tagger(_WORKER["spec"], _WORKER["device"])
+        _WORKER["tagger"] = pipeline.get_tagger(_WORKER["spec"], _WORKER["device"])
         if "torch" in sys.modules:  # a model tagger: workers x threads should not exceed the cores
             import torch
 
@@ -196,7 +120,7 @@ def load_job() -> str:
 
 def chunk_job(items: Sequence[tuple[str, str | None]], template: str | None) -> list[FileResult]:
     """``extract_chunk`` in a worker process, with the worker's tagger."""
-    return extract_chunk(items, _worker_tagger(), template=template, steps=_WORKER["steps"])
+    return extract_chunk(items, _worker_tagger(), template=template)
 
 
 def threads_per_worker(workers: int) -> int:

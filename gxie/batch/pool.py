@@ -25,21 +25,20 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from gxie import pipeline
 from gxie.batch.jobs import (
     INTERNAL_ERROR,
     WORKER_DIED,
     FileResult,
-    Steps,
     chunk_job,
     extract_chunk,
     failed_report,
     load_job,
     start_worker,
-    tagger_label,
     threads_per_worker,
 )
 from gxie.batch.journal import TIMEOUT, WORKER_DIED_CODE
-from gxie.tagging.base import Tagger
+from gxie.tagging.base import Tagger, tagger_label
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +53,13 @@ class LocalEngine:
     starts, so a model that cannot load stops the run before any file (the error propagates from the
     constructor).
 
-    >>> with LocalEngine(Steps.current(), "rules", "cpu", workers=2, timeout=60) as engine:  # doctest: +SKIP
+    >>> with LocalEngine("rules", "cpu", workers=2, timeout=60) as engine:  # doctest: +SKIP
     ...     for results in engine.run([[("a.txt", None), ("b.txt", None)]]):
     ...         print([r.report.status for r in results])
     """
 
     def __init__(
         self,
-        steps: Steps,
         tagger: str | Tagger,
         device: str,
         workers: int,
@@ -71,12 +69,12 @@ class LocalEngine:
     ) -> None:
         if not timeout >= 0:  # also refuses NaN
             raise ValueError(f"timeout must be 0 (no limit) or a number of seconds above 0, got {timeout!r}")
-        self.steps, self.spec, self.device, self.workers, self.template = steps, tagger, device, workers, template
+        self.spec, self.device, self.workers, self.template = tagger, device, workers, template
         self.timeout = float(timeout)
         self._tagger: Tagger | None = None
         self._workers: list[_Worker] = []
         if workers <= 1 and not self.timeout:
-            self._tagger = steps.get_tagger(tagger, device)
+            self._tagger = pipeline.get_tagger(tagger, device)
             self.label = tagger_label(self._tagger)
             return
         try:
@@ -88,13 +86,13 @@ class LocalEngine:
         self.label = labels[0]
 
     def _start(self) -> _Worker:
-        return _Worker((self.steps, self.spec, self.device, threads_per_worker(self.workers), self.template))
+        return _Worker((self.spec, self.device, threads_per_worker(self.workers), self.template))
 
     def run(self, chunks: Iterable[list[Item]]) -> Iterator[list[FileResult]]:
         """The results of each chunk as it finishes (in order inline; in completion order with workers)."""
         if self._tagger is not None:
             for chunk in chunks:
-                yield extract_chunk(chunk, self._tagger, template=self.template, steps=self.steps)
+                yield extract_chunk(chunk, self._tagger, template=self.template)
             return
         yield from self._run_workers(iter(chunks))
 
@@ -271,14 +269,14 @@ def _exit_with(parent: Any) -> None:
     os._exit(1)
 
 
-def _serve(conn: Connection, steps: Steps, spec: str | Tagger, device: str, threads: int, template: str | None) -> None:
+def _serve(conn: Connection, spec: str | Tagger, device: str, threads: int, template: str | None) -> None:
     """A worker process: load the tagger, say ``ready`` (or the error), then extract each chunk sent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     parent = multiprocessing.parent_process()
     if parent is not None:  # the main process killed (kill -9): end this one too, even in a file that hangs
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     try:
-        start_worker(steps, spec, device, threads)
+        start_worker(spec, device, threads)
         label = load_job()
     except Exception as exc:
         try:

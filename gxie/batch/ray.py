@@ -26,10 +26,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from gxie.batch.jobs import FileResult, Steps, extract_chunk, tagger_label
+from gxie import pipeline
+from gxie.batch.jobs import FileResult, extract_chunk
 from gxie.errors import MissingExtraError
 from gxie.report import Report
-from gxie.tagging.base import Tagger
+from gxie.tagging.base import Tagger, tagger_label
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +56,15 @@ class ChunkExtractor:
     columns of ``RESULT_COLUMNS``, one row per input row.
     """
 
-    def __init__(self, tagger: str | Tagger, device: str, template: str | None, steps: Steps | None = None):
-        self.steps = steps or Steps.current()
-        self.tagger = self.steps.get_tagger(tagger, device)
+    def __init__(self, tagger: str | Tagger, device: str, template: str | None):
+        self.tagger = pipeline.get_tagger(tagger, device)
         self.template = template
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         paths = [str(p) for p in batch["path"]]
         hashes = list(batch["content_hash"]) if "content_hash" in batch else [None] * len(paths)
         items = [(p, str(h) if h else None) for p, h in zip(paths, hashes, strict=True)]
-        results = extract_chunk(items, self.tagger, template=self.template, steps=self.steps)
+        results = extract_chunk(items, self.tagger, template=self.template)
         return {
             "path": [r.path for r in results],
             "content_hash": [r.content_hash for r in results],
@@ -83,7 +83,6 @@ def extract_dataset(
     batch_size: int = 16,
     concurrency: int = 2,
     num_gpus: float = 0.0,
-    steps: Steps | None = None,
 ) -> Any:
     """Map a Ray Dataset with a ``path`` column (and optional ``content_hash``) to rows of ``RESULT_COLUMNS``.
 
@@ -96,7 +95,7 @@ def extract_dataset(
         raise ValueError(f"batch_size and concurrency must be at least 1, got {batch_size} and {concurrency}")
     return ds.map_batches(
         ChunkExtractor,
-        fn_constructor_kwargs={"tagger": tagger, "device": device, "template": template, "steps": steps},
+        fn_constructor_kwargs={"tagger": tagger, "device": device, "template": template},
         batch_size=batch_size,
         batch_format="default",
         compute=ray.data.ActorPoolStrategy(size=concurrency),
@@ -120,7 +119,6 @@ class RayEngine:
 
     def __init__(
         self,
-        steps: Steps,
         tagger: str | Tagger,
         device: str,
         workers: int,
@@ -128,9 +126,9 @@ class RayEngine:
         batch_size: int = 16,
     ) -> None:
         ray = _ray()
-        self.steps, self.spec, self.device, self.workers, self.template = steps, tagger, device, workers, template
+        self.spec, self.device, self.workers, self.template = tagger, device, workers, template
         self.batch_size = batch_size
-        self.label = tagger_label(steps.get_tagger(tagger, "cpu" if device == "cuda" else device))
+        self.label = tagger_label(pipeline.get_tagger(tagger, "cpu" if device == "cuda" else device))
         self._started = False
         if not ray.is_initialized():
             address = os.environ.get("RAY_ADDRESS") or None
@@ -164,7 +162,6 @@ class RayEngine:
             batch_size=self.batch_size,
             concurrency=self.workers,
             num_gpus=1.0 if self.device == "cuda" else 0.0,
-            steps=self.steps,
         )
         for batch in results.iter_batches(batch_size=None, batch_format="default"):
             yield [

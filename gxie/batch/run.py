@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gxie.batch.discover import RESULTS_FILE, SUMMARY_FILE, discover, file_sha256
-from gxie.batch.jobs import FileResult, Steps, failed_report
+from gxie.batch.jobs import FileResult, failed_report
 from gxie.batch.journal import Entry, entry_key, journal_row, read_journal, resolved_path
 from gxie.batch.lock import OutputLock
 from gxie.batch.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
@@ -152,14 +152,13 @@ def _finish(run: _Run, out: Path, n_files: int, tables: Sequence[str], elapsed: 
 def _engine(
     name: str, tagger: str | Tagger, device: str, workers: int, template: str | None, batch_size: int, timeout: float
 ) -> Engine:
-    steps = Steps.current()
     if name == "ray":
         from gxie.batch.ray import RayEngine
 
-        return RayEngine(steps, tagger, device, workers, template, batch_size)
+        return RayEngine(tagger, device, workers, template, batch_size)
     from gxie.batch.pool import LocalEngine
 
-    return LocalEngine(steps, tagger, device, workers, template, timeout=timeout)
+    return LocalEngine(tagger, device, workers, template, timeout=timeout)
 
 
 class _Run:

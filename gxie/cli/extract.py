@@ -145,11 +145,10 @@ def run(args: argparse.Namespace) -> int:
     if args.engine != "local":
         return _usage_error("--engine ray runs a folder output only; give -o FOLDER")
     try:
-        from gxie.batch.jobs import Steps
         from gxie.batch.pool import LocalEngine
 
         # the tagger loads here: a missing model stops the run before any file
-        engine = LocalEngine(Steps.current(), args.tagger, args.device, args.workers, args.template)
+        engine = LocalEngine(args.tagger, args.device, args.workers, args.template)
     except (GxieError, ValueError) as exc:
         print(f"gxie extract: error: {exc}", file=sys.stderr)
         return 1

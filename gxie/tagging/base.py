@@ -1,4 +1,5 @@
-"""The tagger interface: normalized text in, labelled character spans out (labels from gxie.labels)."""
+"""The tagger interface: normalized text in, labelled character spans out (labels from gxie.labels); and
+``tagger_label``, the one way a report names the tagger that read it."""
 
 from __future__ import annotations
 
@@ -22,3 +23,13 @@ class Tagger(Protocol):
     def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
         """Spans of several texts (a model batches windows across them)."""
         ...
+
+
+def tagger_label(tagger: Tagger) -> str:
+    """How reports name ``tagger`` (their ``tagger`` field and ``versions["tagger"]``): ``"<name>:<version>"``.
+
+    >>> from gxie.tagging.rules import RulesTagger
+    >>> tagger_label(RulesTagger())
+    'rules:1'
+    """
+    return f"{tagger.name}:{tagger.version}"

@@ -3,10 +3,11 @@
 A worker generates typical synthetic reports (4,500-7,500 characters, clean, every layout family),
 loads the tagger (timed), extracts one warm-up report, then every report one by one with
 ``extract_text`` (the timings of ``Report.timings`` summed: read, normalize, tag, grid) and once more
-batched (``tag_many``, 8 per call). Peak memory is the worker's maximum resident set size. With the
-``gxie[ocr]`` extra and LibreOffice, an OCR worker times the pages of one printed, rasterized report.
+batched (``gxie.pipeline.run``, 8 documents per ``tag_many`` call). Peak memory is the worker's maximum
+resident set size. With the ``gxie[ocr]`` extra and LibreOffice, an OCR worker times the pages of one
+printed, rasterized report.
 
-    python -m training.bench_speed --tagger model --n 40 --threads 2     # prints one JSON line
+    python -m training.bench.speed --tagger model --n 40 --threads 2     # prints one JSON line
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +93,7 @@ def worker(tagger_name: str, n: int, threads: int, device: str) -> dict[str, Any
     """Measure one tagger in this process (call it in a fresh one)."""
     import torch
 
-    from gxie.pipeline import Prepared, extract_text, finish, get_tagger
+    from gxie.pipeline import extract_text, get_tagger, run
     from gxie.types import Document
 
     torch.set_num_threads(threads)
@@ -108,16 +110,9 @@ def worker(tagger_name: str, n: int, threads: int, device: str) -> dict[str, Any
         for k in split:
             split[k] += report.timings.get(k, 0.0)
     single = time.perf_counter() - t0
-    from gxie.text.normalize import normalize
-
     t0 = time.perf_counter()
-    for i in range(0, len(texts), BATCH):
-        chunk = [
-            Prepared(str(j), Document(t, str(j), "text"), normalize(t), None)
-            for j, t in enumerate(texts[i : i + BATCH])
-        ]
-        for prep, spans in zip(chunk, tagger.tag_many([p.normalized.text for p in chunk]), strict=True):
-            finish(prep, spans, tagger)
+    for _ in run([Document(t, str(j), "text") for j, t in enumerate(texts)], tagger=tagger, batch_size=BATCH):
+        pass
     batched = time.perf_counter() - t0
     return {
         "tagger": tagger_name,
@@ -136,8 +131,8 @@ def worker(tagger_name: str, n: int, threads: int, device: str) -> dict[str, Any
 
 def measure(tagger_name: str, n: int, threads: int, device: str = "cpu") -> dict[str, Any]:
     """Run :func:`worker` (``tagger_name="ocr"``: :func:`ocr_worker`) in a fresh Python process."""
-    root = Path(__file__).resolve().parent.parent
-    cmd = [sys.executable, "-m", "training.bench_speed", "--tagger", tagger_name, "--n", str(n)]
+    root = Path(__file__).resolve().parents[2]
+    cmd = [sys.executable, "-m", "training.bench.speed", "--tagger", tagger_name, "--n", str(n)]
     cmd += ["--threads", str(threads), "--device", device]
     done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False, timeout=3600)
     if done.returncode != 0:
@@ -145,17 +140,27 @@ def measure(tagger_name: str, n: int, threads: int, device: str = "cpu") -> dict
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def measure_all(n: int, threads: int) -> list[dict[str, Any]]:
-    """Rules and model on CPU, and the model on CUDA when a GPU is present."""
+def measure_all(n: int, threads: int, note: Callable[[str], None] = lambda text: None) -> list[dict[str, Any]]:
+    """Rules and model on CPU, the model on CUDA when a GPU is present, and OCR when it can run; ``note``
+    hears of each measurement as it starts.
+
+    >>> [r["tagger"] for r in measure_all(40, 2)]  # doctest: +SKIP
+    ['rules', 'model']
+    """
     import torch
 
-    out = [measure("rules", n, threads), measure("model", n, threads)]
-    if torch.cuda.is_available():
-        out.append(measure("model", n, threads, "cuda"))
     from gxie.ocr.engine import ocr_available
 
+    runs = [("rules", n, "cpu"), ("model", n, "cpu")]
+    if torch.cuda.is_available():
+        runs.append(("model", n, "cuda"))
     if ocr_available() and (shutil.which("soffice") or shutil.which("libreoffice")):
-        out.append(measure("ocr", 1, threads))
+        runs.append(("ocr", 1, "cpu"))
+    out = []
+    for k, (tagger_name, count, device) in enumerate(runs, 1):
+        what = "one printed report's pages" if tagger_name == "ocr" else f"{count} reports"
+        note(f"speed {k}/{len(runs)}: {tagger_name} on {device}, {what}, in a fresh process")
+        out.append(measure(tagger_name, count, threads, device))
     return out
 
 
@@ -204,6 +209,7 @@ def speed_lines(results: list[dict[str, Any]]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Measure one tagger (or OCR) in this process and print the result as one JSON line."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tagger", default="model", choices=("model", "rules", "ocr"))
     p.add_argument("--n", type=int, default=40)

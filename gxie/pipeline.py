@@ -17,22 +17,14 @@ from pathlib import Path
 from gxie.errors import GxieError
 from gxie.grid.build import rebuild
 from gxie.metadata import find_metadata, find_sections
-from gxie.report import Report, current_versions
 from gxie.tagging.base import Tagger
-from gxie.templates import TEMPLATE_IDS, Template, load_template
-from gxie.types import Cell, Check, Document, Message, NormalizedText, Span, Status
-from gxie.validate import run_checks
+from gxie.templates import TEMPLATE_IDS, load_template
+from gxie.types import Document, IssueCode, NormalizedText, Report, Span
+from gxie.validate import judge, run_checks
+from gxie.versions import current_versions
 
 log = logging.getLogger(__name__)
 TAGGERS = ("model", "rules")
-SOURCE_CONSISTENT_CONFIDENCE = 0.8  # a failed relation whose cells were all read at least this surely is the source's
-UNCERTAIN_CODES = {
-    "uncertain_row",
-    "duplicate_row",
-    "format_uncertain",
-    "uncertain_reading",
-    "truncated_input",
-}
 
 
 @dataclass
@@ -104,13 +96,18 @@ def prepare(source: str | os.PathLike[str] | Document, *, max_bytes: int | None 
             digest = _file_hash(path)
     except GxieError as exc:
         digest = _file_hash(Path(name)) if not isinstance(source, Document) else None
-        return Report.failed(name, exc.code, str(exc), content_hash=digest, input_kind=_kind_of(name))
+        return Report.failed(
+            name, exc.code, str(exc), content_hash=digest, input_kind=_kind_of(name), versions=current_versions()
+        )
     except Exception as exc:  # a reader bug must not stop a batch
         log.exception("unexpected error reading %s", name)
-        return Report.failed(name, "read_error", f"unexpected error while reading: {exc!r}", input_kind=_kind_of(name))
+        text = f"unexpected error while reading: {exc!r}"
+        return Report.failed(name, IssueCode.READ_ERROR, text, input_kind=_kind_of(name), versions=current_versions())
     if doc.needs_ocr:
-        msg = next((m.text for m in doc.messages if m.code == "needs_ocr"), "the document has no text layer")
-        return Report.failed(name, "needs_ocr", msg, content_hash=digest, input_kind=doc.kind)
+        msg = next((m.message for m in doc.issues if m.code == IssueCode.NEEDS_OCR), "the document has no text layer")
+        return Report.failed(
+            name, IssueCode.NEEDS_OCR, msg, content_hash=digest, input_kind=doc.kind, versions=current_versions()
+        )
     t1 = time.perf_counter()
     norm = normalize(doc.text)
     t2 = time.perf_counter()
@@ -146,48 +143,23 @@ def finish(
     meta = find_metadata(norm.text)
     grid = rebuild(norm.text, spans, template=template, year=meta.year)
     tmpl = load_template(grid.template)
-    checks = run_checks(tmpl, grid.cells)
-    issues = list(doc.messages) + grid.messages
-    cells, checks, more = _judge_checks(grid.cells, checks)
-    issues += more
+    cells, checks, issues, status = judge(tmpl, grid.cells, run_checks(tmpl, grid.cells), (*doc.issues, *grid.issues))
     order = {k: i for i, k in enumerate(tmpl.flat_keys())}
     found = sorted(cells.values(), key=lambda c: order.get(c.key, len(order)))
-    out_cells = [replace(c, span=norm.original_span(*c.span) if c.span else None) for c in found]
+    out_cells = tuple(replace(c, span=norm.original_span(*c.span) if c.span else None) for c in found)
     timings = {**prepared.timings, "tag": tag_seconds, "grid": time.perf_counter() - t0}
     versions = current_versions(f"{tagger.name}:{tagger.version}")
-    if not out_cells:
-        return replace(
-            Report.failed(
-                prepared.source,
-                "no_tables",
-                "no table of the report format (sections 二, 三, 四) was "
-                "found in this document; is it an annual report of 政府信息公开? If it is, check the "
-                "text extraction (e.g. a scanned PDF needs OCR).",
-                tagger=versions["tagger"],
-                input_kind=doc.kind,
-                content_hash=prepared.content_hash,
-                versions=versions,
-            ),
-            agency=meta.agency,
-            year=meta.year,
-            date_issued=meta.date_issued,
-            sections=find_sections(norm, spans),
-            timings=timings,
-            text=doc.text,
-        )
-    issues += _missing(tmpl, cells)
-    status = _status(tmpl, cells, checks, issues)
     return Report(
         source=prepared.source,
-        status=status,
-        template=grid.template,
+        template=None if status == "failed" else grid.template,
         agency=meta.agency,
         year=meta.year,
         date_issued=meta.date_issued,
-        sections=find_sections(norm, spans),
-        cells=out_cells,
-        checks=checks,
+        status=status,
+        sections=tuple(find_sections(norm, spans)),
         issues=issues,
+        checks=checks,
+        cells=out_cells,
         tagger=versions["tagger"],
         input_kind=doc.kind,
         content_hash=prepared.content_hash,
@@ -195,70 +167,6 @@ def finish(
         timings=timings,
         text=doc.text,
     )
-
-
-def _judge_checks(cells: dict[str, Cell], checks: list[Check]) -> tuple[dict[str, Cell], list[Check], list[Message]]:
-    """Tell 'the source does not add up' apart from 'we are unsure what we read'."""
-    out_checks, messages = [], []
-    cells = dict(cells)
-    for ch in checks:
-        if ch.passed is not False:
-            out_checks.append(ch)
-            continue
-        sure = all(cells[k].confidence >= SOURCE_CONSISTENT_CONFIDENCE for k in ch.cells)
-        if sure:
-            out_checks.append(replace(ch, source_inconsistency=True))
-            messages.append(
-                Message(
-                    "warning",
-                    "source_inconsistency",
-                    f"the report's printed numbers do not add up ({ch.rule}, {ch.scope}): expected "
-                    f"{ch.expected} from the parts, the report prints {ch.found}; values are kept "
-                    "as printed",
-                )
-            )
-        else:
-            out_checks.append(ch)
-            for k in ch.cells:
-                c = cells[k]
-                cells[k] = replace(c, confidence=round(c.confidence * 0.7, 3))
-            messages.append(
-                Message(
-                    "warning",
-                    "uncertain_reading",
-                    f"{ch.rule} ({ch.scope}) fails on cells read with low confidence: expected "
-                    f"{ch.expected}, found {ch.found}; check these cells by hand",
-                )
-            )
-    return cells, out_checks, messages
-
-
-def _missing(tmpl: Template, cells: dict[str, Cell]) -> list[Message]:
-    out = []
-    for block in tmpl.blocks:
-        keys = block.keys()
-        absent = [k for k in keys if k not in cells]
-        if not absent:
-            continue
-        name = block.caption if block.table == "section2" else block.table
-        if len(absent) == len(keys):
-            out.append(Message("warning", "missing_table", f"{name}: table not found ({len(keys)} cells null)"))
-            continue
-        rows = sorted({k.split(".")[1] for k in absent}, key=lambda r: [x.id for x in block.rows].index(r))
-        last = block.rows[-1].id
-        code = "truncated_table" if last in rows else "missing_rows"
-        out.append(Message("warning", code, f"{name}: {len(absent)} cells not found, rows {', '.join(rows)}"))
-    return out
-
-
-def _status(tmpl: Template, cells: dict[str, Cell], checks: list[Check], issues: list[Message]) -> Status:
-    if any(k not in cells for k in tmpl.flat_keys()):
-        return "partial"
-    if any(c.passed is False for c in checks):
-        return "partial"
-    if any(m.code in UNCERTAIN_CODES for m in issues):
-        return "partial"
-    return "ok"
 
 
 def extract(
@@ -271,13 +179,12 @@ def extract(
     """Extract the three tables, metadata and checks from one report file.
 
     >>> report = extract("report.docx", tagger="rules")  # doctest: +SKIP
-    >>> report.to_flat()["section3.new_received.total"]  # doctest: +SKIP
+    >>> report.cell("section3.new_received.total").value  # doctest: +SKIP
     """
     tg = get_tagger(tagger, device)
     prepared = prepare(source)
     if isinstance(prepared, Report):
-        prepared.tagger = f"{tg.name}:{tg.version}"
-        return prepared
+        return replace(prepared, tagger=f"{tg.name}:{tg.version}")
     t0 = time.perf_counter()
     spans = tg.tag(prepared.normalized.text)
     return finish(prepared, spans, tg, template=template, tag_seconds=time.perf_counter() - t0)

@@ -21,8 +21,9 @@ from gxie.annotate.retrain import REPORT_MD, retrain
 from gxie.annotate.split import load_split
 from gxie.annotate.tasks import build_tasks, original_spans, to_results
 from gxie.cli import main
+from gxie.export import to_flat
 from gxie.pipeline import finish, get_tagger, prepare
-from gxie.report import Report
+from gxie.types import Report
 from tests.conftest import ROOT, gold_files, load_gold
 
 SpanTuple = tuple[int, int, str]
@@ -64,7 +65,7 @@ def check_against_gold(seeds_dir: Path) -> None:
         gold = load_gold(gold_path)
         prepared = prepare(seeds_dir / gold["file"])
         assert not isinstance(prepared, Report)
-        flat = finish(prepared, rules.tag(prepared.normalized.text), rules).to_flat()
+        flat = to_flat(finish(prepared, rules.tag(prepared.normalized.text), rules))
         assert flat == gold["flat"], gold["file"]
 
 

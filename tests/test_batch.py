@@ -26,9 +26,9 @@ from gxie.batch import INTERNAL_ERROR, OUTPUT_FILES, BatchSummary, discover, fil
 from gxie.batch.jobs import WORKER_DIED
 from gxie.errors import ModelError
 from gxie.export import LONG_COLUMNS, REPORT_COLUMNS, read_jsonl
-from gxie.report import Report, current_versions
 from gxie.templates import all_flat_keys
-from gxie.types import Cell, Check, Span
+from gxie.types import Cell, Check, IssueCode, Report, Span
+from gxie.versions import current_versions
 from tests.fakes import FakeNormalized, FakePrepared
 
 ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
@@ -63,11 +63,13 @@ def fake_get_tagger(tagger: object = "model", device: str = "auto") -> FakeTagge
 def fake_prepare(source: str) -> FakePrepared | Report:
     path = Path(source)
     if path.suffix != ".txt":
-        return Report.failed(source, "unsupported_format", f"unsupported file type {path.suffix!r}")
+        text = f"unsupported file type {path.suffix!r}"
+        return Report.failed(source, IssueCode.UNSUPPORTED_FORMAT, text, versions=current_versions())
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Report.failed(source, "read_error", f"{source} is not UTF-8 text: {exc}")
+        text = f"{source} is not UTF-8 text: {exc}"
+        return Report.failed(source, IssueCode.READ_ERROR, text, versions=current_versions())
     if "PREPBOOM" in text:
         raise RuntimeError("the reader crashed")
     if "WORKERDIES" in text and multiprocessing.parent_process() is not None:  # never the test process
@@ -100,10 +102,10 @@ def fake_finish(
         agency=None,
         year=2021,
         date_issued=None,
-        sections=[],
-        cells=cells,
-        checks=[check],
-        issues=[],
+        sections=(),
+        cells=tuple(cells),
+        checks=(check,),
+        issues=(),
         tagger="fake:1",
         input_kind="text",
         content_hash=None,

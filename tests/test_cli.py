@@ -18,8 +18,8 @@ from gxie.batch import BatchSummary
 from gxie.cli import COMMANDS, main
 from gxie.errors import ModelError
 from gxie.export import LONG_COLUMNS, read_jsonl
-from gxie.report import Report, current_versions
-from gxie.types import Cell, Span
+from gxie.types import Cell, IssueCode, Report, Span
+from gxie.versions import current_versions
 from tests.fakes import FakeNormalized, FakePrepared
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,8 @@ def fake_prepare(source: str) -> FakePrepared | Report:
     """A text file holding one number is a report with one cell; anything else fails like the pipeline."""
     path = Path(source)
     if path.suffix != ".txt":
-        return Report.failed(str(path), "unsupported_format", f"unsupported file type {path.suffix!r}")
+        text = f"unsupported file type {path.suffix!r}"
+        return Report.failed(str(path), IssueCode.UNSUPPORTED_FORMAT, text, versions=current_versions())
     return FakePrepared(str(path), FakeNormalized(path.read_text(encoding="utf-8")))
 
 
@@ -58,10 +59,10 @@ def fake_finish(
         agency="某市统计局",
         year=2022,
         date_issued=None,
-        sections=[],
-        cells=[cell],
-        checks=[],
-        issues=[],
+        sections=(),
+        cells=(cell,),
+        checks=(),
+        issues=(),
         tagger="fake:1",
         input_kind="text",
         content_hash=None,

@@ -34,14 +34,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from gxie.export import to_flat
 from gxie.labels import ENTITY_TYPES
 from gxie.pipeline import Prepared, default_model_dir, finish, get_tagger
-from gxie.report import Report
 from gxie.tagging.base import Tagger
 from gxie.tagging.model import GXIE_CONFIG_FILE
 from gxie.text.normalize import normalize
 from gxie.training.card import CARD_FILE, environment
-from gxie.types import Document, Span
+from gxie.types import Document, Report, Span
 
 HELDOUT_SEED = 90_001
 BUCKETS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)  # lower edges of the confidence buckets
@@ -82,7 +82,7 @@ class Score:
 
     def add(self, report: Report, gold: dict[str, Any], tags: Sequence[str] = ()) -> None:
         """Count one report against its gold grid, in the whole and in the part of each tag."""
-        flat = report.to_flat()
+        flat = to_flat(report)
         right = sum(1 for k, v in gold.items() if _same(flat.get(k), v))
         evaluated = [c for c in report.checks if c.passed is not None]
         one = Score(

@@ -22,9 +22,8 @@ from gxie.annotate.offsets import Utf16Index
 from gxie.annotate.select import LOW_CONFIDENCE, Priority, priority_of
 from gxie.labels import check_entity
 from gxie.pipeline import Prepared, finish, get_tagger, prepare
-from gxie.report import Report
 from gxie.tagging.base import Tagger
-from gxie.types import Cell, Span
+from gxie.types import Cell, Report, Span
 
 SpanTuple = tuple[int, int, str]  # [start, end) code points into the original text, label
 
@@ -126,7 +125,7 @@ def build_tasks(
         for src in sources[first : first + batch_size]:
             item = prepare(src)
             if isinstance(item, Report):
-                built.skipped.append((item.source, item.issues[0].text if item.issues else item.status))
+                built.skipped.append((item.source, item.issues[0].message if item.issues else item.status))
                 built.priorities.append(priority_of(item))
             else:
                 prepared.append(item)
@@ -147,7 +146,7 @@ def attention_text(report: Report, priority: Priority) -> str:
         for c in report.checks
         if c.passed is False
     ]
-    lines += [f"- {m.level} {m.code}: {m.text}" for m in report.issues if m.level != "info"]
+    lines += [f"- {m.level} {m.code}: {m.message}" for m in report.issues if m.level != "info"]
     if len(lines) == 1:
         lines.append("- every relation holds and no issue was raised; check the tags anyway")
     return "\n".join(lines)

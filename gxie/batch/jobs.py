@@ -15,16 +15,17 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gxie.batch.discover import file_sha256
-from gxie.report import Report, current_versions
 from gxie.tagging.base import Tagger
+from gxie.types import IssueCode, Report
+from gxie.versions import current_versions
 
 logger = logging.getLogger(__name__)
 
-INTERNAL_ERROR = "internal_error"  # a failed row made from an exception in gxie; a resumed run retries it
+INTERNAL_ERROR = IssueCode.INTERNAL_ERROR  # a failed row made from an exception in gxie; a resumed run retries it
 WORKER_DIED = "the worker process died while extracting this file (a crash in a reader, or out of memory)"
 
 
@@ -60,7 +61,7 @@ def tagger_label(tagger: Tagger) -> str:
     return f"{tagger.name}:{tagger.version}"
 
 
-def failed_report(path: str, code: str, text: str, label: str, content_hash: str | None = None) -> Report:
+def failed_report(path: str, code: IssueCode, text: str, label: str, content_hash: str | None = None) -> Report:
     """A failed report for ``path`` that names the run's tagger."""
     return Report.failed(path, code, text, tagger=label, content_hash=content_hash, versions=current_versions(label))
 
@@ -144,11 +145,11 @@ def _tag(tagger: Tagger, texts: list[str]) -> list[tuple[Any, float]]:
 
 def _result(path: str, content_hash: str | None, report: Report, seconds: float, label: str) -> FileResult:
     """Key the report by the file's bytes, name the tagger, and make sure it writes as strict JSON."""
-    if content_hash is not None:
-        report.content_hash = content_hash  # rows are keyed by the bytes' hash, whatever read them
+    if content_hash is not None:  # rows are keyed by the bytes' hash, whatever read them
+        report = replace(report, content_hash=content_hash)
     if not report.tagger:  # a file that failed before tagging still names the tagger of the run
-        report.tagger = label
-        report.versions.setdefault("tagger", label)
+        versions = {**report.versions, "tagger": report.versions.get("tagger", label)}
+        report = replace(report, tagger=label, versions=versions)
     try:
         json.dumps(report.to_dict(), allow_nan=False)
     except (TypeError, ValueError) as exc:  # a value JSON cannot hold (NaN, an object): still one row

@@ -28,8 +28,8 @@ from typing import Any
 
 from gxie.batch.jobs import FileResult, Steps, extract_chunk, tagger_label
 from gxie.errors import MissingExtraError
-from gxie.report import Report
 from gxie.tagging.base import Tagger
+from gxie.types import Report
 
 logger = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from gxie.batch.discover import RESULTS_FILE, SUMMARY_FILE, discover, file_sha25
 from gxie.batch.jobs import INTERNAL_ERROR, FileResult, Steps, failed_report
 from gxie.batch.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
 from gxie.export import TABLE_FORMATS, JsonlWriter, check_table_formats, latest_reports, read_jsonl, write_tables
-from gxie.report import Report
 from gxie.tagging.base import Tagger
 from gxie.templates import TEMPLATE_IDS
+from gxie.types import IssueCode, Report
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def run_batch(
         with Progress(len(todo) + len(unreadable), enabled=progress) as bar:
             run.progress = bar
             for path, text in unreadable:
-                run.record(FileResult(path, None, failed_report(path, "read_error", text, runner.label), 0.0))
+                run.record(FileResult(path, None, failed_report(path, IssueCode.READ_ERROR, text, runner.label), 0.0))
             chunks = (todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
             for finished in runner.run(chunks):
                 for result in finished:
@@ -217,7 +217,7 @@ class _Run:
 
 
 def _reason(report: Report) -> str:
-    return "; ".join(m.text for m in report.issues if m.level == "error") or "no reason recorded"
+    return "; ".join(m.message for m in report.issues if m.level == "error") or "no reason recorded"
 
 
 def _replace_tables(reports: list[Report], out: Path, formats: Sequence[str]) -> list[Path]:

@@ -2,22 +2,22 @@
 
 >>> from gxie import extract
 >>> report = extract("report.pdf")                      # doctest: +SKIP
->>> report.status, report.to_flat()["section4.review.total"]  # doctest: +SKIP
+>>> report.status, report.cell("section4.review.total").value  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from gxie._version import __version__
 from gxie.pipeline import extract, extract_many, extract_text, get_tagger
-from gxie.report import Report
 from gxie.templates import load_template
-from gxie.types import Cell, Check, Document, Message, Section, Span
+from gxie.types import Cell, Check, Document, Issue, IssueCode, Report, Section, Span
 
 __all__ = [
     "Cell",
     "Check",
     "Document",
-    "Message",
+    "Issue",
+    "IssueCode",
     "Report",
     "Section",
     "Span",

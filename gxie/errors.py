@@ -2,53 +2,55 @@
 
 from __future__ import annotations
 
+from gxie.types import IssueCode
+
 
 class GxieError(Exception):
     """Base class of every error gxie raises on purpose."""
 
-    code = "error"
+    code: IssueCode = IssueCode.ERROR  # the code of the report issue this error becomes
 
 
 class UnsupportedFormatError(GxieError):
     """The input file's type is not one gxie reads."""
 
-    code = "unsupported_format"
+    code = IssueCode.UNSUPPORTED_FORMAT
 
 
 class ReadError(GxieError):
     """The input file could not be read (corrupt, truncated, binary, undecodable, too large)."""
 
-    code = "read_error"
+    code = IssueCode.READ_ERROR
 
 
 class NeedsOCRError(GxieError):
     """The input has no text layer; it needs OCR (the ``gxie[ocr]`` extra)."""
 
-    code = "needs_ocr"
+    code = IssueCode.NEEDS_OCR
 
 
 class TemplateError(GxieError):
     """An unknown template id or a malformed template file."""
 
-    code = "template_error"
+    code = IssueCode.TEMPLATE_ERROR
 
 
 class ModelError(GxieError):
     """A model directory that is missing, incomplete or incompatible with this gxie."""
 
-    code = "model_error"
+    code = IssueCode.MODEL_ERROR
 
 
 class ConfigError(GxieError):
     """A training or run configuration with a bad or unknown field."""
 
-    code = "config_error"
+    code = IssueCode.CONFIG_ERROR
 
 
 class MissingExtraError(GxieError):
     """An optional dependency is not installed."""
 
-    code = "missing_extra"
+    code = IssueCode.MISSING_EXTRA
 
     def __init__(self, package: str, extra: str, purpose: str) -> None:
         super().__init__(

@@ -1,4 +1,4 @@
-"""Many reports to files: a crash-safe JSON Lines journal, and tidy tables as CSV, Parquet or XLSX.
+"""Reports as flat dicts, tables and files: a crash-safe JSON Lines journal, and tidy tables as CSV, Parquet or XLSX.
 
 Tables keep ints as ints: a column whose values are all ints is pandas ``Int64`` (nullable), all floats
 ``float64``, and a column mixing ints and floats stays ``object`` so that ``0`` is written as ``0``, not
@@ -7,6 +7,7 @@ Tables keep ints as ints: a column whose values are all ints is pandas ``Int64``
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -16,14 +17,26 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from gxie.errors import MissingExtraError
-from gxie.report import CELL_COLUMNS, Report, cell_records
-from gxie.templates import all_flat_keys
+from gxie.templates import all_flat_keys, load_template
+from gxie.types import Cell, Report
 
 if TYPE_CHECKING:
     import pandas as pd
 
 logger = logging.getLogger(__name__)
 
+# Column order of ``to_frame`` / ``to_csv`` (one report) and, after ``source``, of ``long_table``: one row per cell.
+CELL_COLUMNS: tuple[str, ...] = (
+    "table",
+    "row",
+    "col",
+    "key",
+    "value",
+    "raw",
+    "span_start",
+    "span_end",
+    "confidence",
+)
 # Column order of ``wide_table``: these report columns, then every flat key (``all_flat_keys()`` order).
 REPORT_COLUMNS: tuple[str, ...] = (
     "source",
@@ -215,8 +228,64 @@ def cell_frame(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> pd.Data
     return pd.DataFrame(data, columns=list(columns))
 
 
+def cell_records(cells: Iterable[Cell]) -> list[tuple[Any, ...]]:
+    """One tuple per cell in ``CELL_COLUMNS`` order (span split into start and end)."""
+    return [
+        (
+            c.table,
+            c.row,
+            c.col,
+            c.key,
+            c.value,
+            c.raw,
+            c.span[0] if c.span is not None else None,
+            c.span[1] if c.span is not None else None,
+            c.confidence,
+        )
+        for c in cells
+    ]
+
+
+def to_flat(report: Report) -> dict[str, Any]:
+    """``{flat key: value}`` for every key of the report's format, in table order; null when not found.
+
+    With no format (``template`` None) every key of both formats is present, all null. A cell whose key
+    the format does not list (e.g. a single （六） row printed in a 2021 report) follows at the end.
+
+    >>> to_flat(extract("report.txt"))["section3.total_processed.total"]  # doctest: +SKIP
+    12
+    """
+    keys = load_template(report.template).flat_keys() if report.template is not None else all_flat_keys()
+    flat: dict[str, Any] = dict.fromkeys(keys)
+    for c in report.cells:
+        flat[c.key] = c.value
+    return flat
+
+
+def to_frame(report: Report) -> pd.DataFrame:
+    """The report's cells as a pandas long table, columns ``CELL_COLUMNS``; ``value`` keeps ints as ints.
+
+    >>> to_frame(extract("report.txt"))["key"].iloc[0]  # doctest: +SKIP
+    'section2.regulations.issued'
+    """
+    return cell_frame(CELL_COLUMNS, cell_records(report.cells))
+
+
+def to_csv(report: Report, path: str | Path | None = None) -> str:
+    """The report's long cell table as CSV text; also written to ``path`` (UTF-8 with BOM, for Excel).
+
+    >>> to_csv(extract("report.txt"), "cells.csv")  # doctest: +SKIP
+    """
+    buffer = io.StringIO()
+    to_frame(report).to_csv(buffer, index=False, lineterminator="\n")
+    text = buffer.getvalue()
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8-sig", newline="")
+    return text
+
+
 def _error_text(report: Report) -> str | None:
-    errors = [m.text for m in report.issues if m.level == "error"]
+    errors = [m.message for m in report.issues if m.level == "error"]
     return "; ".join(errors) if errors else None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from gxie.confidence import SECTION_TITLE_MATCH
 from gxie.templates import TEMPLATE_IDS, load_template
 from gxie.templates.lexicon import edit_similarity, label_core
 from gxie.types import NormalizedText, Section, Span
@@ -118,4 +119,4 @@ def find_sections(norm: NormalizedText, spans: list[Span]) -> list[Section]:
 
 
 def _similar(core: str, official: str) -> bool:
-    return edit_similarity(core, official) >= 0.75 or (len(core) >= 6 and core in official)
+    return edit_similarity(core, official) >= SECTION_TITLE_MATCH or (len(core) >= 6 and core in official)

@@ -20,25 +20,17 @@ from typing import TypeAlias
 from gxie.errors import GxieError, NeedsOCRError, UnsupportedFormatError
 from gxie.grid.build import rebuild
 from gxie.metadata import find_metadata, find_sections
-from gxie.report import Report, current_versions
 from gxie.tagging.base import Tagger, tagger_label
 from gxie.tagging.load import TAGGERS as TAGGERS  # re-exported: callers import these from gxie.pipeline
 from gxie.tagging.load import default_model_dir as default_model_dir
 from gxie.tagging.load import get_tagger
-from gxie.templates import TEMPLATE_IDS, Template, load_template
-from gxie.types import Cell, Check, Document, Message, NormalizedText, Span, Status
-from gxie.validate import run_checks
+from gxie.templates import TEMPLATE_IDS, load_template
+from gxie.types import Document, IssueCode, NormalizedText, Report, Span
+from gxie.validate import judge, run_checks
+from gxie.versions import current_versions
 
 log = logging.getLogger(__name__)
-INTERNAL_ERROR = "internal_error"  # a failed report made from an exception in gxie itself (a bug)
-SOURCE_CONSISTENT_CONFIDENCE = 0.8  # a failed relation whose cells were all read at least this surely is the source's
-UNCERTAIN_CODES = {
-    "uncertain_row",
-    "duplicate_row",
-    "format_uncertain",
-    "uncertain_reading",
-    "truncated_input",
-}
+INTERNAL_ERROR = IssueCode.INTERNAL_ERROR  # a failed report made from an exception in gxie itself (a bug)
 Source: TypeAlias = str | os.PathLike[str] | Document  # a report file's path, or a document already read
 
 
@@ -116,7 +108,7 @@ def _needs_ocr(document: Document) -> str | None:
     """Why ``document`` cannot be tagged without OCR, or None when it has text."""
     if not document.needs_ocr:
         return None
-    return next((m.text for m in document.messages if m.code == "needs_ocr"), "the document has no text layer")
+    return next((m.message for m in document.issues if m.code == IssueCode.NEEDS_OCR), "the document has no text layer")
 
 
 def _normalized(name: str, document: Document, digest: str | None, read_seconds: float) -> Prepared:
@@ -159,46 +151,25 @@ def finish(
     meta = find_metadata(norm.text)
     grid = rebuild(norm.text, spans, template=template, year=meta.year)
     tmpl = load_template(grid.template)
-    checks = run_checks(tmpl, grid.cells)
-    issues = list(doc.messages) + grid.messages
-    cells, checks, more = _judge_checks(grid.cells, checks)
-    issues += more
+    hint = None if grid.cells else _no_tables_message(doc)
+    found_issues = (*doc.issues, *grid.issues)
+    cells, checks, issues, status = judge(tmpl, grid.cells, run_checks(tmpl, grid.cells), found_issues, no_tables=hint)
     order = {k: i for i, k in enumerate(tmpl.flat_keys())}
     found = sorted(cells.values(), key=lambda c: order.get(c.key, len(order)))
-    out_cells = [replace(c, span=norm.original_span(*c.span) if c.span else None) for c in found]
+    out_cells = tuple(replace(c, span=norm.original_span(*c.span) if c.span else None) for c in found)
     timings = {**prepared.timings, "tag": tag_seconds, "grid": time.perf_counter() - t0}
     versions = current_versions(tagger_label(tagger))
-    if not out_cells:
-        return replace(
-            Report.failed(
-                prepared.source,
-                "no_tables",
-                _no_tables_message(doc),
-                tagger=versions["tagger"],
-                input_kind=doc.kind,
-                content_hash=prepared.content_hash,
-                versions=versions,
-            ),
-            agency=meta.agency,
-            year=meta.year,
-            date_issued=meta.date_issued,
-            sections=find_sections(norm, spans),
-            timings=timings,
-            text=doc.text,
-        )
-    issues += _missing(tmpl, cells)
-    status = _status(tmpl, cells, checks, issues)
     return Report(
         source=prepared.source,
-        status=status,
-        template=grid.template,
+        template=None if status == "failed" else grid.template,
         agency=meta.agency,
         year=meta.year,
         date_issued=meta.date_issued,
-        sections=find_sections(norm, spans),
-        cells=out_cells,
-        checks=checks,
+        status=status,
+        sections=tuple(find_sections(norm, spans)),
         issues=issues,
+        checks=checks,
+        cells=out_cells,
         tagger=versions["tagger"],
         input_kind=doc.kind,
         content_hash=prepared.content_hash,
@@ -206,70 +177,6 @@ def finish(
         timings=timings,
         text=doc.text,
     )
-
-
-def _judge_checks(cells: dict[str, Cell], checks: list[Check]) -> tuple[dict[str, Cell], list[Check], list[Message]]:
-    """Tell 'the source does not add up' apart from 'we are unsure what we read'."""
-    out_checks, messages = [], []
-    cells = dict(cells)
-    for ch in checks:
-        if ch.passed is not False:
-            out_checks.append(ch)
-            continue
-        sure = all(cells[k].confidence >= SOURCE_CONSISTENT_CONFIDENCE for k in ch.cells)
-        if sure:
-            out_checks.append(replace(ch, source_inconsistency=True))
-            messages.append(
-                Message(
-                    "warning",
-                    "source_inconsistency",
-                    f"the report's printed numbers do not add up ({ch.rule}, {ch.scope}): expected "
-                    f"{ch.expected} from the parts, the report prints {ch.found}; values are kept "
-                    "as printed",
-                )
-            )
-        else:
-            out_checks.append(ch)
-            for k in ch.cells:
-                c = cells[k]
-                cells[k] = replace(c, confidence=round(c.confidence * 0.7, 3))
-            messages.append(
-                Message(
-                    "warning",
-                    "uncertain_reading",
-                    f"{ch.rule} ({ch.scope}) fails on cells read with low confidence: expected "
-                    f"{ch.expected}, found {ch.found}; check these cells by hand",
-                )
-            )
-    return cells, out_checks, messages
-
-
-def _missing(tmpl: Template, cells: dict[str, Cell]) -> list[Message]:
-    out = []
-    for block in tmpl.blocks:
-        keys = block.keys()
-        absent = [k for k in keys if k not in cells]
-        if not absent:
-            continue
-        name = block.caption if block.table == "section2" else block.table
-        if len(absent) == len(keys):
-            out.append(Message("warning", "missing_table", f"{name}: table not found ({len(keys)} cells null)"))
-            continue
-        rows = sorted({k.split(".")[1] for k in absent}, key=lambda r: [x.id for x in block.rows].index(r))
-        last = block.rows[-1].id
-        code = "truncated_table" if last in rows else "missing_rows"
-        out.append(Message("warning", code, f"{name}: {len(absent)} cells not found, rows {', '.join(rows)}"))
-    return out
-
-
-def _status(tmpl: Template, cells: dict[str, Cell], checks: list[Check], issues: list[Message]) -> Status:
-    if any(k not in cells for k in tmpl.flat_keys()):
-        return "partial"
-    if any(c.passed is False for c in checks):
-        return "partial"
-    if any(m.code in UNCERTAIN_CODES for m in issues):
-        return "partial"
-    return "ok"
 
 
 def _no_tables_message(document: Document) -> str:
@@ -344,7 +251,7 @@ def _read_one(source: Source, label: str) -> Prepared | Extraction:
     start = time.perf_counter()
     name = _name(source)
 
-    def failed(code: str, text: str, digest: str | None, kind: str | None) -> Extraction:
+    def failed(code: IssueCode, text: str, digest: str | None, kind: str | None) -> Extraction:
         report = _failed_report(name, code, text, label, digest, kind)
         return Extraction(report, None, None, time.perf_counter() - start)
 
@@ -420,7 +327,7 @@ def _internal(stage: str, name: str, exc: Exception) -> str:
     return f"internal error while {stage} {name!r}: {type(exc).__name__}: {exc}"
 
 
-def _failed_report(name: str, code: str, text: str, label: str, digest: str | None, kind: str | None) -> Report:
+def _failed_report(name: str, code: IssueCode, text: str, label: str, digest: str | None, kind: str | None) -> Report:
     """A failed report that names the tagger of the run, like every other report of it."""
     return Report.failed(
         name, code, text, tagger=label, input_kind=kind, content_hash=digest, versions=current_versions(label)
@@ -438,7 +345,7 @@ def extract(
     for a bad document (it gets a failed report saying why).
 
     >>> report = extract("report.docx", tagger="rules")  # doctest: +SKIP
-    >>> report.to_flat()["section3.new_received.total"]  # doctest: +SKIP
+    >>> report.cell("section3.new_received.total").value  # doctest: +SKIP
     """
     (extraction,) = run([source], tagger=tagger, template=template, device=device, batch_size=1)
     return extraction.report

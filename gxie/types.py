@@ -1,26 +1,112 @@
-"""Typed values passed between gxie's stages: read -> normalize -> tag -> rebuild grid -> validate."""
+"""Every value gxie's stages pass on (read -> normalize -> tag -> grid -> validate) and the finished ``Report``.
+
+The lowest layer: it imports nothing from gxie. Results are frozen dataclasses; ``to_data`` / ``from_data``
+turn any of them into JSON-able data and back, field by field (tuples <-> lists, enums <-> their values).
+"""
 
 from __future__ import annotations
 
+import json
+import types
 from array import array
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from enum import Enum
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 Status = Literal["ok", "partial", "failed"]
+STATUSES: tuple[Status, ...] = get_args(Status)  # ok: all found, all holds; partial: doubts; failed: no result
 Level = Literal["error", "warning", "info"]
 Number = int | float
+SCHEMA_VERSION = "1"  # of ``Report.to_dict()``; ``Report.from_dict`` reads this version only
+T = TypeVar("T")
+
+
+class IssueCode(str, Enum):
+    """What an ``Issue`` is about (value: its JSON ``code``), with a description and whether it is uncertain.
+
+    >>> IssueCode("uncertain_row").uncertain, IssueCode.NO_TABLES.value
+    (True, 'no_tables')
+    """
+
+    uncertain: bool  # the reading is in doubt: the report is partial even with every cell found and checked
+    description: str
+
+    def __new__(cls, value: str, uncertain: bool, description: str) -> IssueCode:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.uncertain = uncertain
+        member.description = description
+        return member
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    # The input could not be read: the report is failed.
+    READ_ERROR = "read_error", False, "the file is missing, empty, binary, undecodable, corrupt or too large"
+    UNSUPPORTED_FORMAT = "unsupported_format", False, "gxie does not read files of this type"
+    NEEDS_OCR = "needs_ocr", False, "the document has no text layer and OCR is not installed or found no text"
+    MISSING_EXTRA = "missing_extra", False, "an optional dependency this input needs is not installed"
+    INTERNAL_ERROR = "internal_error", False, "gxie itself failed on this file (a resumed batch retries it once)"
+    TIMEOUT = "timeout", False, "the file ran past the batch's per-file time limit (retried once)"
+    WORKER_DIED = "worker_died", False, "the worker process died while extracting this file alone (retried once)"
+    NO_TABLES = "no_tables", False, "no table of the report format was found in the text"
+    # Errors gxie raises outside the extraction of a report (codes of ``gxie.errors`` and its kin).
+    ERROR = "error", False, "an error gxie raised on purpose, of no more specific kind"
+    TEMPLATE_ERROR = "template_error", False, "an unknown template id or a malformed template file"
+    MODEL_ERROR = "model_error", False, "a model directory that is missing, incomplete or incompatible"
+    CONFIG_ERROR = "config_error", False, "a training or run configuration with a bad or unknown field"
+    LABEL_STUDIO_ERROR = "label_studio_error", False, "Label Studio could not be reached or refused a request"
+    OFFSET_ERROR = "offset_error", False, "a Label Studio region whose offsets do not fit its text"
+    OUTPUT_LOCKED = "output_locked", False, "another gxie run is writing into the same output folder"
+    # Reading remarks.
+    PAGE_WITHOUT_TEXT = "page_without_text", False, "PDF pages without a text layer were skipped"
+    OCR = "ocr", False, "the pages were read by OCR"
+    OCR_EMPTY_PAGE = "ocr_empty_page", False, "OCR found no text on some pages"
+    # Rebuilding the grid.
+    FORMAT_UNCERTAIN = "format_uncertain", True, "the format (2019 or 2021) was chosen with low confidence"
+    UNCERTAIN_ROW = "uncertain_row", True, "a row's values could not be placed in its columns for sure"
+    DUPLICATE_ROW = "duplicate_row", True, "a row label appears twice with values; the first was kept"
+    PLACEMENT_BY_PRIOR = "placement_by_prior", False, "a row without its blank cells placed by the usual layout"
+    LABELS_AFTER_NUMBERS = "labels_after_numbers", False, "a table prints its numbers before their row labels"
+    BLOCK_LAYOUT = "block_layout", False, "a table prints all labels first, then all numbers"
+    EXTRA_ROW = "extra_row", False, "a local row outside the format; its values are not in the grid"
+    ROW_NOT_IN_FORMAT = "row_not_in_format", False, "a row of the other format; its values are not in the grid"
+    UNKNOWN_ROW = "unknown_row", False, "an unrecognised row label; its values were not used"
+    # Validating the grid.
+    SOURCE_INCONSISTENCY = "source_inconsistency", False, "the report's printed numbers break a relation"
+    UNCERTAIN_READING = "uncertain_reading", True, "a relation fails on cells read with low confidence"
+    MISSING_TABLE = "missing_table", False, "a whole table of the format was not found"
+    TRUNCATED_TABLE = "truncated_table", False, "a table stops before its last row"
+    MISSING_ROWS = "missing_rows", False, "some rows of a table were not found"
 
 
 @dataclass(frozen=True)
-class Message:
-    """A problem or remark about one report: machine-readable ``code``, human-readable ``text``."""
+class Issue:
+    """A problem or remark about one report: ``level``, machine-readable ``code``, human-readable ``message``.
+
+    >>> Issue("warning", IssueCode.UNCERTAIN_ROW, "row granted: only 3 of 7 cells found").code.uncertain
+    True
+    """
 
     level: Level
-    code: str
-    text: str
+    code: IssueCode
+    message: str
 
-    def to_dict(self) -> dict[str, str]:
-        return {"level": self.level, "code": self.code, "message": self.text}
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, IssueCode):  # a code given as its string: must be a member
+            try:
+                object.__setattr__(self, "code", IssueCode(self.code))
+            except ValueError:
+                raise ValueError(
+                    f"unknown issue code {self.code!r}; the codes are listed in gxie.types.IssueCode "
+                    f"({', '.join(c.value for c in IssueCode)}); add a member there for a new kind of issue"
+                ) from None
 
 
 @dataclass(frozen=True)
@@ -45,7 +131,7 @@ class Document:
     encoding: str | None = None
     pages: tuple[Page, ...] = ()
     needs_ocr: bool = False
-    messages: tuple[Message, ...] = ()
+    issues: tuple[Issue, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,17 +200,6 @@ class Check:
     passed: bool | None  # None: not evaluable (a cell it needs was not read)
     source_inconsistency: bool = False  # True: the printed numbers themselves do not add up
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "rule": self.rule,
-            "scope": self.scope,
-            "cells": list(self.cells),
-            "expected": self.expected,
-            "found": self.found,
-            "passed": self.passed,
-            "source_inconsistency": self.source_inconsistency,
-        }
-
 
 @dataclass(frozen=True)
 class Section:
@@ -134,3 +209,268 @@ class Section:
     title: str
     span: tuple[int, int]
     standard: bool  # True when the heading wording is the official one
+
+
+@dataclass(frozen=True)
+class Grid:
+    """What the grid rebuild returns: the format, how sure it is, cells by flat key and what it noticed."""
+
+    template: str
+    template_confidence: float
+    cells: Mapping[str, Cell] = field(default_factory=dict)  # spans into the normalized text
+    issues: tuple[Issue, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Report:
+    """Everything gxie found in one report, fields in the order of the JSON output contract (``to_dict``).
+
+    >>> report.cell("section3.total_processed.total").value  # doctest: +SKIP
+    12
+    """
+
+    source: str  # file path or "<string>"
+    template: str | None  # "2019" | "2021" | None when no table was found
+    agency: str | None
+    year: int | None
+    date_issued: str | None  # ISO "2021-01-27"
+    status: Status
+    sections: tuple[Section, ...]
+    issues: tuple[Issue, ...]
+    checks: tuple[Check, ...]
+    cells: tuple[Cell, ...]  # span points into the ORIGINAL input text
+    tagger: str  # e.g. "model:default@<hash>" or "rules:1"
+    input_kind: str | None  # "text" | "html" | "docx" | "pdf" | "image" | None
+    content_hash: str | None  # sha256 of the input bytes (or of the text for strings)
+    versions: dict[str, str]  # gxie, schema, templates, labels, tagger
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    text: str | None = field(default=None, repr=False)  # original input text; in to_dict only on request
+
+    @classmethod
+    def failed(
+        cls,
+        source: str,
+        code: IssueCode,
+        message: str,
+        *,
+        versions: dict[str, str],
+        tagger: str = "",
+        input_kind: str | None = None,
+        content_hash: str | None = None,
+    ) -> Report:
+        """A report for an input that could not be processed, carrying one error ``Issue``.
+
+        >>> Report.failed("a.xyz", IssueCode.UNSUPPORTED_FORMAT, "cannot read .xyz", versions={}).status
+        'failed'
+        """
+        return cls(
+            source=source,
+            template=None,
+            agency=None,
+            year=None,
+            date_issued=None,
+            status="failed",
+            sections=(),
+            issues=(Issue("error", code, message),),
+            checks=(),
+            cells=(),
+            tagger=tagger,
+            input_kind=input_kind,
+            content_hash=content_hash,
+            versions=versions,
+        )
+
+    @property
+    def failed_checks(self) -> tuple[Check, ...]:
+        """The checks that were evaluated and did not hold (``passed is False``)."""
+        return tuple(c for c in self.checks if c.passed is False)
+
+    def cell(self, key: str) -> Cell | None:
+        """The cell with flat key ``key`` (e.g. ``"section4.review.total"``), or None when not found."""
+        return next((c for c in self.cells if c.key == key), None)
+
+    def to_dict(self, include_text: bool = False) -> dict[str, Any]:
+        """The JSON-able output contract (``schema_version`` first); ``text`` only with ``include_text``.
+
+        >>> report.to_dict()["issues"]  # doctest: +SKIP
+        [{'level': 'warning', 'code': 'missing_table', 'message': 'section4: table not found (15 cells null)'}]
+        """
+        data = to_data(self)
+        if not include_text:
+            del data["text"]
+        return {"schema_version": SCHEMA_VERSION, **data}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Report:
+        """Rebuild a report from ``to_dict()`` output (e.g. one line of a batch's ``results.jsonl``).
+
+        >>> Report.from_dict(report.to_dict()) == replace(report, text=None)  # doctest: +SKIP
+        True
+        """
+        version = d.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(
+                f"report dict has schema_version {version!r}; this gxie reads schema_version "
+                f"{SCHEMA_VERSION!r} only. Re-run the extraction with this gxie version."
+            )
+        try:
+            return from_data(cls, {k: v for k, v in d.items() if k != "schema_version"})
+        except ValueError as exc:
+            raise ValueError(
+                f"report dict for source {d.get('source')!r} is missing or has a malformed field: {exc}. "
+                "It must be Report.to_dict() output, unedited; re-run the extraction to get it again."
+            ) from None
+
+    def to_json(self, path: str | Path | None = None, indent: int | None = 2) -> str:
+        """The ``to_dict()`` JSON text (UTF-8, Chinese unescaped); also written to ``path`` when given.
+
+        >>> report.to_json("report.json")  # doctest: +SKIP
+        """
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+
+def to_data(value: Any) -> Any:
+    """JSON-able data of a result: dataclasses -> dicts in field order, tuples -> lists, enums -> values.
+
+    >>> to_data(Section("一", "一、总体情况", (0, 6), True))
+    {'id': '一', 'title': '一、总体情况', 'span': [0, 6], 'standard': True}
+    """
+    kind: Any = type(value)  # Any: mypy does not see that a class is hashable, as the cache needs
+    if kind in _PLAIN:
+        return value
+    names = _field_names(kind)
+    if names:  # plain values are written in place: most fields are, and this runs per cell of every report
+        return {n: v if type(v) in _PLAIN else to_data(v) for n in names for v in (getattr(value, n),)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [v if type(v) in _PLAIN else to_data(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: to_data(v) for k, v in value.items()}
+    return value
+
+
+def from_data(cls: type[T], data: Any) -> T:
+    """Rebuild a result dataclass from ``to_data`` output; a ValueError names the field that does not fit.
+
+    >>> from_data(Section, {"id": None, "title": "附件", "span": [70, 72], "standard": False}).span
+    (70, 72)
+    """
+    tp: Any = cls
+    try:
+        value: T = _decoder(tp)(data)
+    except _Malformed as exc:
+        where = "".join(s if s.startswith("[") else f".{s}" for s in exc.path).lstrip(".")
+        raise ValueError(f"field {where!r} {exc.problem}" if where else f"the value {exc.problem}") from None
+    return value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+Decoder = Callable[[Any], Any]
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind)) if is_dataclass(kind) else ()
+
+
+class _Malformed(ValueError):
+    """What does not fit (``problem``) and where: field names and ``[index]`` segments, outermost first."""
+
+    def __init__(self, problem: str, path: tuple[str, ...] = ()) -> None:
+        super().__init__(problem)
+        self.problem, self.path = problem, path
+
+
+def _inside(decode: Decoder, data: Any, segment: str) -> Any:
+    try:
+        return decode(data)
+    except _Malformed as exc:
+        raise _Malformed(exc.problem, (segment, *exc.path)) from None
+
+
+@cache
+def _decoder(tp: Any) -> Decoder:
+    """A function turning JSON data into a value of type ``tp`` (built once per type), or raising _Malformed."""
+    origin, args = get_origin(tp), get_args(tp)
+    if tp is Any:
+        return lambda data: data
+    if isinstance(tp, type) and is_dataclass(tp):
+        return _dataclass_decoder(tp)
+    if origin in (Union, types.UnionType) and not all(a in _PLAIN for a in args):
+        inner = _decoder(next(a for a in args if a is not type(None)))  # X | None: the one type gxie uses
+        return lambda data: None if data is None else inner(data)
+    if origin is Literal or (isinstance(tp, type) and issubclass(tp, Enum)):
+        members = {a: a for a in args} if origin is Literal else {m.value: m for m in tp}
+
+        def choice(data: Any) -> Any:
+            if isinstance(data, str) and data in members:
+                return members[data]
+            raise _Malformed(f"is {data!r}; allowed are {', '.join(map(str, members))}")
+
+        return choice
+    if origin is tuple:
+        return _tuple_decoder(args)
+    if origin in (dict, Mapping):
+        item = _decoder(args[1])
+
+        def mapping(data: Any) -> dict[str, Any]:
+            if not isinstance(data, Mapping):
+                raise _Malformed(f"is {data!r}; expected an object")
+            return {k: _inside(item, v, str(k)) for k, v in data.items()}
+
+        return mapping
+    kinds = args if origin in (Union, types.UnionType) else (tp,)  # a plain type, or a union of them
+    accepted = frozenset({int, *kinds} if float in kinds else kinds)  # JSON may write a whole float as 1
+    names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+
+    def scalar(data: Any) -> Any:
+        if type(data) in accepted:
+            return data
+        raise _Malformed(f"is {data!r}; expected {names}")
+
+    return scalar
+
+
+def _dataclass_decoder(cls: type) -> Decoder:
+    hints = get_type_hints(cls)
+    specs = [
+        (f.name, _decoder(hints[f.name]), f.default is MISSING and f.default_factory is MISSING) for f in fields(cls)
+    ]
+
+    def dataclass_(data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise _Malformed(f"is {data!r}; expected an object with the fields of {cls.__name__}")
+        values, name = {}, ""
+        try:  # one try for all fields: the happy path pays nothing per field
+            for name, decode, required in specs:
+                if name in data:
+                    values[name] = decode(data[name])
+                elif required:
+                    raise _Malformed("is missing")
+        except _Malformed as exc:
+            raise _Malformed(exc.problem, (name, *exc.path)) from None
+        return cls(**values)
+
+    return dataclass_
+
+
+def _tuple_decoder(args: tuple[Any, ...]) -> Decoder:
+    variable = args[-1] is Ellipsis
+    items = [_decoder(a) for a in (args[:1] if variable else args)]
+    size = "a list" if variable else f"a list of {len(items)} items"
+
+    def sequence(data: Any) -> tuple[Any, ...]:
+        if not isinstance(data, list | tuple) or (not variable and len(data) != len(items)):
+            raise _Malformed(f"is {data!r}; expected {size}")
+        try:
+            return tuple(map(items[0], data)) if variable else tuple(d(v) for d, v in zip(items, data, strict=True))
+        except _Malformed:  # find which item, for the message
+            for i, v in enumerate(data):
+                _inside(items[0] if variable else items[i], v, f"[{i}]")
+            raise
+
+    return sequence

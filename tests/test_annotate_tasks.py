@@ -13,10 +13,10 @@ from gxie.annotate.select import WEIGHTS, priority_of, rank
 from gxie.annotate.tasks import build_tasks, original_spans
 from gxie.cli import main
 from gxie.pipeline import finish, get_tagger, prepare
-from gxie.report import Report, current_versions
 from gxie.templates import load_template
 from gxie.training.synth import generate
-from gxie.types import Cell, Check, Message
+from gxie.types import Cell, Check, Issue, IssueCode, Report
+from gxie.versions import current_versions
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +54,22 @@ def test_tasks_carry_the_original_text_and_exact_predictions(report_files: list[
 
 def _report(**changes: object) -> Report:
     keys = load_template("2021").flat_keys()
-    cells = [Cell(*k.split("."), 1, "1", None, 0.99) for k in keys]  # type: ignore[call-arg]
+    cells = tuple(Cell(*k.split("."), 1, "1", None, 0.99) for k in keys)  # type: ignore[call-arg]
     base = Report(
-        "x.txt", "ok", "2021", None, None, None, [], cells, [], [], "rules:1", "text", None, current_versions()
+        source="x.txt",
+        template="2021",
+        agency=None,
+        year=None,
+        date_issued=None,
+        status="ok",
+        sections=(),
+        issues=(),
+        checks=(),
+        cells=cells,
+        tagger="rules:1",
+        input_kind="text",
+        content_hash=None,
+        versions=current_versions(),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -71,8 +84,8 @@ def test_priority_adds_up_what_the_pipeline_found_suspicious() -> None:
         source="suspicious.txt",
         status="partial",
         cells=shaky[:-3],  # three cells missing
-        checks=[failing],
-        issues=[Message("info", "labels_after_numbers", "section3: numbers first")],
+        checks=(failing,),
+        issues=(Issue("info", IssueCode.LABELS_AFTER_NUMBERS, "section3: numbers first"),),
     )
     p = priority_of(suspicious)
     w = WEIGHTS
@@ -80,8 +93,9 @@ def test_priority_adds_up_what_the_pipeline_found_suspicious() -> None:
     assert p.score == pytest.approx(expected)
     assert p.counts == {"uncertain_relation": 1, "low_confidence_cell": 2, "unusual_layout": 1, "missing_cell": 3}
     assert p.reasons[0] == "1 relation(s) fail on uncertain cells: R1_column_identity (column total)"
-    no_table = replace(Report.failed("empty.txt", "no_tables", "no table"), status="failed")
-    unreadable = Report.failed("scan.pdf", "needs_ocr", "the PDF has no text layer")
+    versions = current_versions()
+    no_table = Report.failed("empty.txt", IssueCode.NO_TABLES, "no table", versions=versions)
+    unreadable = Report.failed("scan.pdf", IssueCode.NEEDS_OCR, "the PDF has no text layer", versions=versions)
     order = rank([clean, unreadable, suspicious, no_table])
     assert [q.source for q in order] == ["empty.txt", "suspicious.txt", "clean.txt", "scan.pdf"]
     assert order[-1].annotatable is False and order[-1].reasons == ["cannot be annotated: the PDF has no text layer"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from gxie import extract, extract_many
+from gxie.export import to_flat
 from tests.makefiles import write_docx
 
 REPORT_WITHOUT_TABLES = """青禾县统计局2021年政府信息公开工作年度报告
@@ -63,7 +64,7 @@ def test_bad_input_gives_failed_report_with_message(tmp_path: Path, name: str, c
     report = extract(path, tagger="rules")
     assert report.status == "failed"
     assert report.issues and report.issues[0].code == code, report.issues
-    text = report.issues[0].text
+    text = report.issues[0].message
     assert len(text) > 20 and (path.name in text or code == "no_tables" or path.suffix in text)
     assert report.to_dict()["status"] == "failed"
 
@@ -80,7 +81,7 @@ def test_wrong_encodings_give_the_same_grid(seeds_dir: Path, tmp_path: Path) -> 
     for enc in ("utf-8", "utf-8-sig", "gb18030", "utf-16"):
         path = tmp_path / f"r_{enc}.txt"
         path.write_bytes(text.encode(enc))
-        flats.append(extract(path, tagger="rules").to_flat())
+        flats.append(to_flat(extract(path, tagger="rules")))
     assert all(f == flats[0] for f in flats)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -22,19 +23,19 @@ from gxie.export import (
     write_table,
     write_tables,
 )
-from gxie.report import Report, current_versions
 from gxie.templates import all_flat_keys
-from gxie.types import Cell, Check, Message
+from gxie.types import Cell, Check, Issue, IssueCode, Report
+from gxie.versions import current_versions
 
 
 def report(
     source: str, *, agency: str = "某县人民政府办公室", template: str | None = "2019", **extra: object
 ) -> Report:
-    cells = [
+    cells = (
         Cell("section3", "new_received", "total", 0, "0", (10, 11), 0.99),
         Cell("section2", "procurement", "total_amount", 380479.6, "380479.6元", (20, 30), 0.9),
         Cell("section4", "review", "total", 3, "3", (40, 41), 0.95),
-    ]
+    )
     fields: dict[str, object] = {
         "source": source,
         "status": "ok",
@@ -42,10 +43,10 @@ def report(
         "agency": agency,
         "year": 2020,
         "date_issued": None,
-        "sections": [],
-        "cells": cells if template else [],
-        "checks": [Check("R1_column_identity", "column total", ("section3.new_received.total",), 0, 0, True)],
-        "issues": [],
+        "sections": (),
+        "cells": cells if template else (),
+        "checks": (Check("R1_column_identity", "column total", ("section3.new_received.total",), 0, 0, True),),
+        "issues": (),
         "tagger": "rules:1",
         "input_kind": "text",
         "content_hash": f"hash-of-{source}",
@@ -56,7 +57,14 @@ def report(
 
 
 def failed(source: str, message: str = "cannot read this file") -> Report:
-    return Report.failed(source, "read_error", message, tagger="rules:1", content_hash=f"hash-of-{source}")
+    return Report.failed(
+        source,
+        IssueCode.READ_ERROR,
+        message,
+        tagger="rules:1",
+        content_hash=f"hash-of-{source}",
+        versions=current_versions(),
+    )
 
 
 # --- JSON Lines ----------------------------------------------------------------------------------------
@@ -125,7 +133,9 @@ def test_a_bad_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
 
 def test_latest_reports_keeps_the_last_row_per_content(tmp_path: Path) -> None:
     path = tmp_path / "results.jsonl"
-    unreadable = Report.failed("c.txt", "read_error", "permission denied")  # no content hash
+    unreadable = Report.failed(  # no content hash
+        "c.txt", IssueCode.READ_ERROR, "permission denied", versions=current_versions()
+    )
     retried = report("a.txt", status="partial")
     write_jsonl([report("a.txt"), unreadable, failed("b.txt"), retried, report("c.txt")], path)
     latest = latest_reports(path)
@@ -141,9 +151,9 @@ def test_latest_reports_keeps_the_last_row_per_content(tmp_path: Path) -> None:
 
 def test_wide_table_columns_and_values() -> None:
     bad = failed("b.pdf", "b.pdf is empty")
-    bad.issues.append(Message("warning", "note", "not an error"))
+    bad = replace(bad, issues=(*bad.issues, Issue("warning", IssueCode.EXTRA_ROW, "not an error")))
     mixed = report("c.txt", template="2021", year=None)
-    mixed.cells[2] = Cell("section4", "review", "total", 2.5, "2.5", None, 0.5)
+    mixed = replace(mixed, cells=(*mixed.cells[:2], Cell("section4", "review", "total", 2.5, "2.5", None, 0.5)))
     df = wide_table([report("a.txt"), bad, mixed])
     assert list(df.columns) == [*REPORT_COLUMNS, *all_flat_keys()]
     assert df["source"].tolist() == ["a.txt", "b.pdf", "c.txt"]

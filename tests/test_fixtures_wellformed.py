@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from gxie.templates import TEMPLATE_IDS, Template, load_template
+from gxie.types import STATUSES
 from tests.conftest import GOLD as GOLD_DIR
 from tests.conftest import SEEDS as SEEDS_DIR
 from tests.conftest import VARIANTS as VARIANTS_DIR
@@ -24,7 +25,6 @@ from tests.conftest import VARIANTS as VARIANTS_DIR
 REQUIRED = ("file", "template", "status", "agency", "year", "date_issued", "flat", "failed_checks", "notes")
 VARIANT_REQUIRED = ("variant", "description", "consistent")
 OPTIONAL = ("absent", "extra")
-STATUSES = ("ok", "partial", "failed")
 R1_ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
 RULE_SCOPES = {
     "R1_column_identity": "column",

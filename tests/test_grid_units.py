@@ -90,7 +90,8 @@ def test_section2_rows_of_a_wider_table_drop_trailing_blanks_first() -> None:
 
 def test_place_row_dense_section3_row_uses_the_total() -> None:
     cols = ["natural_person", "commercial", "research", "social_welfare", "legal_service", "other", "total"]
-    placed = place_row("section3", "granted", cols, _items("3", "2", "5", line_per_item=True), 1.0)
+    r2 = load_template("2021").relation("R2_total_column")
+    placed = place_row("section3", "granted", cols, _items("3", "2", "5", line_per_item=True), 1.0, relation=r2)
     by_col = {c.col: c.value for c in placed.cells}
     assert by_col["total"] == 5 and by_col["natural_person"] == 3 and sum(v or 0 for v in by_col.values()) == 10
 

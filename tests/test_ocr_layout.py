@@ -123,7 +123,7 @@ def test_assemble_shifts_box_offsets_and_keeps_text_pages() -> None:
     assert [(p.start, p.end) for p in doc.pages] == [(0, 3), (4, 8)]
     assert [doc.text[b.start : b.end] for b in doc.boxes] == ["规章", "0"]
     assert [b.score for b in boxes_at(doc, 7, 8)] == [0.5]
-    assert [m.code for m in doc.messages] == ["ocr"] and "1 read with a score below" in doc.messages[0].text
+    assert [m.code for m in doc.issues] == ["ocr"] and "1 read with a score below" in doc.issues[0].message
     assert doc.scans == (scan,)
 
 

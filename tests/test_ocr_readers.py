@@ -12,6 +12,7 @@ import pytest
 
 from gxie import extract
 from gxie.errors import NeedsOCRError
+from gxie.export import to_flat
 from gxie.ocr import ScannedDocument, boxes_at
 from gxie.ocr.engine import ocr_available
 from gxie.readers import read, read_bytes
@@ -54,8 +55,8 @@ def test_an_image_without_the_extra_names_the_install_command(no_ocr: None, name
 def test_a_scanned_pdf_without_the_extra_needs_ocr(no_ocr: None) -> None:
     doc = read_bytes(_blank_pdf(2), "scan.pdf")
     assert doc.needs_ocr and doc.text == "" and len(doc.pages) == 2
-    assert [(m.level, m.code) for m in doc.messages] == [("error", "needs_ocr")]
-    assert 'pip install "gxie[ocr]"' in doc.messages[0].text
+    assert [(m.level, m.code) for m in doc.issues] == [("error", "needs_ocr")]
+    assert 'pip install "gxie[ocr]"' in doc.issues[0].message
 
 
 def test_the_pipeline_reports_a_missing_extra(no_ocr: None, tmp_path: Path) -> None:
@@ -64,7 +65,7 @@ def test_the_pipeline_reports_a_missing_extra(no_ocr: None, tmp_path: Path) -> N
     report = extract(path, tagger="rules")
     assert report.status == "failed"
     assert [m.code for m in report.issues] == ["needs_ocr"]
-    assert "gxie[ocr]" in report.issues[0].text
+    assert "gxie[ocr]" in report.issues[0].message
 
 
 @needs_ocr_engine
@@ -152,7 +153,7 @@ def test_a_scanned_seed_report_png_gives_its_gold_grid(scanned_seed: tuple[Path,
     png, _, gold = scanned_seed
     report = extract(png, tagger="rules")
     assert report.input_kind == "image"
-    assert _wrong(report.to_flat(), gold) == {}
+    assert _wrong(to_flat(report), gold) == {}
 
 
 @pytest.mark.slow
@@ -162,8 +163,8 @@ def test_an_image_only_pdf_of_a_seed_report_gives_its_gold_grid(scanned_seed: tu
     assert isinstance(doc, ScannedDocument) and doc.kind == "pdf" and not doc.needs_ocr
     assert len(doc.pages) == len(doc.scans) >= 2
     report = extract(doc, tagger="rules")
-    assert _wrong(report.to_flat(), gold) == {}
-    assert _wrong(extract(doc, tagger="model").to_flat(), gold) == {}  # the model tagger reads it right too
+    assert _wrong(to_flat(report), gold) == {}
+    assert _wrong(to_flat(extract(doc, tagger="model")), gold) == {}  # the model tagger reads it right too
     for cell in report.cells:  # every cell read from the scan traces back to boxes on its page
         assert cell.span is not None
         boxes = boxes_at(doc, *cell.span)

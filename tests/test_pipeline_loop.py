@@ -19,7 +19,7 @@ from gxie.ocr import ScannedDocument
 from gxie.pipeline import INTERNAL_ERROR, extract, extract_many, extract_text, prepare, run
 from gxie.tagging.base import tagger_label
 from gxie.tagging.rules import RulesTagger
-from gxie.types import Document, Message, NormalizedText
+from gxie.types import Document, Issue, NormalizedText
 from tests.fakes import FakeTagger, report_texts
 
 OK = report_texts("ok", 6)
@@ -155,7 +155,7 @@ def test_the_no_tables_message_hints_at_ocr_only_when_ocr_did_not_run() -> None:
 def test_prepare_raises_what_the_loop_reports(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedFormatError, match=r"unsupported file type '\.xyz'"):
         prepare(write(tmp_path, "a.xyz", "?"))
-    scan = Document("", "scan.pdf", "pdf", needs_ocr=True, messages=(Message("error", "needs_ocr", "no text layer"),))
+    scan = Document("", "scan.pdf", "pdf", needs_ocr=True, issues=(Issue("error", "needs_ocr", "no text layer"),))
     with pytest.raises(NeedsOCRError, match="no text layer"):
         prepare(scan)
     (failed,) = run([scan], tagger="rules")

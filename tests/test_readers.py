@@ -138,7 +138,7 @@ def test_pdf_pages_cover_the_text(read_back: Callable[[str], dict[str, Document]
         for before, after in zip(doc.pages, doc.pages[1:], strict=False):
             assert after.start == before.end + 1 and doc.text[before.end] == "\n"
         assert all(doc.text[p.start : p.end].strip() for p in doc.pages)
-        assert not doc.needs_ocr and not doc.messages
+        assert not doc.needs_ocr and not doc.issues
 
 
 SIMPLIFIED = "二〇二〇年政府信息公开工作年度报告\r\n第二十条第（五）项\n行政许可\t6\t0\t147\n鹤岗市司法局\u3000\n"
@@ -260,19 +260,17 @@ def test_pdf_without_text_layer_needs_ocr(tmp_path: Path) -> None:
     path = tmp_path / "scan.pdf"
     path.write_bytes(_pdf_bytes([None, None]))
     doc = read(path)
-    assert doc == Document(
-        text="", source=str(path), kind="pdf", pages=doc.pages, needs_ocr=True, messages=doc.messages
-    )
+    assert doc == Document(text="", source=str(path), kind="pdf", pages=doc.pages, needs_ocr=True, issues=doc.issues)
     assert len(doc.pages) == 2
-    assert [(m.level, m.code) for m in doc.messages] == [("error", "needs_ocr")]
-    assert "gxie[ocr]" in doc.messages[0].text
+    assert [(m.level, m.code) for m in doc.issues] == [("error", "needs_ocr")]
+    assert "gxie[ocr]" in doc.issues[0].message
 
 
 def test_pdf_with_one_blank_page_warns() -> None:
     doc = read_bytes(_pdf_bytes(["Total 147", None]), "mixed.pdf")
     assert doc.text == "Total 147\n" and not doc.needs_ocr
     assert [(p.start, p.end) for p in doc.pages] == [(0, 9), (10, 10)]
-    assert [(m.level, m.code) for m in doc.messages] == [("warning", "page_without_text")]
+    assert [(m.level, m.code) for m in doc.issues] == [("warning", "page_without_text")]
 
 
 def test_encrypted_pdf_is_a_read_error() -> None:

@@ -1,16 +1,18 @@
-"""gxie.report: the Report contract (to_dict / from_dict), flat dict, long cell table, number types."""
+"""The Report contract (to_dict / from_dict), and gxie.export's flat dict and long cell table of one report."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from gxie._version import __version__
-from gxie.report import CELL_COLUMNS, SCHEMA_VERSION, Report, current_versions
+from gxie.export import CELL_COLUMNS, to_csv, to_flat, to_frame
 from gxie.templates import all_flat_keys, load_template
-from gxie.types import Cell, Check, Message, Section
+from gxie.types import SCHEMA_VERSION, Cell, Check, Issue, IssueCode, Report, Section
+from gxie.versions import current_versions
 
 TEXT = "一、总体情况\n本年新收政府信息公开申请数量\t0\n本年收费金额（单位：万元）\t180.16 万元\n行政复议\t无\n"
 CONTRACT_KEYS = [
@@ -42,19 +44,19 @@ def make_report(**changes: object) -> Report:
         "agency": "某区司法局",
         "year": 2021,
         "date_issued": "2022-01-20",
-        "sections": [Section("一", "一、总体情况", (0, 6), True), Section(None, "附件", (70, 72), False)],
-        "cells": [
+        "sections": (Section("一", "一、总体情况", (0, 6), True), Section(None, "附件", (70, 72), False)),
+        "cells": (
             Cell("section3", "new_received", "natural_person", 0, "0", (23, 24), 0.98),
             Cell("section2", "fees", "amount_10k_yuan", 180.16, "180.16 万元", (39, 48), 0.9),
             Cell("section4", "review", "total", None, "无", (54, 55), 0.75),
             Cell("section3", "total_processed", "total", 12, "12", None, 0.5),
-        ],
-        "checks": [
+        ),
+        "checks": (
             Check("R1_column_identity", "column total", ("section3.new_received.total",), 12, 11, False, True),
             Check("R2_row_total", "row granted", ("section3.granted.total",), 3, 3, True),
             Check("R5_section4_total", "review", ("section4.review.total",), None, None, None),
-        ],
-        "issues": [Message("warning", "source_inconsistency", "R1 fails as printed")],
+        ),
+        "issues": (Issue("warning", IssueCode.SOURCE_INCONSISTENCY, "R1 fails as printed"),),
         "tagger": "rules:1",
         "input_kind": "text",
         "content_hash": "ab" * 32,
@@ -133,17 +135,19 @@ def test_from_dict_round_trips_through_json(include_text: bool) -> None:
 
 
 def test_from_dict_round_trips_a_failed_report() -> None:
-    report = Report.failed("a.xyz", "unsupported_format", "cannot read .xyz", tagger="rules:1")
+    report = Report.failed(
+        "a.xyz", IssueCode.UNSUPPORTED_FORMAT, "cannot read .xyz", tagger="rules:1", versions=current_versions()
+    )
     assert Report.from_dict(report.to_dict()) == report
-    assert report.status == "failed" and report.template is None and report.cells == []
-    assert report.issues == [Message("error", "unsupported_format", "cannot read .xyz")]
+    assert report.status == "failed" and report.template is None and report.cells == ()
+    assert report.issues == (Issue("error", IssueCode.UNSUPPORTED_FORMAT, "cannot read .xyz"),)
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         ({"schema_version": "0"}, "schema_version '0'"),
-        ({"status": "done"}, "status 'done'"),
+        ({"status": "done"}, "field 'status' is 'done'; allowed are ok, partial, failed"),
     ],
 )
 def test_from_dict_rejects_other_versions_and_statuses(change: dict[str, str], message: str) -> None:
@@ -160,7 +164,7 @@ def test_from_dict_names_a_missing_field() -> None:
 
 
 def test_to_flat_has_every_key_of_the_format_in_order_with_nulls() -> None:
-    flat = make_report().to_flat()
+    flat = to_flat(make_report())
     assert list(flat) == load_template("2021").flat_keys()
     assert flat["section3.new_received.natural_person"] == 0
     assert type(flat["section3.new_received.natural_person"]) is int
@@ -172,7 +176,7 @@ def test_to_flat_has_every_key_of_the_format_in_order_with_nulls() -> None:
 
 
 def test_to_flat_without_a_format_lists_both_formats_keys_null() -> None:
-    flat = make_report(template=None, cells=[], status="failed").to_flat()
+    flat = to_flat(make_report(template=None, cells=(), status="failed"))
     assert list(flat) == all_flat_keys()
     assert set(flat.values()) == {None}
 
@@ -180,8 +184,7 @@ def test_to_flat_without_a_format_lists_both_formats_keys_null() -> None:
 def test_to_flat_keeps_a_cell_outside_the_format_at_the_end() -> None:
     merged = Cell("section3", "other", "total", 2, "2", (60, 61), 0.8)  # （六） printed as one row in 2021
     report = make_report()
-    report.cells.append(merged)
-    flat = report.to_flat()
+    flat = to_flat(replace(report, cells=(*report.cells, merged)))
     assert list(flat)[:-1] == load_template("2021").flat_keys()
     assert list(flat.items())[-1] == ("section3.other.total", 2)
 
@@ -189,12 +192,13 @@ def test_to_flat_keeps_a_cell_outside_the_format_at_the_end() -> None:
 def test_failed_checks_and_cell_lookup() -> None:
     report = make_report()
     assert [c.rule for c in report.failed_checks] == ["R1_column_identity"]  # passed None is not failed
+    assert report.failed_checks == (report.checks[0],)
     assert report.cell("section2.fees.amount_10k_yuan") == report.cells[1]
     assert report.cell("section2.fees.issued") is None
 
 
 def test_to_frame_is_the_long_cell_table() -> None:
-    df = make_report().to_frame()
+    df = to_frame(make_report())
     assert list(df.columns) == list(CELL_COLUMNS)
     assert df["key"].tolist() == [c.key for c in make_report().cells]
     assert df["value"].tolist()[:2] == [0, 180.16] and type(df["value"].iloc[0]) is int
@@ -206,7 +210,7 @@ def test_to_frame_is_the_long_cell_table() -> None:
 
 def test_to_csv_text_and_file(tmp_path: Path) -> None:
     report = make_report()
-    text = report.to_csv()
+    text = to_csv(report)
     assert text.splitlines() == [
         ",".join(CELL_COLUMNS),
         "section3,new_received,natural_person,section3.new_received.natural_person,0,0,23,24,0.98",
@@ -215,7 +219,7 @@ def test_to_csv_text_and_file(tmp_path: Path) -> None:
         "section3,total_processed,total,section3.total_processed.total,12,12,,,0.5",
     ]
     path = tmp_path / "cells.csv"
-    report.to_csv(path)
+    to_csv(report, path)
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads the Chinese right
     assert data[3:].decode("utf-8") == text

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from gxie.annotate.config import labeling_config
 from gxie.errors import ConfigError, GxieError, MissingExtraError
+from gxie.types import IssueCode
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
@@ -38,7 +39,7 @@ TIMEOUT_S = 120.0  # an export of a large project takes a while
 class ServerError(GxieError):
     """The Label Studio server refused a request or could not be reached."""
 
-    code = "label_studio_error"
+    code = IssueCode.LABEL_STUDIO_ERROR
 
 
 @dataclass(frozen=True)

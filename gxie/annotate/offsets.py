@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from gxie.errors import GxieError
+from gxie.types import IssueCode
 
 _ASTRAL = re.compile(r"[\U00010000-\U0010FFFF]")
 _WHITESPACE_RUN = re.compile(r"\s+")
@@ -27,7 +28,7 @@ _WHITESPACE_RUN = re.compile(r"\s+")
 class OffsetError(GxieError):
     """A Label Studio region whose offsets do not cover the text it says it covers."""
 
-    code = "offset_error"
+    code = IssueCode.OFFSET_ERROR
 
 
 class Utf16Index:

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gxie.report import Report
 from gxie.templates import load_template
+from gxie.types import IssueCode, Report
 
 LOW_CONFIDENCE = 0.8  # a cell read less surely than this is worth a look
 WEIGHTS: dict[str, float] = {
@@ -31,13 +31,17 @@ WEIGHTS: dict[str, float] = {
     "low_confidence_cell": 0.5,
     "missing_cell": 0.05,
 }
-UNCERTAIN_ISSUES = frozenset(
-    {"uncertain_row", "duplicate_row", "format_uncertain", "truncated_input", "uncertain_reading"}
-)
 UNUSUAL_LAYOUTS = frozenset(
-    {"labels_after_numbers", "block_layout", "placement_by_prior", "extra_row", "row_not_in_format", "unknown_row"}
+    {
+        IssueCode.LABELS_AFTER_NUMBERS,
+        IssueCode.BLOCK_LAYOUT,
+        IssueCode.PLACEMENT_BY_PRIOR,
+        IssueCode.EXTRA_ROW,
+        IssueCode.ROW_NOT_IN_FORMAT,
+        IssueCode.UNKNOWN_ROW,
+    }
 )
-UNREADABLE = frozenset({"read_error", "unsupported_format", "needs_ocr"})  # nothing a label could fix
+UNREADABLE = frozenset({IssueCode.READ_ERROR, IssueCode.UNSUPPORTED_FORMAT, IssueCode.NEEDS_OCR})  # no label fixes it
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ def priority_of(report: Report) -> Priority:
     """Score one report from its checks, issues and cells (see ``WEIGHTS``)."""
     codes = [m.code for m in report.issues]
     if report.status == "failed" and any(c in UNREADABLE for c in codes):
-        why = next(m.text for m in report.issues if m.code in UNREADABLE)
+        why = next(m.message for m in report.issues if m.code in UNREADABLE)
         return Priority(report.source, 0.0, [f"cannot be annotated: {why}"], {}, annotatable=False)
     counts: dict[str, int] = {}
     reasons: list[str] = []
@@ -75,7 +79,7 @@ def priority_of(report: Report) -> Priority:
             counts[kind] = n
             reasons.append(reason)
 
-    if "no_tables" in codes:
+    if IssueCode.NO_TABLES in codes:
         add("no_tables", 1, "no table of the report format was found: the tagger may have missed them all")
     uncertain = [c for c in report.checks if c.passed is False and not c.source_inconsistency]
     broken = [c for c in report.checks if c.passed is False and c.source_inconsistency]
@@ -97,8 +101,8 @@ def priority_of(report: Report) -> Priority:
         len(shaky),
         f"{len(shaky)} cell(s) read with confidence < {LOW_CONFIDENCE}: " + _few(shaky),
     )
-    doubts = sorted({c for c in codes if c in UNCERTAIN_ISSUES})
-    add("uncertain_issue", sum(c in UNCERTAIN_ISSUES for c in codes), "uncertain readings: " + ", ".join(doubts))
+    doubts = sorted({c for c in codes if c.uncertain})
+    add("uncertain_issue", sum(c.uncertain for c in codes), "uncertain readings: " + ", ".join(doubts))
     layouts = sorted({c for c in codes if c in UNUSUAL_LAYOUTS})
     add("unusual_layout", sum(c in UNUSUAL_LAYOUTS for c in codes), "unusual layout: " + ", ".join(layouts))
     if report.template:

@@ -22,9 +22,8 @@ from gxie.annotate.offsets import Utf16Index
 from gxie.annotate.select import LOW_CONFIDENCE, Priority, priority_of
 from gxie.labels import check_entity
 from gxie.pipeline import Prepared, get_tagger, run
-from gxie.report import Report
 from gxie.tagging.base import Tagger, tagger_label
-from gxie.types import Cell, Span
+from gxie.types import Cell, Report, Span
 
 SpanTuple = tuple[int, int, str]  # [start, end) code points into the original text, label
 
@@ -130,7 +129,7 @@ def build_tasks(
         report = extraction.report
         built.priorities.append(priority_of(report))
         if extraction.prepared is None or extraction.spans is None:  # unreadable, or the tagger failed on it
-            built.skipped.append((report.source, report.issues[0].text if report.issues else report.status))
+            built.skipped.append((report.source, report.issues[0].message if report.issues else report.status))
         else:
             built.tasks.append(task_for(extraction.prepared, list(extraction.spans), report, version))
     return built
@@ -145,7 +144,7 @@ def attention_text(report: Report, priority: Priority) -> str:
         for c in report.checks
         if c.passed is False
     ]
-    lines += [f"- {m.level} {m.code}: {m.text}" for m in report.issues if m.level != "info"]
+    lines += [f"- {m.level} {m.code}: {m.message}" for m in report.issues if m.level != "info"]
     if len(lines) == 1:
         lines.append("- every relation holds and no issue was raised; check the tags anyway")
     return "\n".join(lines)

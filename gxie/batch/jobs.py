@@ -19,8 +19,9 @@ from typing import Any
 from gxie import pipeline
 from gxie.batch.discover import file_sha256
 from gxie.pipeline import INTERNAL_ERROR as INTERNAL_ERROR  # a resumed run retries rows with this code
-from gxie.report import Report, current_versions
 from gxie.tagging.base import Tagger, tagger_label
+from gxie.types import IssueCode, Report
+from gxie.versions import current_versions
 
 WORKER_DIED = "the worker process died while extracting this file (a crash in a reader, or out of memory)"
 
@@ -35,7 +36,7 @@ class FileResult:
     seconds: float
 
 
-def failed_report(path: str, code: str, text: str, label: str, content_hash: str | None = None) -> Report:
+def failed_report(path: str, code: IssueCode, text: str, label: str, content_hash: str | None = None) -> Report:
     """A failed report for ``path`` that names the run's tagger (``label``, see ``tagger_label``).
 
     >>> failed_report("a.txt", "read_error", "cannot read 'a.txt'", "rules:1").tagger

@@ -21,10 +21,10 @@ from typing import Any
 
 from gxie.batch.jobs import INTERNAL_ERROR
 from gxie.export import JOURNAL_FIELD, journal_path, read_jsonl
-from gxie.report import Report
+from gxie.types import IssueCode, Report
 
-TIMEOUT = "timeout"  # issue code: the file ran past the per-file time limit and its worker was stopped
-WORKER_DIED_CODE = "worker_died"  # issue code: the worker process died while it extracted this file alone
+TIMEOUT = IssueCode.TIMEOUT  # issue code: the file ran past the per-file time limit and its worker was stopped
+WORKER_DIED_CODE = IssueCode.WORKER_DIED  # issue code: the worker process died while it extracted this file alone
 RETRYABLE_CODES: frozenset[str] = frozenset({INTERNAL_ERROR, TIMEOUT, WORKER_DIED_CODE})
 MAX_ATTEMPTS = 2  # the first try and one retry
 _PATH_KEY = "path:"  # prefix of the key of an input that could not be read

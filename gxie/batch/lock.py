@@ -20,12 +20,13 @@ from types import TracebackType
 
 from gxie.batch.discover import LOCK_FILE
 from gxie.errors import GxieError
+from gxie.types import IssueCode
 
 
 class OutputLocked(GxieError):
     """Another process is running a batch into the same output folder."""
 
-    code = "output_locked"
+    code = IssueCode.OUTPUT_LOCKED
 
 
 class OutputLock:

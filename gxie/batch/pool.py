@@ -39,6 +39,7 @@ from gxie.batch.jobs import (
 )
 from gxie.batch.journal import TIMEOUT, WORKER_DIED_CODE
 from gxie.tagging.base import Tagger, tagger_label
+from gxie.types import IssueCode
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ class LocalEngine:
 class _Lost:
     """A chunk that gave no results: it timed out, its worker died, or it raised in the worker."""
 
-    code: str  # TIMEOUT, WORKER_DIED_CODE or INTERNAL_ERROR
+    code: IssueCode  # TIMEOUT, WORKER_DIED_CODE or INTERNAL_ERROR
     seconds: float
     reason: str  # the worker's exit code, or the exception
 
@@ -247,7 +248,7 @@ class _Worker:
             return self._lost(TIMEOUT)
         return None
 
-    def _lost(self, code: str) -> _Lost:
+    def _lost(self, code: IssueCode) -> _Lost:
         seconds = time.monotonic() - self.started
         self.stop(wait=False)
         return _Lost(code, seconds, str(self.process.exitcode))

@@ -29,9 +29,9 @@ from gxie.batch.journal import Entry, entry_key, journal_row, read_journal, reso
 from gxie.batch.lock import OutputLock
 from gxie.batch.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
 from gxie.export import TABLE_FORMATS, JsonlWriter, check_table_formats, latest_reports, write_tables
-from gxie.report import Report
 from gxie.tagging.base import Tagger
 from gxie.templates import TEMPLATE_IDS
+from gxie.types import IssueCode, Report
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,8 @@ def run_batch(
             with Progress(len(todo) + len(unreadable), enabled=progress) as bar:
                 run.progress = bar
                 for path, text in unreadable:
-                    run.record(FileResult(path, None, failed_report(path, "read_error", text, runner.label), 0.0))
+                    failed = failed_report(path, IssueCode.READ_ERROR, text, runner.label)
+                    run.record(FileResult(path, None, failed, 0.0))
                 chunks = (todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
                 for finished in runner.run(chunks):
                     for result in finished:
@@ -232,7 +233,7 @@ class _Run:
 
 
 def _reason(report: Report) -> str:
-    return "; ".join(m.text for m in report.issues if m.level == "error") or "no reason recorded"
+    return "; ".join(m.message for m in report.issues if m.level == "error") or "no reason recorded"
 
 
 def _clean_scratch(out: Path) -> None:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-STATUS_ORDER: tuple[str, ...] = ("ok", "partial", "failed")
+from gxie.types import STATUSES
+
 N_SLOWEST = 5
 N_FAILURES = 10
 # Without a terminal (a log file, CI) the progress is one plain line this often, in seconds.
@@ -65,7 +66,7 @@ class BatchSummary:
         >>> print(BatchSummary(Path("out"), 2, 2, 0, {"ok": 2}, {}, [], 1.0).format())
         2 files: 2 ok, 0 partial, 0 failed (2 extracted, 0 skipped as done) in 1.0 s, 2.00 reports/s
         """
-        status = ", ".join(f"{self.by_status.get(s, 0)} {s}" for s in STATUS_ORDER)
+        status = ", ".join(f"{self.by_status.get(s, 0)} {s}" for s in STATUSES)
         retried = f", {self.retried} of them retried after an error" if self.retried else ""
         lines = [
             f"{self.files} files: {status} ({self.processed} extracted{retried}, {self.skipped} skipped as done) "
@@ -134,7 +135,7 @@ class Progress:
         return f"gxie: {self.done}/{self.total} files ({share:.0f}%), {rate:.2f} files/s, ETA {eta}; {self._counts()}"
 
     def _counts(self) -> str:
-        return " ".join(f"{s} {self.counts[s]}" for s in STATUS_ORDER if self.counts[s])
+        return " ".join(f"{s} {self.counts[s]}" for s in STATUSES if self.counts[s])
 
     def close(self) -> None:
         if self._bar is not None:

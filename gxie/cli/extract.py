@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from gxie.export import TABLE_FORMATS  # imports no pandas: --help stays fast
 from gxie.templates import TEMPLATE_IDS
+from gxie.types import STATUSES
 
 if TYPE_CHECKING:
     from gxie.batch.pool import LocalEngine
-    from gxie.report import Report
+    from gxie.types import Report
 
 FILE_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
 TAGGERS: tuple[str, ...] = ("model", "rules")
@@ -188,13 +189,13 @@ def _write(reports: list[Report], fmt: str, handle: TextIO, *, single: bool) -> 
 
 
 def _print_summary(reports: list[Report], out: Path | None) -> None:
-    counts = {s: sum(r.status == s for r in reports) for s in ("ok", "partial", "failed")}
+    counts = {s: sum(r.status == s for r in reports) for s in STATUSES}
     where = f"; written to {out}" if out is not None else ""
     status = ", ".join(f"{n} {s}" for s, n in counts.items())
     print(f"{len(reports)} reports: {status}{where}", file=sys.stderr)
     for r in reports:
         if r.status == "failed":
-            reason = "; ".join(m.text for m in r.issues if m.level == "error") or "no reason recorded"
+            reason = "; ".join(m.message for m in r.issues if m.level == "error") or "no reason recorded"
             print(f"  failed: {r.source}: {reason}", file=sys.stderr)
 
 

@@ -5,9 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 
+from gxie.confidence import (
+    AMBIGUOUS_PLACEMENT,
+    BLANK_CELL,
+    BLANK_ROW,
+    EXTRA_VALUES,
+    NO_PLACEMENT_ADDS_UP,
+    ROW_CERTAINTY_FLOOR,
+    SHORT_ROW,
+    UNREADABLE_NUMBER,
+)
 from gxie.grid.values import parse_number
+from gxie.templates import Relation
 from gxie.text.cells import Item
 from gxie.types import Cell, Number
+from gxie.validate import evaluate
 
 # Where a row printed with blanks dropped most likely has its numbers (section 三: natural persons
 # and the total first). Used only to break ties among placements the arithmetic allows.
@@ -51,70 +63,86 @@ def cell_of(table: str, row: str, col: str, item: Item | None, certainty: float)
     """A Cell from a value item (None: a blank dropped from the text)."""
     if item is None or item.kind == "BLANK":
         span = (item.start, item.end) if item is not None else None
-        return Cell(table, row, col, None, "", span, round(0.9 * certainty, 3))
+        return Cell(table, row, col, None, "", span, round(BLANK_CELL * certainty, 3))
     value: Number | None = None
     if item.kind == "NUM":
         value = parse_number(item.text, col)
     conf = item.score * certainty
     if item.kind == "NUM" and value is None:
-        conf *= 0.3  # tagged as a number but unreadable
+        conf *= UNREADABLE_NUMBER
     return Cell(table, row, col, value, item.text, (item.start, item.end), round(conf, 3))
 
 
 def place_row(
-    table: str, row: str, cols: list[str], values: list[Item], hit_score: float, *, more_rows: bool = True
+    table: str,
+    row: str,
+    cols: list[str],
+    values: list[Item],
+    hit_score: float,
+    *,
+    more_rows: bool = True,
+    relation: Relation | None = None,
 ) -> RowValues:
     """Assign a row's value run to its columns.
 
-    ``more_rows``: another row of the table follows (a short run at the very end is a cut-off row)."""
+    ``more_rows``: another row of the table follows (a short run at the very end is a cut-off row).
+    ``relation``: the relation along the row (R2 of section 三); a row printed one number per line without
+    its blank cells is placed where the relation holds."""
     n = len(cols)
-    certainty = min(1.0, 0.5 + hit_score / 2)
+    certainty = min(1.0, ROW_CERTAINTY_FLOOR + hit_score * (1 - ROW_CERTAINTY_FLOOR))
     nums = [v for v in values if v.kind != "BLANK"]
     vals, extra = fit(values, n, wide_tables=table == "section2")
     if len(vals) == n:
         note = f"{len(extra)} extra value(s) after the row were ignored" if extra else ""
-        c = certainty * (0.7 if extra else 1.0)
+        c = certainty * (EXTRA_VALUES if extra else 1.0)
         return RowValues([cell_of(table, row, col, v, c) for col, v in zip(cols, vals, strict=True)], c, note)
     if not vals:
         return RowValues([], 0.0)
     # Blank cells dropped (one number per line): choose columns by the total. A short row on one line
     # (a tab row) lost its trailing cells instead, so it is read left to right.
     dense = len(nums) == len(vals) and len({v.line for v in vals}) > 1
-    if dense and more_rows and table == "section3" and n == 7:
-        return _place_dense(table, row, cols, vals, certainty)
-    c = certainty * 0.6
+    if dense and more_rows and relation is not None and set(cols) == {*relation.parts, *relation.whole}:
+        return _place_dense(table, row, cols, vals, certainty, relation)
+    c = certainty * SHORT_ROW
     cells = [cell_of(table, row, col, v, c) for col, v in zip(cols, vals, strict=False)]
     return RowValues(cells, c, f"only {len(vals)} of {n} cells found; read left to right")
 
 
 def blank_row(table: str, row: str, cols: list[str]) -> RowValues:
     """A row whose label stands alone in a table printed with its blank cells dropped: all blank."""
-    return RowValues([cell_of(table, row, col, None, 0.8) for col in cols], 0.8)
+    return RowValues([cell_of(table, row, col, None, BLANK_ROW) for col in cols], BLANK_ROW)
 
 
-def _place_dense(table: str, row: str, cols: list[str], vals: list[Item], certainty: float) -> RowValues:
-    """A section 三 row printed with its blank cells dropped: choose the columns the total supports."""
+def _place_dense(
+    table: str, row: str, cols: list[str], vals: list[Item], certainty: float, relation: Relation
+) -> RowValues:
+    """A row printed with its blank cells dropped: choose the columns under which ``relation`` holds."""
     k = len(vals)
     parsed = [parse_number(v.text) for v in vals]
     good: list[tuple[int, ...]] = []
-    for combo in combinations(range(7), k):
-        got: dict[int, Number | None] = dict(zip(combo, parsed, strict=True))
-        total = got.get(6)
-        parts = [got.get(i) or 0 for i in range(6)]
-        if total is not None and all(p is not None for p in parsed) and abs(sum(parts) - total) < 1e-9:
+    whole = {cols.index(c) for c in relation.whole}
+    for combo in combinations(range(len(cols)), k):
+        if None in parsed or not whole <= set(combo):  # the whole must be printed for the row to say anything
+            continue
+        placed = {cell.key: cell for cell in _cells_for(table, row, cols, vals, combo, certainty)}
+        if evaluate(relation, row, placed).passed:
             good.append(combo)
     rank = {c: i for i, c in enumerate(_SECTION3_PRIOR)}
     if good:
         good.sort(key=lambda combo: sorted(rank[cols[i]] for i in combo))
-        chosen, c = good[0], certainty * (1.0 if len(good) == 1 else 0.6)
+        chosen, c = good[0], certainty * (1.0 if len(good) == 1 else AMBIGUOUS_PLACEMENT)
         note = "" if len(good) == 1 else f"blank cells dropped: {len(good)} placements add up; chose the likeliest"
     else:
-        chosen, c = tuple(range(k)), certainty * 0.4
-        note = f"only {k} of 7 cells found and no placement adds up; read left to right"
+        chosen, c = tuple(range(k)), certainty * NO_PLACEMENT_ADDS_UP
+        note = f"only {k} of {len(cols)} cells found and no placement adds up; read left to right"
+    alternatives = tuple(tuple(_cells_for(table, row, cols, vals, combo, c)) for combo in good[1:])
+    cells = _cells_for(table, row, cols, vals, chosen, c)
+    return RowValues(cells, c, note, "info" if good else "warning", alternatives)
 
-    def cells_for(combo: tuple[int, ...]) -> list[Cell]:
-        by_col = dict(zip(combo, vals, strict=True))
-        return [cell_of(table, row, cols[i], by_col.get(i), c) for i in range(7)]
 
-    alternatives = tuple(tuple(cells_for(combo)) for combo in good[1:])
-    return RowValues(cells_for(chosen), c, note, "info" if good else "warning", alternatives)
+def _cells_for(
+    table: str, row: str, cols: list[str], vals: list[Item], combo: tuple[int, ...], certainty: float
+) -> list[Cell]:
+    """The row's cells with ``vals`` in the columns ``combo`` (in order) and blanks elsewhere."""
+    by_col = dict(zip(combo, vals, strict=True))
+    return [cell_of(table, row, col, by_col.get(i), certainty) for i, col in enumerate(cols)]

@@ -9,28 +9,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gxie.confidence import BLOCK_LAYOUT_CELL, BLOCK_LAYOUT_FIT, CLOSE_FIT, FORMAT_CONFIDENT, HEADER_MATCH, SHORT_ROW
 from gxie.grid.assign import RowValues, blank_row, cell_of, fit, place_row
 from gxie.grid.detect import detect_template
 from gxie.grid.rows import RowHit, find_rows, next_boundary, prev_boundary, split_rows, unwrap, values_between
 from gxie.templates import Block, Template, load_template
 from gxie.templates.lexicon import best_label
 from gxie.text.cells import Item, items
-from gxie.types import Cell, Level, Message, Span
+from gxie.types import Cell, Grid, Issue, IssueCode, Level, Span
 from gxie.validate import run_checks
 
-CLOSE_FIT = 0.9  # two readings of a table whose fitness is this close are decided by the relations
 SECTION4_HEADERS = {"maintained", "corrected", "other", "pending", "total"}
 SECTION4_GROUP_HEADERS = {"review_group", "litigation", "direct_group", "after_review_group"}
 
 
 @dataclass
-class Grid:
-    """The rebuilt tables: cells keyed by flat key (spans into the normalized text)."""
+class _Draft:
+    """The grid while it is rebuilt: cells (keyed by flat key) and issues grow table by table."""
 
     template: str
     template_confidence: float
     cells: dict[str, Cell] = field(default_factory=dict)
-    messages: list[Message] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
 
 
 def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: int | None = None) -> Grid:
@@ -44,11 +44,13 @@ def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: 
     else:
         conf = 1.0
     t = load_template(template)
-    grid = Grid(template, conf)
-    if conf < 0.7 and evidence:
-        grid.messages.append(
-            Message(
-                "warning", "format_uncertain", f"format {template} chosen with low confidence ({'; '.join(evidence)})"
+    grid = _Draft(template, conf)
+    if conf < FORMAT_CONFIDENT and evidence:
+        grid.issues.append(
+            Issue(
+                "warning",
+                IssueCode.FORMAT_UNCERTAIN,
+                f"format {template} chosen with low confidence ({'; '.join(evidence)})",
             )
         )
     rows_of = {(b.table, r.id): b for b in t.blocks[:-1] for r in b.rows}
@@ -59,7 +61,7 @@ def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: 
         _read_table(t, stream, table_hits, rows_of, groups, grid)
     _report_other_rows(t, stream, hits, grid)
     _read_section4(t, stream, hits, grid)
-    return grid
+    return Grid(grid.template, grid.template_confidence, grid.cells, tuple(grid.issues))
 
 
 def _runs(
@@ -110,7 +112,7 @@ def _fitness(runs: list[list[Item]], widths: list[int], hits: list[RowHit], stre
 
 
 def _read_table(
-    t: Template, stream: list[Item], hits: list[RowHit], rows_of: dict, groups: set[int], grid: Grid
+    t: Template, stream: list[Item], hits: list[RowHit], rows_of: dict, groups: set[int], grid: _Draft
 ) -> None:
     """Read one table's rows; numbers after or before their labels, whichever the relations support."""
     hits = [h for h in hits if (h.table, h.row) in rows_of]
@@ -119,13 +121,13 @@ def _read_table(
     widths = [len(rows_of[(h.table, h.row)].columns) for h in hits]
     after, before = _runs(stream, hits, groups, widths)
     f_after, f_before = _fitness(after, widths, hits, stream), _fitness(before, widths, hits, stream)
-    if max(f_after, f_before) < 0.3 * len(hits) and _read_block(t, stream, hits, rows_of, grid):
+    if max(f_after, f_before) < BLOCK_LAYOUT_FIT * len(hits) and _read_block(t, stream, hits, rows_of, grid):
         return
-    best: tuple[tuple[int, float], str, Grid] | None = None
+    best: tuple[tuple[int, float], str, _Draft] | None = None
     for mode, runs, fitness in (("after", after, f_after), ("before", before, f_before)):
         if fitness < CLOSE_FIT * max(f_after, f_before):
             continue  # clearly the worse reading: the relations are asked only between close ones
-        trial = Grid(grid.template, grid.template_confidence, dict(grid.cells))
+        trial = _Draft(grid.template, grid.template_confidence, dict(grid.cells))
         _place_rows(t, hits, runs, widths, rows_of, trial)
         checks = run_checks(t, trial.cells)
         key = (sum(1 for c in checks if c.passed) - sum(1 for c in checks if c.passed is False), fitness)
@@ -134,30 +136,38 @@ def _read_table(
     assert best is not None
     _, mode, chosen = best
     grid.cells = chosen.cells
-    grid.messages.extend(chosen.messages)
+    grid.issues.extend(chosen.issues)
     if mode == "before":
-        grid.messages.append(
-            Message("info", "labels_after_numbers", f"{hits[0].table}: numbers are printed before their row labels")
+        grid.issues.append(
+            Issue(
+                "info",
+                IssueCode.LABELS_AFTER_NUMBERS,
+                f"{hits[0].table}: numbers are printed before their row labels",
+            )
         )
 
 
 def _place_rows(
-    t: Template, hits: list[RowHit], runs: list[list[Item]], widths: list[int], rows_of: dict, grid: Grid
+    t: Template, hits: list[RowHit], runs: list[list[Item]], widths: list[int], rows_of: dict, grid: _Draft
 ) -> None:
     seen: set[str] = set()
     ambiguous: list[RowValues] = []
     dropped = _blanks_dropped(runs, widths)
     for i, (h, run) in enumerate(zip(hits, runs, strict=True)):
         cols = [c.id for c in rows_of[(h.table, h.row)].columns]
-        placed = place_row(h.table, h.row, cols, run, h.score, more_rows=i + 1 < len(hits))
+        placed = place_row(
+            h.table, h.row, cols, run, h.score, more_rows=i + 1 < len(hits), relation=t.row_relation(h.table)
+        )
         if not placed.cells and dropped and any(runs[i + 1 :]):
             placed = blank_row(h.table, h.row, cols)
         if not placed.cells:
             continue
         if h.row in seen:
-            grid.messages.append(
-                Message(
-                    "warning", "duplicate_row", f"row {h.row} ({h.text!r}) appears twice with values; kept the first"
+            grid.issues.append(
+                Issue(
+                    "warning",
+                    IssueCode.DUPLICATE_ROW,
+                    f"row {h.row} ({h.text!r}) appears twice with values; kept the first",
                 )
             )
             continue
@@ -169,7 +179,7 @@ def _place_rows(
         _settle_by_relations(t, grid, ambiguous)
 
 
-def _settle_by_relations(t: Template, grid: Grid, ambiguous: list[RowValues]) -> None:
+def _settle_by_relations(t: Template, grid: _Draft, ambiguous: list[RowValues]) -> None:
     """Rows printed without their blank cells can often be placed several ways: choose, row by row,
     the placement under which the most column relations (R1, R3) hold."""
 
@@ -197,16 +207,16 @@ def _blanks_dropped(runs: list[list[Item]], widths: list[int]) -> bool:
     )
 
 
-def _store(grid: Grid, placed: RowValues, h: RowHit) -> None:
+def _store(grid: _Draft, placed: RowValues, h: RowHit) -> None:
     for c in placed.cells:
         grid.cells[c.key] = c
     if placed.note:
-        code = "placement_by_prior" if placed.level == "info" else "uncertain_row"
+        code = IssueCode.PLACEMENT_BY_PRIOR if placed.level == "info" else IssueCode.UNCERTAIN_ROW
         level: Level = "info" if placed.level == "info" else "warning"
-        grid.messages.append(Message(level, code, f"{h.table} row {h.row} ({h.text!r}): {placed.note}"))
+        grid.issues.append(Issue(level, code, f"{h.table} row {h.row} ({h.text!r}): {placed.note}"))
 
 
-def _read_block(t: Template, stream: list[Item], hits: list[RowHit], rows_of: dict, grid: Grid) -> bool:
+def _read_block(t: Template, stream: list[Item], hits: list[RowHit], rows_of: dict, grid: _Draft) -> bool:
     """Labels first, then all numbers: read them column by column or row by row."""
     if len({rows_of[(h.table, h.row)].columns for h in hits}) != 1:
         return False
@@ -224,17 +234,17 @@ def _read_block(t: Template, stream: list[Item], hits: list[RowHit], rows_of: di
         for r, h in enumerate(hits):
             for c, col in enumerate(cols):
                 idx = c * nrow + r if order == "column by column" else r * ncol + c
-                cell = cell_of(h.table, h.row, col, block[idx], 0.85)
+                cell = cell_of(h.table, h.row, col, block[idx], BLOCK_LAYOUT_CELL)
                 cells[cell.key] = cell
         passed = sum(1 for ch in run_checks(t, {**grid.cells, **cells}) if ch.passed)
         if best is None or passed > best[0]:
             best = (passed, order, cells)
     assert best is not None
     grid.cells.update(best[2])
-    grid.messages.append(
-        Message(
+    grid.issues.append(
+        Issue(
             "info",
-            "block_layout",
+            IssueCode.BLOCK_LAYOUT,
             f"{hits[0].table}: numbers printed as one block after the labels; read {best[1]} "
             f"(the arithmetic relations support it)",
         )
@@ -242,31 +252,31 @@ def _read_block(t: Template, stream: list[Item], hits: list[RowHit], rows_of: di
     return True
 
 
-def _report_other_rows(t: Template, stream: list[Item], hits: list[RowHit], grid: Grid) -> None:
+def _report_other_rows(t: Template, stream: list[Item], hits: list[RowHit], grid: _Draft) -> None:
     ids = {r.id for b in t.blocks for r in b.rows}
     for h in hits:
         run = [v for v in values_between(stream, h.index + 1, next_boundary(stream, h.index)) if v.kind != "BLANK"]
         if h.kind == "extra" and run:
-            grid.messages.append(
-                Message(
+            grid.issues.append(
+                Issue(
                     "info",
-                    "extra_row",
+                    IssueCode.EXTRA_ROW,
                     f"local row {h.text!r} is not part of format {t.id}; its values "
                     f"({', '.join(v.text for v in run)}) are not in the grid",
                 )
             )
         elif h.kind == "row" and h.row not in ids and run:
-            grid.messages.append(
-                Message(
+            grid.issues.append(
+                Issue(
                     "warning",
-                    "row_not_in_format",
+                    IssueCode.ROW_NOT_IN_FORMAT,
                     f"row {h.text!r} ({h.row}) does not exist in format {t.id}; its values "
                     f"({', '.join(v.text for v in run)}) are not in the grid",
                 )
             )
         elif h.kind == "unknown" and run:
-            grid.messages.append(
-                Message("info", "unknown_row", f"unrecognised row label {h.text!r}; its values were not used")
+            grid.issues.append(
+                Issue("info", IssueCode.UNKNOWN_ROW, f"unrecognised row label {h.text!r}; its values were not used")
             )
 
 
@@ -275,7 +285,7 @@ def _section4_headers(stream: list[Item]) -> list[int]:
     for i, it in enumerate(stream):
         if it.kind != "COL":
             continue
-        m = best_label(it.text, ("row", "col"), threshold=0.85)
+        m = best_label(it.text, ("row", "col"), threshold=HEADER_MATCH)
         if m is None:
             continue
         if (m.entry.table == "section4" and (m.entry.kind == "row" or m.entry.id in SECTION4_HEADERS)) or (
@@ -285,13 +295,13 @@ def _section4_headers(stream: list[Item]) -> list[int]:
     return out
 
 
-def _section4_blocks_as_rows(t: Template, stream: list[Item], grid: Grid) -> bool:
+def _section4_blocks_as_rows(t: Template, stream: list[Item], grid: _Draft) -> bool:
     """Section 四 printed transposed: one line per block (行政复议 / 未经复议直接起诉 / 复议后起诉) with 5 values."""
     found: dict[str, list[Item]] = {}
     for i, it in enumerate(stream):
         if it.kind not in ("ROW", "COL"):
             continue
-        m = best_label(it.text, ("row",), threshold=0.85)
+        m = best_label(it.text, ("row",), threshold=HEADER_MATCH)
         if m is None or m.entry.table != "section4" or m.entry.id in found:
             continue
         run = values_between(stream, i + 1, next_boundary(stream, i))
@@ -303,12 +313,12 @@ def _section4_blocks_as_rows(t: Template, stream: list[Item], grid: Grid) -> boo
     for block, run in found.items():
         vals, _ = fit(run, len(cols))
         for col, v in zip(cols, vals, strict=False):
-            cell = cell_of("section4", block, col, v, 1.0 if len(vals) == len(cols) else 0.6)
+            cell = cell_of("section4", block, col, v, 1.0 if len(vals) == len(cols) else SHORT_ROW)
             grid.cells[cell.key] = cell
     return True
 
 
-def _read_section4(t: Template, stream: list[Item], hits: list[RowHit], grid: Grid) -> None:
+def _read_section4(t: Template, stream: list[Item], hits: list[RowHit], grid: _Draft) -> None:
     if _section4_blocks_as_rows(t, stream, grid):
         return
     heads = _section4_headers(stream)
@@ -329,9 +339,13 @@ def _read_section4(t: Template, stream: list[Item], hits: list[RowHit], grid: Gr
     keys = [(r.id, c.id) for r in block.rows for c in block.columns]
     vals, _ = fit(run, len(keys))
     for (row, col), v in zip(keys, vals, strict=False):
-        cell = cell_of("section4", row, col, v, 1.0 if len(vals) == len(keys) else 0.6)
+        cell = cell_of("section4", row, col, v, 1.0 if len(vals) == len(keys) else SHORT_ROW)
         grid.cells[cell.key] = cell
     if vals and len(vals) < len(keys):
-        grid.messages.append(
-            Message("warning", "uncertain_row", f"section4: only {len(vals)} of {len(keys)} cells found; read in order")
+        grid.issues.append(
+            Issue(
+                "warning",
+                IssueCode.UNCERTAIN_ROW,
+                f"section4: only {len(vals)} of {len(keys)} cells found; read in order",
+            )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gxie.confidence import FORMAT_BY_YEAR, HEADER_MATCH
 from gxie.grid.rows import RowHit, next_boundary, values_between
 from gxie.templates.lexicon import best_label
 from gxie.text.cells import Item
@@ -53,7 +54,7 @@ def detect_template(stream: list[Item], hits: list[RowHit], year: int | None) ->
     for it in stream:
         if it.kind != "COL":
             continue
-        m = best_label(it.text, ("col",), threshold=0.85)
+        m = best_label(it.text, ("col",), threshold=HEADER_MATCH)
         if m is None or m.entry.table != "section2":
             continue
         if m.entry.id in COLS_2019:
@@ -66,7 +67,7 @@ def detect_template(stream: list[Item], hits: list[RowHit], year: int | None) ->
             score["2021"] += 1
     if score["2019"] == score["2021"]:
         tid = "2021" if (year or 0) >= 2021 else "2019"
-        return tid, 0.5, [*evidence, f"no table evidence either way; chose by report year {year}"]
+        return tid, FORMAT_BY_YEAR, [*evidence, f"no table evidence either way; chose by report year {year}"]
     tid = max(score, key=lambda k: score[k])
     total = score["2019"] + score["2021"]
     return tid, round(score[tid] / total, 3), evidence

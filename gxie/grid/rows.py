@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from gxie.confidence import MIN_ROW_SCORE, STARTS_NEW_ROW
 from gxie.templates.lexicon import Match, label_core, match_label, numbering, split_label
 from gxie.text.cells import Item
 
-MIN_ROW_SCORE = 0.5
 BOUNDARY_KINDS = {"ROW", "SEC", "CAP", "COL"}
 VALUE_KINDS = {"NUM", "EMPTY", "BLANK"}
 SECTION2_ROWS = {
@@ -117,7 +117,7 @@ def _continues(prev: RowHit, it: Item, stream: list[Item], i: int) -> bool:
         return False
     core = label_core(it.text)
     m = _best(it.text)
-    if numbering(it.text) or (m is not None and m.score >= 0.6):
+    if numbering(it.text) or (m is not None and m.score >= STARTS_NEW_ROW):
         return False
     joined = label_core(prev.text + it.text)
     whole = _best(prev.text + it.text)

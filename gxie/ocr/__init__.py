@@ -36,7 +36,7 @@ from gxie.ocr.recover import fix_slashes, recover_missed
 from gxie.ocr.rulings import Table, deskew, find_tables, rotation, skew_degrees, text_height
 from gxie.ocr.spacing import split_run_together
 from gxie.ocr.stacked import split_stacked
-from gxie.types import Document, Message, Page
+from gxie.types import Document, Issue, IssueCode, Page
 
 INSTALL_HINT = 'pip install "gxie[ocr]"'
 LOW_SCORE = 0.8  # a box recognized with a lower score is counted in the low-confidence message
@@ -158,13 +158,13 @@ def assemble(texts: Sequence[tuple[int, str]], scanned: Sequence[PageText], sour
         pages.append(Page(number, start, start + len(body)))
         parts.append(body)
         start += len(body) + 1
-    messages = _messages(source, scanned, boxes)
+    issues = _issues(source, scanned, boxes)
     return ScannedDocument(
         text="\n".join(parts),
         source=source,
         kind=kind,
         pages=tuple(pages),
-        messages=messages,
+        issues=issues,
         boxes=tuple(boxes),
         scans=tuple(p.scan for p in scanned),
     )
@@ -174,15 +174,17 @@ def _shift(box: Box, offset: int) -> Box:
     return Box(box.page, box.x0, box.y0, box.x1, box.y1, box.start + offset, box.end + offset, box.score)
 
 
-def _messages(source: str, scanned: Sequence[PageText], boxes: Sequence[Box]) -> tuple[Message, ...]:
+def _issues(source: str, scanned: Sequence[PageText], boxes: Sequence[Box]) -> tuple[Issue, ...]:
     listed = ", ".join(str(p.scan.number) for p in scanned)
     low = sum(1 for b in boxes if b.score < LOW_SCORE)
     text = f"{source}: page(s) {listed} read by OCR ({len(boxes)} text boxes"
     text += f", {low} read with a score below {LOW_SCORE})" if low else ")"
-    out = [Message("info", "ocr", text)]
+    out = [Issue("info", IssueCode.OCR, text)]
     empty = [str(p.scan.number) for p in scanned if not p.boxes]
     if empty:
-        out.append(Message("warning", "ocr_empty_page", f"{source}: OCR found no text on page(s) {', '.join(empty)}"))
+        out.append(
+            Issue("warning", IssueCode.OCR_EMPTY_PAGE, f"{source}: OCR found no text on page(s) {', '.join(empty)}")
+        )
     return tuple(out)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from gxie.errors import ReadError
 from gxie.readers import row_line
-from gxie.types import Document, Message, Page
+from gxie.types import Document, Issue, IssueCode, Page
 
 EOF_WINDOW = 2048  # a complete PDF ends with %%EOF within its last bytes; a truncated one does not
 HEADER_WINDOW = 1024
@@ -108,18 +108,18 @@ def read_pdf(data: bytes, source: str) -> Document:
             f"a scan): reading it needs OCR, which comes with the 'gxie[ocr]' extra: pip install \"gxie[ocr]\""
         )
         return _no_text(source, len(texts), message)
-    messages: tuple[Message, ...] = ()
+    issues: tuple[Issue, ...] = ()
     if empty_pages:
         listed = ", ".join(map(str, empty_pages))
-        messages = (
-            Message(
+        issues = (
+            Issue(
                 "warning",
-                "page_without_text",
+                IssueCode.PAGE_WITHOUT_TEXT,
                 f"{source}: page(s) {listed} have no text layer and were skipped; they need OCR "
                 f"(install the 'gxie[ocr]' extra: pip install \"gxie[ocr]\")",
             ),
         )
-    return Document(text="\n".join(texts), source=source, kind="pdf", pages=_pages(texts), messages=messages)
+    return Document(text="\n".join(texts), source=source, kind="pdf", pages=_pages(texts), issues=issues)
 
 
 def _pages(texts: list[str]) -> tuple[Page, ...]:
@@ -138,7 +138,7 @@ def _no_text(source: str, count: int, message: str) -> Document:
         kind="pdf",
         pages=tuple(Page(number, 0, 0) for number in range(1, count + 1)),
         needs_ocr=True,
-        messages=(Message("error", "needs_ocr", message),),
+        issues=(Issue("error", IssueCode.NEEDS_OCR, message),),
     )
 
 
@@ -157,12 +157,12 @@ def _with_ocr(data: bytes, source: str, texts: list[str], empty_pages: list[int]
             "page(s): blank pages or pictures without text; check that this is the report"
         )
         return _no_text(source, len(texts), message)
-    note = Message(
+    note = Issue(
         "warning",
-        "page_without_text",
+        IssueCode.PAGE_WITHOUT_TEXT,
         f"{source}: page(s) {', '.join(map(str, blank))} have no text layer and OCR found no text on them",
     )
     if len(blank) == len(scanned):  # OCR added nothing: the text pages alone, as without OCR
-        return Document(text="\n".join(texts), source=source, kind="pdf", pages=_pages(texts), messages=(note,))
+        return Document(text="\n".join(texts), source=source, kind="pdf", pages=_pages(texts), issues=(note,))
     doc = assemble(list(enumerate(texts, start=1)), scanned, source, "pdf")
-    return replace(doc, messages=(*doc.messages, note)) if blank else doc
+    return replace(doc, issues=(*doc.issues, note)) if blank else doc

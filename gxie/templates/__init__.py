@@ -1,7 +1,9 @@
 """The two official report formats (2019 and 2021) as versioned data, with label variants.
 
-``template_2019.json`` / ``template_2021.json`` are the formats exactly as in the shared schema (ids
-are the output contract); ``aliases.json`` holds the label variants seen in real reports.
+``template_2019.json`` / ``template_2021.json`` are the formats as in the shared schema (ids are the output
+contract) plus what gxie evaluates: each relation R1, R2, R3, R5 as a ``check`` (which cells add up to
+which, per column or row) and section 四 as a ``grid`` of blocks x columns. ``aliases.json`` holds the
+label variants seen in real reports.
 """
 
 from __future__ import annotations
@@ -16,18 +18,8 @@ from gxie.errors import TemplateError
 
 TEMPLATE_IDS: tuple[str, ...] = ("2019", "2021")
 TEMPLATES_VERSION = "1"
-SECTION4_ROWS: tuple[tuple[str, str], ...] = (
-    ("review", "行政复议"),
-    ("litigation_direct", "未经复议直接起诉"),
-    ("litigation_after_review", "复议后起诉"),
-)
-SECTION4_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("maintained", "结果维持"),
-    ("corrected", "结果纠正"),
-    ("other", "其他结果"),
-    ("pending", "尚未审结"),
-    ("total", "总计"),
-)
+RELATION_TABLES: tuple[str, ...] = ("section3", "section4")  # the tables relations are written for
+RELATION_AXES: tuple[str, ...] = ("column", "row")
 
 
 @dataclass(frozen=True)
@@ -60,6 +52,29 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Relation:
+    """A relation as data: in ``table``, per column (``each="column"``) or per row, ``parts`` add up to ``whole``.
+
+    >>> load_template("2021").relation("R1_column_identity").whole
+    ('total_processed', 'carried_forward')
+    """
+
+    id: str  # e.g. "R1_column_identity", as in the shared schema
+    table: str  # "section3" | "section4"
+    each: str  # "column" | "row": one check per column or row of the table, scope "<scope> <its id>"
+    scope: str  # the word naming one check's scope: "column", "row", "block"
+    parts: tuple[str, ...]  # ids along the other axis
+    whole: tuple[str, ...]
+    only_read: bool = False  # True: a column or row none of whose cells was read gets no check
+
+    def keys(self, scope_id: str) -> tuple[str, ...]:
+        """The flat keys of the check for column or row ``scope_id``: parts first, then the whole."""
+        if self.each == "column":
+            return tuple(f"{self.table}.{i}.{scope_id}" for i in (*self.parts, *self.whole))
+        return tuple(f"{self.table}.{scope_id}.{i}" for i in (*self.parts, *self.whole))
+
+
+@dataclass(frozen=True)
 class Template:
     id: str
     doc_no: str
@@ -67,6 +82,7 @@ class Template:
     section2: tuple[Block, ...]
     section3: Block
     section4: Block
+    relations: tuple[Relation, ...] = ()  # the relations gxie evaluates (R1, R2, R3, R5), in check order
 
     @property
     def blocks(self) -> tuple[Block, ...]:
@@ -76,10 +92,27 @@ class Template:
         """Every cell key of this format, in table order (the column order of flat outputs)."""
         return [key for block in self.blocks for key in block.keys()]  # noqa: SIM118 (Block.keys is a method)
 
+    def table(self, name: str) -> Block:
+        """The grid of a table relations are written for: ``"section3"`` or ``"section4"``."""
+        if name not in RELATION_TABLES:
+            raise TemplateError(f"no single grid for table {name!r}; relations are written for {RELATION_TABLES}")
+        return self.section3 if name == "section3" else self.section4
+
+    def relation(self, relation_id: str) -> Relation:
+        """The relation with id ``relation_id`` (e.g. ``"R2_total_column"``)."""
+        for r in self.relations:
+            if r.id == relation_id:
+                return r
+        known = ", ".join(r.id for r in self.relations)
+        raise TemplateError(f"format {self.id} has no relation {relation_id!r}; it has {known}")
+
+    def row_relation(self, table: str) -> Relation | None:
+        """The relation checked along each row of ``table`` (R2 for section 三), or None when it has none."""
+        return next((r for r in self.relations if r.table == table and r.each == "row"), None)
+
     def outcome_rows(self) -> tuple[str, ...]:
         """The leaf outcome rows of section 三 that relation R3 adds up (granted ... the （六） row(s))."""
-        ids = [r.id for r in self.section3.rows]
-        return tuple(ids[ids.index("granted") : ids.index("total_processed")])
+        return self.relation("R3_outcome_total").parts
 
 
 def _aliases() -> dict[str, Any]:
@@ -128,18 +161,55 @@ def load_template(template_id: str) -> Template:
             tuple(_row(r, row_al) for r in s3["rows"]),
             tuple(_col(c, col_al) for c in s3["columns"]),
         )
-        s4_al = al["section4_columns"]
+        s4 = tables["section4"]
         section4 = Block(
             "section4",
             None,
-            tables["section4"]["title"],
-            tuple(RowDef(i, label, (), tuple(row_al.get(i, ()))) for i, label in SECTION4_ROWS),
-            tuple(ColumnDef(i, label, tuple(s4_al.get(i, ()))) for i, label in SECTION4_COLUMNS),
+            s4["title"],
+            tuple(_row(r, row_al) for r in s4["grid"]["rows"]),
+            tuple(_col(c, al["section4_columns"]) for c in s4["grid"]["columns"]),
         )
         sections = tuple((s["id"], s["title"]) for s in raw["sections"])
-        return Template(raw["template_id"], raw["notice"]["doc_no"], sections, section2, section3, section4)
-    except (KeyError, IndexError, ValueError) as exc:
+        relations = tuple(_relation(r["id"], r["check"]) for r in raw["arithmetic_relations"] if "check" in r)
+        template = Template(
+            raw["template_id"], raw["notice"]["doc_no"], sections, section2, section3, section4, relations
+        )
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise TemplateError(f"template file {name} is malformed: {exc!r}") from exc
+    _check_relations(template, name)
+    return template
+
+
+def _relation(rid: str, raw: dict[str, Any]) -> Relation:
+    return Relation(
+        rid,
+        raw["table"],
+        raw["each"],
+        raw["scope"],
+        tuple(raw["parts"]),
+        tuple(raw["whole"]),
+        bool(raw.get("only_read", False)),
+    )
+
+
+def _check_relations(t: Template, name: str) -> None:
+    """Every relation names a table with a grid, an axis, and ids that exist along the other axis."""
+    for r in t.relations:
+        if r.table not in RELATION_TABLES or r.each not in RELATION_AXES:
+            raise TemplateError(
+                f"template file {name}: relation {r.id} has table {r.table!r} and each {r.each!r}; "
+                f"allowed are tables {', '.join(RELATION_TABLES)} and each {', '.join(RELATION_AXES)}"
+            )
+        block = t.table(r.table)
+        other = block.rows if r.each == "column" else block.columns
+        ids = {x.id for x in other}
+        unknown = [i for i in (*r.parts, *r.whole) if i not in ids]
+        if unknown or not r.parts or not r.whole:
+            raise TemplateError(
+                f"template file {name}: relation {r.id} adds up {list(r.parts)} to {list(r.whole)}; "
+                f"both must be non-empty and name {'rows' if r.each == 'column' else 'columns'} of {r.table} "
+                f'(unknown: {", ".join(unknown) or "none"}); fix its "check" entry'
+            )
 
 
 def all_flat_keys() -> list[str]:

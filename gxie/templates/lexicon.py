@@ -13,6 +13,13 @@ from itertools import pairwise
 
 from rapidfuzz.distance import Levenshtein
 
+from gxie.confidence import (
+    BARE_TOTAL_LABEL,
+    PREFIX_MATCH,
+    SPLIT_LABEL_MATCH,
+    WRAPPED_PREFIX_BASE,
+    WRAPPED_PREFIX_SPAN,
+)
 from gxie.templates import TEMPLATE_IDS, _aliases, load_template
 
 NUMBERING = re.compile(
@@ -102,9 +109,9 @@ def core_score(core: str, target: str) -> float:
     if core == target:
         return 1.0
     if len(target) >= 3 and core.startswith(target):
-        return 0.97
+        return PREFIX_MATCH
     if len(core) >= 4 and target.startswith(core):  # the first line of a label wrapped in its cell
-        return 0.6 + 0.35 * len(core) / len(target)
+        return WRAPPED_PREFIX_BASE + WRAPPED_PREFIX_SPAN * len(core) / len(target)
     return edit_similarity(core, target)
 
 
@@ -137,9 +144,9 @@ def _match_label(text: str, kinds: tuple[str, ...]) -> tuple[Match, ...]:
         if score <= 0.0:
             continue
         if e.kind == "col" and num and core in ("总计", "其他"):
-            score *= 0.5
+            score *= BARE_TOTAL_LABEL
         if e.kind == "row" and not num and core in ("总计", "其他"):
-            score *= 0.5
+            score *= BARE_TOTAL_LABEL
         out.append(Match(e, score))
     out.sort(key=lambda m: -m.score)
     return tuple(out)
@@ -158,7 +165,7 @@ _INNER_NUMBERING = re.compile(
 )
 
 
-def split_label(text: str, threshold: float = 0.8) -> list[tuple[int, int]]:
+def split_label(text: str, threshold: float = SPLIT_LABEL_MATCH) -> list[tuple[int, int]]:
     """Split a cell that holds two labels (``三、本年度办理结果 （一）予以公开``) into their ranges.
 
     Returns ``[(0, len(text))]`` when the text is one label (or cannot be split into good ones).

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from gxie.confidence import MIN_LABEL_COVER
 from gxie.types import Span
 
 _MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
@@ -186,7 +187,6 @@ def _whole_number_cell(out: list[Item], first: int, cell: LayoutCell) -> None:
 
 LABEL_KINDS = ("ROW", "COL", "CAP", "SEC")
 MAX_LABEL_CELL = 150
-MIN_LABEL_COVER = 0.3
 
 
 def _whole_label_cell(out: list[Item], first: int, cell: LayoutCell) -> None:

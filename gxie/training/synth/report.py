@@ -188,7 +188,7 @@ class _Assembler:
         elif table == "section3":
             grid = section3_grid(self.template, self.values, style, rng)
         else:
-            grid = section4_grid(self.values, style, rng)
+            grid = section4_grid(self.template, self.values, style, rng)
         body = len(grid.rows) - grid.header_rows
         if body > 4 and rng.random() < (0.3 if table == "section3" else 0.12):
             grid = replace(grid, breaks=(grid.header_rows + rng.randint(2, body - 2),))

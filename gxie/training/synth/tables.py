@@ -12,7 +12,7 @@ import random
 import re
 from dataclasses import dataclass, field, replace
 
-from gxie.templates import SECTION4_COLUMNS, SECTION4_ROWS, Block, RowDef, Template
+from gxie.templates import Block, RowDef, Template
 from gxie.training.synth.noise import LOOKALIKES
 from gxie.training.synth.values import Value, Written
 
@@ -252,22 +252,23 @@ def section3_grid(template: Template, values: dict[str, Written], style: Style, 
     return Grid("section3", rows, 3, 3)
 
 
-def section4_grid(values: dict[str, Written], style: Style, rng: random.Random) -> Grid:
+def section4_grid(template: Template, values: dict[str, Written], style: Style, rng: random.Random) -> Grid:
     """Section 四: the 15-cell row under three header rows, or (``s4_transposed``) three labelled rows."""
-    col_labels = [label for _, label in SECTION4_COLUMNS]
+    blocks, columns = template.section4.rows, template.section4.columns
+    col_labels = [c.label for c in columns]
     if style.s4_transposed:
         rows = [[TCell("", None), *(TCell(c, "COL") for c in col_labels)]]
-        for rid, rlabel in SECTION4_ROWS:
-            cells = [value_cell(f"section4.{rid}.{cid}", values[f"section4.{rid}.{cid}"], style, rng)
-                     for cid, _ in SECTION4_COLUMNS]  # fmt: skip
-            rows.append([TCell(rlabel, "ROW"), *cells])
+        for block in blocks:
+            cells = [value_cell(f"section4.{block.id}.{c.id}", values[f"section4.{block.id}.{c.id}"], style, rng)
+                     for c in columns]  # fmt: skip
+            rows.append([TCell(block.label, "ROW"), *cells])
         return Grid("section4", rows, 1, 1)
     sub = [TCell(c, "COL") for c in col_labels]
     r0 = [TCell("行政复议", "COL"), *[MERGED] * 4, TCell("行政诉讼", "COL"), *[MERGED] * 9]
     r1 = [*sub, TCell("未经复议直接起诉", "COL"), *[MERGED] * 4, TCell("复议后起诉", "COL"), *[MERGED] * 4]
     r2 = [*[MERGED] * 5, *sub, *sub]
-    cells = [value_cell(f"section4.{rid}.{cid}", values[f"section4.{rid}.{cid}"], style, rng)
-             for rid, _ in SECTION4_ROWS for cid, _ in SECTION4_COLUMNS]  # fmt: skip
+    cells = [value_cell(f"section4.{b.id}.{c.id}", values[f"section4.{b.id}.{c.id}"], style, rng)
+             for b in blocks for c in columns]  # fmt: skip
     return Grid("section4", [r0, r1, r2, cells], 3, 0)
 
 

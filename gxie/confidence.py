@@ -1,0 +1,43 @@
+"""Every confidence factor and threshold of the grid rebuild and validation, each with the reason for its value.
+
+A cell's confidence is the tagger's score of its value times the factors of the doubts met on the way (a
+weak label match, a row read left to right, a relation that fails on it). Thresholds compare label match
+scores (0-1, ``gxie.templates.lexicon``) or confidences. Changing a value moves the benchmarks.
+"""
+
+from __future__ import annotations
+
+# --- Label matching (gxie.templates.lexicon, gxie.grid.rows, gxie.metadata) -------------------------------
+PREFIX_MATCH = 0.97  # a label that starts with a known label and goes on (an explanation): almost exact
+WRAPPED_PREFIX_BASE = 0.6  # a label's first line alone (wrapped in its cell) scores at least this much...
+WRAPPED_PREFIX_SPAN = 0.35  # ...plus this times the share of the label it covers, staying below PREFIX_MATCH
+BARE_TOTAL_LABEL = 0.5  # 总计/其他 without numbering is a column, with numbering a row: halve the other reading
+SPLIT_LABEL_MATCH = 0.8  # every piece of a cell split in two labels must match this well, or it stays whole
+MIN_ROW_SCORE = 0.5  # a row label matching worse than this is an unknown row (its numbers are not used)
+STARTS_NEW_ROW = 0.6  # a next line matching a label this well starts a row instead of wrapping the last one
+HEADER_MATCH = 0.85  # a column header must match this well to place section 四 or to vote for a format
+SECTION_TITLE_MATCH = 0.75  # a section heading this close to the official title counts as standard wording
+
+# --- Cell segmentation (gxie.text.cells) ---------------------------------------------------------------
+MIN_LABEL_COVER = 0.3  # a label cell counts as one label only if its tagged pieces cover this share of it
+
+# --- Format detection and table layout (gxie.grid.detect, gxie.grid.build) ------------------------------
+FORMAT_BY_YEAR = 0.5  # no table evidence either way: the format is the year's, a coin toss at heart
+FORMAT_CONFIDENT = 0.7  # below this share of the evidence the chosen format is reported as uncertain
+CLOSE_FIT = 0.9  # two readings of a table whose fitness is this close are decided by the relations
+BLOCK_LAYOUT_FIT = 0.3  # rows whose value runs fit worse than this (per row) are read as one block
+BLOCK_LAYOUT_CELL = 0.85  # a cell of a block layout: the order (by column or by row) was a choice
+
+# --- Placing a row's values in its columns (gxie.grid.assign) ------------------------------------------
+ROW_CERTAINTY_FLOOR = 0.5  # a row's certainty runs from this (a weak label match) to 1 (an exact one)
+BLANK_CELL = 0.9  # a blank may be a value the text lost, so it is a little less sure than a number
+UNREADABLE_NUMBER = 0.3  # tagged as a number but no number could be parsed from it
+EXTRA_VALUES = 0.7  # more values than columns: the surplus was dropped, the rest may be shifted
+SHORT_ROW = 0.6  # fewer values than columns, read left to right: the blanks may have been elsewhere
+BLANK_ROW = 0.8  # a label standing alone in a table printed without blanks: its row taken as all blank
+AMBIGUOUS_PLACEMENT = 0.6  # several placements of a row without its blanks add up; the likeliest was taken
+NO_PLACEMENT_ADDS_UP = 0.4  # no placement of a row without its blanks adds up: read left to right
+
+# --- Judging failed relations (gxie.validate) ----------------------------------------------------------
+SOURCE_CONSISTENT = 0.8  # a failed relation whose cells were all read at least this surely is the source's
+FAILED_RELATION = 0.7  # the cells of a relation that fails on unsure readings become this much less sure

@@ -1,0 +1,196 @@
+"""gxie.validate: the relations evaluated from the template data, and the status decided by ``judge``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from gxie.errors import TemplateError
+from gxie.templates import _check_relations, load_template
+from gxie.types import Cell, Check, Issue, IssueCode
+from gxie.validate import TOLERANCE, balance, evaluate, judge, run_checks
+
+ROOT = Path(__file__).resolve().parents[1]
+OFFICIAL = ROOT.parent / "shared" / "schema"
+T2021 = load_template("2021")
+APPLICANTS = ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other")
+
+
+def cell(key: str, value: float | None, confidence: float = 1.0) -> Cell:
+    table, row, col = key.split(".")
+    return Cell(table, row, col, value, "" if value is None else str(value), (0, 1), confidence)
+
+
+def cells_of(values: dict[str, float | None], confidence: float = 1.0) -> dict[str, Cell]:
+    return {k: cell(k, v, confidence) for k, v in values.items()}
+
+
+def at(keys: tuple[str, ...], values: list[float | None]) -> dict[str, Cell]:
+    return cells_of(dict(zip(keys, values, strict=True)))
+
+
+def test_r1_column_identity() -> None:
+    s3 = "section3.{}.natural_person"
+    keys = tuple(s3.format(r) for r in ("new_received", "carried_over", "total_processed", "carried_forward"))
+    check = evaluate(T2021.relation("R1_column_identity"), "natural_person", at(keys, [3, 1, 2, 1]))
+    assert check == Check("R1_column_identity", "column natural_person", keys, 4, 3, False)
+
+
+def test_r2_total_column_counts_a_blank_as_zero() -> None:
+    keys = tuple(f"section3.granted.{c}" for c in (*APPLICANTS, "total"))
+    check = evaluate(T2021.relation("R2_total_column"), "granted", at(keys, [1, 2, None, 0, 0, 1, 4]))
+    assert check == Check("R2_total_column", "row granted", keys, 4, 4, True)
+
+
+def test_r3_outcome_total_adds_the_leaf_rows_of_the_format() -> None:
+    rows = T2021.relation("R3_outcome_total").parts
+    assert rows[0] == "granted" and rows[-3:] == ("other_no_correction", "other_fee_unpaid", "other_other")
+    assert load_template("2019").relation("R3_outcome_total").parts[-1] == "other"
+    values: dict[str, float | None] = {f"section3.{r}.total": 0 for r in rows}
+    values |= {"section3.granted.total": 5, "section3.other_other.total": 2, "section3.total_processed.total": 8}
+    check = evaluate(T2021.relation("R3_outcome_total"), "total", cells_of(values))
+    assert check.cells == tuple(f"section3.{r}.total" for r in (*rows, "total_processed"))
+    assert (check.rule, check.scope, check.expected, check.found, check.passed) == (
+        "R3_outcome_total",
+        "column total",
+        7,
+        8,
+        False,
+    )
+
+
+def test_r5_section4_totals_per_block() -> None:
+    keys = tuple(f"section4.review.{c}" for c in ("maintained", "corrected", "other", "pending", "total"))
+    check = evaluate(T2021.relation("R5_section4_totals"), "review", at(keys, [1, 2, 0, None, 3]))
+    assert check == Check("R5_section4_totals", "block review", keys, 3, 3, True)
+
+
+def test_a_check_missing_a_cell_is_not_evaluable() -> None:
+    keys = [f"section4.review.{c}" for c in ("maintained", "corrected", "other", "total")]  # no pending
+    check = evaluate(T2021.relation("R5_section4_totals"), "review", cells_of(dict.fromkeys(keys, 1)))
+    assert (check.expected, check.found, check.passed) == (None, None, None)
+    assert check.cells[3] == "section4.review.pending"
+
+
+def test_balance_tolerates_float_error_only() -> None:
+    assert balance([0.1, 0.2], [0.3]) == (0.3, 0.3, True)
+    assert balance([180.16, None], [180.16 + TOLERANCE / 2]) == (180.16, 180.16, True)
+    assert balance([1, 2], [3.01]) == (3, 3.01, False)
+
+
+def test_run_checks_one_per_column_row_and_block_in_relation_order() -> None:
+    full = cells_of(dict.fromkeys(T2021.flat_keys(), 0))
+    checks = run_checks(T2021, full)
+    rows = [r.id for r in T2021.section3.rows]
+    cols = [c.id for c in T2021.section3.columns]
+    assert [(c.rule[:2], c.scope) for c in checks] == [
+        *(("R1", f"column {c}") for c in cols),
+        *(("R2", f"row {r}") for r in rows),
+        *(("R3", f"column {c}") for c in cols),
+        *(("R5", f"block {b}") for b in ("review", "litigation_direct", "litigation_after_review")),
+    ]
+    assert all(c.passed for c in checks) and len(checks) == 7 + 25 + 7 + 3
+
+
+def test_r2_skips_rows_with_no_cell_read() -> None:
+    granted = cells_of({f"section3.granted.{c}": 1 for c in APPLICANTS} | {"section3.granted.total": 6})
+    checks = run_checks(T2021, granted)
+    assert [c.scope for c in checks if c.rule == "R2_total_column"] == ["row granted"]
+    assert sum(c.passed is None for c in checks) == 7 + 7 + 3  # R1, R3, R5 listed but not evaluable
+
+
+def test_a_relation_naming_an_unknown_row_is_refused() -> None:
+    r1 = T2021.relation("R1_column_identity")
+    broken = replace(T2021, relations=(replace(r1, parts=("new_received", "nope")),))
+    with pytest.raises(TemplateError, match=r"relation R1_column_identity adds up .*unknown: nope\); fix its"):
+        _check_relations(broken, "template_2021.json")
+
+
+@pytest.mark.parametrize("template_id", ["2019", "2021"])
+def test_templates_are_the_official_schema_plus_checks_and_the_section4_grid(template_id: str) -> None:
+    official = OFFICIAL / f"template_{template_id}.json"
+    if not official.is_file():
+        pytest.skip(f"the shared schema is not at {official}")
+    ours = json.loads((ROOT / "gxie" / "templates" / f"template_{template_id}.json").read_text(encoding="utf-8"))
+    checked = [r.pop("check")["table"] and r["id"] for r in ours["arithmetic_relations"] if "check" in r]
+    grid = ours["tables"]["section4"].pop("grid")
+    assert ours == json.loads(official.read_text(encoding="utf-8"))
+    assert checked == ["R1_column_identity", "R2_total_column", "R3_outcome_total", "R5_section4_totals"]
+    assert [f"{r['id']}_{c['id']}" for r in grid["rows"] for c in grid["columns"]] == [
+        c["id"] for c in ours["tables"]["section4"]["columns"]
+    ]
+
+
+# --- judge: the status in one place -----------------------------------------------------------------------
+
+FULL = cells_of(dict.fromkeys(T2021.flat_keys(), 0), confidence=0.95)
+SOME = ("section3.new_received.total", "section3.carried_forward.total")
+FAILED = Check("R1_column_identity", "column total", SOME, 1, 2, False)
+
+
+def _unsure(cells: dict[str, Cell]) -> dict[str, Cell]:
+    return {k: replace(c, confidence=0.5) if k in SOME else c for k, c in cells.items()}
+
+
+@pytest.mark.parametrize(
+    ("cells", "checks", "issues", "status", "codes"),
+    [
+        (FULL, (), (), "ok", ()),
+        (FULL, (), (Issue("info", IssueCode.LABELS_AFTER_NUMBERS, "m"),), "ok", ("labels_after_numbers",)),
+        (FULL, (), (Issue("warning", IssueCode.ROW_NOT_IN_FORMAT, "m"),), "ok", ("row_not_in_format",)),
+        (FULL, (), (Issue("warning", IssueCode.UNCERTAIN_ROW, "m"),), "partial", ("uncertain_row",)),
+        (FULL, (), (Issue("warning", IssueCode.FORMAT_UNCERTAIN, "m"),), "partial", ("format_uncertain",)),
+        (FULL, (FAILED,), (), "partial", ("source_inconsistency",)),
+        (_unsure(FULL), (FAILED,), (), "partial", ("uncertain_reading",)),
+        ({k: c for k, c in FULL.items() if k != "section4.review.total"}, (), (), "partial", ("missing_rows",)),
+        ({k: c for k, c in FULL.items() if ".carried_forward." not in k}, (), (), "partial", ("truncated_table",)),
+        ({k: c for k, c in FULL.items() if not k.startswith("section4")}, (), (), "partial", ("missing_table",)),
+        ({}, (), (Issue("warning", IssueCode.UNCERTAIN_ROW, "m"),), "failed", ("no_tables",)),
+    ],
+    ids=[
+        "all-found",
+        "info-issue",
+        "warning-not-uncertain",
+        "uncertain-row",
+        "uncertain-format",
+        "source-breaks-relation",
+        "unsure-cells-break-relation",
+        "one-cell-missing",
+        "last-row-missing",
+        "table-missing",
+        "no-cells",
+    ],
+)
+def test_judge_decides_the_status(
+    cells: dict[str, Cell], checks: tuple[Check, ...], issues: tuple[Issue, ...], status: str, codes: tuple[str, ...]
+) -> None:
+    _, _, out_issues, out_status = judge(T2021, cells, checks, issues)
+    assert out_status == status
+    assert tuple(i.code for i in out_issues) == codes
+
+
+def test_judge_marks_a_sure_failure_as_the_sources_and_keeps_the_cells() -> None:
+    cells, checks, issues, _ = judge(T2021, FULL, (FAILED,), ())
+    assert checks == (replace(FAILED, source_inconsistency=True),)
+    assert cells == FULL
+    assert issues[0].message == (
+        "the report's printed numbers do not add up (R1_column_identity, column total): expected 1 from the "
+        "parts, the report prints 2; values are kept as printed"
+    )
+
+
+def test_judge_lowers_the_confidence_of_unsure_cells_of_a_failed_relation() -> None:
+    cells, checks, issues, _ = judge(T2021, _unsure(FULL), (FAILED,), ())
+    assert checks == (FAILED,)
+    assert {k: cells[k].confidence for k in SOME} == {k: 0.35 for k in SOME}  # 0.5 x 0.7
+    assert cells["section3.granted.total"].confidence == 0.95
+    assert issues[0].level == "warning" and issues[0].code is IssueCode.UNCERTAIN_READING
+
+
+def test_judge_without_cells_fails_with_no_tables_only() -> None:
+    cells, checks, issues, status = judge(T2021, {}, (FAILED,), (Issue("warning", IssueCode.UNCERTAIN_ROW, "m"),))
+    assert (cells, checks, status) == ({}, (), "failed")
+    assert [(i.level, i.code) for i in issues] == [("error", "no_tables")]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from gxie._version import __version__
 from gxie.pipeline import extract, extract_many, extract_text, get_tagger
+from gxie.report import Report
 from gxie.templates import load_template
-from gxie.types import Cell, Check, Document, Issue, IssueCode, Report, Section, Span
+from gxie.types import Cell, Check, Document, Issue, IssueCode, Section, Span
 
 __all__ = [
     "Cell",

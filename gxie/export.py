@@ -17,8 +17,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from gxie.errors import MissingExtraError
-from gxie.templates import all_flat_keys, load_template
-from gxie.types import Cell, Report
+from gxie.report import Report
+from gxie.templates import all_flat_keys
+from gxie.types import Cell
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -244,22 +245,6 @@ def cell_records(cells: Iterable[Cell]) -> list[tuple[Any, ...]]:
         )
         for c in cells
     ]
-
-
-def to_flat(report: Report) -> dict[str, Any]:
-    """``{flat key: value}`` for every key of the report's format, in table order; null when not found.
-
-    With no format (``template`` None) every key of both formats is present, all null. A cell whose key
-    the format does not list (e.g. a single （六） row printed in a 2021 report) follows at the end.
-
-    >>> to_flat(extract("report.txt"))["section3.total_processed.total"]  # doctest: +SKIP
-    12
-    """
-    keys = load_template(report.template).flat_keys() if report.template is not None else all_flat_keys()
-    flat: dict[str, Any] = dict.fromkeys(keys)
-    for c in report.cells:
-        flat[c.key] = c.value
-    return flat
 
 
 def to_frame(report: Report) -> pd.DataFrame:

@@ -20,12 +20,13 @@ from typing import TypeAlias
 from gxie.errors import GxieError, NeedsOCRError, UnsupportedFormatError
 from gxie.grid.build import rebuild
 from gxie.metadata import find_metadata, find_sections
+from gxie.report import Report
 from gxie.tagging.base import Tagger, tagger_label
 from gxie.tagging.load import TAGGERS as TAGGERS  # re-exported: callers import these from gxie.pipeline
 from gxie.tagging.load import default_model_dir as default_model_dir
 from gxie.tagging.load import get_tagger
 from gxie.templates import TEMPLATE_IDS, load_template
-from gxie.types import Document, IssueCode, NormalizedText, Report, Span
+from gxie.types import Document, IssueCode, NormalizedText, Span
 from gxie.validate import judge, run_checks
 from gxie.versions import current_versions
 

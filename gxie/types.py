@@ -6,14 +6,12 @@ turn any of them into JSON-able data and back, field by field (tuples <-> lists,
 
 from __future__ import annotations
 
-import json
 import types
 from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from enum import Enum
 from functools import cache
-from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 Status = Literal["ok", "partial", "failed"]
@@ -219,117 +217,6 @@ class Grid:
     template_confidence: float
     cells: Mapping[str, Cell] = field(default_factory=dict)  # spans into the normalized text
     issues: tuple[Issue, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class Report:
-    """Everything gxie found in one report, fields in the order of the JSON output contract (``to_dict``).
-
-    >>> report.cell("section3.total_processed.total").value  # doctest: +SKIP
-    12
-    """
-
-    source: str  # file path or "<string>"
-    template: str | None  # "2019" | "2021" | None when no table was found
-    agency: str | None
-    year: int | None
-    date_issued: str | None  # ISO "2021-01-27"
-    status: Status
-    sections: tuple[Section, ...]
-    issues: tuple[Issue, ...]
-    checks: tuple[Check, ...]
-    cells: tuple[Cell, ...]  # span points into the ORIGINAL input text
-    tagger: str  # e.g. "model:default@<hash>" or "rules:1"
-    input_kind: str | None  # "text" | "html" | "docx" | "pdf" | "image" | None
-    content_hash: str | None  # sha256 of the input bytes (or of the text for strings)
-    versions: dict[str, str]  # gxie, schema, templates, labels, tagger
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
-    text: str | None = field(default=None, repr=False)  # original input text; in to_dict only on request
-
-    @classmethod
-    def failed(
-        cls,
-        source: str,
-        code: IssueCode,
-        message: str,
-        *,
-        versions: dict[str, str],
-        tagger: str = "",
-        input_kind: str | None = None,
-        content_hash: str | None = None,
-    ) -> Report:
-        """A report for an input that could not be processed, carrying one error ``Issue``.
-
-        >>> Report.failed("a.xyz", IssueCode.UNSUPPORTED_FORMAT, "cannot read .xyz", versions={}).status
-        'failed'
-        """
-        return cls(
-            source=source,
-            template=None,
-            agency=None,
-            year=None,
-            date_issued=None,
-            status="failed",
-            sections=(),
-            issues=(Issue("error", code, message),),
-            checks=(),
-            cells=(),
-            tagger=tagger,
-            input_kind=input_kind,
-            content_hash=content_hash,
-            versions=versions,
-        )
-
-    @property
-    def failed_checks(self) -> tuple[Check, ...]:
-        """The checks that were evaluated and did not hold (``passed is False``)."""
-        return tuple(c for c in self.checks if c.passed is False)
-
-    def cell(self, key: str) -> Cell | None:
-        """The cell with flat key ``key`` (e.g. ``"section4.review.total"``), or None when not found."""
-        return next((c for c in self.cells if c.key == key), None)
-
-    def to_dict(self, include_text: bool = False) -> dict[str, Any]:
-        """The JSON-able output contract (``schema_version`` first); ``text`` only with ``include_text``.
-
-        >>> report.to_dict()["issues"]  # doctest: +SKIP
-        [{'level': 'warning', 'code': 'missing_table', 'message': 'section4: table not found (15 cells null)'}]
-        """
-        data = to_data(self)
-        if not include_text:
-            del data["text"]
-        return {"schema_version": SCHEMA_VERSION, **data}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Report:
-        """Rebuild a report from ``to_dict()`` output (e.g. one line of a batch's ``results.jsonl``).
-
-        >>> Report.from_dict(report.to_dict()) == replace(report, text=None)  # doctest: +SKIP
-        True
-        """
-        version = d.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(
-                f"report dict has schema_version {version!r}; this gxie reads schema_version "
-                f"{SCHEMA_VERSION!r} only. Re-run the extraction with this gxie version."
-            )
-        try:
-            return from_data(cls, {k: v for k, v in d.items() if k != "schema_version"})
-        except ValueError as exc:
-            raise ValueError(
-                f"report dict for source {d.get('source')!r} is missing or has a malformed field: {exc}. "
-                "It must be Report.to_dict() output, unedited; re-run the extraction to get it again."
-            ) from None
-
-    def to_json(self, path: str | Path | None = None, indent: int | None = 2) -> str:
-        """The ``to_dict()`` JSON text (UTF-8, Chinese unescaped); also written to ``path`` when given.
-
-        >>> report.to_json("report.json")  # doctest: +SKIP
-        """
-        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, allow_nan=False)
-        if path is not None:
-            Path(path).write_text(text + "\n", encoding="utf-8")
-        return text
 
 
 def to_data(value: Any) -> Any:

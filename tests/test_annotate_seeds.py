@@ -21,7 +21,6 @@ from gxie.annotate.retrain import REPORT_MD, retrain
 from gxie.annotate.split import load_split
 from gxie.annotate.tasks import build_tasks, original_spans, to_results
 from gxie.cli import main
-from gxie.export import to_flat
 from gxie.pipeline import finish, get_tagger, prepare
 from tests.conftest import ROOT, gold_files, load_gold
 
@@ -62,7 +61,7 @@ def check_against_gold(seeds_dir: Path) -> None:
     for gold_path in gold_files():
         gold = load_gold(gold_path)
         prepared = prepare(seeds_dir / gold["file"])
-        flat = to_flat(finish(prepared, rules.tag(prepared.normalized.text), rules))
+        flat = finish(prepared, rules.tag(prepared.normalized.text), rules).to_flat()
         assert flat == gold["flat"], gold["file"]
 
 

@@ -13,9 +13,10 @@ from gxie.annotate.select import WEIGHTS, priority_of, rank
 from gxie.annotate.tasks import build_tasks, original_spans
 from gxie.cli import main
 from gxie.pipeline import finish, get_tagger, prepare
+from gxie.report import Report
 from gxie.templates import load_template
 from gxie.training.synth import generate
-from gxie.types import Cell, Check, Issue, IssueCode, Report
+from gxie.types import Cell, Check, Issue, IssueCode
 from gxie.versions import current_versions
 
 

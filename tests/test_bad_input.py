@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from gxie import extract, extract_many
-from gxie.export import to_flat
 from tests.makefiles import write_docx
 
 REPORT_WITHOUT_TABLES = """青禾县统计局2021年政府信息公开工作年度报告
@@ -81,7 +80,7 @@ def test_wrong_encodings_give_the_same_grid(seeds_dir: Path, tmp_path: Path) -> 
     for enc in ("utf-8", "utf-8-sig", "gb18030", "utf-16"):
         path = tmp_path / f"r_{enc}.txt"
         path.write_bytes(text.encode(enc))
-        flats.append(to_flat(extract(path, tagger="rules")))
+        flats.append(extract(path, tagger="rules").to_flat())
     assert all(f == flats[0] for f in flats)
 
 

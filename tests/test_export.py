@@ -23,8 +23,9 @@ from gxie.export import (
     write_table,
     write_tables,
 )
+from gxie.report import Report
 from gxie.templates import all_flat_keys
-from gxie.types import Cell, Check, Issue, IssueCode, Report
+from gxie.types import Cell, Check, Issue, IssueCode
 from gxie.versions import current_versions
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from gxie import extract
 from gxie.errors import NeedsOCRError
-from gxie.export import to_flat
 from gxie.ocr import ScannedDocument, boxes_at
 from gxie.ocr.engine import ocr_available
 from gxie.readers import read, read_bytes
@@ -153,7 +152,7 @@ def test_a_scanned_seed_report_png_gives_its_gold_grid(scanned_seed: tuple[Path,
     png, _, gold = scanned_seed
     report = extract(png, tagger="rules")
     assert report.input_kind == "image"
-    assert _wrong(to_flat(report), gold) == {}
+    assert _wrong(report.to_flat(), gold) == {}
 
 
 @pytest.mark.slow
@@ -163,8 +162,8 @@ def test_an_image_only_pdf_of_a_seed_report_gives_its_gold_grid(scanned_seed: tu
     assert isinstance(doc, ScannedDocument) and doc.kind == "pdf" and not doc.needs_ocr
     assert len(doc.pages) == len(doc.scans) >= 2
     report = extract(doc, tagger="rules")
-    assert _wrong(to_flat(report), gold) == {}
-    assert _wrong(to_flat(extract(doc, tagger="model")), gold) == {}  # the model tagger reads it right too
+    assert _wrong(report.to_flat(), gold) == {}
+    assert _wrong(extract(doc, tagger="model").to_flat(), gold) == {}  # the model tagger reads it right too
     for cell in report.cells:  # every cell read from the scan traces back to boxes on its page
         assert cell.span is not None
         boxes = boxes_at(doc, *cell.span)

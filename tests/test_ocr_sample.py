@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from gxie.export import to_flat
 from gxie.pipeline import extract_text
 from gxie.templates import load_template
 
@@ -40,5 +39,5 @@ def test_ocr_text_gives_nearly_every_cell(path: Path, tagger: str) -> None:
     text, meta = _load(path)
     report = extract_text(text, tagger=tagger, source=path.name)
     assert report.template == meta["template"]
-    right = _right(to_flat(report), meta["flat"])
+    right = _right(report.to_flat(), meta["flat"])
     assert right >= MIN_CELLS_RIGHT * len(meta["flat"]), f"{tagger}: {right}/{len(meta['flat'])} cells right"

@@ -77,7 +77,7 @@ def test_a_failing_batched_call_falls_back_to_one_by_one_so_only_the_culprit_fai
     assert [e.report.status for e in found] == ["ok", "ok", "failed", "ok"]
     (issue,) = found[2].report.issues
     assert issue.code == INTERNAL_ERROR
-    assert issue.text == f"internal error while tagging {str(paths[2])!r}: RuntimeError: the model ran out of memory"
+    assert issue.message == f"internal error while tagging {str(paths[2])!r}: RuntimeError: the model ran out of memory"
     assert found[2].prepared is not None and found[2].spans is None  # read, but never tagged
     assert found[2].report.content_hash == found[2].prepared.content_hash is not None
 
@@ -124,7 +124,7 @@ def test_an_unexpected_exception_becomes_a_failed_report_naming_the_stage(
     assert [first.report.status, second.report.status] == ["failed", "ok"]
     (issue,) = first.report.issues
     assert (issue.level, issue.code) == ("error", INTERNAL_ERROR)
-    assert issue.text.startswith(f"internal error while {stage} {str(bad)!r}: {error}")
+    assert issue.message.startswith(f"internal error while {stage} {str(bad)!r}: {error}")
     assert first.report.tagger == "fake:1" and first.report.versions["tagger"] == "fake:1"
     assert first.report.input_kind == "text"
     assert (first.prepared is None) == (stage in ("reading", "normalizing"))
@@ -134,9 +134,9 @@ def test_extract_of_a_folder_says_it_is_a_folder_and_what_to_use(tmp_path: Path)
     report = extract(tmp_path, tagger="rules")
     (issue,) = report.issues
     assert report.status == "failed" and issue.code == "unsupported_format"
-    assert issue.text.startswith(f"{str(tmp_path)!r} is a folder, not a report file; extract() reads one file.")
-    assert f"`gxie extract {tmp_path} -o OUT`" in issue.text
-    assert f"extract_many(discover([{str(tmp_path)!r}]))" in issue.text
+    assert issue.message.startswith(f"{str(tmp_path)!r} is a folder, not a report file; extract() reads one file.")
+    assert f"`gxie extract {tmp_path} -o OUT`" in issue.message
+    assert f"extract_many(discover([{str(tmp_path)!r}]))" in issue.message
     assert report.content_hash is None and report.tagger == "rules:1"
     with pytest.raises(UnsupportedFormatError, match="is a folder"):
         prepare(tmp_path)
@@ -147,9 +147,9 @@ def test_the_no_tables_message_hints_at_ocr_only_when_ocr_did_not_run() -> None:
     scanned = extract(ScannedDocument(NO_TABLES, "scan.png", "image"), tagger="rules")
     (ocr_issue,) = scanned.issues
     assert typed.code == ocr_issue.code == "no_tables" and scanned.input_kind == "image"
-    assert typed.text.endswith("check the text extraction (e.g. a scanned PDF needs OCR).")
-    assert "needs OCR" not in ocr_issue.text
-    assert "the text OCR read from the scan may be too damaged to hold the tables" in ocr_issue.text
+    assert typed.message.endswith("check the text extraction (e.g. a scanned PDF needs OCR).")
+    assert "needs OCR" not in ocr_issue.message
+    assert "the text OCR read from the scan may be too damaged to hold the tables" in ocr_issue.message
 
 
 def test_prepare_raises_what_the_loop_reports(tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ def test_prepare_raises_what_the_loop_reports(tmp_path: Path) -> None:
     with pytest.raises(NeedsOCRError, match="no text layer"):
         prepare(scan)
     (failed,) = run([scan], tagger="rules")
-    assert [(m.code, m.text) for m in failed.report.issues] == [("needs_ocr", "no text layer")]
+    assert [(m.code, m.message) for m in failed.report.issues] == [("needs_ocr", "no text layer")]
     assert failed.report.input_kind == "pdf"
     prepared = prepare(write(tmp_path, "a.txt", OK[0]))
     assert prepared.source == str(tmp_path / "a.txt") and prepared.document.text == OK[0]

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from gxie._version import __version__
-from gxie.export import CELL_COLUMNS, to_csv, to_flat, to_frame
+from gxie.export import CELL_COLUMNS, to_csv, to_frame
+from gxie.report import Report
 from gxie.templates import all_flat_keys, load_template
-from gxie.types import SCHEMA_VERSION, Cell, Check, Issue, IssueCode, Report, Section
+from gxie.types import SCHEMA_VERSION, Cell, Check, Issue, IssueCode, Section
 from gxie.versions import current_versions
 
 TEXT = "一、总体情况\n本年新收政府信息公开申请数量\t0\n本年收费金额（单位：万元）\t180.16 万元\n行政复议\t无\n"
@@ -164,7 +165,7 @@ def test_from_dict_names_a_missing_field() -> None:
 
 
 def test_to_flat_has_every_key_of_the_format_in_order_with_nulls() -> None:
-    flat = to_flat(make_report())
+    flat = make_report().to_flat()
     assert list(flat) == load_template("2021").flat_keys()
     assert flat["section3.new_received.natural_person"] == 0
     assert type(flat["section3.new_received.natural_person"]) is int
@@ -176,7 +177,7 @@ def test_to_flat_has_every_key_of_the_format_in_order_with_nulls() -> None:
 
 
 def test_to_flat_without_a_format_lists_both_formats_keys_null() -> None:
-    flat = to_flat(make_report(template=None, cells=(), status="failed"))
+    flat = make_report(template=None, cells=(), status="failed").to_flat()
     assert list(flat) == all_flat_keys()
     assert set(flat.values()) == {None}
 
@@ -184,7 +185,7 @@ def test_to_flat_without_a_format_lists_both_formats_keys_null() -> None:
 def test_to_flat_keeps_a_cell_outside_the_format_at_the_end() -> None:
     merged = Cell("section3", "other", "total", 2, "2", (60, 61), 0.8)  # （六） printed as one row in 2021
     report = make_report()
-    flat = to_flat(replace(report, cells=(*report.cells, merged)))
+    flat = replace(report, cells=(*report.cells, merged)).to_flat()
     assert list(flat)[:-1] == load_template("2021").flat_keys()
     assert list(flat.items())[-1] == ("section3.other.total", 2)
 

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from gxie import extract
-from gxie.export import to_flat
-from gxie.types import Report
+from gxie.report import Report
 from tests.conftest import gold_files, load_gold
 
 GOLDS = gold_files()
@@ -16,7 +15,7 @@ TAGGERS = ["rules", "model"]
 
 
 def assert_matches_gold(report: Report, gold: dict) -> None:
-    flat = to_flat(report)
+    flat = report.to_flat()
     assert list(flat) == list(gold["flat"]), "flat keys differ from the template's keys"
     wrong = {
         k: (v, flat[k])
@@ -64,7 +63,7 @@ def test_source_inconsistency_is_reported_not_fixed(seeds_dir: Path) -> None:
     r1 = [c for c in report.failed_checks if c.rule == "R1_column_identity"]
     assert r1 and all(c.source_inconsistency for c in r1)
     assert {(c.expected, c.found) for c in r1} == {(0, 4)}
-    assert to_flat(report)["section3.total_processed.natural_person"] == 3  # kept as printed
+    assert report.to_flat()["section3.total_processed.natural_person"] == 3  # kept as printed
     assert any(m.code == "source_inconsistency" for m in report.issues)
 
 
@@ -73,7 +72,7 @@ def test_truncated_seed_is_partial_and_says_so(seeds_dir: Path) -> None:
     assert report.status == "partial"
     codes = {m.code for m in report.issues}
     assert {"truncated_table", "missing_table"} <= codes
-    assert to_flat(report)["section4.review.total"] is None
+    assert report.to_flat()["section4.review.total"] is None
 
 
 def test_sections_found_with_spans(seeds_dir: Path) -> None:

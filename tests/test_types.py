@@ -8,21 +8,8 @@ from typing import Any
 
 import pytest
 
-from gxie.types import (
-    STATUSES,
-    Cell,
-    Check,
-    Document,
-    Grid,
-    Issue,
-    IssueCode,
-    Page,
-    Report,
-    Section,
-    Span,
-    from_data,
-    to_data,
-)
+from gxie.report import Report
+from gxie.types import STATUSES, Cell, Check, Document, Grid, Issue, IssueCode, Page, Section, Span, from_data, to_data
 
 CELLS = (
     Cell("section3", "new_received", "natural_person", 0, "0", (23, 24), 0.98),

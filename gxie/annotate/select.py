@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from gxie.report import Report
 from gxie.templates import load_template
-from gxie.types import IssueCode, Report
+from gxie.types import IssueCode
 
 LOW_CONFIDENCE = 0.8  # a cell read less surely than this is worth a look
 WEIGHTS: dict[str, float] = {

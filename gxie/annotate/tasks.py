@@ -22,8 +22,9 @@ from gxie.annotate.offsets import Utf16Index
 from gxie.annotate.select import LOW_CONFIDENCE, Priority, priority_of
 from gxie.labels import check_entity
 from gxie.pipeline import Prepared, get_tagger, run
+from gxie.report import Report
 from gxie.tagging.base import Tagger, tagger_label
-from gxie.types import Cell, Report, Span
+from gxie.types import Cell, Span
 
 SpanTuple = tuple[int, int, str]  # [start, end) code points into the original text, label
 

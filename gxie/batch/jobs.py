@@ -19,8 +19,9 @@ from typing import Any
 from gxie import pipeline
 from gxie.batch.discover import file_sha256
 from gxie.pipeline import INTERNAL_ERROR as INTERNAL_ERROR  # a resumed run retries rows with this code
+from gxie.report import Report
 from gxie.tagging.base import Tagger, tagger_label
-from gxie.types import IssueCode, Report
+from gxie.types import IssueCode
 from gxie.versions import current_versions
 
 WORKER_DIED = "the worker process died while extracting this file (a crash in a reader, or out of memory)"

@@ -21,7 +21,8 @@ from typing import Any
 
 from gxie.batch.jobs import INTERNAL_ERROR
 from gxie.export import JOURNAL_FIELD, journal_path, read_jsonl
-from gxie.types import IssueCode, Report
+from gxie.report import Report
+from gxie.types import IssueCode
 
 TIMEOUT = IssueCode.TIMEOUT  # issue code: the file ran past the per-file time limit and its worker was stopped
 WORKER_DIED_CODE = IssueCode.WORKER_DIED  # issue code: the worker process died while it extracted this file alone

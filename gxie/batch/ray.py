@@ -29,8 +29,8 @@ from typing import Any
 from gxie import pipeline
 from gxie.batch.jobs import FileResult, extract_chunk
 from gxie.errors import MissingExtraError
+from gxie.report import Report
 from gxie.tagging.base import Tagger, tagger_label
-from gxie.types import Report
 
 logger = logging.getLogger(__name__)
 

@@ -29,9 +29,10 @@ from gxie.batch.journal import Entry, entry_key, journal_row, read_journal, reso
 from gxie.batch.lock import OutputLock
 from gxie.batch.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
 from gxie.export import TABLE_FORMATS, JsonlWriter, check_table_formats, latest_reports, write_tables
+from gxie.report import Report
 from gxie.tagging.base import Tagger
 from gxie.templates import TEMPLATE_IDS
-from gxie.types import IssueCode, Report
+from gxie.types import IssueCode
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from gxie.types import STATUSES
 
 if TYPE_CHECKING:
     from gxie.batch.pool import LocalEngine
-    from gxie.types import Report
+    from gxie.report import Report
 
 FILE_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
 TAGGERS: tuple[str, ...] = ("model", "rules")

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from gxie.pipeline import Prepared, finish, get_tagger, prepare, run
+from gxie.report import Report
 from gxie.tagging.base import Tagger
-from gxie.types import Document, Report, Span
+from gxie.types import Document, Span
 from training.bench.sets import TYPED, Case
 
 BUCKETS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)  # lower edges of the confidence buckets

@@ -265,11 +265,18 @@ class Report:
             Path(path).write_text(text + "\n", encoding="utf-8")
         return text
 
-    def to_csv(self, path: str | Path | None = None) -> str:
-        """The long cell table as CSV text; written to ``path`` (UTF-8 with BOM, for Excel) when given."""
+    def to_csv(self, path: str | Path | None = None, *, excel: bool = False) -> str:
+        """The long cell table as CSV text; also written to ``path`` (UTF-8; with a BOM for Excel when
+        ``excel``) when given. One writer for every CSV: ``gxie.export.write_csv``.
+
+        >>> report.to_csv("cells.csv", excel=True).splitlines()[0]  # doctest: +SKIP
+        'table,row,col,key,value,raw,span_start,span_end,confidence'
+        """
+        from gxie.export import write_csv
+
+        frame = self.to_frame()
         buffer = io.StringIO()
-        self.to_frame().to_csv(buffer, index=False, lineterminator="\n")
-        text = buffer.getvalue()
+        write_csv(frame, buffer)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8-sig", newline="")
-        return text
+            write_csv(frame, path, excel=excel)
+        return buffer.getvalue()

@@ -78,6 +78,7 @@ def run_batch(
     resume: bool = True,
     progress: bool = True,
     engine: str = "local",
+    excel_csv: bool = False,
 ) -> BatchSummary:
     """Extract every input file into ``out_dir``; return counts, failures, the slowest files and the rate.
 
@@ -89,7 +90,7 @@ def run_batch(
     cell) for each of ``formats`` among csv, parquet, xlsx; ``summary.json`` holds the summary. Tables and
     summary are replaced atomically. ``template`` forces a format ("2019" or "2021"). ``batch_size``
     documents are tagged per model call; ``workers`` processes (each loading the tagger once) or Ray
-    actors (``engine="ray"``) extract chunks in parallel.
+    actors (``engine="ray"``) extract chunks in parallel. ``excel_csv`` gives the CSV tables a byte-order mark.
 
     >>> run_batch(["reports/"], "out", tagger="rules").by_status  # doctest: +SKIP
     {'ok': 812, 'partial': 170, 'failed': 18}
@@ -132,7 +133,7 @@ def run_batch(
     outputs = [results]
     if tables:
         reports = sorted(latest_reports(results), key=lambda r: r.source) if results.exists() else []
-        outputs += _replace_tables(reports, out, tables)
+        outputs += _replace_tables(reports, out, tables, excel_csv)
     slowest = sorted(run.seconds.items(), key=lambda item: item[1], reverse=True)[:N_SLOWEST]
     summary = BatchSummary(
         out, len(files), len(run.seconds), run.skipped, dict(run.statuses), dict(run.rules), slowest, elapsed
@@ -220,11 +221,11 @@ def _reason(report: Report) -> str:
     return "; ".join(m.text for m in report.issues if m.level == "error") or "no reason recorded"
 
 
-def _replace_tables(reports: list[Report], out: Path, formats: Sequence[str]) -> list[Path]:
+def _replace_tables(reports: list[Report], out: Path, formats: Sequence[str], excel_csv: bool) -> list[Path]:
     """Write the tables beside ``out``'s files, then move each into place (a kill leaves old or new)."""
     scratch = Path(tempfile.mkdtemp(prefix=".gxie-tables-", dir=out))  # hidden: never taken as an input
     try:
-        written = write_tables(reports, scratch, formats)
+        written = write_tables(reports, scratch, formats, excel_csv=excel_csv)
         for path in written:
             os.replace(path, out / path.name)
     finally:

@@ -350,7 +350,7 @@ def arrow_schema(df: pd.DataFrame) -> pa.Schema:
 
     ``ARROW_TYPES`` for the report and cell columns; a flat key (``section3.granted.total``) is ``int64``,
     or ``float64`` for money (``MONEY_COLUMNS``) and for a count column that holds a fraction; any other
-    column by its values (``string`` when it holds none).
+    column by its values (bool, int64, float64, else ``string``, also when it holds none).
 
     >>> arrow_schema(wide_table([])).field("section3.granted.total").type  # doctest: +SKIP
     DataType(int64)
@@ -374,7 +374,7 @@ def to_arrow(df: pd.DataFrame) -> pa.Table:
     import pyarrow as pa
 
     schema = arrow_schema(df)
-    pandas_types = {pa.int64(): "Int64", pa.float64(): "float64", pa.string(): "object"}
+    pandas_types = {pa.int64(): "Int64", pa.float64(): "float64", pa.bool_(): "boolean", pa.string(): "object"}
     typed = df.astype({f.name: pandas_types[f.type] for f in schema})
     return pa.Table.from_pandas(typed, schema=schema, preserve_index=False)
 
@@ -387,6 +387,8 @@ def _kind_of_key(name: str) -> str | None:
 
 
 def _kind_of_values(present: list[Any]) -> str:
+    if present and all(isinstance(v, bool) for v in present):
+        return "bool"
     if present and all(type(v) is int for v in present):
         return "int64"
     if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):

@@ -324,6 +324,18 @@ def test_parquet_types_do_not_depend_on_the_data(tmp_path: Path) -> None:
     assert {f.name: str(f.type) for f in pq.read_schema(empty)} == expected
     assert {f.name: str(f.type) for f in pq.read_schema(only_failed)} == expected
     assert {f.name: str(f.type) for f in pq.read_schema(cells)} == CELL_TYPES
+    other = pd.DataFrame({"flag": [True, None], "note": [None, None], "n": [1, None], "x": [1, 2.5]}, dtype=object)
+    path = write_table(other, tmp_path / "other.parquet")
+    assert {f.name: str(f.type) for f in pq.read_schema(path)} == {
+        "flag": "bool",
+        "note": "string",
+        "n": "int64",
+        "x": "double",
+    }
+    assert pq.read_table(path).to_pylist() == [
+        {"flag": True, "note": None, "n": 1, "x": 1.0},
+        {"flag": None, "note": None, "n": None, "x": 2.5},
+    ]
 
 
 def test_xlsx_cells_keep_their_own_type(tmp_path: Path) -> None:

@@ -73,6 +73,7 @@ def test_a_corrupt_image_is_a_read_error() -> None:
         read_bytes(b"\x89PNG\r\n\x1a\nnot really", "scan.png")
 
 
+@pytest.mark.slow
 @needs_ocr_engine
 @needs_font
 def test_a_drawn_table_is_read_into_tab_rows_with_box_positions(tmp_path: Path) -> None:

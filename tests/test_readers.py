@@ -254,6 +254,7 @@ def _pdf_bytes(pages: list[str | None]) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_pdf_without_text_layer_needs_ocr(tmp_path: Path) -> None:
     path = tmp_path / "scan.pdf"
     path.write_bytes(_pdf_bytes([None, None]))
@@ -266,6 +267,7 @@ def test_pdf_without_text_layer_needs_ocr(tmp_path: Path) -> None:
     assert "gxie[ocr]" in doc.messages[0].text
 
 
+@pytest.mark.slow
 def test_pdf_with_one_blank_page_warns() -> None:
     doc = read_bytes(_pdf_bytes(["Total 147", None]), "mixed.pdf")
     assert doc.text == "Total 147\n" and not doc.needs_ocr

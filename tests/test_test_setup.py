@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests import fonts
-from tests.conftest import ROOT
+from tests.conftest import ROOT, on_ci
 
 SEED_TEST = "tests/test_normalize.py::test_seeds_normalize_cleanly"  # one quick test that reads the seeds
 
@@ -38,8 +38,16 @@ def test_missing_seeds_are_said_once_at_the_end(tmp_path: Path) -> None:
     assert "1 skipped" in lines[at + 3] and len(lines) == at + 4
 
 
-@pytest.mark.parametrize("ci", ["true", "1"])
-def test_on_ci_missing_seeds_stop_the_run(tmp_path: Path, ci: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "expected"), [("true", True), ("1", True), ("YES", True), ("", False), ("false", False), ("0", False)]
+)
+def test_which_ci_values_count(value: str, expected: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", value)
+    assert on_ci() is expected
+
+
+def test_on_ci_missing_seeds_stop_the_run(tmp_path: Path) -> None:
+    ci = "true"
     done = pytest_run(tmp_path, ci=ci)
     assert done.returncode == pytest.ExitCode.USAGE_ERROR == 4
     message = (

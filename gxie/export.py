@@ -2,7 +2,10 @@
 
 Tables keep ints as ints: a column whose values are all ints is pandas ``Int64`` (nullable), all floats
 ``float64``, and a column mixing ints and floats stays ``object`` so that ``0`` is written as ``0``, not
-``0.0``. Parquet needs one type per column, so such columns become ``float64`` there.
+``0.0``, in CSV and XLSX (each spreadsheet cell keeps its own type). Parquet holds one type per column
+and gets a fixed schema that does not depend on the data (``arrow_schema``): counts ``int64``, money
+columns and the cells table's ``value`` (counts and money mixed) ``float64``, text ``string``.
+CSV is plain UTF-8 (``write_csv``); ``excel=True`` adds the byte-order mark Excel needs to read Chinese.
 """
 
 from __future__ import annotations
@@ -14,15 +17,17 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from gxie.errors import MissingExtraError
+from gxie.grid.values import WAN_YUAN_COLUMNS, YUAN_COLUMNS
 from gxie.report import Report
 from gxie.templates import all_flat_keys
 from gxie.types import Cell
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +62,15 @@ TABLE_SUFFIXES: tuple[str, ...] = tuple(f".{fmt}" for fmt in TABLE_FORMATS)
 TABLE_NAMES: tuple[str, ...] = ("reports", "cells")  # write_tables: reports.<fmt> (wide), cells.<fmt> (long)
 _EXTRA_PACKAGES = {"parquet": ("pyarrow", "Writing Parquet"), "xlsx": ("openpyxl", "Writing XLSX")}
 EXCEL_MAX_ROWS = 1_048_576
+# Parquet types of the fixed columns; flat-key columns are int64, or float64 for money (MONEY_COLUMNS).
+ARROW_TYPES: dict[str, str] = {
+    **dict.fromkeys(("source", "status", "template", "agency", "date_issued", "error"), "string"),
+    **dict.fromkeys(("year", "n_issues", "n_failed_checks", "span_start", "span_end"), "int64"),
+    **dict.fromkeys(("table", "row", "col", "key", "raw"), "string"),
+    "value": "float64",  # counts and money in one column: float64 holds every count exactly (up to 2**53)
+    "confidence": "float64",
+}
+MONEY_COLUMNS: frozenset[str] = frozenset(YUAN_COLUMNS | WAN_YUAN_COLUMNS)  # template column ids
 _TAIL_CHUNK = 1 << 16
 # A batch journal's row is ``Report.to_dict()`` plus this object: {"path": resolved input path, "attempt": n}.
 JOURNAL_FIELD = "batch"
@@ -256,17 +270,19 @@ def to_frame(report: Report) -> pd.DataFrame:
     return cell_frame(CELL_COLUMNS, cell_records(report.cells))
 
 
-def to_csv(report: Report, path: str | Path | None = None) -> str:
-    """The report's long cell table as CSV text; also written to ``path`` (UTF-8 with BOM, for Excel).
+def to_csv(report: Report, path: str | Path | None = None, *, excel: bool = False) -> str:
+    """The report's long cell table as CSV text; also written to ``path`` when given (UTF-8; with a
+    byte-order mark for Excel when ``excel``). One writer for every CSV: ``write_csv``.
 
-    >>> to_csv(extract("report.txt"), "cells.csv")  # doctest: +SKIP
+    >>> to_csv(extract("report.txt"), "cells.csv", excel=True).splitlines()[0]  # doctest: +SKIP
+    'table,row,col,key,value,raw,span_start,span_end,confidence'
     """
+    frame = to_frame(report)
     buffer = io.StringIO()
-    to_frame(report).to_csv(buffer, index=False, lineterminator="\n")
-    text = buffer.getvalue()
+    write_csv(frame, buffer)
     if path is not None:
-        Path(path).write_text(text, encoding="utf-8-sig", newline="")
-    return text
+        write_csv(frame, path, excel=excel)
+    return buffer.getvalue()
 
 
 def _error_text(report: Report) -> str | None:
@@ -312,8 +328,12 @@ def long_table(reports: Iterable[Report]) -> pd.DataFrame:
     return cell_frame(LONG_COLUMNS, rows)
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table by the suffix of ``path``: .csv (UTF-8 with BOM), .parquet or .xlsx (gxie[export])."""
+def write_table(df: pd.DataFrame, path: str | Path, *, excel_csv: bool = False) -> Path:
+    """Write a table by the suffix of ``path``: .csv (``write_csv``), .parquet or .xlsx (gxie[export]).
+
+    >>> write_table(wide_table(reports), "out/reports.parquet")  # doctest: +SKIP
+    PosixPath('out/reports.parquet')
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
@@ -323,11 +343,12 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        # utf-8-sig: Excel guesses the encoding of a CSV without a BOM wrongly and garbles Chinese.
-        df.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(df, path, excel=excel_csv)
     elif suffix == ".parquet":
         require_extra(*_EXTRA_PACKAGES["parquet"])
-        _for_arrow(df).to_parquet(path, index=False, engine="pyarrow")
+        import pyarrow.parquet as pq
+
+        pq.write_table(to_arrow(df), path)
     else:
         require_extra(*_EXTRA_PACKAGES["xlsx"])
         if len(df) + 1 > EXCEL_MAX_ROWS:
@@ -337,6 +358,23 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
             )
         _for_excel(df).to_excel(path, index=False, engine="openpyxl")
     return path
+
+
+def write_csv(df: pd.DataFrame, target: str | Path | TextIO, *, excel: bool = False) -> None:
+    """Write ``df`` as CSV (UTF-8, ``\\n`` line ends, no index) to a path or an open text stream.
+
+    ``excel=True`` starts the text with a byte-order mark: Excel reads a CSV without one in the local
+    code page and garbles Chinese. Every CSV gxie writes goes through here.
+
+    >>> write_csv(long_table(reports), "cells.csv", excel=True)  # doctest: +SKIP
+    """
+    if isinstance(target, str | Path):
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            write_csv(df, handle, excel=excel)
+        return
+    if excel:
+        target.write("\ufeff")
+    df.to_csv(target, index=False, lineterminator="\n")
 
 
 def check_table_formats(formats: Sequence[str]) -> None:
@@ -351,14 +389,22 @@ def check_table_formats(formats: Sequence[str]) -> None:
             require_extra(*_EXTRA_PACKAGES[fmt])
 
 
-def write_tables(reports: Sequence[Report], out_dir: str | Path, formats: Sequence[str]) -> list[Path]:
-    """Write ``reports.<fmt>`` (``wide_table``) and ``cells.<fmt>`` (``long_table``) for each format."""
+def write_tables(
+    reports: Sequence[Report], out_dir: str | Path, formats: Sequence[str], *, excel_csv: bool = False
+) -> list[Path]:
+    """Write ``reports.<fmt>`` (``wide_table``) and ``cells.<fmt>`` (``long_table``) for each format.
+
+    ``excel_csv`` gives the CSV files a byte-order mark (``write_csv``).
+
+    >>> [p.name for p in write_tables(reports, "out", ["csv"])]  # doctest: +SKIP
+    ['reports.csv', 'cells.csv']
+    """
     check_table_formats(formats)
     wide, long = wide_table(reports), long_table(reports)
     written: list[Path] = []
     for fmt in formats:
-        written.append(write_table(wide, Path(out_dir) / f"{TABLE_NAMES[0]}.{fmt}"))
-        written.append(write_table(long, Path(out_dir) / f"{TABLE_NAMES[1]}.{fmt}"))
+        written.append(write_table(wide, Path(out_dir) / f"{TABLE_NAMES[0]}.{fmt}", excel_csv=excel_csv))
+        written.append(write_table(long, Path(out_dir) / f"{TABLE_NAMES[1]}.{fmt}", excel_csv=excel_csv))
     return written
 
 
@@ -370,15 +416,55 @@ def require_extra(package: str, purpose: str) -> None:
         raise MissingExtraError(package, "export", purpose)
 
 
-def _for_arrow(df: pd.DataFrame) -> pd.DataFrame:
-    """One type per column: object columns mixing ints and floats become float64."""
-    out = df.copy()
-    for name in out.columns:
-        if out[name].dtype == object:
-            present = [v for v in out[name] if v is not None]
-            if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
-                out[name] = out[name].astype("float64")
-    return out
+def arrow_schema(df: pd.DataFrame) -> pa.Schema:
+    """The Parquet schema of a table, fixed by column name so that it does not change with the data.
+
+    ``ARROW_TYPES`` for the report and cell columns; a flat key (``section3.granted.total``) is ``int64``,
+    or ``float64`` for money (``MONEY_COLUMNS``) and for a count column that holds a fraction; any other
+    column by its values (bool, int64, float64, else ``string``, also when it holds none).
+
+    >>> arrow_schema(wide_table([])).field("section3.granted.total").type  # doctest: +SKIP
+    DataType(int64)
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    fields = []
+    for name in df.columns:
+        present = [v for v in df[name].tolist() if not pd.isna(v)]
+        kind = ARROW_TYPES.get(name) or _kind_of_key(name) or _kind_of_values(present)
+        if kind == "int64" and any(type(v) is not int for v in present):
+            kind = "float64"  # a count written as a fraction (1.5) keeps its value
+        fields.append(pa.field(name, pa.type_for_alias(kind)))
+    return pa.schema(fields)
+
+
+def to_arrow(df: pd.DataFrame) -> pa.Table:
+    """``df`` as a pyarrow table in ``arrow_schema(df)``; int64 columns are pandas ``Int64`` in its
+    metadata, so ``pandas.read_parquet`` gives them back as ints, not floats."""
+    import pyarrow as pa
+
+    schema = arrow_schema(df)
+    pandas_types = {pa.int64(): "Int64", pa.float64(): "float64", pa.bool_(): "boolean", pa.string(): "object"}
+    typed = df.astype({f.name: pandas_types[f.type] for f in schema})
+    return pa.Table.from_pandas(typed, schema=schema, preserve_index=False)
+
+
+def _kind_of_key(name: str) -> str | None:
+    parts = name.split(".")
+    if len(parts) != 3 or not parts[0].startswith("section"):
+        return None
+    return "float64" if parts[2] in MONEY_COLUMNS else "int64"
+
+
+def _kind_of_values(present: list[Any]) -> str:
+    if present and all(isinstance(v, bool) for v in present):
+        return "bool"
+    if present and all(type(v) is int for v in present):
+        return "int64"
+    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return "float64"
+    return "string"
 
 
 def _for_excel(df: pd.DataFrame) -> pd.DataFrame:

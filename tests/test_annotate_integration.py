@@ -27,7 +27,7 @@ from gxie.cli import main
 from gxie.training.synth import generate
 from tests.test_annotate_seeds import TINY_FINETUNE, corrected_spans, model_version, tiny_base_model
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 START_TIMEOUT_S = 300  # first start migrates a fresh database: ~22 s on an idle 2-core machine
 TOKEN = "gxie-test-token-5f1c0a"
 PROJECT = "gxie seeds (integration test)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import logging
 from dataclasses import replace
@@ -19,6 +20,7 @@ from gxie.export import (
     long_table,
     read_jsonl,
     wide_table,
+    write_csv,
     write_jsonl,
     write_table,
     write_tables,
@@ -188,19 +190,32 @@ def test_empty_tables_still_have_their_columns() -> None:
     assert list(long_table([]).columns) == list(LONG_COLUMNS)
 
 
-def test_csv_has_a_bom_and_keeps_zero_as_zero(tmp_path: Path) -> None:
+def test_csv_has_no_bom_and_keeps_zero_as_zero(tmp_path: Path) -> None:
     path = write_table(wide_table([report("a.txt"), failed("b.pdf")]), tmp_path / "reports.csv")
     data = path.read_bytes()
-    assert data.startswith(b"\xef\xbb\xbf")
-    header, first, _ = data[3:].decode("utf-8").splitlines()
+    assert data.startswith(b"source,status,")  # plain UTF-8: no byte-order mark
+    header, first, _ = data.decode("utf-8").splitlines()
     assert header.split(",")[: len(REPORT_COLUMNS)] == list(REPORT_COLUMNS)
     row = dict(zip(header.split(","), first.split(","), strict=True))
     assert row["agency"] == "某县人民政府办公室"
     assert row["section3.new_received.total"] == "0"  # not 0.0
     assert row["section2.procurement.total_amount"] == "380479.6"
     assert row["section3.granted.total"] == ""
-    back = pd.read_csv(path, encoding="utf-8-sig")
+    back = pd.read_csv(path, encoding="utf-8")
     assert back["agency"].tolist()[0] == "某县人民政府办公室" and back["status"].tolist() == ["ok", "failed"]
+
+
+def test_excel_csv_adds_a_bom_and_nothing_else(tmp_path: Path) -> None:
+    table = long_table([report("a.txt")])
+    plain = write_table(table, tmp_path / "plain.csv").read_bytes()
+    excel = write_table(table, tmp_path / "excel.csv", excel_csv=True).read_bytes()
+    assert excel == b"\xef\xbb\xbf" + plain
+    assert b"\r" not in plain and plain.count(b"\n") == 4
+    stream = io.StringIO()
+    write_csv(table, stream, excel=True)
+    assert stream.getvalue().encode("utf-8") == excel
+    written = write_tables([report("a.txt")], tmp_path / "out", ["csv"], excel_csv=True)
+    assert [p.read_bytes()[:10] for p in written] == [b"\xef\xbb\xbfsource,"] * 2
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
@@ -246,3 +261,113 @@ def test_a_missing_extra_names_the_package_to_install(
     with pytest.raises(MissingExtraError, match=rf"'{package}'.*pip install 'gxie\[export\]'"):
         write_table(wide_table([]), tmp_path / f"reports{suffix}")
     assert not (tmp_path / f"reports{suffix}").exists()
+
+
+# --- column types in Parquet and XLSX ------------------------------------------------------------------
+
+CELL_TYPES = {
+    "source": "string",
+    "table": "string",
+    "row": "string",
+    "col": "string",
+    "key": "string",
+    "value": "double",
+    "raw": "string",
+    "span_start": "int64",
+    "span_end": "int64",
+    "confidence": "double",
+}
+REPORT_TYPES = {
+    "source": "string",
+    "status": "string",
+    "template": "string",
+    "agency": "string",
+    "year": "int64",
+    "date_issued": "string",
+    "n_issues": "int64",
+    "n_failed_checks": "int64",
+    "error": "string",
+}
+MONEY_KEYS = {"section2.procurement.total_amount", "section2.fees.amount_10k_yuan"}
+
+
+def with_a_fraction() -> Report:
+    """A report whose 四 review total is printed as 2.5: a count column holding a fraction."""
+    odd = report("c.txt", template="2021", year=None)
+    odd.cells[2] = Cell("section4", "review", "total", 2.5, "2.5", None, 0.5)
+    return odd
+
+
+def test_parquet_types_are_fixed_by_column(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    reports = [report("a.txt"), failed("b.pdf"), with_a_fraction()]
+    wide = write_table(wide_table(reports), tmp_path / "reports.parquet")
+    long = write_table(long_table(reports), tmp_path / "cells.parquet")
+    expected = {
+        **REPORT_TYPES,
+        **{k: "double" if k in MONEY_KEYS else "int64" for k in all_flat_keys()},
+        "section4.review.total": "double",  # 2.5 is kept, so this count column is double in this file
+    }
+    assert {f.name: str(f.type) for f in pq.read_schema(wide)} == expected
+    assert [f.name for f in pq.read_schema(wide)] == [*REPORT_COLUMNS, *all_flat_keys()]
+    assert {f.name: str(f.type) for f in pq.read_schema(long)} == CELL_TYPES
+    table = pq.read_table(wide)
+    assert table.column("section3.new_received.total").to_pylist() == [0, None, 0]
+    assert table.column("year").to_pylist() == [2020, None, None]
+    assert table.column("section4.review.total").to_pylist() == [3.0, None, 2.5]
+    assert table.column("date_issued").to_pylist() == [None, None, None]
+    cells = pq.read_table(long)
+    assert cells.column("value").to_pylist() == [0.0, 380479.6, 3.0, 0.0, 380479.6, 2.5]
+    assert cells.column("span_start").to_pylist() == [10, 20, 40, 10, 20, None]
+    back = pd.read_parquet(wide)
+    assert str(back["section3.new_received.total"].dtype) == "Int64" and str(back["year"].dtype) == "Int64"
+    assert back["section3.new_received.total"].tolist()[0] == 0
+    assert str(back["section2.procurement.total_amount"].dtype) == "float64"
+    assert str(pd.read_parquet(long)["span_start"].dtype) == "Int64"
+
+
+def test_parquet_types_do_not_depend_on_the_data(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    empty = write_table(wide_table([]), tmp_path / "reports.parquet")
+    only_failed = write_table(wide_table([failed("b.pdf")]), tmp_path / "failed.parquet")
+    cells = write_table(long_table([]), tmp_path / "cells.parquet")
+    expected = {**REPORT_TYPES, **{k: "double" if k in MONEY_KEYS else "int64" for k in all_flat_keys()}}
+    assert {f.name: str(f.type) for f in pq.read_schema(empty)} == expected
+    assert {f.name: str(f.type) for f in pq.read_schema(only_failed)} == expected
+    assert {f.name: str(f.type) for f in pq.read_schema(cells)} == CELL_TYPES
+    other = pd.DataFrame({"flag": [True, None], "note": [None, None], "n": [1, None], "x": [1, 2.5]}, dtype=object)
+    path = write_table(other, tmp_path / "other.parquet")
+    assert {f.name: str(f.type) for f in pq.read_schema(path)} == {
+        "flag": "bool",
+        "note": "string",
+        "n": "int64",
+        "x": "double",
+    }
+    assert pq.read_table(path).to_pylist() == [
+        {"flag": True, "note": None, "n": 1, "x": 1.0},
+        {"flag": None, "note": None, "n": None, "x": 2.5},
+    ]
+
+
+def test_xlsx_cells_keep_their_own_type(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    reports = [report("a.txt"), failed("b.pdf"), with_a_fraction()]
+    wide = write_table(wide_table(reports), tmp_path / "reports.xlsx")
+    long = write_table(long_table(reports), tmp_path / "cells.xlsx")
+
+    def columns(path: Path) -> dict[str, list[object]]:
+        rows = list(openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+        return {name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])}
+
+    table = columns(wide)
+    new = table["section3.new_received.total"]
+    assert new == [0, None, 0] and [type(v) for v in new] == [int, type(None), int]
+    review = table["section4.review.total"]
+    assert review == [3, None, 2.5] and [type(v) for v in review] == [int, type(None), float]
+    assert table["year"] == [2020, None, None] and type(table["year"][0]) is int
+    assert table["n_issues"] == [0, 1, 0] and type(table["n_issues"][1]) is int
+    assert table["section2.procurement.total_amount"] == [380479.6, None, 380479.6]
+    cells = columns(long)
+    assert cells["value"] == [0, 380479.6, 3, 0, 380479.6, 2.5]
+    assert [type(v) for v in cells["value"]] == [int, float, int, int, float, float]
+    assert cells["span_start"] == [10, 20, 40, 10, 20, None] and type(cells["span_start"][0]) is int

@@ -19,8 +19,8 @@ import pytest
 from gxie.templates import TEMPLATE_IDS, Template, load_template
 from gxie.types import STATUSES
 from tests.conftest import GOLD as GOLD_DIR
-from tests.conftest import SEEDS as SEEDS_DIR
 from tests.conftest import VARIANTS as VARIANTS_DIR
+from tests.conftest import require_seeds
 
 REQUIRED = ("file", "template", "status", "agency", "year", "date_issued", "flat", "failed_checks", "notes")
 VARIANT_REQUIRED = ("variant", "description", "consistent")
@@ -212,12 +212,7 @@ def expected_numbers(gold: dict[str, Any]) -> list[tuple[str, float]]:
 def _fixture_path(path: Path, gold: dict[str, Any]) -> Path:
     if path.parent == VARIANTS_DIR:
         return VARIANTS_DIR / gold["file"]
-    if not SEEDS_DIR.is_dir():
-        pytest.skip(
-            f"seed reports not found at {SEEDS_DIR}: the seed text checks read ../shared/seeds beside the "
-            "repository (or set GXIE_SEEDS to their folder)"
-        )
-    return SEEDS_DIR / gold["file"]
+    return require_seeds() / gold["file"]
 
 
 @pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)

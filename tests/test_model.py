@@ -292,6 +292,7 @@ def default_model() -> ModelTagger:
     return ModelTagger.from_pretrained(DEFAULT_MODEL, device="cpu")
 
 
+@pytest.mark.model
 def test_default_model_is_small_safetensors_with_its_card(default_model: ModelTagger) -> None:
     assert sum(p.stat().st_size for p in DEFAULT_MODEL.iterdir()) < 25 * 2**20
     assert not default_model.quantized  # int8 changed some spans in our check, so CPU runs in float32
@@ -299,6 +300,7 @@ def test_default_model_is_small_safetensors_with_its_card(default_model: ModelTa
     assert default_model.metadata["metrics"]["test"]["micro"]["f1"] >= 0.98
 
 
+@pytest.mark.model
 def test_default_model_tags_a_real_report(default_model: ModelTagger, seeds_dir: Path) -> None:
     from gxie.text.normalize import normalize
 

@@ -322,6 +322,7 @@ def test_a_corpus_folder_without_level_files_is_refused_with_the_build_command(
     assert str(tmp_path) in err and "python -m training.ocr_corpus --out" in err
 
 
+@pytest.mark.slow
 def test_main_reads_an_ocr_corpus_and_splits_mild_by_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from training.ocr_corpus import synth_sources
 

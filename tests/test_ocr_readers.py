@@ -16,14 +16,12 @@ from gxie.ocr import ScannedDocument, boxes_at
 from gxie.ocr.engine import ocr_available
 from gxie.readers import read, read_bytes
 from tests.conftest import GOLD
+from tests.fonts import cjk_font_path
+from tests.fonts import needs_cjk_font as needs_font
 
-FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 needs_ocr_engine = pytest.mark.skipif(
     not ocr_available(),
     reason='the OCR engine is not installed: pip install "gxie[ocr]" (rapidocr + onnxruntime) to run OCR tests',
-)
-needs_font = pytest.mark.skipif(
-    not FONT.is_file(), reason=f"CJK font {FONT} missing: apt-get install fonts-wqy-microhei"
 )
 
 
@@ -75,12 +73,13 @@ def test_a_corrupt_image_is_a_read_error() -> None:
         read_bytes(b"\x89PNG\r\n\x1a\nnot really", "scan.png")
 
 
+@pytest.mark.slow
 @needs_ocr_engine
 @needs_font
 def test_a_drawn_table_is_read_into_tab_rows_with_box_positions(tmp_path: Path) -> None:
     from PIL import Image, ImageDraw, ImageFont
 
-    font = ImageFont.truetype(str(FONT), 40)
+    font = ImageFont.truetype(str(cjk_font_path()), 40)
     image = Image.new("L", (1400, 700), 255)
     draw = ImageDraw.Draw(image)
     draw.text((80, 60), "二、主动公开政府信息情况", font=font, fill=0)
@@ -156,6 +155,7 @@ def test_a_scanned_seed_report_png_gives_its_gold_grid(scanned_seed: tuple[Path,
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_an_image_only_pdf_of_a_seed_report_gives_its_gold_grid(scanned_seed: tuple[Path, Path, dict]) -> None:
     _, scan, gold = scanned_seed
     doc = read(scan)

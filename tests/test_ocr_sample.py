@@ -34,7 +34,7 @@ def test_the_sample_is_there_and_well_formed() -> None:
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-@pytest.mark.parametrize("tagger", ["rules", "model"])
+@pytest.mark.parametrize("tagger", ["rules", pytest.param("model", marks=pytest.mark.model)])
 def test_ocr_text_gives_nearly_every_cell(path: Path, tagger: str) -> None:
     text, meta = _load(path)
     report = extract_text(text, tagger=tagger, source=path.name)

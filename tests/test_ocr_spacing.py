@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from gxie.ocr.ink import runs
 from gxie.ocr.spacing import respace
+from tests.fonts import cjk_font_path, needs_cjk_font
 
-FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 H = 20  # digit height of the glyphs below, in pixels
 
 
@@ -65,11 +63,11 @@ def _drawn_line(text: str, size: int = 28) -> np.ndarray:
     from PIL import Image, ImageDraw, ImageFont
 
     image = Image.new("L", (900, 120), 255)
-    ImageDraw.Draw(image).text((40, 40), text, font=ImageFont.truetype(str(FONT), size), fill=0)
+    ImageDraw.Draw(image).text((40, 40), text, font=ImageFont.truetype(str(cjk_font_path()), size), fill=0)
     return np.array(image)
 
 
-@pytest.mark.skipif(not FONT.is_file(), reason=f"CJK font {FONT} missing: apt-get install fonts-wqy-microhei")
+@needs_cjk_font
 def test_a_drawn_row_of_single_digit_cells_is_split_and_a_year_is_not() -> None:
     from gxie.ocr.engine import Word
     from gxie.ocr.spacing import split_run_together
@@ -89,7 +87,7 @@ def test_a_drawn_row_of_single_digit_cells_is_split_and_a_year_is_not() -> None:
         assert out.text == expected
 
 
-@pytest.mark.skipif(not FONT.is_file(), reason=f"CJK font {FONT} missing: apt-get install fonts-wqy-microhei")
+@needs_cjk_font
 def test_the_page_text_of_a_row_typed_as_text_has_one_value_per_cell(monkeypatch: pytest.MonkeyPatch) -> None:
     import gxie.ocr as ocr
     from gxie.ocr.engine import Word

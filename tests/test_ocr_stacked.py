@@ -3,8 +3,6 @@ real recognizer on drawn pages."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,15 +12,13 @@ import gxie.ocr as ocr  # noqa: E402
 from gxie.ocr.engine import Word, ocr_available  # noqa: E402
 from gxie.ocr.images import PageImage  # noqa: E402
 from gxie.ocr.stacked import line_bands, split_stacked  # noqa: E402
+from tests.fonts import cjk_font_path  # noqa: E402
+from tests.fonts import needs_cjk_font as needs_font  # noqa: E402
 
-FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 CHAR = 34.0  # text-box height on the drawn page (28-pixel font)
 ROWS, COLS = (100, 300, 400), (60, 160, 300, 440, 580)
 LABEL = ["3.危", "及", "三安", "全一", "稳定"]  # 危及"三安全一稳定", wrapped two characters a line
 needs_engine = pytest.mark.skipif(not ocr_available(), reason='needs the OCR engine: pip install "gxie[ocr]"')
-needs_font = pytest.mark.skipif(
-    not FONT.is_file(), reason=f"CJK font {FONT} missing: apt-get install fonts-wqy-microhei"
-)
 
 
 def box(text: str, x0: float, y0: float, x1: float, y1: float, score: float = 0.95) -> Word:
@@ -33,7 +29,7 @@ def drawn_table(font_size: int = 28) -> np.ndarray:
     """A ruled table whose first (narrow) column holds a label wrapped over five lines."""
     from PIL import Image, ImageDraw, ImageFont
 
-    font = ImageFont.truetype(str(FONT), font_size)
+    font = ImageFont.truetype(str(cjk_font_path()), font_size)
     image = Image.new("L", (900, 600), 255)
     draw = ImageDraw.Draw(image)
     for y in ROWS:

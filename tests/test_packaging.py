@@ -34,6 +34,7 @@ def test_wheel_contains_data_files(wheel: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_installed_package_finds_model_and_extracts(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(

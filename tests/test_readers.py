@@ -16,7 +16,7 @@ from gxie.errors import NeedsOCRError, ReadError, UnsupportedFormatError
 from gxie.readers import SUPPORTED_SUFFIXES, read, read_bytes
 from gxie.text.normalize import normalize
 from gxie.types import Document
-from tests.conftest import SEEDS  # ../shared/seeds beside the repository, or $GXIE_SEEDS
+from tests.conftest import require_seeds  # ../shared/seeds beside the repository, or $GXIE_SEEDS
 from tests.makefiles import Block, blocks, docx_to_pdfs, write_docx, write_html, write_pdf
 
 NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
@@ -30,9 +30,7 @@ def _norm(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def seeds() -> dict[str, str]:
-    if not SEEDS.is_dir():
-        pytest.skip(f"the seed reports are not available at {SEEDS} (they live beside the repository)")
-    return {path.stem: path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))}
+    return {path.stem: path.read_text(encoding="utf-8") for path in sorted(require_seeds().glob("*.txt"))}
 
 
 @pytest.fixture(scope="module")
@@ -256,6 +254,7 @@ def _pdf_bytes(pages: list[str | None]) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_pdf_without_text_layer_needs_ocr(tmp_path: Path) -> None:
     path = tmp_path / "scan.pdf"
     path.write_bytes(_pdf_bytes([None, None]))
@@ -266,6 +265,7 @@ def test_pdf_without_text_layer_needs_ocr(tmp_path: Path) -> None:
     assert "gxie[ocr]" in doc.issues[0].message
 
 
+@pytest.mark.slow
 def test_pdf_with_one_blank_page_warns() -> None:
     doc = read_bytes(_pdf_bytes(["Total 147", None]), "mixed.pdf")
     assert doc.text == "Total 147\n" and not doc.needs_ocr

@@ -220,10 +220,10 @@ def test_to_csv_text_and_file(tmp_path: Path) -> None:
         "section3,total_processed,total,section3.total_processed.total,12,12,,,0.5",
     ]
     path = tmp_path / "cells.csv"
-    to_csv(report, path)
-    data = path.read_bytes()
-    assert data.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads the Chinese right
-    assert data[3:].decode("utf-8") == text
+    assert to_csv(report, path) == text
+    assert path.read_bytes() == text.encode("utf-8")  # plain UTF-8: no byte-order mark by default
+    assert to_csv(report, path, excel=True) == text
+    assert path.read_bytes() == b"\xef\xbb\xbf" + text.encode("utf-8")  # a BOM, so Excel reads the Chinese right
 
 
 def test_current_versions() -> None:

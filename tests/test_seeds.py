@@ -11,7 +11,7 @@ from gxie.report import Report
 from tests.conftest import gold_files, load_gold
 
 GOLDS = gold_files()
-TAGGERS = ["rules", "model"]
+TAGGERS = ["rules", pytest.param("model", marks=pytest.mark.model)]
 
 
 def assert_matches_gold(report: Report, gold: dict) -> None:

@@ -78,6 +78,7 @@ def failing_relations(report: SynthReport) -> set[str]:
     return failed
 
 
+@pytest.mark.slow
 def test_spans_align_with_text() -> None:
     for r in all_reports():
         prev_end = 0

@@ -230,6 +230,7 @@ def test_strict_iob2_scores() -> None:
 # -- training --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_tiny_training_learns_and_writes_a_model(trained: TrainResult) -> None:
     losses = trained.losses
     assert len(losses) == 40 == trained.steps
@@ -249,6 +250,7 @@ def test_tiny_training_learns_and_writes_a_model(trained: TrainResult) -> None:
     assert reloaded.predict(texts) == trained.tagger.predict(texts)
 
 
+@pytest.mark.slow
 def test_training_is_deterministic(tmp_path: Path) -> None:
     results = []
     for k in range(2):
@@ -259,6 +261,7 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
     assert results[0].tagger.version == results[1].tagger.version  # bitwise identical weights
 
 
+@pytest.mark.slow
 def test_fine_tuning_keeps_the_model_and_refuses_other_labels(trained: TrainResult, tmp_path: Path) -> None:
     tuned = train(
         tiny_config(tmp_path, **{"init_from": str(trained.output_dir), "optim.max_steps": 2, "model.hidden": 64})
@@ -276,6 +279,7 @@ def test_fine_tuning_keeps_the_model_and_refuses_other_labels(trained: TrainResu
     assert not (tmp_path / "never").exists()
 
 
+@pytest.mark.slow
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tiny_config(tmp_path)  # writes the record files
     output = str(tmp_path / "cli-model")

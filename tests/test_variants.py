@@ -18,7 +18,7 @@ def _fixture(gold_path: Path) -> Path:
     return next(p for p in gold_path.parent.glob(gold_path.stem + ".*") if p.suffix != ".json")
 
 
-@pytest.mark.parametrize("tagger", ["rules", "model"])
+@pytest.mark.parametrize("tagger", ["rules", pytest.param("model", marks=pytest.mark.model)])
 @pytest.mark.parametrize("gold_path", GOLDS, ids=[p.stem for p in GOLDS])
 def test_variant_matches_gold(gold_path: Path, tagger: str) -> None:
     gold = json.loads(gold_path.read_text(encoding="utf-8"))

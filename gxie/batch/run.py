@@ -71,6 +71,7 @@ def run_batch(
     progress: bool = True,
     engine: str = "local",
     timeout: float = DEFAULT_TIMEOUT,
+    excel_csv: bool = False,
 ) -> BatchSummary:
     """Extract every input file into ``out_dir``; return counts, failures, the slowest files and the rate.
 
@@ -89,6 +90,7 @@ def run_batch(
     in parallel. ``timeout`` is the seconds one file may take (a chunk of n: ``n * timeout``) before its
     worker is killed and it gets a failed row (code ``timeout``); 0 means no limit, and with one worker
     the files then run in this process. The Ray engine does not apply it.
+    ``excel_csv`` gives the CSV tables a byte-order mark.
 
     >>> run_batch(["reports/"], "out", tagger="rules").by_status  # doctest: +SKIP
     {'ok': 812, 'partial': 170, 'failed': 18}
@@ -129,16 +131,18 @@ def run_batch(
         elapsed = time.perf_counter() - started
         for key in run.twins:
             run.count(run.now[key])
-        return _finish(run, out, len(files), tables, elapsed)
+        return _finish(run, out, len(files), tables, elapsed, excel_csv)
 
 
-def _finish(run: _Run, out: Path, n_files: int, tables: Sequence[str], elapsed: float) -> BatchSummary:
+def _finish(
+    run: _Run, out: Path, n_files: int, tables: Sequence[str], elapsed: float, excel_csv: bool
+) -> BatchSummary:
     """Rebuild the tables from the journal, write ``summary.json`` and return the summary."""
     results = out / RESULTS_FILE
     outputs = [results]
     if tables:
         reports = sorted(latest_reports(results), key=lambda r: r.source) if results.exists() else []
-        outputs += _replace_tables(reports, out, tables)
+        outputs += _replace_tables(reports, out, tables, excel_csv)
     slowest = sorted(run.seconds.items(), key=lambda item: item[1], reverse=True)[:N_SLOWEST]
     summary = BatchSummary(
         out, n_files, len(run.seconds), run.skipped, dict(run.statuses), dict(run.rules), slowest, elapsed
@@ -244,11 +248,11 @@ def _clean_scratch(out: Path) -> None:
     (out / f".{SUMMARY_FILE}.tmp").unlink(missing_ok=True)
 
 
-def _replace_tables(reports: list[Report], out: Path, formats: Sequence[str]) -> list[Path]:
+def _replace_tables(reports: list[Report], out: Path, formats: Sequence[str], excel_csv: bool) -> list[Path]:
     """Write the tables beside ``out``'s files, then move each into place (a kill leaves old or new)."""
     scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=out))  # hidden: never taken as an input
     try:
-        written = write_tables(reports, scratch, formats)
+        written = write_tables(reports, scratch, formats, excel_csv=excel_csv)
         for path in written:
             os.replace(path, out / path.name)
     finally:

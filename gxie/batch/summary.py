@@ -30,7 +30,8 @@ class BatchSummary:
     slowest: list[tuple[str, float]]  # (source, seconds) of the slowest files extracted in this call
     seconds: float
     outputs: list[Path] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (source, reason), the first N_FAILURES
+    # (source, reason) of the first N_FAILURES files that failed in this call (rows kept from earlier runs not)
+    failures: list[tuple[str, str]] = field(default_factory=list)
     retried: int = 0  # of ``processed``: files run again because their row failed with a retryable error
 
     @property
@@ -40,8 +41,17 @@ class BatchSummary:
 
     @property
     def any_failed(self) -> bool:
-        """True when any input has a ``failed`` row."""
+        """True when any input has a ``failed`` row, one kept from an earlier run included."""
         return self.by_status.get("failed", 0) > 0
+
+    @property
+    def any_failed_now(self) -> bool:
+        """True when a file failed in this call (what ``gxie extract --fail-on new`` exits 1 for).
+
+        >>> BatchSummary(Path("out"), 1, 0, 1, {"failed": 1}, {}, [], 0.1).any_failed_now
+        False
+        """
+        return bool(self.failures)
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-able data (what ``summary.json`` holds)."""
@@ -77,7 +87,7 @@ class BatchSummary:
             lines.append(f"failed checks by rule: {rules}")
         if self.failures:
             first = f" (the first {N_FAILURES}; see the results for all)" if len(self.failures) >= N_FAILURES else ""
-            lines.append(f"failed files{first}:")
+            lines.append(f"failed in this run{first}:")
             lines.extend(f"  {s}: {r}" for s, r in self.failures)
         if self.slowest:
             lines.append("slowest files:")

@@ -1,18 +1,25 @@
 """``gxie extract``: report files in, JSON / JSON Lines / CSV out, or a whole folder run with resume.
 
 Output by ``-o``:
-- none: print to stdout (``--format json`` by default: one object for one file, a list for several);
-- a path ending in .json, .jsonl or .csv: that one file (.csv is the long cell table, one row per cell);
+- none: print to stdout in ``--format`` (default ``json``: a JSON list with one report per input file,
+  also for a single file, so a script reads the same shape whatever it was given);
+- a path ending in .json (a JSON list), .jsonl (one report per line) or .csv (the long cell table, one
+  row per cell): that one file;
 - anything else (a folder): ``results.jsonl`` plus tables, through ``gxie.batch.run_batch`` (resumable).
 
+``-`` as an input reads one report's text from stdin (decoded like a .txt file; source ``<stdin>``).
 Either way the files are extracted in chunks of ``--batch-size`` (one batched tagging call per chunk), in
 ``--workers`` processes when more than one.
+
+Exit status: 0 done; 1 a report failed (as ``--fail-on`` says) or the run could not start; 2 a usage
+error, or inputs that hold no file (an empty folder).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -25,11 +32,17 @@ if TYPE_CHECKING:
     from gxie.batch.pool import LocalEngine
     from gxie.report import Report
 
+logger = logging.getLogger(__name__)
+
 FILE_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
 TAGGERS: tuple[str, ...] = ("model", "rules")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 ENGINES: tuple[str, ...] = ("local", "ray")  # gxie.batch.ENGINES, without importing it for --help
 DEFAULT_TIMEOUT = 300.0  # gxie.batch.DEFAULT_TIMEOUT, likewise
+FAIL_ON: tuple[str, ...] = ("any", "new", "never")
+STDIN = "-"  # the input that means "read the report's text from stdin"
+STDIN_SOURCE = "<stdin>"  # the source such a report names
+_SHOWN_INPUTS = 5  # inputs named in the "nothing found" warning
 
 
 def _positive(text: str) -> int:
@@ -67,14 +80,24 @@ def _tables(text: str) -> tuple[str, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``gxie extract``."""
-    parser.add_argument("inputs", nargs="+", metavar="FILE|DIR|GLOB", help="report files, folders, globs")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="FILE|DIR|GLOB",
+        help=f"report files, folders, globs; {STDIN} reads one report's text from stdin",
+    )
     parser.add_argument(
         "-o",
         "--output",
         metavar="OUT",
         help="a .json, .jsonl or .csv file, or a folder for results.jsonl + tables (default: stdout)",
     )
-    parser.add_argument("--format", choices=FILE_FORMATS, help="stdout or -o FILE format (default json)")
+    parser.add_argument(
+        "--format",
+        choices=FILE_FORMATS,
+        help="stdout or -o FILE format (default json: a JSON list of reports, even for one input; "
+        "jsonl: one report per line; csv: one row per cell)",
+    )
     parser.add_argument("--tagger", choices=TAGGERS, default="model", help="default: the bundled model")
     parser.add_argument("--template", choices=TEMPLATE_IDS, help="force a format instead of detecting it")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default auto)")
@@ -108,7 +131,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_TIMEOUT:g}; 0: no limit, and with --workers 1 no worker process)",
     )
     parser.add_argument("--no-resume", dest="resume", action="store_false", help="redo files already done")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="new",
+        help="exit 1 when a report failed: any (any report of the output, earlier runs' rows of a resumed "
+        "folder included), new (a file that failed in this run; default), never",
+    )
+    parser.add_argument(
+        "--excel-csv",
+        action="store_true",
+        help="write CSV as UTF-8 with a byte-order mark, so that Excel shows the Chinese right (default: plain UTF-8)",
+    )
 
 
 def _usage_error(message: str) -> int:
@@ -116,12 +150,31 @@ def _usage_error(message: str) -> int:
     return 2
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``gxie extract``; 0 when every file is ok or partial, 1 when one failed, 2 for usage errors."""
-    from gxie.batch.discover import discover
-    from gxie.errors import GxieError
+def _failed_exit(fail_on: str, *, failed_any: bool, failed_now: bool) -> int:
+    """The exit status for ``--fail-on``: 1 when the chosen kind of failure happened, else 0."""
+    if fail_on == "never":
+        return 0
+    return 1 if (failed_any if fail_on == "any" else failed_now) else 0
 
+
+def _nothing_found(inputs: list[str]) -> int:
+    shown = ", ".join(map(repr, inputs[:_SHOWN_INPUTS]))
+    more = f" and {len(inputs) - _SHOWN_INPUTS} more" if len(inputs) > _SHOWN_INPUTS else ""
+    print(
+        f"gxie extract: warning: no report files found in {shown}{more} (folders are searched recursively; "
+        "hidden files, Office lock files and gxie's own output files are skipped); nothing was extracted. "
+        "Check the paths, or give the files themselves",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``gxie extract``; 0 done, 1 a report failed (``--fail-on``) or no start, 2 usage or no input."""
     out = Path(args.output) if args.output is not None else None
+    reads_stdin = args.inputs.count(STDIN)
+    if reads_stdin > 1:
+        return _usage_error(f"{STDIN!r} (stdin) is given {reads_stdin} times; stdin holds one report, give it once")
     fmt: str = args.format or "json"
     if out is not None and out.suffix.lower() in {f".{f}" for f in FILE_FORMATS} and not out.is_dir():
         fmt = out.suffix.lower()[1:]
@@ -133,37 +186,64 @@ def run(args: argparse.Namespace) -> int:
                 "--format chooses the output for stdout or one file; a folder output gets results.jsonl "
                 "plus the tables chosen with --tables"
             )
+        if reads_stdin:
+            return _usage_error(
+                f"{STDIN!r} (stdin) cannot go to a folder output, which resumes files by their content; "
+                "print to stdout or give -o FILE.json, .jsonl or .csv"
+            )
+        if args.excel_csv and "csv" not in args.tables:
+            return _usage_error(f"--excel-csv changes CSV tables, but --tables is {','.join(args.tables) or 'none'}")
         return _run_folder(args, out)
     elif out is not None:
         return _usage_error(
             f"cannot tell what to write to {str(out)!r}: a file output ends in .json, .jsonl or .csv, "
             "a folder output has no suffix (or exists already as a folder)"
         )
-    try:
-        files = discover(args.inputs)
-    except FileNotFoundError as exc:
-        return _usage_error(str(exc))
     if args.engine != "local":
         return _usage_error("--engine ray runs a folder output only; give -o FOLDER")
-    try:
-        from gxie.batch.pool import LocalEngine
+    if args.excel_csv and fmt != "csv":
+        return _usage_error(f"--excel-csv changes CSV output, but the output here is {fmt}; leave it out")
+    return _run_files(args, out, fmt)
 
-        # the tagger loads here: a missing model stops the run before any file
-        engine = LocalEngine(args.tagger, args.device, args.workers, args.template)
-    except (GxieError, ValueError) as exc:
+
+def _run_files(args: argparse.Namespace, out: Path | None, fmt: str) -> int:
+    """Extract the inputs (and stdin) into one list of reports, written to stdout or ``out``."""
+    from gxie.batch.discover import discover
+    from gxie.errors import GxieError
+
+    named = [i for i in args.inputs if i != STDIN]
+    try:
+        files = discover(named) if named else []
+        # the stdin report goes where "-" stands among the inputs
+        before = len(discover(args.inputs[: args.inputs.index(STDIN)])) if STDIN in args.inputs else None
+    except FileNotFoundError as exc:
+        return _usage_error(str(exc))
+    if not files and before is None:
+        return _nothing_found(named)
+    try:
+        reports = _extract_all(files, _engine(args), args.batch_size) if files else []
+        if before is not None:
+            reports.insert(before, _stdin_report(args))
+    except (GxieError, ValueError) as exc:  # the tagger loads first: a missing model stops the run
         print(f"gxie extract: error: {exc}", file=sys.stderr)
         return 1
-    reports = _extract_all(files, engine, args.batch_size)
-    single = len(args.inputs) == 1 and Path(args.inputs[0]).is_file()
     if out is None:
-        _write(reports, fmt, sys.stdout, single=single)
+        _write(reports, fmt, sys.stdout, excel_csv=args.excel_csv)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as handle:
-            _write(reports, fmt, handle, single=single)
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            _write(reports, fmt, handle, excel_csv=args.excel_csv)
     if not args.quiet:
         _print_summary(reports, out)
-    return 1 if any(r.status == "failed" for r in reports) else 0
+    failed = any(r.status == "failed" for r in reports)
+    return _failed_exit(args.fail_on, failed_any=failed, failed_now=failed)  # every report is new here
+
+
+def _engine(args: argparse.Namespace) -> LocalEngine:
+    """The engine for the named files; the tagger loads here."""
+    from gxie.batch.pool import LocalEngine
+
+    return LocalEngine(args.tagger, args.device, args.workers, args.template)
 
 
 def _extract_all(files: list[Path], engine: LocalEngine, batch_size: int) -> list[Report]:
@@ -175,17 +255,47 @@ def _extract_all(files: list[Path], engine: LocalEngine, batch_size: int) -> lis
     return [found[path] for path, _ in items]
 
 
-def _write(reports: list[Report], fmt: str, handle: TextIO, *, single: bool) -> None:
+def _stdin_report(args: argparse.Namespace) -> Report:
+    """The report of the text on stdin, decoded like a .txt file (UTF-8, GB18030, Big5, UTF-16); never raises
+    for a bad text, only when the tagger cannot load."""
+    import gxie.pipeline as pipeline
+    from gxie.batch.jobs import INTERNAL_ERROR, failed_report
+    from gxie.errors import GxieError, ReadError
+    from gxie.readers import DEFAULT_MAX_BYTES
+    from gxie.readers.text import read_text
+    from gxie.tagging.base import tagger_label
+
+    tagger = pipeline.get_tagger(args.tagger, args.device)
+    label = tagger_label(tagger)
+    data = sys.stdin.buffer.read(DEFAULT_MAX_BYTES + 1)
+    try:
+        if len(data) > DEFAULT_MAX_BYTES:
+            raise ReadError(
+                f"{STDIN_SOURCE} holds more than {DEFAULT_MAX_BYTES:,} bytes, the limit for one report; "
+                "save it to a file and check that it is one report"
+            )
+        document = read_text(data, STDIN_SOURCE)
+    except GxieError as exc:
+        return failed_report(STDIN_SOURCE, exc.code, str(exc), label)
+    try:
+        return pipeline.extract(document, tagger=tagger, template=args.template)
+    except Exception as exc:  # like a file's: a gxie bug fails this report, not the run
+        logger.warning("extracting %s failed", STDIN_SOURCE, exc_info=True)
+        text = f"internal error while extracting {STDIN_SOURCE}: {type(exc).__name__}: {exc}"
+        return failed_report(STDIN_SOURCE, INTERNAL_ERROR, text, label)
+
+
+def _write(reports: list[Report], fmt: str, handle: TextIO, *, excel_csv: bool) -> None:
     if fmt == "json":
-        data = reports[0].to_dict() if single else [r.to_dict() for r in reports]
+        data = [r.to_dict() for r in reports]
         handle.write(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
     elif fmt == "jsonl":
         for r in reports:
             handle.write(json.dumps(r.to_dict(), ensure_ascii=False, allow_nan=False) + "\n")
     else:
-        from gxie.export import long_table
+        from gxie.export import long_table, write_csv
 
-        long_table(reports).to_csv(handle, index=False, lineterminator="\n")
+        write_csv(long_table(reports), handle, excel=excel_csv)
 
 
 def _print_summary(reports: list[Report], out: Path | None) -> None:
@@ -200,10 +310,13 @@ def _print_summary(reports: list[Report], out: Path | None) -> None:
 
 
 def _run_folder(args: argparse.Namespace, out: Path) -> int:
+    from gxie.batch.discover import discover
     from gxie.batch.run import run_batch
     from gxie.errors import GxieError
 
     try:
+        if not discover(args.inputs):  # before run_batch makes the folder and an empty summary
+            return _nothing_found(args.inputs)
         summary = run_batch(
             args.inputs,
             out,
@@ -217,6 +330,7 @@ def _run_folder(args: argparse.Namespace, out: Path) -> int:
             progress=not args.quiet,
             engine=args.engine,
             timeout=args.timeout,
+            excel_csv=args.excel_csv,
         )
     except FileNotFoundError as exc:
         return _usage_error(str(exc))
@@ -232,4 +346,4 @@ def _run_folder(args: argparse.Namespace, out: Path) -> int:
         return 130
     if not args.quiet:
         print(summary.format(), file=sys.stderr)
-    return 1 if summary.any_failed else 0
+    return _failed_exit(args.fail_on, failed_any=summary.any_failed, failed_now=summary.any_failed_now)

@@ -47,7 +47,8 @@ class Corpus:
 
 
 def command(folder: Path, out: Path, workers: int) -> list[str]:
-    args = ["extract", str(folder), "-o", str(out), "--tagger", "rules", "--batch-size", "1"]
+    # --fail-on any: a resumed run exits like a clean one (the default, new, counts this run's failures only)
+    args = ["extract", str(folder), "-o", str(out), "--tagger", "rules", "--batch-size", "1", "--fail-on", "any"]
     return [sys.executable, "-m", "gxie", *args, "--workers", str(workers)]
 
 

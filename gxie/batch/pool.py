@@ -87,7 +87,8 @@ class LocalEngine:
         self.label = labels[0]
 
     def _start(self) -> _Worker:
-        return _Worker((self.spec, self.device, threads_per_worker(self.workers), self.template))
+        level = logging.getLogger("gxie").getEffectiveLevel()  # what this process logs (gxie -q: ERROR)
+        return _Worker((self.spec, self.device, threads_per_worker(self.workers), self.template, level))
 
     def run(self, chunks: Iterable[list[Item]]) -> Iterator[list[FileResult]]:
         """The results of each chunk as it finishes (in order inline; in completion order with workers)."""
@@ -270,9 +271,15 @@ def _exit_with(parent: Any) -> None:
     os._exit(1)
 
 
-def _serve(conn: Connection, spec: str | Tagger, device: str, threads: int, template: str | None) -> None:
-    """A worker process: load the tagger, say ``ready`` (or the error), then extract each chunk sent."""
+def _serve(
+    conn: Connection, spec: str | Tagger, device: str, threads: int, template: str | None, log_level: int
+) -> None:
+    """A worker process: load the tagger, say ``ready`` (or the error), then extract each chunk sent.
+
+    gxie's records below ``log_level`` (the main process's level) are dropped here as they are there, so
+    that ``gxie extract -q`` silences the warnings of its workers too."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    logging.getLogger("gxie").setLevel(log_level)
     parent = multiprocessing.parent_process()
     if parent is not None:  # the main process killed (kill -9): end this one too, even in a file that hangs
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()

@@ -294,8 +294,9 @@ MONEY_KEYS = {"section2.procurement.total_amount", "section2.fees.amount_10k_yua
 def with_a_fraction() -> Report:
     """A report whose 四 review total is printed as 2.5: a count column holding a fraction."""
     odd = report("c.txt", template="2021", year=None)
-    odd.cells[2] = Cell("section4", "review", "total", 2.5, "2.5", None, 0.5)
-    return odd
+    cells = list(odd.cells)
+    cells[2] = Cell("section4", "review", "total", 2.5, "2.5", None, 0.5)
+    return replace(odd, cells=tuple(cells))
 
 
 def test_parquet_types_are_fixed_by_column(tmp_path: Path) -> None:

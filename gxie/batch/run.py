@@ -134,9 +134,7 @@ def run_batch(
         return _finish(run, out, len(files), tables, elapsed, excel_csv)
 
 
-def _finish(
-    run: _Run, out: Path, n_files: int, tables: Sequence[str], elapsed: float, excel_csv: bool
-) -> BatchSummary:
+def _finish(run: _Run, out: Path, n_files: int, tables: Sequence[str], elapsed: float, excel_csv: bool) -> BatchSummary:
     """Rebuild the tables from the journal, write ``summary.json`` and return the summary."""
     results = out / RESULTS_FILE
     outputs = [results]

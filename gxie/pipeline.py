@@ -19,6 +19,8 @@ from gxie.grid.build import rebuild
 from gxie.metadata import find_metadata, find_sections
 from gxie.report import Report, current_versions
 from gxie.tagging.base import Tagger
+from gxie.tagging.loader import DEFAULT_BACKEND, check_backend, load_model_tagger
+from gxie.tagging.loader import default_model_dir as default_model_dir  # re-exported: gxie.pipeline.default_model_dir
 from gxie.templates import TEMPLATE_IDS, Template, load_template
 from gxie.types import Cell, Check, Document, Message, NormalizedText, Span, Status
 from gxie.validate import run_checks
@@ -47,39 +49,47 @@ class Prepared:
 
 
 @cache
-def _cached_tagger(name: str, device: str) -> Tagger:
+def _cached_tagger(
+    name: str, device: str, model: str | None = None, backend: str = DEFAULT_BACKEND, _stamp: int = 0
+) -> Tagger:
     if name == "rules":
         from gxie.tagging.rules import RulesTagger
 
         return RulesTagger()
-    from gxie.tagging.model import ModelTagger
-
-    return ModelTagger.from_pretrained(default_model_dir(), device=device)
+    return load_model_tagger(model, backend=backend, device=device)
 
 
-def default_model_dir() -> Path:
-    """Where the bundled default model lives: package data when installed, ``models/default`` in a checkout."""
-    try:
-        from importlib.resources import files
-
-        path = Path(str(files("gxie.bundled_models"))) / "default"
-        if path.is_dir():
-            return path
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "models" / "default"
-
-
-def get_tagger(tagger: str | Tagger = "model", device: str = "auto") -> Tagger:
-    """A tagger by name (``"model"``: the bundled model, ``"rules"``: the baseline) or the one given.
+def get_tagger(
+    tagger: str | Tagger = "model",
+    device: str = "auto",
+    *,
+    model: str | os.PathLike[str] | None = None,
+    backend: str = DEFAULT_BACKEND,
+) -> Tagger:
+    """A tagger by name (``"model"``: the bundled model, or the model directory ``model``; ``"rules"``: the
+    baseline) or the one given. ``backend``: ``"onnx"`` (default, onnxruntime, no torch) or ``"torch"``.
 
     Loaded once per process and cached.
     """
     if not isinstance(tagger, str):
         return tagger
     if tagger not in TAGGERS:
-        raise ValueError(f"unknown tagger {tagger!r}; use one of {', '.join(TAGGERS)} or pass a Tagger object")
-    return _cached_tagger(tagger, device)
+        hint = f"; to use the model in the directory {tagger!r}, pass model={tagger!r}" if Path(tagger).is_dir() else ""
+        raise ValueError(f"unknown tagger {tagger!r}; use one of {', '.join(TAGGERS)} or pass a Tagger object{hint}")
+    if tagger == "rules" and model is not None:
+        raise ValueError(f"model={str(model)!r} names a model directory, which the rules tagger does not use; "
+                         "drop model= or use tagger='model'")  # fmt: skip
+    check_backend(backend)
+    folder = str(Path(model).resolve()) if model is not None else None
+    stamp = _stamp(Path(folder)) if folder is not None else 0  # a model saved again into the same folder reloads
+    return _cached_tagger(tagger, device, folder, backend if tagger == "model" else DEFAULT_BACKEND, stamp)
+
+
+def _stamp(folder: Path) -> int:
+    try:
+        return (folder / "gxie_config.json").stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _hash(data: bytes) -> str:
@@ -267,13 +277,19 @@ def extract(
     tagger: str | Tagger = "model",
     template: str | None = None,
     device: str = "auto",
+    model: str | os.PathLike[str] | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> Report:
     """Extract the three tables, metadata and checks from one report file.
 
+    ``model``: a model directory (``gxie train`` / ``gxie annotate retrain`` output) instead of the bundled
+    model; ``backend``: ``"onnx"`` (default) or ``"torch"``.
+
     >>> report = extract("report.docx", tagger="rules")  # doctest: +SKIP
+    >>> report = extract("report.docx", model="runs/round1/candidate")  # doctest: +SKIP
     >>> report.to_flat()["section3.new_received.total"]  # doctest: +SKIP
     """
-    tg = get_tagger(tagger, device)
+    tg = get_tagger(tagger, device, model=model, backend=backend)
     prepared = prepare(source)
     if isinstance(prepared, Report):
         prepared.tagger = f"{tg.name}:{tg.version}"
@@ -290,9 +306,12 @@ def extract_text(
     tagger: str | Tagger = "model",
     template: str | None = None,
     device: str = "auto",
+    model: str | os.PathLike[str] | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> Report:
     """Like ``extract`` for report text already in memory."""
-    return extract(Document(text=text, source=source, kind="text"), tagger=tagger, template=template, device=device)
+    doc = Document(text=text, source=source, kind="text")
+    return extract(doc, tagger=tagger, template=template, device=device, model=model, backend=backend)
 
 
 def extract_many(
@@ -301,9 +320,11 @@ def extract_many(
     tagger: str | Tagger = "model",
     device: str = "auto",
     batch_size: int = 8,
+    model: str | os.PathLike[str] | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> Iterator[Report]:
     """Extract many files, tagging several documents per model call; yields reports in input order."""
-    tg = get_tagger(tagger, device)
+    tg = get_tagger(tagger, device, model=model, backend=backend)
     batch: list[Prepared | Report] = []
 
     def flush() -> Iterator[Report]:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-MODEL_FILES = ("config.json", "model.safetensors", "gxie_config.json", "README.md")
+MODEL_FILES = ("config.json", "model.safetensors", "model.onnx", "model.int8.onnx", "gxie_config.json", "README.md")
 
 
 @pytest.fixture(scope="module")

@@ -23,10 +23,12 @@ from gxie.templates import TEMPLATE_IDS
 if TYPE_CHECKING:
     from gxie.batch.pool import LocalEngine
     from gxie.report import Report
+    from gxie.tagging.base import Tagger
 
 FILE_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
 TAGGERS: tuple[str, ...] = ("model", "rules")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+BACKENDS: tuple[str, ...] = ("onnx", "torch")  # gxie.tagging.loader.BACKENDS, without importing it for --help
 ENGINES: tuple[str, ...] = ("local", "ray")  # gxie.batch.ENGINES, without importing it for --help
 
 
@@ -64,6 +66,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", choices=FILE_FORMATS, help="stdout or -o FILE format (default json)")
     parser.add_argument("--tagger", choices=TAGGERS, default="model", help="default: the bundled model")
+    parser.add_argument(
+        "--model",
+        metavar="DIR",
+        help="a model directory (from gxie train or gxie annotate retrain) instead of the bundled model",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="onnx",
+        help="how the model runs: onnx (onnxruntime, default) or torch (needs gxie[train])",
+    )
     parser.add_argument("--template", choices=TEMPLATE_IDS, help="force a format instead of detecting it")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default auto)")
     parser.add_argument(
@@ -72,8 +85,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=_positive,
-        default=1,
-        help="processes (or Ray actors) that each load the tagger once and extract files in parallel (default 1)",
+        default=None,
+        help="processes (or Ray actors) that each load the tagger once and extract files in parallel "
+        "(default: one per CPU core, at most one per chunk of --batch-size files)",
     )
     parser.add_argument(
         "--engine",
@@ -130,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
         from gxie.batch.pool import LocalEngine
 
         # the tagger loads here: a missing model stops the run before any file
-        engine = LocalEngine(Steps.current(), args.tagger, args.device, args.workers, args.template)
+        workers = _workers(args, len(files))
+        engine = LocalEngine(Steps.current(), _tagger(args), args.device, workers, args.template)
     except (GxieError, ValueError) as exc:
         print(f"gxie extract: error: {exc}", file=sys.stderr)
         return 1
@@ -145,6 +160,27 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_summary(reports, out)
     return 1 if any(r.status == "failed" for r in reports) else 0
+
+
+def _tagger(args: argparse.Namespace) -> str | Tagger:
+    """The tagger the options ask for: a name, or the model directory of --model on --backend."""
+    if args.model is None and args.backend == "onnx":
+        return str(args.tagger)  # each worker loads the bundled model itself
+    if args.tagger != "model":
+        raise ValueError(f"--model and --backend choose the model tagger; they do not go with --tagger {args.tagger}")
+    from gxie.pipeline import get_tagger
+
+    return get_tagger("model", args.device, model=args.model, backend=args.backend)
+
+
+def _workers(args: argparse.Namespace, n_files: int) -> int:
+    """--workers, or one per core but no more than the chunks of files there are."""
+    if args.workers is not None:
+        return int(args.workers)
+    import os
+
+    chunks = max(1, -(-n_files // args.batch_size))
+    return max(1, min(os.cpu_count() or 1, chunks))
 
 
 def _extract_all(files: list[Path], engine: LocalEngine, batch_size: int) -> list[Report]:
@@ -181,6 +217,7 @@ def _print_summary(reports: list[Report], out: Path | None) -> None:
 
 
 def _run_folder(args: argparse.Namespace, out: Path) -> int:
+    from gxie.batch.discover import discover
     from gxie.batch.run import run_batch
     from gxie.errors import GxieError
 
@@ -188,11 +225,11 @@ def _run_folder(args: argparse.Namespace, out: Path) -> int:
         summary = run_batch(
             args.inputs,
             out,
-            tagger=args.tagger,
+            tagger=_tagger(args),
             template=args.template,
             device=args.device,
             batch_size=args.batch_size,
-            workers=args.workers,
+            workers=_workers(args, len(discover(args.inputs))),
             formats=("jsonl", *args.tables),
             resume=args.resume,
             progress=not args.quiet,

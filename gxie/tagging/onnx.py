@@ -147,12 +147,21 @@ class OnnxTagger:
                 raise ModelError(
                     f"onnxruntime cannot load {self.onnx_file}: {exc}; re-export it with `gxie export-onnx {self.path}`"
                 ) from exc
-            names = {i.name for i in self._session.get_inputs()}
+            session = self._session
+            self._session = None
+            names = {i.name for i in session.get_inputs()}
             if names != {"input_ids", "attention_mask"}:
                 raise ModelError(
                     f"{self.onnx_file} takes the inputs {sorted(names)}; a gxie model graph takes input_ids and "
                     f"attention_mask. Re-export it with `gxie export-onnx {self.path}`"
                 )
+            limit = session.get_modelmeta().custom_metadata_map.get("max_length")
+            if limit is not None and self.window > int(limit):
+                raise ModelError(
+                    f"window {self.window} is longer than the {limit} positions {self.onnx_file} was built for; "
+                    f"use a window of at most {limit}"
+                )
+            self._session = session
         return self._session
 
     def tag(self, text: str) -> list[Span]:

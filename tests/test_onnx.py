@@ -246,3 +246,17 @@ def test_onnx_backend_module_imports_no_torch() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert done.stdout.strip() == "[]"
     assert onnx_backend.DEFAULT_THREADS == 1
+
+
+def test_a_resumed_run_with_nothing_left_loads_nothing(tmp_path: Path) -> None:
+    from gxie.batch.run import run_batch
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(SAMPLE, inputs / "a.txt")
+    first = OnnxTagger(ROOT / "models" / "default", device="cpu")
+    assert run_batch([inputs], tmp_path / "out", tagger=first, progress=False).by_status == {"ok": 1}
+    assert first._session is not None
+    again = OnnxTagger(ROOT / "models" / "default", device="cpu")
+    summary = run_batch([inputs], tmp_path / "out", tagger=again, workers=2, progress=False)
+    assert summary.skipped == 1 and again._session is None  # no forward pass, no session, no worker pool

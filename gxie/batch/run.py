@@ -111,20 +111,16 @@ def run_batch(
         done = {d["content_hash"]: _done_of(d) for d in read_jsonl(results) if d.get("content_hash")}
 
     started = time.perf_counter()
+    run = _Run(None, done, "")
+    todo, unreadable = run.plan(files)
+    # no more workers than chunks; nothing to extract: no worker at all (a lazy tagger loads nothing)
+    workers = max(1, min(workers, -(-len(todo) // batch_size)))
     with (
         _engine(engine, tagger, device, workers, template, batch_size) as runner,
         JsonlWriter(results, append=True) as journal,
     ):
-        run = _Run(journal, done, runner.label)
-        todo, unreadable = run.plan(files)
-        with Progress(len(todo) + len(unreadable), enabled=progress) as bar:
-            run.progress = bar
-            for path, text in unreadable:
-                run.record(FileResult(path, None, failed_report(path, "read_error", text, runner.label), 0.0))
-            chunks = (todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
-            for finished in runner.run(chunks):
-                for result in finished:
-                    run.record(result)
+        run.journal, run.label = journal, runner.label
+        _extract(run, runner, todo, unreadable, batch_size, progress)
     elapsed = time.perf_counter() - started
     for content_hash in run.twins:
         run.count(run.now[content_hash])
@@ -144,6 +140,20 @@ def run_batch(
     return summary
 
 
+def _extract(
+    run: _Run, runner: Engine, todo: list[Item], unreadable: list[tuple[str, str]], batch_size: int, progress: bool
+) -> None:
+    """Journal the unreadable files, then extract ``todo`` chunk by chunk."""
+    with Progress(len(todo) + len(unreadable), enabled=progress) as bar:
+        run.progress = bar
+        for path, text in unreadable:
+            run.record(FileResult(path, None, failed_report(path, "read_error", text, runner.label), 0.0))
+        chunks = (todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
+        for finished in runner.run(chunks):
+            for result in finished:
+                run.record(result)
+
+
 def _engine(
     name: str, tagger: str | Tagger, device: str, workers: int, template: str | None, batch_size: int
 ) -> Engine:
@@ -160,7 +170,7 @@ def _engine(
 class _Run:
     """The bookkeeping of one ``run_batch`` call: journal, progress, counts."""
 
-    def __init__(self, journal: JsonlWriter, done: dict[str, _Done], label: str) -> None:
+    def __init__(self, journal: JsonlWriter | None, done: dict[str, _Done], label: str) -> None:
         self.journal, self.done, self.label = journal, done, label
         self.progress: Progress | None = None
         self.statuses: Counter[str] = Counter()
@@ -204,6 +214,7 @@ class _Run:
     def record(self, result: FileResult) -> None:
         """Journal one finished file at once (the row is on disk before the next one is looked at)."""
         report = result.report
+        assert self.journal is not None, "record() before the journal is open"
         self.journal.write(report)
         done = _Done(report.status, tuple(c.rule for c in report.failed_checks), False)
         self.count(done)

@@ -25,6 +25,7 @@ from transformers import ModernBertConfig, ModernBertForTokenClassification
 from gxie._version import __version__
 from gxie.errors import ModelError
 from gxie.labels import LABELS_VERSION, TAGS, tags_to_spans
+from gxie.tagging.cascade import model_regions
 from gxie.tagging.decode import Merger, Prediction, plan_batches, repair_iob2
 from gxie.tagging.modeldir import (
     CONFIG_FILE,
@@ -118,6 +119,7 @@ class ModelTagger:
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.version = version
         self.quantized = False
+        self.cascade = False  # gxie.tagging.cascade: plain prose skips the model (the loader sets it)
 
     @property
     def device(self) -> torch.device:
@@ -306,7 +308,9 @@ class ModelTagger:
         device = self.device
         try:
             with torch.inference_mode():
-                for batch in plan_batches(ids, self.window, self.stride, self.batch_size, self.vocab.pad_id):
+                regions = [model_regions(t) for t in texts] if self.cascade else None
+                plan = plan_batches(ids, self.window, self.stride, self.batch_size, self.vocab.pad_id, spans=regions)
+                for batch in plan:
                     input_ids = torch.from_numpy(batch.input_ids).to(device)
                     mask = torch.from_numpy(batch.attention_mask).to(device)
                     logits = self.model(input_ids=input_ids, attention_mask=mask).logits

@@ -27,6 +27,7 @@ import numpy as np
 
 from gxie.errors import ModelError
 from gxie.labels import tags_to_spans
+from gxie.tagging.cascade import model_regions
 from gxie.tagging.decode import Merger, Prediction, plan_batches, top_of_logits
 from gxie.tagging.modeldir import GXIE_CONFIG_FILE, INT8_FILE, ONNX_FILE, VOCAB_FILE, read_model_dir
 from gxie.tagging.vocab import CharVocab
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 DEVICES = ("auto", "cpu", "cuda")
 CUDA_PROVIDER, CPU_PROVIDER = "CUDAExecutionProvider", "CPUExecutionProvider"
 QUANTIZE_DEFAULT = False
+CASCADE_DEFAULT = False  # gxie.tagging.cascade: plain prose skips the model
 DEFAULT_THREADS = 1  # one thread per process; parallelism comes from worker processes (gxie.batch)
 
 
@@ -89,6 +91,7 @@ class OnnxTagger:
         batch_size: int = 32,
         window: int | None = None,
         stride: int | None = None,
+        cascade: bool | None = None,
     ) -> None:
         self.model_dir = read_model_dir(path, needs=(ONNX_FILE, VOCAB_FILE, GXIE_CONFIG_FILE))
         self.path = self.model_dir.path
@@ -106,6 +109,7 @@ class OnnxTagger:
             check_window(self.window, self.stride)
         except ValueError as exc:
             raise ModelError(str(exc)) from exc
+        self.cascade = CASCADE_DEFAULT if cascade is None else cascade
         self.version = self.model_dir.version
         self.metadata = self.model_dir.meta
         self.vocab = CharVocab.load(self.path / VOCAB_FILE, self.model_dir.vocab_recipe)
@@ -115,14 +119,29 @@ class OnnxTagger:
                 f"{self.path}: {GXIE_CONFIG_FILE} says the vocabulary has {size} tokens but {VOCAB_FILE} has "
                 f"{len(self.vocab)}; the files come from different models"
             )
-        self.providers = select_providers(device)  # a missing CUDA provider fails here, not at the first file
-        self.onnx_file = self.path / (INT8_FILE if self.quantize and self.providers[0] == CPU_PROVIDER else ONNX_FILE)
-        if not self.onnx_file.is_file():
+        # "cpu" needs no look at onnxruntime (not even its import) until the first forward pass; "cuda" is
+        # checked now, so a missing CUDA provider fails before the first file, not at it
+        self._providers: list[str] | None = [CPU_PROVIDER] if device == "cpu" else None
+        if device != "auto":
+            self._providers = select_providers(device)
+        if self.quantize and not (self.path / INT8_FILE).is_file():
             raise ModelError(
-                f"{self.onnx_file} does not exist; write it with `gxie export-onnx {self.path}` (needs `pip install "
-                "onnx`), or use quantize=False"
+                f"{self.path / INT8_FILE} does not exist; write it with `gxie export-onnx {self.path}` (needs "
+                "`pip install onnx`), or use quantize=False"
             )
         self._session: Any = None
+
+    @property
+    def providers(self) -> list[str]:
+        """The onnxruntime execution providers, in order of preference (see :func:`select_providers`)."""
+        if self._providers is None:
+            self._providers = select_providers(self.device)
+        return self._providers
+
+    @property
+    def onnx_file(self) -> Path:
+        """The graph that runs: the int8 one with ``quantize`` on CPU (CUDA runs the float graph)."""
+        return self.path / (INT8_FILE if self.quantize and self.providers[0] == CPU_PROVIDER else ONNX_FILE)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -177,7 +196,8 @@ class OnnxTagger:
         ids = [self.vocab.encode(t) for t in texts]
         merger = Merger([len(i) for i in ids])
         session = self.session if any(ids) else None
-        for batch in plan_batches(ids, self.window, self.stride, self.batch_size, self.vocab.pad_id):
+        regions = [model_regions(t) for t in texts] if self.cascade else None
+        for batch in plan_batches(ids, self.window, self.stride, self.batch_size, self.vocab.pad_id, spans=regions):
             assert session is not None
             (logits,) = session.run(["logits"], {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask})
             merger.add(batch, *top_of_logits(np.asarray(logits)))

@@ -50,13 +50,18 @@ class Prepared:
 
 @cache
 def _cached_tagger(
-    name: str, device: str, model: str | None = None, backend: str = DEFAULT_BACKEND, _stamp: int = 0
+    name: str,
+    device: str,
+    model: str | None = None,
+    backend: str = DEFAULT_BACKEND,
+    stamp: int = 0,
+    quantize: bool | None = None,
 ) -> Tagger:
     if name == "rules":
         from gxie.tagging.rules import RulesTagger
 
         return RulesTagger()
-    return load_model_tagger(model, backend=backend, device=device)
+    return load_model_tagger(model, backend=backend, device=device, quantize=quantize)
 
 
 def get_tagger(
@@ -65,9 +70,11 @@ def get_tagger(
     *,
     model: str | os.PathLike[str] | None = None,
     backend: str = DEFAULT_BACKEND,
+    quantize: bool | None = None,
 ) -> Tagger:
     """A tagger by name (``"model"``: the bundled model, or the model directory ``model``; ``"rules"``: the
-    baseline) or the one given. ``backend``: ``"onnx"`` (default, onnxruntime, no torch) or ``"torch"``.
+    baseline) or the one given. ``backend``: ``"onnx"`` (default, onnxruntime, no torch) or ``"torch"``;
+    ``quantize``: int8 matrix products on CPU (None: the backend's default, see docs/speed.md).
 
     Loaded once per process and cached.
     """
@@ -82,7 +89,9 @@ def get_tagger(
     check_backend(backend)
     folder = str(Path(model).resolve()) if model is not None else None
     stamp = _stamp(Path(folder)) if folder is not None else 0  # a model saved again into the same folder reloads
-    return _cached_tagger(tagger, device, folder, backend if tagger == "model" else DEFAULT_BACKEND, stamp)
+    if tagger == "rules":
+        return _cached_tagger("rules", "cpu")
+    return _cached_tagger(tagger, device, folder, backend, stamp, quantize)
 
 
 def _stamp(folder: Path) -> int:

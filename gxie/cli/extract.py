@@ -77,6 +77,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="onnx",
         help="how the model runs: onnx (onnxruntime, default) or torch (needs gxie[train])",
     )
+    parser.add_argument(
+        "--int8",
+        action="store_true",
+        help="run the model's int8 graph on CPU: faster, tags can differ slightly (docs/speed.md)",
+    )
     parser.add_argument("--template", choices=TEMPLATE_IDS, help="force a format instead of detecting it")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default auto)")
     parser.add_argument(
@@ -164,13 +169,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _tagger(args: argparse.Namespace) -> str | Tagger:
     """The tagger the options ask for: a name, or the model directory of --model on --backend."""
-    if args.model is None and args.backend == "onnx":
+    if args.model is None and args.backend == "onnx" and not args.int8:
         return str(args.tagger)  # each worker loads the bundled model itself
     if args.tagger != "model":
-        raise ValueError(f"--model and --backend choose the model tagger; they do not go with --tagger {args.tagger}")
+        raise ValueError(
+            "--model, --backend and --int8 choose how the model tagger runs; they do not go with "
+            f"--tagger {args.tagger}"
+        )
     from gxie.pipeline import get_tagger
 
-    return get_tagger("model", args.device, model=args.model, backend=args.backend)
+    return get_tagger("model", args.device, model=args.model, backend=args.backend, quantize=args.int8 or None)
 
 
 def _workers(args: argparse.Namespace, n_files: int) -> int:

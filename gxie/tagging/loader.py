@@ -50,19 +50,22 @@ def load_model_tagger(
     device: str = "auto",
     quantize: bool | None = None,
     threads: int | None = None,
-    batch_size: int = 32,
+    batch_size: int | None = None,
 ) -> Tagger:
     """The model tagger of ``path`` (default: the bundled model) on ``backend``.
 
     ``onnx``: gxie.tagging.onnx.OnnxTagger (onnxruntime; CUDA with onnxruntime-gpu). ``torch``:
     gxie.tagging.model.ModelTagger (needs ``pip install 'gxie[train]'``; CUDA with a CUDA torch).
+    ``batch_size``: windows per forward pass (default: the backend's, 8 for onnx, 32 for torch).
     """
     check_backend(backend)
     model_dir = Path(path) if path is not None else default_model_dir()
     if backend == "onnx":
-        from gxie.tagging.onnx import OnnxTagger
+        from gxie.tagging.onnx import DEFAULT_BATCH, OnnxTagger
 
-        return OnnxTagger(model_dir, device=device, quantize=quantize, threads=threads, batch_size=batch_size)
+        return OnnxTagger(
+            model_dir, device=device, quantize=quantize, threads=threads, batch_size=batch_size or DEFAULT_BATCH
+        )
     try:
         from gxie.tagging.model import ModelTagger
     except ModuleNotFoundError as exc:
@@ -70,7 +73,7 @@ def load_model_tagger(
             f"backend 'torch' needs the package {exc.name!r}, which is not installed; install it with "
             "`pip install 'gxie[train]'` (or use the default backend 'onnx')"
         ) from exc
-    tagger = ModelTagger.from_pretrained(model_dir, device=device, quantize=quantize, batch_size=batch_size)
+    tagger = ModelTagger.from_pretrained(model_dir, device=device, quantize=quantize, batch_size=batch_size or 32)
     if threads is not None:
         import torch
 

@@ -56,12 +56,13 @@ def _cached_tagger(
     backend: str = DEFAULT_BACKEND,
     stamp: int = 0,
     quantize: bool | None = None,
+    cascade: bool | None = None,
 ) -> Tagger:
     if name == "rules":
         from gxie.tagging.rules import RulesTagger
 
         return RulesTagger()
-    return load_model_tagger(model, backend=backend, device=device, quantize=quantize)
+    return load_model_tagger(model, backend=backend, device=device, quantize=quantize, cascade=cascade)
 
 
 def get_tagger(
@@ -71,10 +72,12 @@ def get_tagger(
     model: str | os.PathLike[str] | None = None,
     backend: str = DEFAULT_BACKEND,
     quantize: bool | None = None,
+    cascade: bool | None = None,
 ) -> Tagger:
     """A tagger by name (``"model"``: the bundled model, or the model directory ``model``; ``"rules"``: the
     baseline) or the one given. ``backend``: ``"onnx"`` (default, onnxruntime, no torch) or ``"torch"``;
-    ``quantize``: int8 matrix products on CPU (None: the backend's default, see docs/speed.md).
+    ``quantize`` (int8 matrix products on CPU) and ``cascade`` (plain prose skips the model): None takes the
+    defaults (both on, docs/speed.md); ``quantize=False, cascade=False`` gives the torch model's tags exactly.
 
     Loaded once per process and cached.
     """
@@ -91,7 +94,7 @@ def get_tagger(
     stamp = _stamp(Path(folder)) if folder is not None else 0  # a model saved again into the same folder reloads
     if tagger == "rules":
         return _cached_tagger("rules", "cpu")
-    return _cached_tagger(tagger, device, folder, backend, stamp, quantize)
+    return _cached_tagger(tagger, device, folder, backend, stamp, quantize, cascade)
 
 
 def _stamp(folder: Path) -> int:

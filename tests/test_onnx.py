@@ -19,6 +19,13 @@ from gxie.tagging.onnx import CPU_PROVIDER, CUDA_PROVIDER, OnnxTagger, select_pr
 from tests.conftest import ROOT
 
 SAMPLE = ROOT / "examples" / "sample_report.txt"
+PROSE = (
+    "一、总体情况\n"
+    + "本年度，我局认真贯彻落实《中华人民共和国政府信息公开条例》，持续推进政务公开标准化规范化建设。" * 4
+    + "\n规章\t12\t无\n规范性文件\t3\t0\n"
+    + "我局将继续加强政务公开工作，进一步提升公开质量，切实保障人民群众的知情权、参与权和监督权。" * 5
+    + "\n"
+)
 TEXTS = [
     "一、总体情况\n本年度共收到申请12件。\n",
     "",
@@ -98,7 +105,7 @@ def test_missing_or_bad_onnx_file_is_explained(tmp_path: Path) -> None:
         OnnxTagger(model)
     (model / ONNX_FILE).write_bytes(b"not a graph")
     with pytest.raises(ModelError, match="onnxruntime cannot load"):
-        OnnxTagger(model, device="cpu").tag("规章\t12\n")
+        OnnxTagger(model, device="cpu", quantize=False).tag("规章\t12\n")
     (model / INT8_FILE).unlink()
     with pytest.raises(ModelError, match="quantize=False"):
         OnnxTagger(model, quantize=True, device="cpu")
@@ -117,6 +124,43 @@ def test_window_override_is_checked() -> None:
         OnnxTagger(ROOT / "models" / "default", window=64, stride=128)
     with pytest.raises(ModelError, match="at most 512"):
         OnnxTagger(ROOT / "models" / "default", window=1024, device="cpu").tag("规章\t1\n" * 300)
+
+
+# -- the cascade -----------------------------------------------------------------------------------
+
+
+def test_cascade_skips_only_plain_prose() -> None:
+    from gxie.tagging.cascade import is_prose, model_regions
+
+    sentence = "本年度，我局认真贯彻落实《中华人民共和国政府信息公开条例》，持续推进政务公开标准化规范化建设。"
+    assert is_prose(sentence * 2) and not is_prose(sentence[:40] + "。")
+    kept = (
+        "一、总体情况",
+        "规章\t12\t无",
+        "（一）主动公开情况。" + sentence,
+        "| 规章 | 12 | 无 | " + sentence + " |",
+        "本年度共收到申请12件" * 6,
+    )
+    for line in kept:
+        assert not is_prose(line), line
+    regions = model_regions(PROSE, context=8)
+    first = PROSE.index("\n") + 1
+    table = PROSE.index("规章")
+    assert regions == [(0, first + 8), (table - 8, PROSE.index("我局将继续") + 8)]
+    assert model_regions("", context=8) == [] and model_regions(PROSE, context=10**6) == [(0, len(PROSE))]
+    with pytest.raises(ValueError, match="context"):
+        model_regions(PROSE, context=-1)
+
+
+def test_characters_outside_the_regions_are_tagged_o() -> None:
+    tagger = OnnxTagger(ROOT / "models" / "default", device="cpu", cascade=True)
+    ((tags, scores),) = tagger.predict([PROSE])
+    from gxie.tagging.cascade import model_regions
+
+    inside = {i for a, b in model_regions(PROSE) for i in range(a, b)}
+    outside = [i for i in range(len(PROSE)) if i not in inside]
+    assert outside and all(tags[i] == "O" and scores[i] == 1.0 for i in outside)
+    assert any(t != "O" for t in tags)
 
 
 # -- same tags as torch ----------------------------------------------------------------------------
@@ -146,14 +190,16 @@ def test_random_models_tag_like_torch(
         batch_size=3,
     )
     saved = torch_tagger.save_pretrained(tmp_path / "m")
-    onnx_tagger = OnnxTagger(saved, device="cpu", batch_size=3)
-    texts = [*TEXTS, "第二十条第（一）项\n" + "行政许可\t12\t无\n" * 40]
+    onnx_tagger = OnnxTagger(saved, device="cpu", batch_size=3, quantize=False, cascade=False)
+    texts = [*TEXTS, "第二十条第（一）项\n" + "行政许可\t12\t无\n" * 40, PROSE]
     want, got = torch_tagger.predict(texts), onnx_tagger.predict(texts)
     assert differing_tags(want, got) == 0
     worst = max(abs(x - y) for (_, a), (_, b) in zip(want, got, strict=True) for x, y in zip(a, b, strict=True))
     assert worst < 1e-4
     assert onnx_tagger.tag_many(texts) == [onnx_tagger.tag(t) for t in texts]
     assert onnx_tagger.version == torch_tagger.version
+    torch_tagger.cascade = onnx_tagger.cascade = True  # the cascade plans the same windows on both backends
+    assert differing_tags(torch_tagger.predict(texts), onnx_tagger.predict(texts)) == 0
 
 
 @pytest.mark.slow
@@ -169,7 +215,7 @@ def test_default_model_tags_like_torch_on_seeds_and_generated_reports(seeds_dir:
     texts = [normalize(t).text for t in raw]
     model = ROOT / "models" / "default"
     want = ModelTagger.from_pretrained(model, device="cpu", quantize=False).predict(texts)
-    got = OnnxTagger(model, device="cpu", quantize=False).predict(texts)
+    got = OnnxTagger(model, device="cpu", quantize=False, cascade=False).predict(texts)
     assert len(texts) == 9 and sum(map(len, texts)) > 20_000
     assert differing_tags(want, got) == 0
 
@@ -199,7 +245,8 @@ def test_model_directory_through_the_api(tiny_model: Path) -> None:
     assert bundled.tagger != report.tagger and bundled.status == "ok"
     assert isinstance(get_tagger("model", "cpu", model=tiny_model), OnnxTagger)
     torch_report = extract(SAMPLE, model=str(tiny_model), backend="torch", device="cpu")
-    assert torch_report.tagger == report.tagger and torch_report.to_flat() == report.to_flat()
+    fp32 = extract(SAMPLE, tagger=get_tagger("model", "cpu", model=tiny_model, quantize=False))
+    assert torch_report.tagger == report.tagger and torch_report.to_flat() == fp32.to_flat()
     with pytest.raises(ValueError, match=r"pass model="):
         extract(SAMPLE, tagger=str(tiny_model))
     with pytest.raises(ValueError, match="rules tagger does not use"):

@@ -3,7 +3,8 @@
 The table (``--table``), from one run: ``--n`` typical generated reports (4,500-7,500 characters, clean,
 every layout family) written as .txt files, then for each configuration one fresh ``python -m gxie
 extract FOLDER -o OUT -q`` process over all of them: the model tagger with default settings (ONNX, one
-thread per worker, one worker per core), the same with int8, the rules tagger, and the torch backend,
+thread per worker, one worker per core, int8, cascade), the same in fp32 over the whole text (``--exact``),
+the rules tagger, and the torch backend,
 on the same files. Reports/s end to end divide by the command's wall time (start-up, loading, workers,
 journal, tables); CPU ms/report count the command's and its workers' CPU time; peak memory is each
 process's high-water mark (``VmHWM``), largest process and all processes together. Then the fresh-process
@@ -229,13 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=5, help="--table: one-file extract runs (median)")
     args = p.parse_args(argv)
     if args.table:
-        from training.speed_table import speed_table
+        from training.speed_table import speed_table, write_measured
 
         text = speed_table(args.n, args.repeats, _command(argv))
         print(text)
         if args.out is not None:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(text, encoding="utf-8")
+            write_measured(args.out, text)
         return 0
     result = (
         ocr_worker(args.threads) if args.tagger == "ocr" else worker(args.tagger, args.n, args.threads, args.device)

@@ -23,11 +23,10 @@ SAMPLE = ROOT / "examples" / "sample_report.txt"
 SAMPLE_SECONDS = 0.1
 # (row name, extra `gxie extract` options): default settings first, then the alternatives on the same files
 CONFIGS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("model, ONNX (default settings)", ()),
-    ("model, ONNX int8", ("--int8",)),
-    ("model, ONNX, 1 worker", ("--workers", "1")),
+    ("model, ONNX (default: int8, cascade)", ()),
+    ("model, ONNX fp32, whole text", ("--exact",)),
     ("rules", ("--tagger", "rules")),
-    ("model, torch backend", ("--backend", "torch")),
+    ("model, torch backend (fp32, cascade)", ("--backend", "torch")),
 )
 
 
@@ -144,6 +143,21 @@ def one_file_seconds(options: tuple[str, ...], repeats: int) -> list[float]:
         subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=True)
         times.append(time.perf_counter() - start)
     return times
+
+
+MARK = "<!-- end of the measured section: written by python -m training.bench_speed --table -->"
+
+
+def write_measured(path: Path, measured: str) -> None:
+    """Write ``measured`` to ``path``; where ``path`` has ``MARK``, only what stands before it is replaced
+    (the hand-written text after the mark stays)."""
+    rest = ""
+    if path.is_file():
+        old = path.read_text(encoding="utf-8")
+        if MARK in old:
+            rest = old[old.index(MARK) + len(MARK) :]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(measured.rstrip("\n") + "\n\n" + MARK + (rest or "\n"), encoding="utf-8")
 
 
 def _load() -> str:

@@ -78,9 +78,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how the model runs: onnx (onnxruntime, default) or torch (needs gxie[train])",
     )
     parser.add_argument(
-        "--int8",
+        "--exact",
         action="store_true",
-        help="run the model's int8 graph on CPU: faster, tags can differ slightly (docs/speed.md)",
+        help="run the model in fp32 over the whole text: the torch model's tags exactly, about half as fast "
+        "(default: int8 and prose skipped, same table values on the benchmarks; docs/speed.md)",
     )
     parser.add_argument("--template", choices=TEMPLATE_IDS, help="force a format instead of detecting it")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default auto)")
@@ -169,16 +170,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _tagger(args: argparse.Namespace) -> str | Tagger:
     """The tagger the options ask for: a name, or the model directory of --model on --backend."""
-    if args.model is None and args.backend == "onnx" and not args.int8:
+    if args.model is None and args.backend == "onnx" and not args.exact:
         return str(args.tagger)  # each worker loads the bundled model itself
     if args.tagger != "model":
         raise ValueError(
-            "--model, --backend and --int8 choose how the model tagger runs; they do not go with "
+            "--model, --backend and --exact choose how the model tagger runs; they do not go with "
             f"--tagger {args.tagger}"
         )
     from gxie.pipeline import get_tagger
 
-    return get_tagger("model", args.device, model=args.model, backend=args.backend, quantize=args.int8 or None)
+    exact = False if args.exact else None
+    return get_tagger("model", args.device, model=args.model, backend=args.backend, quantize=exact, cascade=exact)
 
 
 def _workers(args: argparse.Namespace, n_files: int) -> int:

@@ -49,6 +49,7 @@ def load_model_tagger(
     backend: str = DEFAULT_BACKEND,
     device: str = "auto",
     quantize: bool | None = None,
+    cascade: bool | None = None,
     threads: int | None = None,
     batch_size: int | None = None,
 ) -> Tagger:
@@ -56,7 +57,9 @@ def load_model_tagger(
 
     ``onnx``: gxie.tagging.onnx.OnnxTagger (onnxruntime; CUDA with onnxruntime-gpu). ``torch``:
     gxie.tagging.model.ModelTagger (needs ``pip install 'gxie[train]'``; CUDA with a CUDA torch).
-    ``batch_size``: windows per forward pass (default: the backend's, 8 for onnx, 32 for torch).
+    ``quantize`` (int8 on CPU) and ``cascade`` (prose skips the model) default to the ONNX backend's
+    defaults (on; the torch backend has no int8 default); ``batch_size``: windows per forward pass (default:
+    the backend's, 8 for onnx, 32 for torch).
     """
     check_backend(backend)
     model_dir = Path(path) if path is not None else default_model_dir()
@@ -64,7 +67,12 @@ def load_model_tagger(
         from gxie.tagging.onnx import DEFAULT_BATCH, OnnxTagger
 
         return OnnxTagger(
-            model_dir, device=device, quantize=quantize, threads=threads, batch_size=batch_size or DEFAULT_BATCH
+            model_dir,
+            device=device,
+            quantize=quantize,
+            cascade=cascade,
+            threads=threads,
+            batch_size=batch_size or DEFAULT_BATCH,
         )
     try:
         from gxie.tagging.model import ModelTagger
@@ -73,7 +81,10 @@ def load_model_tagger(
             f"backend 'torch' needs the package {exc.name!r}, which is not installed; install it with "
             "`pip install 'gxie[train]'` (or use the default backend 'onnx')"
         ) from exc
+    from gxie.tagging.onnx import CASCADE_DEFAULT
+
     tagger = ModelTagger.from_pretrained(model_dir, device=device, quantize=quantize, batch_size=batch_size or 32)
+    tagger.cascade = CASCADE_DEFAULT if cascade is None else cascade
     if threads is not None:
         import torch
 

@@ -51,7 +51,9 @@ TARGET_REPORTS_PER_SECOND = 5.0  # the model's speed target on typical text repo
 MILD_TARGET = 0.98  # the model's cell-accuracy target at OCR damage level ``mild``
 FINDINGS = (
     "Findings and what the numbers mean: [benchmark_findings.md](benchmark_findings.md)  \n"
-    "Batch throughput (workers, batch size, memory): [batch_benchmark.md](batch_benchmark.md)"
+    "Batch throughput (workers, batch size, memory): [batch_benchmark.md](batch_benchmark.md)  \n"
+    "Speed and memory of `gxie extract` with the ONNX model (the current figures, defaults and how they were chosen): "
+    "[speed.md](speed.md)"
 )
 
 

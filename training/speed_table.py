@@ -38,7 +38,8 @@ class Row:
     wall: float
     extract_rate: float
     cpu: float
-    peak_process_mb: float
+    peak_main_mb: float
+    peak_worker_mb: float  # the largest worker process (the main process when it extracts inline)
     peak_total_mb: float
     processes: int
     load: float
@@ -49,15 +50,16 @@ class Row:
         options = " ".join(self.options) or "(none)"
         return (
             f"| {self.name} | `{options}` | {self.reports} | {self.wall:.1f} | **{self.reports / self.wall:.1f}** | "
-            f"{self.extract_rate:.1f} | {1000 * self.cpu / self.reports:.0f} | {self.peak_process_mb:.0f} | "
-            f"{self.peak_total_mb:.0f} ({self.processes}) | {self.load:.2f} | {counts} |"
+            f"{self.extract_rate:.1f} | {1000 * self.cpu / self.reports:.0f} | {self.peak_worker_mb:.0f} | "
+            f"{self.peak_main_mb:.0f} | {self.peak_total_mb:.0f} ({self.processes}) | {self.load:.2f} | {counts} |"
         )
 
 
 HEADER = (
     "| configuration | `gxie extract` options | reports | wall s | reports/s end to end | reports/s extracting | "
-    "CPU ms/report | peak RSS per process MB | peak RSS all processes MB (processes) | load | ok/partial/failed |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|"
+    "CPU ms/report | peak RSS per worker MB | peak RSS main process MB | peak RSS all processes MB (processes) | "
+    "load | ok/partial/failed |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -84,8 +86,19 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def run_cli(options: tuple[str, ...], inputs: Path, out: Path) -> tuple[float, float, dict[int, float], list[float]]:
-    """One fresh ``python -m gxie extract inputs -o out -q OPTIONS``: wall s, CPU s, peak MB per process, loads."""
+def _is_worker(pid: int) -> bool:
+    """Whether ``pid`` is a worker of a process pool (started by multiprocessing's spawn)."""
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def run_cli(
+    options: tuple[str, ...], inputs: Path, out: Path
+) -> tuple[float, float, dict[int, float], set[int], int, list[float]]:
+    """One fresh ``python -m gxie extract inputs -o out -q OPTIONS``: wall s, CPU s, peak MB per process, the
+    worker pids, the main pid, loads."""
     argv = [sys.executable, "-m", "gxie", "extract", str(inputs), "-o", str(out), "-q", *options]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
     shutil.rmtree(out, ignore_errors=True)
@@ -93,12 +106,15 @@ def run_cli(options: tuple[str, ...], inputs: Path, out: Path) -> tuple[float, f
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peaks: dict[int, float] = {}
+    workers: set[int] = set()
     loads: list[float] = []
     while proc.poll() is None:
         for pid in _children(proc.pid):
             mb = _hwm_mb(pid)
             if mb is not None:
                 peaks[pid] = max(peaks.get(pid, 0.0), mb)
+                if pid not in workers and _is_worker(pid):
+                    workers.add(pid)
         loads.append(os.getloadavg()[0])
         time.sleep(SAMPLE_SECONDS)
     wall = time.perf_counter() - start
@@ -107,13 +123,13 @@ def run_cli(options: tuple[str, ...], inputs: Path, out: Path) -> tuple[float, f
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(argv)} exited with {proc.returncode}: {err[-3000:]}")
-    return wall, cpu, peaks, loads
+    return wall, cpu, peaks, workers, proc.pid, loads
 
 
 def measure(name: str, options: tuple[str, ...], inputs: Path, reports: int, scratch: Path) -> Row:
     """One configuration over all of ``inputs``."""
     out = scratch / "out"
-    wall, cpu, peaks, loads = run_cli(options, inputs, out)
+    wall, cpu, peaks, workers, main, loads = run_cli(options, inputs, out)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     if summary["processed"] != reports:
         raise RuntimeError(f"{name}: expected {reports} reports extracted, the run says {summary['processed']}")
@@ -125,7 +141,8 @@ def measure(name: str, options: tuple[str, ...], inputs: Path, reports: int, scr
         wall,
         float(summary["reports_per_second"]),
         cpu,
-        max(peaks.values(), default=0.0),
+        peaks.get(main, 0.0),
+        max((peaks[p] for p in workers), default=peaks.get(main, 0.0)),
         sum(peaks.values()),
         len(peaks),
         load,
@@ -197,7 +214,10 @@ def speed_table(n: int, repeats: int, command: str) -> str:
         "process over all of them (journal and CSV tables included). *End to end*: reports / wall time of the "
         "whole command; *extracting*: the run's own rate (`summary.json`, start-up excluded); *CPU ms/report*: "
         "user + system time of the command and its workers, per report (less sensitive to other load than the "
-        "rates); peak RSS: each process's high-water mark (`VmHWM`); *load*: mean 1-minute load average while "
+        "rates); peak RSS: each process's high-water mark (`VmHWM`), for the largest worker process (the main "
+        "process where it extracts inline, with one worker), the main process (which also journals and builds "
+        "the tables of all reports at the end) and all processes together; *load*: mean 1-minute load average "
+        "while "
         "the row ran (the run adds about one per busy process).",
         "",
         HEADER,

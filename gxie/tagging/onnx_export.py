@@ -201,8 +201,6 @@ def _check_config(config: dict[str, Any]) -> None:
                 f"config.json has rope parameters {params!r} for {layer_type}; the ONNX exporter implements "
                 "the default rotary embedding only. Use backend='torch' for this model"
             )
-    if config.get("classifier_pooling") not in (None, "cls", "mean"):
-        raise ModelError(f"unexpected classifier_pooling {config.get('classifier_pooling')!r} in config.json")
 
 
 def build_graph(config: dict[str, Any], weights: dict[str, np.ndarray]) -> Any:
@@ -264,7 +262,9 @@ def build_graph(config: dict[str, Any], weights: dict[str, np.ndarray]) -> Any:
     def rope_of(layer_type: str) -> tuple[str, str]:
         if layer_type not in tables:
             params = rope.get(layer_type) or {}
-            theta = float(params.get("rope_theta", config.get("global_rope_theta", 160000.0)))
+            # older configs (transformers 4) name the two thetas instead of rope_parameters
+            old = ("global_rope_theta", 160000.0) if layer_type == "full_attention" else ("local_rope_theta", 10000.0)
+            theta = float(params.get("rope_theta", config.get(*old)))
             cos, sin = _rope_tables(theta, head_dim, heads, max_pos)
             start, end = g.ints("zero", [0]), length
             cos_n = g.op("Slice", [g.const("cos", cos), start, end, g.ints("axis0", [0])], hint="cos")

@@ -25,6 +25,7 @@ from gxie.tagging.base import Tagger, tagger_label
 from gxie.tagging.load import TAGGERS as TAGGERS  # re-exported: callers import these from gxie.pipeline
 from gxie.tagging.load import default_model_dir as default_model_dir
 from gxie.tagging.load import get_tagger
+from gxie.tagging.loader import DEFAULT_BACKEND
 from gxie.templates import TEMPLATE_IDS, load_template
 from gxie.types import Document, IssueCode, NormalizedText, Span
 from gxie.validate import judge, run_checks
@@ -203,6 +204,8 @@ def run(
     template: str | None = None,
     device: str = "auto",
     batch_size: int = 8,
+    model: str | os.PathLike[str] | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> Iterator[Extraction]:
     """The document loop: read, normalize, tag ``batch_size`` documents per ``tag_many`` call, finish each.
 
@@ -211,6 +214,8 @@ def run(
     report with code ``internal_error`` naming the stage (reading, normalizing, tagging, rebuilding the
     tables). When a batched ``tag_many`` call fails, its documents are tagged one by one, so that only
     the culprit fails. Bad options and a tagger that cannot load raise here, before any document.
+    ``model``: a model directory instead of the bundled model; ``backend``: ``"onnx"`` (default) or
+    ``"torch"`` (see ``gxie.tagging.load.get_tagger``).
 
     >>> [e.report.status for e in run(["a.txt", "b.docx"], tagger="rules")]  # doctest: +SKIP
     ['ok', 'partial']
@@ -219,7 +224,7 @@ def run(
         raise ValueError(f"batch_size must be at least 1 (documents tagged per call), got {batch_size}")
     if template is not None and template not in TEMPLATE_IDS:
         raise ValueError(f"unknown template {template!r}; use one of {', '.join(TEMPLATE_IDS)} or None to detect")
-    return _loop(sources, get_tagger(tagger, device), template, batch_size)
+    return _loop(sources, get_tagger(tagger, device, model=model, backend=backend), template, batch_size)
 
 
 def _loop(sources: Iterable[Source], tagger: Tagger, template: str | None, batch_size: int) -> Iterator[Extraction]:
@@ -341,14 +346,20 @@ def extract(
     tagger: str | Tagger = "model",
     template: str | None = None,
     device: str = "auto",
+    model: str | os.PathLike[str] | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> Report:
     """Extract the three tables, metadata and checks from one report file (or ``Document``); never raises
     for a bad document (it gets a failed report saying why).
 
+    ``model``: a model directory (``gxie train`` / ``gxie annotate retrain`` output) instead of the bundled
+    model; ``backend``: ``"onnx"`` (default) or ``"torch"``.
+
     >>> report = extract("report.docx", tagger="rules")  # doctest: +SKIP
     >>> report.cell("section3.new_received.total").value  # doctest: +SKIP
     """
-    (extraction,) = run([source], tagger=tagger, template=template, device=device, batch_size=1)
+    one = run([source], tagger=tagger, template=template, device=device, batch_size=1, model=model, backend=backend)
+    (extraction,) = one
     return extraction.report
 
 
@@ -359,13 +370,12 @@ def extract_text(
     tagger: str | Tagger = "model",
     template: str | None = None,
     device: str = "auto",
+    model: str | os.PathLike[str] | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> Report:
-    """Like ``extract`` for report text already in memory.
-
-    >>> extract_text(open("report.txt", encoding="utf-8").read(), tagger="rules").status  # doctest: +SKIP
-    'ok'
-    """
-    return extract(Document(text=text, source=source, kind="text"), tagger=tagger, template=template, device=device)
+    """Like ``extract`` for report text already in memory."""
+    doc = Document(text=text, source=source, kind="text")
+    return extract(doc, tagger=tagger, template=template, device=device, model=model, backend=backend)
 
 
 def extract_many(
@@ -375,10 +385,15 @@ def extract_many(
     template: str | None = None,
     device: str = "auto",
     batch_size: int = 8,
+    model: str | os.PathLike[str] | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> Iterator[Report]:
     """Extract many files, tagging ``batch_size`` documents per model call; yields reports in input order.
 
     >>> [r.status for r in extract_many(["a.txt", "b.pdf"], tagger="rules")]  # doctest: +SKIP
     ['ok', 'failed']
     """
-    return (e.report for e in run(sources, tagger=tagger, template=template, device=device, batch_size=batch_size))
+    extractions = run(
+        sources, tagger=tagger, template=template, device=device, batch_size=batch_size, model=model, backend=backend
+    )
+    return (e.report for e in extractions)

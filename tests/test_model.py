@@ -13,6 +13,7 @@ from gxie.errors import ModelError
 from gxie.labels import TAGS, tags_to_spans
 from gxie.tagging.base import Tagger
 from gxie.tagging.model import GXIE_CONFIG_FILE, MODEL_FILES, ModelTagger, repair_iob2, resolve_device
+from gxie.tagging.modeldir import INT8_FILE, ONNX_FILE
 from gxie.tagging.vocab import UNK, CharVocab
 from gxie.tagging.windows import plan_windows, training_starts, window_starts
 
@@ -210,7 +211,7 @@ def test_unknown_characters_are_tagged_as_unk(tagger: ModelTagger) -> None:
 
 
 def test_save_load_round_trip(tagger: ModelTagger, saved: Path) -> None:
-    assert sorted(p.name for p in saved.iterdir()) == sorted(MODEL_FILES)
+    assert sorted(p.name for p in saved.iterdir()) == sorted((*MODEL_FILES, ONNX_FILE, INT8_FILE))
     loaded = ModelTagger.from_pretrained(saved, device="cpu", quantize=False)
     assert loaded.predict(TEXTS) == tagger.predict(TEXTS)
     assert loaded.tag_many(TEXTS) == tagger.tag_many(TEXTS)

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-MODEL_FILES = ("config.json", "model.safetensors", "gxie_config.json", "README.md")
+MODEL_FILES = ("config.json", "model.safetensors", "model.onnx", "model.int8.onnx", "gxie_config.json", "README.md")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,8 @@ def test_installed_package_finds_model_and_extracts(wheel: Path, tmp_path: Path)
     code = (
         "import gxie, sys; from gxie.pipeline import default_model_dir; "
         "assert str(default_model_dir()).startswith(sys.argv[1]), default_model_dir(); "
-        "r = gxie.extract(sys.argv[2]); print(r.status, r.tagger)"
+        "r = gxie.extract(sys.argv[2]); print(r.status, r.tagger, "
+        "*sorted(m for m in ('torch', 'transformers', 'tokenizers', 'onnx') if m in sys.modules))"
     )
     env = {**os.environ, "PYTHONPATH": str(target), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     run = subprocess.run(
@@ -58,6 +59,29 @@ def test_installed_package_finds_model_and_extracts(wheel: Path, tmp_path: Path)
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split()[0] == "ok" and run.stdout.split()[1].startswith("model:")
+    assert run.stdout.split()[2:] == [], "the model tagger must run without torch, transformers, tokenizers, onnx"
+
+
+def test_extract_with_the_model_imports_no_torch(tmp_path: Path) -> None:
+    """``import gxie; gxie.extract(...)`` with the default (model) tagger: torch and transformers are not
+    imported, and a run where importing them fails still works (what `pip install gxie` gives)."""
+    sample = ROOT / "examples" / "sample_report.txt"
+    code = (
+        "import sys\n"
+        "for name in ('torch', 'transformers', 'tokenizers'):\n"
+        "    sys.modules[name] = None  # any import of them raises ImportError\n"
+        "import gxie\n"
+        "r = gxie.extract(sys.argv[1])\n"
+        "print(r.status, r.tagger, *sorted(m for m, v in sys.modules.items() if v is not None and "
+        "m.split('.')[0] in ('torch', 'transformers', 'tokenizers', 'onnx')))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(sample)], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    status, tagger, *heavy = run.stdout.split()
+    assert status == "ok" and tagger.startswith("model:") and heavy == []
 
 
 def test_every_subpackage_is_listed_for_the_wheel() -> None:

@@ -13,6 +13,7 @@ import torch
 from gxie.cli import train as cli
 from gxie.errors import ConfigError, ModelError
 from gxie.tagging.model import GXIE_CONFIG_FILE, MODEL_FILES, ModelTagger
+from gxie.tagging.modeldir import INT8_FILE, ONNX_FILE
 from gxie.tagging.vocab import CharVocab
 from gxie.training.config import TrainConfig, load_config, parse_override
 from gxie.training.data import (
@@ -239,7 +240,7 @@ def test_tiny_training_learns_and_writes_a_model(trained: TrainResult) -> None:
     assert 0.0 <= trained.test.micro.f1 <= 1.0 and trained.test.per_label
     assert set(trained.test_by) == {"noise"} and set(trained.test_by["noise"]) == {"clean", "light"}
     out = trained.output_dir
-    assert {p.name for p in out.iterdir()} == {*MODEL_FILES, "README.md"}
+    assert {p.name for p in out.iterdir()} == {*MODEL_FILES, "README.md", ONNX_FILE, INT8_FILE}
     card = (out / "README.md").read_text(encoding="utf-8")
     assert "Test micro-F1" in card and "| NUM | numeric cell |" in card and "command: `pytest`" in card
     meta = json.loads((out / GXIE_CONFIG_FILE).read_text(encoding="utf-8"))

@@ -113,21 +113,16 @@ def run_batch(
         results = out / RESULTS_FILE
         done = read_journal(results) if resume and results.exists() else {}
         started = time.perf_counter()
+        run = _Run(None, done, "")
+        todo, unreadable = run.plan(files)
+        # no more workers than chunks; nothing left to extract: no worker at all (a lazy tagger loads nothing)
+        workers = max(1, min(workers, -(-len(todo) // batch_size)))
         with (
             _engine(engine, tagger, device, workers, template, batch_size, timeout) as runner,
             JsonlWriter(results, append=True) as journal,
         ):
-            run = _Run(journal, done, runner.label)
-            todo, unreadable = run.plan(files)
-            with Progress(len(todo) + len(unreadable), enabled=progress) as bar:
-                run.progress = bar
-                for path, text in unreadable:
-                    failed = failed_report(path, IssueCode.READ_ERROR, text, runner.label)
-                    run.record(FileResult(path, None, failed, 0.0))
-                chunks = (todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
-                for finished in runner.run(chunks):
-                    for result in finished:
-                        run.record(result)
+            run.journal, run.label = journal, runner.label
+            _extract(run, runner, todo, unreadable, batch_size, progress)
         elapsed = time.perf_counter() - started
         for key in run.twins:
             run.count(run.now[key])
@@ -153,6 +148,21 @@ def _finish(run: _Run, out: Path, n_files: int, tables: Sequence[str], elapsed: 
     return summary
 
 
+def _extract(
+    run: _Run, runner: Engine, todo: list[Item], unreadable: list[tuple[str, str]], batch_size: int, progress: bool
+) -> None:
+    """Journal the unreadable files, then extract ``todo`` chunk by chunk."""
+    with Progress(len(todo) + len(unreadable), enabled=progress) as bar:
+        run.progress = bar
+        for path, text in unreadable:
+            failed = failed_report(path, IssueCode.READ_ERROR, text, runner.label)
+            run.record(FileResult(path, None, failed, 0.0))
+        chunks = (todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
+        for finished in runner.run(chunks):
+            for result in finished:
+                run.record(result)
+
+
 def _engine(
     name: str, tagger: str | Tagger, device: str, workers: int, template: str | None, batch_size: int, timeout: float
 ) -> Engine:
@@ -168,7 +178,7 @@ def _engine(
 class _Run:
     """The bookkeeping of one ``run_batch`` call: journal, progress, counts."""
 
-    def __init__(self, journal: JsonlWriter, done: dict[str, Entry], label: str) -> None:
+    def __init__(self, journal: JsonlWriter | None, done: dict[str, Entry], label: str) -> None:
         self.journal, self.done, self.label = journal, done, label
         self.progress: Progress | None = None
         self.statuses: Counter[str] = Counter()
@@ -224,6 +234,7 @@ class _Run:
         report = result.report
         where, attempt = self.pending.pop(result.path, (resolved_path(result.path), 1))
         row = journal_row(report, where, attempt)
+        assert self.journal is not None, "record() before the journal is open"
         self.journal.write(row)
         entry = Entry(report.status, tuple(c.rule for c in report.failed_checks), False, attempt)
         self.count(entry)

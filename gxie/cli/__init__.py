@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str, str | None]] = {
     "extract": ("gxie.cli.extract", "extract tables, checks and metadata from report files", None),
     "train": ("gxie.cli.train", "train a tagger model", "train"),
     "annotate": ("gxie.cli.annotate", "the Label Studio loop: tasks, push, pull, import, select, retrain", "annotate"),
+    "export-onnx": ("gxie.cli.export_onnx", "write model.onnx for a model directory (needs the onnx package)", None),
 }
 _LEVELS: dict[str, int] = {
     "DEBUG": logging.DEBUG,

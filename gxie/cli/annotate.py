@@ -237,7 +237,23 @@ def _retrain(args: argparse.Namespace) -> int:
         print(f"{name:<16} micro-F1 previous {pair['previous']:.4f}  candidate {pair['candidate']:.4f}")
     print(f"{'promoted to ' + str(promote_to) if outcome.promoted else 'not promoted'}: {outcome.reason}")
     print(f"report: {outcome.report_path}")
+    print(_where_the_model_is(outcome.candidate_dir, Path(promote_to) if outcome.promoted and promote_to else None))
     return EXIT_PROBLEMS if promote_to and not outcome.promoted else EXIT_OK
+
+
+def _where_the_model_is(candidate: Path, promoted: Path | None) -> str:
+    """Where the new model is and the command that uses it (an installed gxie does not read a checkout's
+    models/default, so the command names the folder)."""
+    import shlex
+
+    from gxie.pipeline import default_model_dir
+
+    folder = promoted if promoted is not None else candidate
+    what = "new model" if promoted is not None else "candidate model (not promoted)"
+    lines = [f"{what}: {folder}", f"use it with: gxie extract --model {shlex.quote(str(folder))} FILE"]
+    if promoted is not None and promoted.resolve() != default_model_dir().resolve():
+        lines.append(f"(plain `gxie extract` uses the bundled model {default_model_dir()}, not this one)")
+    return "\n".join(lines)
 
 
 def _tagger(name: str, device: str) -> Any:
@@ -247,9 +263,7 @@ def _tagger(name: str, device: str) -> Any:
         return get_tagger(name, device)
     if not Path(name).is_dir():
         raise ValueError(f"--tagger {name!r} is neither {' nor '.join(TAGGERS)} nor a model directory")
-    from gxie.tagging.model import ModelTagger
-
-    return ModelTagger.from_pretrained(name, device=device)
+    return get_tagger("model", device, model=name)
 
 
 def _excluded_hashes(paths: list[str]) -> set[str]:

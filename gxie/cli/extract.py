@@ -31,12 +31,14 @@ from gxie.types import STATUSES
 if TYPE_CHECKING:
     from gxie.batch.pool import LocalEngine
     from gxie.report import Report
+    from gxie.tagging.base import Tagger
 
 logger = logging.getLogger(__name__)
 
 FILE_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
 TAGGERS: tuple[str, ...] = ("model", "rules")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+BACKENDS: tuple[str, ...] = ("onnx", "torch")  # gxie.tagging.loader.BACKENDS, without importing it for --help
 ENGINES: tuple[str, ...] = ("local", "ray")  # gxie.batch.ENGINES, without importing it for --help
 DEFAULT_TIMEOUT = 300.0  # gxie.batch.DEFAULT_TIMEOUT, likewise
 FAIL_ON: tuple[str, ...] = ("any", "new", "never")
@@ -99,6 +101,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "jsonl: one report per line; csv: one row per cell)",
     )
     parser.add_argument("--tagger", choices=TAGGERS, default="model", help="default: the bundled model")
+    parser.add_argument(
+        "--model",
+        metavar="DIR",
+        help="a model directory (from gxie train or gxie annotate retrain) instead of the bundled model",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="onnx",
+        help="how the model runs: onnx (onnxruntime, default) or torch (needs gxie[train])",
+    )
+    parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="run the model in fp32 over the whole text: the torch model's tags exactly, about half as fast "
+        "(default: int8 and prose skipped, same table values on the benchmarks; docs/speed.md)",
+    )
     parser.add_argument("--template", choices=TEMPLATE_IDS, help="force a format instead of detecting it")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default auto)")
     parser.add_argument(
@@ -107,8 +126,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=_positive,
-        default=1,
-        help="processes (or Ray actors) that each load the tagger once and extract files in parallel (default 1)",
+        default=None,
+        help="processes (or Ray actors) that each load the tagger once and extract files in parallel "
+        "(default: one per CPU core, at most one per chunk of --batch-size files)",
     )
     parser.add_argument(
         "--engine",
@@ -221,7 +241,7 @@ def _run_files(args: argparse.Namespace, out: Path | None, fmt: str) -> int:
     if not files and before is None:
         return _nothing_found(named)
     try:
-        reports = _extract_all(files, _engine(args), args.batch_size) if files else []
+        reports = _extract_all(files, _engine(args, len(files)), args.batch_size) if files else []
         if before is not None:
             reports.insert(before, _stdin_report(args))
     except (GxieError, ValueError) as exc:  # the tagger loads first: a missing model stops the run
@@ -239,11 +259,36 @@ def _run_files(args: argparse.Namespace, out: Path | None, fmt: str) -> int:
     return _failed_exit(args.fail_on, failed_any=failed, failed_now=failed)  # every report is new here
 
 
-def _engine(args: argparse.Namespace) -> LocalEngine:
-    """The engine for the named files; the tagger loads here."""
+def _engine(args: argparse.Namespace, n_files: int) -> LocalEngine:
+    """The engine for the named files; the tagger loads here (a missing model stops the run before any file)."""
     from gxie.batch.pool import LocalEngine
 
-    return LocalEngine(args.tagger, args.device, args.workers, args.template)
+    return LocalEngine(_tagger(args), args.device, _workers(args, n_files), args.template)
+
+
+def _tagger(args: argparse.Namespace) -> str | Tagger:
+    """The tagger the options ask for: a name, or the model directory of --model on --backend."""
+    if args.model is None and args.backend == "onnx" and not args.exact:
+        return str(args.tagger)  # each worker loads the bundled model itself
+    if args.tagger != "model":
+        raise ValueError(
+            "--model, --backend and --exact choose how the model tagger runs; they do not go with "
+            f"--tagger {args.tagger}"
+        )
+    from gxie.pipeline import get_tagger
+
+    exact = False if args.exact else None
+    return get_tagger("model", args.device, model=args.model, backend=args.backend, quantize=exact, cascade=exact)
+
+
+def _workers(args: argparse.Namespace, n_files: int) -> int:
+    """--workers, or one per core but no more than the chunks of files there are."""
+    if args.workers is not None:
+        return int(args.workers)
+    import os
+
+    chunks = max(1, -(-n_files // args.batch_size))
+    return max(1, min(os.cpu_count() or 1, chunks))
 
 
 def _extract_all(files: list[Path], engine: LocalEngine, batch_size: int) -> list[Report]:
@@ -320,11 +365,11 @@ def _run_folder(args: argparse.Namespace, out: Path) -> int:
         summary = run_batch(
             args.inputs,
             out,
-            tagger=args.tagger,
+            tagger=_tagger(args),
             template=args.template,
             device=args.device,
             batch_size=args.batch_size,
-            workers=args.workers,
+            workers=_workers(args, len(discover(args.inputs))),
             formats=("jsonl", *args.tables),
             resume=args.resume,
             progress=not args.quiet,

@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         for label, s in result.test.per_label.items():
             print(f"  {label:<6} P {s.precision:.4f}  R {s.recall:.4f}  F1 {s.f1:.4f}  n={s.support}")
     print(f"wall time {result.seconds['total']:.0f}s")
+    print(f"use it with: gxie extract --model {shlex.quote(str(result.output_dir))} FILE")
     return 0
 
 

@@ -1,10 +1,12 @@
-"""The character-level tagging model: a small ModernBERT token classifier over a character vocabulary.
+"""The character-level tagging model on torch: a small ModernBERT token classifier over a character vocabulary.
 
-A model is a directory written by :meth:`ModelTagger.save_pretrained` and read back, locally only, by
-:meth:`ModelTagger.from_pretrained`. Long texts are tagged in overlapping windows; windows of many texts
-share one forward pass; each character takes its prediction from the window where it is farthest from an
-edge (gxie.tagging.windows); argmax tags decode into spans whose score is the lowest probability of
-their characters.
+This is the training side and the ``backend="torch"`` inference path; the default inference path is the
+ONNX graph of the same model (gxie.tagging.onnx, no torch). A model is a directory written by
+:meth:`ModelTagger.save_pretrained` (safetensors weights, and the ONNX graph by
+gxie.tagging.onnx_export) and read back, locally only, by :meth:`ModelTagger.from_pretrained`. Long texts
+are tagged in overlapping windows; windows of many texts share one forward pass; each character takes its
+prediction from the window where it is farthest from an edge; argmax tags decode into spans whose score
+is the lowest probability of their characters (gxie.tagging.decode, shared with the ONNX tagger).
 """
 
 from __future__ import annotations
@@ -23,19 +25,38 @@ from transformers import ModernBertConfig, ModernBertForTokenClassification
 from gxie._version import __version__
 from gxie.errors import ModelError
 from gxie.labels import LABELS_VERSION, TAGS, tags_to_spans
+from gxie.tagging.cascade import model_regions
+from gxie.tagging.decode import Merger, Prediction, plan_batches, repair_iob2
+from gxie.tagging.modeldir import (
+    CONFIG_FILE,
+    FORMAT,
+    FORMAT_VERSION,
+    GXIE_CONFIG_FILE,
+    MODEL_FILES,
+    ONNX_FILE,
+    VOCAB_FILE,
+    WEIGHTS_FILE,
+    check_labels,
+    read_model_dir,
+)
 from gxie.tagging.vocab import CharVocab
-from gxie.tagging.windows import check_window, plan_windows
+from gxie.tagging.windows import check_window
 from gxie.types import Span
+
+__all__ = [
+    "CONFIG_FILE",
+    "GXIE_CONFIG_FILE",
+    "MODEL_FILES",
+    "ONNX_FILE",
+    "VOCAB_FILE",
+    "WEIGHTS_FILE",
+    "ModelTagger",
+    "repair_iob2",
+    "resolve_device",
+]
 
 log = logging.getLogger(__name__)
 
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-VOCAB_FILE = "tokenizer.json"
-GXIE_CONFIG_FILE = "gxie_config.json"
-MODEL_FILES: tuple[str, ...] = (CONFIG_FILE, WEIGHTS_FILE, VOCAB_FILE, GXIE_CONFIG_FILE)
-FORMAT = "gxie-char-tagger"
-FORMAT_VERSION = 1
 DEVICES = ("auto", "cpu", "cuda")
 # Dynamic int8 quantization of the Linear layers when running on CPU and ``quantize`` is None.
 QUANTIZE_ON_CPU = False
@@ -89,7 +110,7 @@ class ModelTagger:
             raise ModelError(f"batch_size must be at least 1, got {batch_size}")
         id2label: dict[Any, str] = dict(model.config.id2label or {})
         labels = [id2label.get(i) for i in range(len(id2label))]
-        _check_labels(labels, LABELS_VERSION, "the model")
+        check_labels(labels, LABELS_VERSION, "the model")
         self.model = model
         self.vocab = vocab
         self.window = window
@@ -98,6 +119,7 @@ class ModelTagger:
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.version = version
         self.quantized = False
+        self.cascade = False  # gxie.tagging.cascade: plain prose skips the model (the loader sets it)
 
     @property
     def device(self) -> torch.device:
@@ -167,29 +189,13 @@ class ModelTagger:
         On CUDA the model runs in bfloat16 (float16 where bfloat16 is unsupported). On CPU ``quantize``
         (default: ``QUANTIZE_ON_CPU``) applies dynamic int8 quantization to the Linear layers.
         """
-        path = Path(path)
-        if not path.is_dir():
-            raise ModelError(
-                f"model directory {path} does not exist (or is not a directory); "
-                "pass a directory written by ModelTagger.save_pretrained or `gxie train`"
-            )
-        for name in MODEL_FILES:
-            if not (path / name).is_file():
-                raise ModelError(
-                    f"model directory {path} lacks {name}; a model directory holds "
-                    f"{', '.join(MODEL_FILES)}. Re-save or re-train the model"
-                )
-        meta = _read_json(path / GXIE_CONFIG_FILE)
-        if meta.get("format") != FORMAT:
-            raise ModelError(f"{path / GXIE_CONFIG_FILE} is not a gxie model config (format {FORMAT!r})")
-        _check_labels(meta.get("labels"), meta.get("labels_version"), str(path))
+        model_dir = read_model_dir(path)
+        path, meta = model_dir.path, model_dir.meta
         try:
             config = ModernBertConfig.from_json_file(str(path / CONFIG_FILE))
         except (OSError, ValueError, TypeError) as exc:
             raise ModelError(f"cannot read {path / CONFIG_FILE}: {exc}") from exc
-        vocab_meta = meta.get("vocab")
-        vocab_meta = vocab_meta if isinstance(vocab_meta, dict) else {}
-        vocab = CharVocab.load(path / VOCAB_FILE, str(vocab_meta.get("recipe", "unknown")))
+        vocab = CharVocab.load(path / VOCAB_FILE, model_dir.vocab_recipe)
         if config.vocab_size != len(vocab):
             raise ModelError(
                 f"{path}: config.json says vocab_size {config.vocab_size} but {VOCAB_FILE} has "
@@ -200,11 +206,11 @@ class ModelTagger:
         tagger = cls(
             model.eval(),
             vocab,
-            window=int(meta.get("window", 512)),
-            stride=int(meta.get("stride", 384)),
+            window=model_dir.window,
+            stride=model_dir.stride,
             batch_size=batch_size,
             metadata=meta,
-            version=str(meta.get("model_version", "unknown")),
+            version=model_dir.version,
         )
         tagger.to(device, quantize=quantize)
         return tagger
@@ -239,8 +245,11 @@ class ModelTagger:
         *,
         training: dict[str, Any] | None = None,
         metrics: dict[str, Any] | None = None,
+        onnx: bool = True,
     ) -> Path:
-        """Write the model directory (``MODEL_FILES``); ``training`` and ``metrics`` are recorded in
+        """Write the model directory (``MODEL_FILES``) and, with ``onnx``, its ONNX graphs (``model.onnx``
+        and the int8 ``model.int8.onnx``, gxie.tagging.onnx_export; where the ``onnx`` package is missing
+        a warning says how to write them later). ``training`` and ``metrics`` are recorded in
         ``gxie_config.json``. The model version becomes a hash of the weights."""
         if self.quantized:
             raise ModelError("a quantized model cannot be saved; load it with quantize=False, then save")
@@ -277,6 +286,8 @@ class ModelTagger:
         self.metadata = meta
         text = json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True)
         (path / GXIE_CONFIG_FILE).write_text(text + "\n", encoding="utf-8")
+        if onnx:
+            _write_onnx(path)
         return path
 
     def tag(self, text: str) -> list[Span]:
@@ -287,74 +298,43 @@ class ModelTagger:
         """Spans of several normalized texts; their windows are batched together."""
         return [tags_to_spans(t, tags, scores) for t, (tags, scores) in zip(texts, self.predict(texts), strict=True)]
 
-    def predict(self, texts: Sequence[str]) -> list[tuple[list[str], list[float]]]:
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Per text, one tag per character (argmax, made valid IOB2 by :func:`repair_iob2`) and the
         probability the model gave the argmax tag."""
         ids = [self.vocab.encode(t) for t in texts]
-        jobs = [(i, w) for i, seq in enumerate(ids) for w in plan_windows(len(seq), self.window, self.stride)]
-        jobs.sort(key=lambda job: job[1].start - job[1].end)  # longest first: little padding per batch
-        best = [torch.zeros(len(seq), dtype=torch.long) for seq in ids]
-        prob = [torch.zeros(len(seq), dtype=torch.float32) for seq in ids]
+        merger = Merger([len(seq) for seq in ids])
         was_training = self.model.training
         self.model.eval()
         device = self.device
         try:
             with torch.inference_mode():
-                for b in range(0, len(jobs), self.batch_size):
-                    batch = jobs[b : b + self.batch_size]
-                    width = max(w.end - w.start for _, w in batch)
-                    input_ids = torch.full((len(batch), width), self.vocab.pad_id, dtype=torch.long)
-                    mask = torch.zeros((len(batch), width), dtype=torch.long)
-                    for row, (i, w) in enumerate(batch):
-                        input_ids[row, : w.end - w.start] = torch.tensor(ids[i][w.start : w.end])
-                        mask[row, : w.end - w.start] = 1
-                    logits = self.model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
+                regions = [model_regions(t) for t in texts] if self.cascade else None
+                plan = plan_batches(ids, self.window, self.stride, self.batch_size, self.vocab.pad_id, spans=regions)
+                for batch in plan:
+                    input_ids = torch.from_numpy(batch.input_ids).to(device)
+                    mask = torch.from_numpy(batch.attention_mask).to(device)
+                    logits = self.model(input_ids=input_ids, attention_mask=mask).logits
                     top_prob, top = torch.softmax(logits.float(), dim=-1).max(dim=-1)
-                    top_prob, top = top_prob.cpu(), top.cpu()
-                    for row, (i, w) in enumerate(batch):
-                        lo, hi = w.keep_start - w.start, w.keep_end - w.start
-                        best[i][w.keep_start : w.keep_end] = top[row, lo:hi]
-                        prob[i][w.keep_start : w.keep_end] = top_prob[row, lo:hi]
+                    merger.add(batch, top.cpu().numpy(), top_prob.cpu().numpy())
         finally:
             self.model.train(was_training)
-        return [(repair_iob2([TAGS[k] for k in b.tolist()]), p.tolist()) for b, p in zip(best, prob, strict=True)]
+        return merger.result()
 
 
-def repair_iob2(tags: list[str]) -> list[str]:
-    """Turn an ``I-X`` that does not continue an ``X`` entity into ``B-X`` (in place; returns ``tags``).
+def _write_onnx(path: Path) -> None:
+    """Write the ONNX graphs of the model saved in ``path``; warn (do not fail) without the onnx package."""
+    from gxie.tagging.onnx_export import export_onnx, onnx_available
 
-    This is how gxie.labels.tags_to_spans decodes such a tag anyway, so the spans do not change; the
-    repaired tags are valid IOB2, and strict scores measure the spans the tagger really returns.
-    """
-    previous = "O"
-    for i, tag in enumerate(tags):
-        if tag.startswith("I-") and previous[2:] != tag[2:]:
-            tags[i] = "B-" + tag[2:]
-        previous = tag
-    return tags
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot read {path}: {exc}; re-save the model") from exc
-    if not isinstance(data, dict):
-        raise ModelError(f"{path} must hold a JSON object, found {type(data).__name__}")
-    return data
-
-
-def _check_labels(labels: object, labels_version: object, where: str) -> None:
-    if labels_version != LABELS_VERSION:
-        raise ModelError(
-            f"{where} was trained with labels version {labels_version!r}; this gxie uses labels version "
-            f"{LABELS_VERSION!r}. Retrain the model (gxie train) or use a matching gxie"
+    if not onnx_available():
+        log.warning(
+            "the 'onnx' package is not installed, so %s has no %s and runs with backend 'torch' only; "
+            "install it (`pip install onnx`) and run `gxie export-onnx %s`",
+            path,
+            ONNX_FILE,
+            path,
         )
-    if not isinstance(labels, list | tuple) or list(labels) != list(TAGS):
-        raise ModelError(
-            f"{where} has the tag list {labels!r}, but gxie.labels.TAGS is {list(TAGS)!r}; "
-            "retrain the model with this gxie's labels"
-        )
+        return
+    export_onnx(path)
 
 
 def _load_weights(model: torch.nn.Module, path: Path) -> None:

@@ -1,13 +1,15 @@
-"""End-to-end speed on typical text reports, each tagger in a fresh process (clean load time and peak memory).
+"""End-to-end speed on typical text reports: the speed table of docs/speed.md, and per-tagger workers.
 
 A worker generates typical synthetic reports (4,500-7,500 characters, clean, every layout family),
 loads the tagger (timed), extracts one warm-up report, then every report one by one with
 ``extract_text`` (the timings of ``Report.timings`` summed: read, normalize, tag, grid) and once more
 batched (``gxie.pipeline.run``, 8 documents per ``tag_many`` call). Peak memory is the worker's maximum
 resident set size. With the ``gxie[ocr]`` extra and LibreOffice, an OCR worker times the pages of one
-printed, rasterized report.
+printed, rasterized report. ``--table`` writes the end-to-end speed table of docs/speed.md (one run:
+``training.speed_table``).
 
     python -m training.bench.speed --tagger model --n 40 --threads 2     # prints one JSON line
+    python -m training.bench.speed --table --n 1000 --out docs/speed.md  # the speed table
 """
 
 from __future__ import annotations
@@ -90,17 +92,21 @@ def ocr_worker(threads: int) -> dict[str, Any]:
 
 
 def worker(tagger_name: str, n: int, threads: int, device: str) -> dict[str, Any]:
-    """Measure one tagger in this process (call it in a fresh one)."""
-    import torch
-
-    from gxie.pipeline import extract_text, get_tagger, run
+    """Measure one tagger in this process (call it in a fresh one): ``model`` (ONNX), ``torch`` (the
+    model on the torch backend) or ``rules``."""
+    from gxie.pipeline import extract_text, run
+    from gxie.tagging.loader import load_model_tagger
+    from gxie.tagging.rules import RulesTagger
     from gxie.types import Document
 
-    torch.set_num_threads(threads)
     texts = typical_texts(n)
     base_mb = _peak_mb()
     t0 = time.perf_counter()
-    tagger = get_tagger(tagger_name, device)
+    tagger = (
+        RulesTagger()
+        if tagger_name == "rules"
+        else load_model_tagger(backend="torch" if tagger_name == "torch" else "onnx", device=device, threads=threads)
+    )
     load = time.perf_counter() - t0
     extract_text(texts[0], tagger=tagger)  # warm-up
     split = {"read": 0.0, "normalize": 0.0, "tag": 0.0, "grid": 0.0}
@@ -151,7 +157,7 @@ def measure_all(n: int, threads: int, note: Callable[[str], None] = lambda text:
 
     from gxie.ocr.engine import ocr_available
 
-    runs = [("rules", n, "cpu"), ("model", n, "cpu")]
+    runs = [("rules", n, "cpu"), ("model", n, "cpu"), ("torch", n, "cpu")]
     if torch.cuda.is_available():
         runs.append(("model", n, "cuda"))
     if ocr_available() and (shutil.which("soffice") or shutil.which("libreoffice")):
@@ -180,7 +186,7 @@ def speed_lines(results: list[dict[str, Any]]) -> list[str]:
         f"(mean {results[0]['chars'] / results[0]['reports']:,.0f}); `extract_text` one report at a time, then "
         f"batched ({BATCH} per `tag_many` call). Time split: the sums of `Report.timings` of the one-by-one run.",
         "",
-        "| tagger | device | torch threads | load s | reports/s | characters/s | reports/s batched | peak memory MB "
+        "| tagger | device | threads | load s | reports/s | characters/s | reports/s batched | peak memory MB "
         "(before load) | read | normalize | tag | grid |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -211,16 +217,31 @@ def speed_lines(results: list[dict[str, Any]]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Measure one tagger (or OCR) in this process and print the result as one JSON line."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--tagger", default="model", choices=("model", "rules", "ocr"))
+    p.add_argument("--tagger", default="model", choices=("model", "torch", "rules", "ocr"))
     p.add_argument("--n", type=int, default=40)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--table", action="store_true", help="the speed table of docs/speed.md (module docstring)")
+    p.add_argument("--out", type=Path, default=None, help="--table: also write the markdown to this file")
+    p.add_argument("--repeats", type=int, default=5, help="--table: one-file extract runs (median)")
     args = p.parse_args(argv)
+    if args.table:
+        from training.speed_table import speed_table, write_measured
+
+        text = speed_table(args.n, args.repeats, _command(argv))
+        print(text)
+        if args.out is not None:
+            write_measured(args.out, text)
+        return 0
     result = (
         ocr_worker(args.threads) if args.tagger == "ocr" else worker(args.tagger, args.n, args.threads, args.device)
     )
     print(json.dumps(result))
     return 0
+
+
+def _command(argv: list[str] | None) -> str:
+    return " ".join(["python -m training.bench.speed", *(argv if argv is not None else sys.argv[1:])])
 
 
 if __name__ == "__main__":

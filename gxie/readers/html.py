@@ -31,13 +31,17 @@ BLOCK_TAGS = frozenset(
 CELL_TAGS = ("td", "th")
 META_SNIFF_BYTES = 4096
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_META_TAG = re.compile(rb"<meta[^>]*", re.IGNORECASE)
+_CHARSET_WORD = re.compile(rb"charset", re.IGNORECASE)
+# No ``\s*["']?\s*``: two white-space runs around an optional quote backtracked quadratically.
+_CHARSET = re.compile(rb"""charset\s*=\s*(?:["']\s*)?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\n\r\f]+")  # HTML white space; NBSP is content and stays
 _LINE_SPACES = re.compile(r" {2,}")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _BREAK = "\x00"  # a block boundary; runs of them (and a <br> right before) make one line break
-_BREAKS = re.compile(r"\n?[ ]*(?:\x00[ ]*)+")
+# Not tried from inside a run of spaces (``(?<! )``): from every space of a long run it scanned the run again.
+_BREAKS = re.compile(r"(?:\n|(?<! ))[ ]*(?:\x00[ ]*)+")
 
 
 def _is_hidden(tag: Tag) -> bool:
@@ -135,10 +139,21 @@ def html_to_text(markup: str) -> str:
     return _tidy("".join(builder.parts))
 
 
+def _declared_charset(head: bytes) -> str | None:
+    """The charset the first ``<meta … charset=…>`` declares (its last one), or None. Tag by tag, in one
+    pass: ``<meta[^>]+charset…`` backtracked over every tag from every ``<meta`` in it."""
+    for tag in _META_TAG.finditer(head):
+        text = tag.group()
+        for at in reversed([m.start() for m in _CHARSET_WORD.finditer(text, len(b"<meta") + 1)]):
+            found = _CHARSET.match(text, at)
+            if found is not None:
+                return found.group(1).decode("ascii")
+    return None
+
+
 def read_html(data: bytes, source: str) -> Document:
     """Read a web page's visible text from its bytes (charset from the BOM, ``<meta>`` or detection)."""
-    found = _META_CHARSET.search(data[:META_SNIFF_BYTES])
-    declared = found.group(1).decode("ascii") if found else None
+    declared = _declared_charset(data[:META_SNIFF_BYTES])
     markup, encoding = decode(data, source, declared=declared)
     try:
         text = html_to_text(markup)

@@ -1,0 +1,150 @@
+"""Hostile inputs (issue 13): every one gives a report, ``failed`` with a clear message or a correct one, in
+bounded time and memory. The hostile files are made here, small and fast, in ``tmp_path``."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Callable
+
+import pytest
+
+import gxie
+from gxie.layout import is_md_rule
+from gxie.lexicon import _INNER_NUMBERING, NUMBERING, label_core
+from gxie.ocr.spacing import number_tail
+from gxie.readers.html import _BREAKS, _declared_charset
+from gxie.tagging.rules import _TABLE_TITLE
+
+PATTERN_SECONDS = 2.0  # one call on 1e5 characters; the super-linear patterns took minutes or never ended
+PIPELINE_SECONDS = 10.0  # the whole text pipeline on one adversarial line
+
+
+def _seconds(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+# --- regular expressions: linear on long adversarial input ---------------------------------------------
+
+N = 100_000
+PATTERN_CASES: dict[str, Callable[[], object]] = {
+    "md_rule spaces": lambda: is_md_rule(" " * N),
+    "md_rule pipe spaces dash": lambda: is_md_rule("|" + " " * N + "-"),
+    "md_rule cells then junk": lambda: is_md_rule("|--" * (N // 3) + "x"),
+    "md_rule colons and dashes": lambda: is_md_rule(":-" * (N // 2) + " |"),
+    "label_core nested brackets": lambda: label_core("(" * (N // 2) + ")" * (N // 2)),
+    "label_core closer after openers": lambda: label_core("(" * N + ")"),
+    "label_core open tail": lambda: label_core("【" * N + "a"),
+    "inner numbering spaces": lambda: list(_INNER_NUMBERING.finditer(")" + " " * N + "x")),
+    "numbering spaces": lambda: NUMBERING.fullmatch("1" + " " * N + "x"),
+    "number tail digits": lambda: number_tail("1" * N + "x"),
+    "number tail digit runs": lambda: number_tail("1 " * (N // 2) + "x"),
+    "number tail no digits": lambda: number_tail(",." * (N // 2)),
+    "html breaks spaces": lambda: _BREAKS.sub("\n", " " * N + "x"),
+    "html breaks spaced nul": lambda: _BREAKS.sub("\n", " \x00" * (N // 2)),
+    "meta charset spaces": lambda: _declared_charset(b"<meta charset=" + b" " * N),
+    "meta charset many tags": lambda: _declared_charset(b"<meta " * (N // 6)),
+    "meta charset many words": lambda: _declared_charset(b"<meta " + b"charset " * (N // 8)),
+    "table title spaces": lambda: _TABLE_TITLE.match("一" + " " * N + "x"),
+}
+
+
+@pytest.mark.parametrize("name", list(PATTERN_CASES))
+def test_fixed_pattern_is_linear_on_1e5_chars(name: str) -> None:
+    spent = _seconds(PATTERN_CASES[name])
+    assert spent < PATTERN_SECONDS, f"{name}: {spent:.2f} s on {N:,} characters"
+
+
+OLD_MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
+OLD_TAIL = re.compile(r"(?:\d[\d.,]*\s*)*\d[\d.,]*$")
+OLD_BREAKS = re.compile(r"\n?[ ]*(?:\x00[ ]*)+")
+OLD_INNER = re.compile(
+    r"(?<=[\s)）])\s*(?:[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]|\d{1,2}[.、．](?!\d))"
+)
+OLD_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+OLD_PARENS = re.compile(r"[(（\[【][^()（）\[\]【】]*[)）\]】]")
+OLD_OPEN_TAIL = re.compile(r"[(（\[【][^)）\]】]*$")
+
+
+def _strings(alphabet: str, longest: int) -> list[str]:
+    return ["".join(t) for n in range(longest + 1) for t in itertools.product(alphabet, repeat=n)]
+
+
+def test_md_rule_matches_what_the_old_pattern_matched() -> None:
+    for s in _strings(" |:-x", 7):
+        assert is_md_rule(s) == bool(OLD_MD_RULE.match(s)), repr(s)
+    assert is_md_rule("|---|:--:| --- |") and is_md_rule("--- | ---") and not is_md_rule("| 规章 | 0 |")
+
+
+def test_number_tail_finds_what_the_old_pattern_found() -> None:
+    for s in _strings("1.,\n a", 6):
+        m = OLD_TAIL.search(s)
+        assert number_tail(s) == (m.span() if m else None), repr(s)
+
+
+def test_html_breaks_and_inner_numbering_match_the_old_patterns() -> None:
+    for s in _strings("\n \x00a", 8):
+        assert _BREAKS.sub("|", s) == OLD_BREAKS.sub("|", s), repr(s)
+    for s in _strings(" )一1、.x", 6):
+        old = [m.start() + len(m.group()) - len(m.group().lstrip()) for m in OLD_INNER.finditer(s)]
+        assert [m.start() for m in _INNER_NUMBERING.finditer(s)] == old, repr(s)
+
+
+def test_label_core_brackets_as_before() -> None:
+    def old(s: str) -> str:
+        prev = None
+        while prev != s:
+            prev, s = s, OLD_PARENS.sub("", s)
+        return re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", OLD_OPEN_TAIL.sub("", s))
+
+    for s in _strings("(（)】[a", 6):
+        assert label_core(s) == old(s), repr(s)
+
+
+def test_declared_charset_as_before() -> None:
+    atoms = [b"<meta", b" ", b"charset", b"=", b'"', b">", b"gbk", b"utf-8", b"<META"]
+    for parts in itertools.product(atoms, repeat=4):
+        head = b"".join(parts) + b"charset=big5"
+        m = OLD_META.search(head)
+        assert _declared_charset(head) == (m.group(1).decode() if m else None), head
+
+
+# --- the whole text pipeline on one long adversarial line ----------------------------------------------
+
+LONG = 200_000
+LINES = {
+    "spaces": " " * LONG,
+    "dashes": "-" * LONG,
+    "pipes": "|" * LONG,
+    "digits": "1" * LONG,
+    "full-width commas": "，" * LONG,
+    "newlines": "\n" * LONG,
+    "tabs": "\t" * LONG,
+    "digits and spaces": "1 " * (LONG // 2),
+    "rule cells": "|--" * (LONG // 3),
+    "pipes and spaces": "| " * (LONG // 2),
+    "nested brackets": "(" * (LONG // 2) + ")" * (LONG // 2),
+    "numbering": "一、" * (LONG // 2),
+    "numbers with units": "1万元 " * (LONG // 4),
+    "tab digits": "\t1" * (LONG // 2),
+    "spaces then x": " " * LONG + "x",
+    "heading then spaces": "一" + " " * LONG + "x",
+    "pipe spaces dash": "|" + " " * LONG + "-",
+    "digit run then x": "1" * LONG + "x",
+    "table rows": "行政许可\t6\t0\t147\n" * (LONG // 13 + 1),
+}
+
+
+@pytest.mark.parametrize("name", list(LINES))
+def test_text_pipeline_is_fast_on_long_adversarial_lines(name: str) -> None:
+    text = LINES[name]
+    assert len(text) >= LONG - 3
+    start = time.perf_counter()
+    report = gxie.extract_text(text, tagger="rules")
+    report.to_json()
+    spent = time.perf_counter() - start
+    assert spent < PIPELINE_SECONDS, f"{name}: {spent:.1f} s"
+    assert report.status in ("ok", "partial", "failed")

@@ -4,6 +4,7 @@ bounded time and memory. The hostile files are made here, small and fast, in ``t
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from gxie.lexicon import _INNER_NUMBERING, NUMBERING, label_core
 from gxie.ocr.spacing import number_tail
 from gxie.readers.html import _BREAKS, _declared_charset
 from gxie.tagging.rules import _TABLE_TITLE
+from tests.conftest import VARIANTS
 
 PATTERN_SECONDS = 2.0  # one call on 1e5 characters; the super-linear patterns took minutes or never ended
 PIPELINE_SECONDS = 10.0  # the whole text pipeline on one adversarial line
@@ -148,3 +150,50 @@ def test_text_pipeline_is_fast_on_long_adversarial_lines(name: str) -> None:
     spent = time.perf_counter() - start
     assert spent < PIPELINE_SECONDS, f"{name}: {spent:.1f} s"
     assert report.status in ("ok", "partial", "failed")
+
+
+# --- numbers: exact ints, and absurd values that a cell cannot hold ---------------------------------------
+
+REPORT = VARIANTS / "v01_tab_merged_2021.txt"  # prints 行政许可 4691 and 行政事业性收费 0.8 (万元)
+
+
+def _with_value(old: str, new: str) -> gxie.Report:
+    text = REPORT.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    return gxie.extract_text(text.replace(old, new), tagger="rules")
+
+
+def _strict_outputs(report: gxie.Report) -> None:
+    json.loads(report.to_json())
+    json.dumps(report.to_dict(include_text=True), allow_nan=False)
+    report.to_csv()
+
+
+def test_a_count_beyond_2_53_stays_exact() -> None:
+    report = _with_value("行政许可\t4691", "行政许可\t9007199254740993")
+    assert report.to_flat()["section2.licensing.decisions"] == 9007199254740993
+    assert '"value": 9007199254740993' in report.to_json()
+    _strict_outputs(report)
+
+
+def test_fees_in_yuan_convert_exactly() -> None:
+    report = _with_value("行政事业性收费\t0.8", "行政事业性收费\t1801600元")
+    assert report.to_flat()["section2.fees.amount_10k_yuan"] == 180.16
+
+
+@pytest.mark.parametrize("digits", [309, 400, 4301, 5000])
+def test_a_number_no_cell_can_hold_does_not_crash(digits: int) -> None:
+    report = _with_value("行政许可\t4691", "行政许可\t" + "9" * digits)
+    assert report.status in ("partial", "ok")
+    cell = report.cell("section2.licensing.decisions")
+    assert cell is not None and cell.value is None and len(cell.raw) == digits
+    _strict_outputs(report)
+
+
+def test_a_huge_value_in_the_checked_tables_does_not_crash() -> None:
+    text = REPORT.read_text(encoding="utf-8")
+    text = text.replace("数量\t472\t", "数量\t9223372036854775807\t", 1).replace("\t405\t", "\t1" + "0" * 400 + "\t")
+    report = gxie.extract_text(text, tagger="rules")
+    assert report.to_flat()["section3.new_received.natural_person"] == 2**63 - 1
+    assert report.status == "partial" and report.failed_checks
+    _strict_outputs(report)

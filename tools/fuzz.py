@@ -41,6 +41,7 @@ FULL_N = 100_000
 QUICK_N = 2_000
 FULL_MODEL_SAMPLE = 2_000
 QUICK_MODEL_SAMPLE = 100
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 STARTUP_CAP_S = 180.0  # a worker must load gxie (and the model) within this
 MAX_RESTART_FAILURES = 3
 COLUMNS: tuple[str, ...] = (
@@ -54,8 +55,9 @@ COLUMNS: tuple[str, ...] = (
     "over memory cap",
     "memory peak (max RSS MB)",
     "contract violations",
-    "mean ms",
-    "max ms",
+    "mean CPU ms",
+    "max CPU ms",
+    "max wall ms",
 )
 TABLES: tuple[tuple[str, str], ...] = (
     ("rules", "Mutation families, rules tagger"),
@@ -75,8 +77,9 @@ class Row:
     memory: int = 0
     peak_mb: float = 0.0
     violations: int = 0
-    seconds: float = 0.0
-    max_seconds: float = 0.0
+    seconds: float = 0.0  # CPU
+    max_seconds: float = 0.0  # CPU
+    max_wall: float = 0.0
 
     def add(self, o: Outcome) -> None:
         self.inputs += 1
@@ -87,8 +90,9 @@ class Row:
         self.memory += o.memory
         self.peak_mb = max(self.peak_mb, o.peak_mb)
         self.violations += bool(o.violations)
-        self.seconds += o.seconds
-        self.max_seconds = max(self.max_seconds, o.seconds)
+        self.seconds += o.cpu_seconds
+        self.max_seconds = max(self.max_seconds, o.cpu_seconds)
+        self.max_wall = max(self.max_wall, o.seconds)
 
     def cells(self, category: str) -> list[str]:
         mean = 1000 * self.seconds / self.inputs if self.inputs else 0.0
@@ -105,6 +109,7 @@ class Row:
             str(self.violations),
             f"{mean:.0f}",
             f"{1000 * self.max_seconds:.0f}",
+            f"{1000 * self.max_wall:.0f}",
         ]
 
 
@@ -143,7 +148,8 @@ class Results:
         elif o.crashed:
             self._note("crash", f"{_generic(o.error or '')} at `{o.where}`", o, o.error or "")
         if o.memory:
-            self._note("memory", f"`{o.category}`: near or over the memory cap", o, f"peak {o.peak_mb:.0f} MB")
+            detail = f"peak {o.peak_mb:.0f} MB" + (f"; {o.message}" if o.message else "")
+            self._note("memory", f"`{o.category}`: near or over the memory cap", o, detail)
         for code in dict.fromkeys(violation_code(v) for v in o.violations):
             detail = next(v for v in o.violations if violation_code(v) == code)
             self._note("violation", f"`{code}`", o, detail)
@@ -168,6 +174,7 @@ class Results:
                 total.seconds += r.seconds
                 total.peak_mb = max(total.peak_mb, r.peak_mb)
                 total.max_seconds = max(total.max_seconds, r.max_seconds)
+                total.max_wall = max(total.max_wall, r.max_wall)
         return total
 
 
@@ -196,6 +203,16 @@ class _Worker:
         self.pending: deque[Job] = deque()
         self.current: Job | None = None
         self.started = 0.0
+        self.cpu_started = 0.0
+
+    def cpu(self) -> float | None:
+        """CPU seconds the worker process has used (all threads), from /proc; None where unreadable."""
+        try:
+            stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
     def give(self, jobs: Iterable[Job]) -> None:
         self.pending.extend(jobs)
@@ -233,10 +250,13 @@ def run_pool(
     *,
     workers: int,
     time_cap: float,
+    wall_cap: float,
     on_outcome: Callable[[Outcome], None],
 ) -> list[float]:
-    """Run every chunk on ``workers`` processes; ``on_outcome`` gets one ``Outcome`` per job. Returns the
-    workers' baseline resident memory (MB) after loading."""
+    """Run every chunk on ``workers`` processes; ``on_outcome`` gets one ``Outcome`` per job. An input is a
+    hang when it takes more than ``time_cap`` seconds of CPU (the machine's load from others does not count)
+    or ``wall_cap`` seconds of wall-clock time (an input that blocks, e.g. on a pipe). Returns the workers'
+    baseline resident memory (MB) after loading."""
     queue: deque[Sequence[Job]] = deque(c for c in chunks if c)
     pool = [_Worker(config) for _ in range(min(workers, len(queue)))]
     baselines: list[float] = []
@@ -259,7 +279,7 @@ def run_pool(
                             if w.pending:
                                 w.conn.send(list(w.pending))
                         elif msg[0] == "start":
-                            w.current, w.started = w.pending[0], time.monotonic()
+                            w.current, w.started, w.cpu_started = w.pending[0], time.monotonic(), w.cpu() or 0.0
                         elif msg[0] == "done":
                             w.pending.popleft()
                             w.current = None
@@ -267,19 +287,27 @@ def run_pool(
                 except (EOFError, OSError):
                     dead = True
                 dead = dead or not w.proc.is_alive()
-                hung = w.current is not None and now - w.started > time_cap
+                hung, cpu_used = False, 0.0
+                if w.current is not None and not dead:
+                    cpu = w.cpu()
+                    cpu_used = cpu - w.cpu_started if cpu is not None else now - w.started
+                    hung = cpu_used > time_cap or now - w.started > wall_cap
                 if not (dead or hung):
                     if not w.ready and now - w.spawned > STARTUP_CAP_S:
                         raise RuntimeError(f"a fuzz worker did not start within {STARTUP_CAP_S:.0f} s")
                     continue
                 if hung:
                     w.kill()
+                else:
+                    w.proc.join(5)  # dead: collect its exit code
                 if w.current is not None:
                     job = w.current
                     stage = "hang" if hung else "died"
-                    why = f"over the {time_cap:g} s time cap" if hung else _exit_text(w.proc)
-                    seconds = now - w.started
-                    on_outcome(Outcome(job.id, job.category, job.tagger, error=why, stage=stage, seconds=seconds))
+                    why = _exit_text(w.proc)
+                    if hung:
+                        why = f"over the time cap: {cpu_used:.1f} s CPU, {now - w.started:.1f} s wall"
+                    spent = {"seconds": now - w.started, "cpu_seconds": cpu_used if hung else 0.0}
+                    on_outcome(Outcome(job.id, job.category, job.tagger, error=why, stage=stage, **spent))
                     w.pending.popleft()
                 elif not w.ready:
                     failures += 1
@@ -362,14 +390,14 @@ def render(results: Results, info: dict[str, str]) -> str:
         f"- command: `{info['command']}`",
         f"- gxie {info['gxie']}, Python {info['python']}",
         f"- CPU: {info['cpu']}; load average at start {info['load_start']}, at end {info['load_end']}",
-        f"- workers: {info['workers']}; caps per input: {info['time_cap']} s, {info['mem_cap']} MB of address "
+        f"- workers: {info['workers']}; caps per input: {info['time_cap']}, {info['mem_cap']} MB of address "
         f"space above the loaded worker (worker resident memory after loading: {info['baselines']} MB; the "
         "memory peak column includes it)",
         f"- wall time: {info['wall']}; inputs: {total.inputs} ({info['throughput']})",
         f"- totals: {total.crashes} crashes, {total.hangs} hangs, {total.memory} over the memory cap, "
         f"{total.violations} inputs with contract violations",
         "",
-        "Columns: crashes are uncaught exceptions (and workers that died), hangs passed the time cap, "
+        "Columns: crashes are uncaught exceptions (and workers that died), hangs passed the CPU or wall time cap, "
         "`over memory cap` hit a MemoryError or came within 10% of the cap, contract violations count inputs "
         "whose report broke `tools.fuzz_contract.contract_violations`.",
     ]
@@ -385,6 +413,7 @@ def render(results: Results, info: dict[str, str]) -> str:
                 setattr(sub, o_field, getattr(sub, o_field) + getattr(r, o_field))
             sub.statuses.update(r.statuses)
             sub.peak_mb, sub.max_seconds = max(sub.peak_mb, r.peak_mb), max(sub.max_seconds, r.max_seconds)
+            sub.max_wall = max(sub.max_wall, r.max_wall)
         cells = sub.cells("all")
         lines.append("| " + " | ".join(f"**{c.strip('`')}**" for c in cells) + " |")
     lines += ["", "## Findings", ""]
@@ -414,7 +443,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="the run's seed (default 0)")
     p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--chunk", type=int, default=50, help="inputs sent to a worker at a time (default 50)")
-    p.add_argument("--time-cap", type=float, default=10.0, help="seconds per input before it is a hang (default 10)")
+    p.add_argument("--time-cap", type=float, default=10.0, help="CPU seconds per input before a hang (default 10)")
+    p.add_argument("--wall-cap", type=float, help="wall seconds per input before a hang (default 3 x --time-cap)")
     p.add_argument("--mem-cap-mb", type=int, default=1024, help="address space per input, MB above the worker")
     p.add_argument("--progress-every", type=int, help="a progress line to stderr every this many inputs")
     p.add_argument("--out", type=Path, help="write the markdown report here (else to stdout only)")
@@ -457,7 +487,8 @@ def replay(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="gxie-replay-") as tmp:
         hostile = make_hostile([job.category], Path(tmp)) if job.id.startswith("h:") else {}
         kind, payload = build_input(job, args.seed, Path(tmp), hostile)
-        print(f"{job.id}: category {job.category}, tagger {job.tagger}, {kind} input", file=sys.stderr)
+        what = f"file {Path(payload).name}" if kind == "file" else f"text of {len(payload):,} characters"
+        print(f"{job.id}: category {job.category}, tagger {job.tagger}, {what}", file=sys.stderr)
         if args.dump is not None:
             if kind == "text":
                 args.dump.write_text(payload, encoding="utf-8", errors="surrogatepass", newline="")
@@ -499,7 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = WorkerConfig(args.seed, hostile, str(Path(tmp) / "work"), False, args.mem_cap_mb)
         rules_jobs = [job_for(f"h:{k}") for k in kinds]  # hostile first, one per chunk: any worker takes any
         chunks = [[j] for j in rules_jobs] + _chunks([job_for(f"r:{i}") for i in range(n)], args.chunk)
-        common = {"workers": args.workers, "time_cap": args.time_cap, "on_outcome": on_outcome}
+        wall_cap = args.wall_cap if args.wall_cap is not None else 3 * args.time_cap
+        common = {"workers": args.workers, "time_cap": args.time_cap, "wall_cap": wall_cap, "on_outcome": on_outcome}
         if chunks:
             baselines += run_pool(chunks, config, **common)
         if model_n:
@@ -513,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             **{k: v for k, v in machine().items() if k != "load"},
             "load_end": machine()["load"],
             "workers": str(args.workers),
-            "time_cap": f"{args.time_cap:g}",
+            "time_cap": f"{args.time_cap:g} s of CPU (or {wall_cap:g} s wall)",
             "mem_cap": str(args.mem_cap_mb),
             "baselines": "–".join(f"{x:.0f}" for x in (min(baselines), max(baselines))) if baselines else "n/a",
             "wall": f"{wall:.0f} s",

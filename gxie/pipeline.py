@@ -118,9 +118,12 @@ def prepare(source: str | os.PathLike[str] | Document, *, max_bytes: int | None 
 
 
 def _file_hash(path: Path) -> str | None:
+    """sha256 of a regular file's bytes; None for anything else (a pipe or a device is never opened to wait)."""
+    from gxie.readers import open_regular
+
     try:
         h = hashlib.sha256()
-        with path.open("rb") as f:
+        with open_regular(path) as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
         return h.hexdigest()

@@ -5,22 +5,30 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 import gxie
+from gxie.discover import file_sha256
 from gxie.layout import is_md_rule
 from gxie.lexicon import _INNER_NUMBERING, NUMBERING, label_core
 from gxie.ocr.spacing import number_tail
 from gxie.readers.html import _BREAKS, _declared_charset
 from gxie.tagging.rules import _TABLE_TITLE
-from tests.conftest import VARIANTS
+from tests.conftest import ROOT, VARIANTS
 
 PATTERN_SECONDS = 2.0  # one call on 1e5 characters; the super-linear patterns took minutes or never ended
-PIPELINE_SECONDS = 10.0  # the whole text pipeline on one adversarial line
+PIPELINE_SECONDS = 10.0  # the whole text pipeline on one adversarial line, or one hostile file
+MAX_RSS_MB = 1024  # peak memory of a fresh process reading one hostile file
 
 
 def _seconds(call: Callable[[], object]) -> float:
@@ -197,3 +205,88 @@ def test_a_huge_value_in_the_checked_tables_does_not_crash() -> None:
     assert report.to_flat()["section3.new_received.natural_person"] == 2**63 - 1
     assert report.status == "partial" and report.failed_checks
     _strict_outputs(report)
+
+
+# --- hostile files: a failed report with a clear message, fast, in bounded memory ------------------------
+
+
+@contextmanager
+def _deadline(seconds: int) -> Iterator[None]:
+    """Fail instead of hanging (an open() of a FIFO blocks; SIGALRM interrupts it)."""
+
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+CHILD = """
+import json, resource, sys, time
+import gxie
+start = time.perf_counter()
+report = gxie.extract(sys.argv[1], tagger="rules")
+seconds = time.perf_counter() - start
+issue = report.issues[0] if report.issues else None
+print(json.dumps({"status": report.status, "code": issue and issue.code, "message": issue and issue.text,
+                  "seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _extract_in_child(path: Path) -> dict:
+    """``gxie.extract(path)`` in a fresh Python: the report's status, first issue, seconds and peak RSS."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"{path.name}: {result['seconds']:.2f} s, {result['rss_mb']:.0f} MB, {result['code']}: {result['message']}")
+    return result
+
+
+def _assert_limit(result: dict, limit: str) -> None:
+    assert result["status"] == "failed" and result["code"] == "limit_exceeded", result
+    assert f"({limit})" in result["message"] and f"Limits({limit}=" in result["message"], result["message"]
+    assert result["seconds"] < PIPELINE_SECONDS and result["rss_mb"] < MAX_RSS_MB, result
+
+
+# -- only regular files are read or hashed
+
+
+@pytest.fixture
+def not_regular(tmp_path: Path) -> list[Path]:
+    """A FIFO and a symlink to /dev/zero, both named like a report."""
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.txt"
+    zero.symlink_to("/dev/zero")
+    return [fifo, zero]
+
+
+def test_a_fifo_or_a_device_gives_a_failed_report_at_once(not_regular: list[Path]) -> None:
+    for path in not_regular:
+        with _deadline(10):
+            report = gxie.extract(path, tagger="rules")
+        assert report.status == "failed" and report.issues[0].code == "read_error"
+        assert "not a regular file" in report.issues[0].text and str(path) in report.issues[0].text
+        assert report.content_hash is None
+
+
+def test_extract_many_skips_past_a_fifo_and_a_device(not_regular: list[Path], tmp_path: Path) -> None:
+    good = tmp_path / "report.txt"
+    good.write_text(REPORT.read_text(encoding="utf-8"), encoding="utf-8")
+    with _deadline(20):
+        reports = list(gxie.extract_many([not_regular[0], good, not_regular[1]], tagger="rules"))
+    assert [r.status for r in reports] == ["failed", "ok", "failed"]
+
+
+def test_file_sha256_refuses_a_fifo_and_a_device(not_regular: list[Path]) -> None:
+    for path in not_regular:
+        with _deadline(10), pytest.raises(OSError, match="not a regular file"):
+            file_sha256(path)

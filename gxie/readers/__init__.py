@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from gxie.errors import NeedsOCRError, ReadError, UnsupportedFormatError
 from gxie.types import Document
@@ -25,6 +27,28 @@ SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".html", ".htm", ".docx", 
 IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 Reader = Callable[[bytes, str], Document]
+
+
+class NotARegularFileError(OSError):
+    """The path names a pipe, a device, a socket or a folder: nothing gxie reads (or waits on)."""
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a regular file for reading, in binary. Never blocks: opened with ``O_NONBLOCK`` (a FIFO with no
+    writer opens at once) and checked on the open descriptor, so a file swapped for a pipe or a link to
+    ``/dev/zero`` after an earlier check is refused all the same (``NotARegularFileError``)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "a device or socket"
+            raise NotARegularFileError(f"{os.fspath(path)} is not a regular file but {kind}")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 _CELL_BREAKS = re.compile(r"[\t\n\r\f\v]+")
 
 
@@ -80,26 +104,28 @@ def read(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) ->
     (the result is a ``gxie.ocr.ScannedDocument`` with box positions). Raises ``UnsupportedFormatError``
     for other suffixes, ``NeedsOCRError`` for images without the extra and ``ReadError`` for a missing,
     empty, too large, binary, undecodable, truncated or corrupt file. A PDF without a text layer and
-    without the extra is not an error: it comes back with ``needs_ocr=True`` and an error message.
+    without the extra is not an error: it comes back with ``needs_ocr=True`` and an error message. Only a
+    regular file is opened: a pipe or a device is refused without waiting on it.
     """
     file = Path(path)
     reader = _reader_for(file.suffix.lower())
     source = str(file)
     try:
-        size = file.stat().st_size
+        handle = open_regular(file)
     except FileNotFoundError:
         raise ReadError(f"{source} does not exist; check the path") from None
+    except NotARegularFileError as exc:
+        raise ReadError(f"{exc}; pass the path of a report file") from None
     except OSError as exc:
         raise ReadError(f"{source} cannot be opened: {exc}") from exc
-    if not file.is_file():
-        raise ReadError(f"{source} is not a regular file; pass the path of a report file")
-    if size > max_bytes:  # checked before reading, so a huge file costs nothing
-        raise _too_large(source, size, max_bytes)
-    try:
-        with file.open("rb") as handle:
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:  # checked before reading, so a huge file costs nothing
+            raise _too_large(source, size, max_bytes)
+        try:
             data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise ReadError(f"{source} cannot be read: {exc}") from exc
+        except OSError as exc:
+            raise ReadError(f"{source} cannot be read: {exc}") from exc
     return _read_checked(reader, data, source, max_bytes)
 
 
@@ -127,4 +153,4 @@ def row_line(cells: Iterable[str]) -> str:
     return "\t".join(cell_text(c) for c in cells)
 
 
-__all__ = ["DEFAULT_MAX_BYTES", "IMAGE_SUFFIXES", "SUPPORTED_SUFFIXES", "read", "read_bytes"]
+__all__ = ["DEFAULT_MAX_BYTES", "IMAGE_SUFFIXES", "SUPPORTED_SUFFIXES", "open_regular", "read", "read_bytes"]

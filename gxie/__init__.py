@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from gxie.limits import Limits
 from gxie.pipeline import extract, extract_many, extract_text, get_tagger
 from gxie.report import Report
 from gxie.templates import load_template
@@ -18,6 +19,7 @@ __all__ = [
     "Cell",
     "Check",
     "Document",
+    "Limits",
     "Message",
     "Report",
     "Section",

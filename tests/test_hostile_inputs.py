@@ -22,6 +22,7 @@ from gxie.discover import file_sha256
 from gxie.layout import is_md_rule
 from gxie.lexicon import _INNER_NUMBERING, NUMBERING, label_core
 from gxie.ocr.spacing import number_tail
+from gxie.readers import read_bytes
 from gxie.readers.html import _BREAKS, _declared_charset
 from gxie.tagging.rules import _TABLE_TITLE
 from tests.conftest import ROOT, VARIANTS
@@ -290,3 +291,46 @@ def test_file_sha256_refuses_a_fifo_and_a_device(not_regular: list[Path]) -> Non
     for path in not_regular:
         with _deadline(10), pytest.raises(OSError, match="not a regular file"):
             file_sha256(path)
+
+
+# -- HTML: element count and nesting
+
+
+def _html(tmp_path: Path, name: str, markup: str) -> Path:
+    path = tmp_path / name
+    path.write_text(markup, encoding="utf-8")
+    return path
+
+
+def test_html_with_100k_nested_tables_fails_on_the_element_limit(tmp_path: Path) -> None:
+    path = _html(tmp_path, "tables.html", "<table><tr><td>" * 100_000 + "x")
+    _assert_limit(_extract_in_child(path), "max_html_elements")
+
+
+def test_html_with_1e5_deep_divs_fails_on_the_element_limit(tmp_path: Path) -> None:
+    path = _html(tmp_path, "divs.html", "<div>" * 100_000 + "x" + "</div>" * 100_000)
+    _assert_limit(_extract_in_child(path), "max_html_elements")
+
+
+@pytest.mark.parametrize(
+    ("name", "markup"),
+    [
+        ("nested tables", "<table><tr><td>" * 16_000 + "规章" + "</td></tr></table>" * 16_000),
+        ("deep divs", "<div>" * 49_000 + "规章" + "</div>" * 49_000),
+        ("unclosed spans", "<p>" + "<span>行政许可 " * 49_000),
+    ],
+)
+def test_deep_html_within_the_element_limit_is_read_without_recursion(name: str, markup: str) -> None:
+    start = time.perf_counter()
+    doc = read_bytes(markup.encode("utf-8"), "page.html")
+    assert time.perf_counter() - start < PIPELINE_SECONDS
+    assert "规章" in doc.text or "行政许可" in doc.text
+
+
+def test_tables_nested_past_the_limit_read_as_text() -> None:
+    from gxie.readers.html import html_to_text
+
+    inner = "<table><tr><td>a</td><td>b</td></tr></table>"
+    markup = "<table><tr><td>" * 3 + inner + "</td></tr></table>" * 3
+    assert html_to_text(markup) == "a\tb"
+    assert html_to_text(markup, max_table_nesting=2) == "a b"

@@ -3,14 +3,17 @@ bounded time and memory. The hostile files are made here, small and fast, in ``t
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,13 +22,16 @@ import pytest
 
 import gxie
 from gxie.discover import file_sha256
+from gxie.errors import LimitExceededError, ReadError
 from gxie.layout import is_md_rule
 from gxie.lexicon import _INNER_NUMBERING, NUMBERING, label_core
+from gxie.limits import Limits
 from gxie.ocr.spacing import number_tail
-from gxie.readers import read_bytes
+from gxie.readers import read, read_bytes
 from gxie.readers.html import _BREAKS, _declared_charset
 from gxie.tagging.rules import _TABLE_TITLE
 from tests.conftest import ROOT, VARIANTS
+from tests.makefiles import write_docx
 
 PATTERN_SECONDS = 2.0  # one call on 1e5 characters; the super-linear patterns took minutes or never ended
 PIPELINE_SECONDS = 10.0  # the whole text pipeline on one adversarial line, or one hostile file
@@ -334,3 +340,83 @@ def test_tables_nested_past_the_limit_read_as_text() -> None:
     markup = "<table><tr><td>" * 3 + inner + "</td></tr></table>" * 3
     assert html_to_text(markup) == "a\tb"
     assert html_to_text(markup, max_table_nesting=2) == "a b"
+
+
+# -- DOCX: zip bombs
+
+
+def _docx_with_document(tmp_path: Path, name: str, size: int) -> Path:
+    """A real .docx whose document.xml is replaced by ``size`` bytes of highly compressible XML."""
+    base = io.BytesIO(write_docx("标题\n行政许可\t6\n", tmp_path / "base.docx").read_bytes())
+    path = tmp_path / name
+    head = b'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+    head += b'wordprocessingml/2006/main"><w:body>'
+    tail = b"</w:body></w:document>"
+    chunk = b"<w:p/>" * (1 << 17)
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        for info in src.infolist():
+            if info.filename != "word/document.xml":
+                out.writestr(info, src.read(info))
+                continue
+            with out.open("word/document.xml", "w", force_zip64=True) as f:
+                f.write(head)
+                left = size - len(head) - len(tail)
+                while left > 0:
+                    f.write(chunk[:left])
+                    left -= len(chunk)
+                f.write(tail)
+    return path
+
+
+def test_a_docx_zip_bomb_fails_on_the_part_limit(tmp_path: Path) -> None:
+    path = _docx_with_document(tmp_path, "bomb.docx", 300_000_000)
+    assert path.stat().st_size < 3_000_000
+    result = _extract_in_child(path)
+    _assert_limit(result, "max_docx_part_bytes")
+    assert "300,000,000 bytes" in result["message"] and "word/document.xml" in result["message"]
+
+
+def test_a_docx_whose_header_lies_about_the_size_fails_in_bounded_memory(tmp_path: Path) -> None:
+    path = _docx_with_document(tmp_path, "liar.docx", 300_000_000)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"word/document.xml", data.find(b"PK\x01\x02")) - 46  # its central directory entry
+    assert data[at : at + 4] == b"PK\x01\x02"
+    struct.pack_into("<I", data, at + 24, 1000)  # uncompressed size: 1,000 bytes
+    path.write_bytes(bytes(data))
+    result = _extract_in_child(path)
+    assert result["status"] == "failed" and result["code"] == "read_error", result
+    assert "CRC" in result["message"] and result["seconds"] < PIPELINE_SECONDS and result["rss_mb"] < MAX_RSS_MB
+
+
+def test_a_docx_header_that_lies_with_a_matching_crc_never_decompresses_the_rest(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = _docx_with_document(tmp_path, "sly.docx", 300_000_000)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"word/document.xml", data.find(b"PK\x01\x02")) - 46
+    with zipfile.ZipFile(path) as z, z.open("word/document.xml") as part:
+        prefix = part.read(1000)
+    struct.pack_into("<I", data, at + 16, zipfile.crc32(prefix))  # a CRC that matches the 1,000 bytes it claims
+    struct.pack_into("<I", data, at + 24, 1000)
+    path.write_bytes(bytes(data))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ReadError, match="XMLSyntaxError"):  # python-docx opened the honest 1,000-byte copy
+            read(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 30_000_000, f"{peak:,} bytes at the peak"  # reading the part whole decompressed 300 MB
+
+
+def test_docx_part_count_and_total_size_are_capped(tmp_path: Path) -> None:
+    many = tmp_path / "many.docx"
+    with zipfile.ZipFile(many, "w") as z:
+        for k in range(3000):
+            z.writestr(f"customXml/item{k}.xml", b"")
+    _assert_limit(_extract_in_child(many), "max_docx_parts")
+    from gxie.readers.docx import read_docx
+
+    big = _docx_with_document(tmp_path, "big.docx", 40_000_000)
+    with pytest.raises(LimitExceededError, match="max_docx_total_bytes"):
+        read_docx(big.read_bytes(), big.name, limits=Limits(max_docx_total_bytes=30_000_000))

@@ -26,6 +26,7 @@ from gxie.errors import LimitExceededError, ReadError
 from gxie.layout import is_md_rule
 from gxie.lexicon import _INNER_NUMBERING, NUMBERING, label_core
 from gxie.limits import Limits
+from gxie.ocr.engine import ocr_available
 from gxie.ocr.spacing import number_tail
 from gxie.readers import read, read_bytes
 from gxie.readers.html import _BREAKS, _declared_charset
@@ -420,3 +421,103 @@ def test_docx_part_count_and_total_size_are_capped(tmp_path: Path) -> None:
     big = _docx_with_document(tmp_path, "big.docx", 40_000_000)
     with pytest.raises(LimitExceededError, match="max_docx_total_bytes"):
         read_docx(big.read_bytes(), big.name, limits=Limits(max_docx_total_bytes=30_000_000))
+
+
+# -- PDF and images: pages rendered and read one at a time, within a page and a pixel limit
+
+
+def _raw_pdf(pages: int, size: tuple[float, float] = (595, 842)) -> bytes:
+    """A minimal valid PDF of ``pages`` blank pages of ``size`` points, written byte by byte."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", b"<< /Length 0 >>\nstream\n\nendstream"]
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] /Contents 3 0 R >>" % size
+    objects += [page] * pages
+    kids = b" ".join(b"%d 0 R" % k for k in range(4, 4 + pages))
+    objects[1] = b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+needs_ocr_engine = pytest.mark.skipif(
+    not ocr_available(), reason='the OCR engine is not installed: pip install "gxie[ocr]"'
+)
+
+
+@needs_ocr_engine
+def test_a_pdf_page_of_14400_pt_fails_on_the_pixel_limit(tmp_path: Path) -> None:
+    path = tmp_path / "huge.pdf"
+    path.write_bytes(_raw_pdf(1, (14400, 14400)))
+    assert path.stat().st_size < 1500
+    result = _extract_in_child(path)
+    _assert_limit(result, "max_pixels")
+    assert "3,600,000,000 pixels" in result["message"] and "dpi" in result["message"]
+
+
+@needs_ocr_engine
+def test_a_large_pdf_page_is_rendered_smaller_to_fit_the_pixel_limit() -> None:
+    from gxie.ocr.images import render_pdf_pages
+
+    (page,) = render_pdf_pages(_raw_pdf(1, (2000, 2000)), [1], "big.pdf", max_pixels=20_000_000)
+    assert page.pixels.size <= 20_010_000 and 160 <= page.dpi < 162  # 69 million pixels at 300 dpi
+
+
+def test_a_pdf_of_2000_blank_pages_fails_on_the_page_limit(tmp_path: Path) -> None:
+    path = tmp_path / "blank.pdf"
+    path.write_bytes(_raw_pdf(2000))
+    _assert_limit(_extract_in_child(path), "max_pages")
+
+
+def test_the_page_limit_can_be_raised() -> None:
+    from gxie.readers.pdf import read_pdf
+
+    data = _raw_pdf(30)
+    with pytest.raises(LimitExceededError, match="the number of pages is 30"):
+        read_pdf(data, "blank.pdf", limits=Limits(max_pages=20))
+    assert read_pdf(data, "blank.pdf", limits=Limits(max_pages=30)).kind == "pdf"
+
+
+def _tiff(path: Path, frames: int, size: tuple[int, int] = (2480, 3508)) -> Path:
+    from PIL import Image
+
+    page = Image.new("1", size, 1)
+    page.save(path, save_all=True, append_images=[page] * (frames - 1), compression="group4", dpi=(300, 300))
+    return path
+
+
+@needs_ocr_engine
+def test_a_300_frame_tiff_fails_on_the_page_limit(tmp_path: Path) -> None:
+    path = _tiff(tmp_path / "scan.tif", 300)
+    _assert_limit(_extract_in_child(path), "max_pages")
+
+
+@needs_ocr_engine
+def test_tiff_frames_are_decoded_one_at_a_time(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from gxie.ocr.images import decode_image
+
+    data = _tiff(tmp_path / "scan.tif", 12).read_bytes()
+    tracemalloc.start()
+    try:
+        count = 0
+        for page in decode_image(data, "scan.tif"):
+            count += 1
+            assert page.pixels.shape == (3508, 2480)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 12 and peak < 4 * 2480 * 3508, f"{peak:,} bytes at the peak"  # all 12 at once: 104 MB
+
+
+@needs_ocr_engine
+def test_blank_tiff_frames_within_the_limit_come_back_fast(tmp_path: Path) -> None:
+    result = _extract_in_child(_tiff(tmp_path / "blank.tif", 60))
+    assert result["status"] == "failed" and result["code"] in ("needs_ocr", "no_tables"), result
+    assert result["seconds"] < PIPELINE_SECONDS and result["rss_mb"] < MAX_RSS_MB

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gxie.errors import GxieError
 from gxie.grid.build import rebuild
+from gxie.limits import Limits
 from gxie.metadata import find_metadata, find_sections
 from gxie.report import Report, current_versions
 from gxie.tagging.base import Tagger
@@ -86,10 +87,12 @@ def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def prepare(source: str | os.PathLike[str] | Document, *, max_bytes: int | None = None) -> Prepared | Report:
-    """Read and normalize one input; a failed ``Report`` when it cannot be read."""
+def prepare(
+    source: str | os.PathLike[str] | Document, *, max_bytes: int | None = None, limits: Limits | None = None
+) -> Prepared | Report:
+    """Read and normalize one input; a failed ``Report`` when it cannot be read or is beyond ``limits``."""
     from gxie.normalize import normalize
-    from gxie.readers import DEFAULT_MAX_BYTES, read
+    from gxie.readers import read
 
     t0 = time.perf_counter()
     name = str(source.source if isinstance(source, Document) else source)
@@ -100,7 +103,7 @@ def prepare(source: str | os.PathLike[str] | Document, *, max_bytes: int | None 
             digest = _hash(doc.text.encode("utf-8"))
         else:
             path = Path(source)
-            doc = read(path, max_bytes=max_bytes or DEFAULT_MAX_BYTES)
+            doc = read(path, max_bytes=max_bytes, limits=limits)
             digest = _file_hash(path)
     except GxieError as exc:
         digest = _file_hash(Path(name)) if not isinstance(source, Document) else None
@@ -270,14 +273,18 @@ def extract(
     tagger: str | Tagger = "model",
     template: str | None = None,
     device: str = "auto",
+    limits: Limits | None = None,
 ) -> Report:
     """Extract the three tables, metadata and checks from one report file.
+
+    ``limits`` (``gxie.limits.Limits``) raises or lowers what one file may take (pages, pixels, parts...);
+    a file beyond them gives a failed report with the code ``limit_exceeded``.
 
     >>> report = extract("report.docx", tagger="rules")  # doctest: +SKIP
     >>> report.to_flat()["section3.new_received.total"]  # doctest: +SKIP
     """
     tg = get_tagger(tagger, device)
-    prepared = prepare(source)
+    prepared = prepare(source, limits=limits)
     if isinstance(prepared, Report):
         prepared.tagger = f"{tg.name}:{tg.version}"
         return prepared
@@ -304,6 +311,7 @@ def extract_many(
     tagger: str | Tagger = "model",
     device: str = "auto",
     batch_size: int = 8,
+    limits: Limits | None = None,
 ) -> Iterator[Report]:
     """Extract many files, tagging several documents per model call; yields reports in input order."""
     tg = get_tagger(tagger, device)
@@ -323,7 +331,7 @@ def extract_many(
         batch.clear()
 
     for src in sources:
-        batch.append(prepare(src))
+        batch.append(prepare(src, limits=limits))
         if len(batch) >= batch_size:
             yield from flush()
     yield from flush()

@@ -521,3 +521,24 @@ def test_blank_tiff_frames_within_the_limit_come_back_fast(tmp_path: Path) -> No
     result = _extract_in_child(_tiff(tmp_path / "blank.tif", 60))
     assert result["status"] == "failed" and result["code"] in ("needs_ocr", "no_tables"), result
     assert result["seconds"] < PIPELINE_SECONDS and result["rss_mb"] < MAX_RSS_MB
+
+
+# -- limits reach every reader through read(), read_bytes() and extract()
+
+
+def test_limits_are_passed_through_read_and_extract(tmp_path: Path) -> None:
+    path = tmp_path / "blank.pdf"
+    path.write_bytes(_raw_pdf(30))
+    with pytest.raises(LimitExceededError, match=r"the number of pages is 30, more than the limit of 20 \(max_pages\)"):
+        read(path, max_pages=20)
+    with pytest.raises(LimitExceededError, match="max_pages"):
+        read_bytes(path.read_bytes(), "blank.pdf", limits=Limits(max_pages=20))
+    report = gxie.extract(path, tagger="rules", limits=Limits(max_pages=20))
+    assert report.status == "failed" and report.issues[0].code == "limit_exceeded"
+    (ok,) = gxie.extract_many([path], tagger="rules", limits=Limits(max_pages=30))
+    assert ok.status == "failed" and ok.issues[0].code == "needs_ocr"
+    markup = ("<p>x</p>" * 20).encode()
+    with pytest.raises(LimitExceededError, match=r"HTML elements is 20, more than the limit of 10"):
+        read_bytes(markup, "page.html", limits=Limits(max_html_elements=10))
+    with pytest.raises(ValueError, match="max_pages must be a whole number of at least 1"):
+        Limits(max_pages=0)

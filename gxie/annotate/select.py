@@ -37,7 +37,7 @@ UNCERTAIN_ISSUES = frozenset(
 UNUSUAL_LAYOUTS = frozenset(
     {"labels_after_numbers", "block_layout", "placement_by_prior", "extra_row", "row_not_in_format", "unknown_row"}
 )
-UNREADABLE = frozenset({"read_error", "unsupported_format", "needs_ocr"})  # nothing a label could fix
+UNREADABLE = frozenset({"read_error", "unsupported_format", "needs_ocr", "limit_exceeded"})  # no label could fix it
 
 
 @dataclass(frozen=True)

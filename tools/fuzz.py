@@ -54,6 +54,7 @@ COLUMNS: tuple[str, ...] = (
     "hangs",
     "over memory cap",
     "memory peak (max RSS MB)",
+    "max growth MB",
     "contract violations",
     "mean CPU ms",
     "max CPU ms",
@@ -76,6 +77,7 @@ class Row:
     hangs: int = 0
     memory: int = 0
     peak_mb: float = 0.0
+    growth_mb: float = 0.0
     violations: int = 0
     seconds: float = 0.0  # CPU
     max_seconds: float = 0.0  # CPU
@@ -89,6 +91,7 @@ class Row:
         self.hangs += o.hung
         self.memory += o.memory
         self.peak_mb = max(self.peak_mb, o.peak_mb)
+        self.growth_mb = max(self.growth_mb, o.growth_mb)
         self.violations += bool(o.violations)
         self.seconds += o.cpu_seconds
         self.max_seconds = max(self.max_seconds, o.cpu_seconds)
@@ -106,6 +109,7 @@ class Row:
             str(self.hangs),
             str(self.memory),
             f"{self.peak_mb:.0f}",
+            f"{self.growth_mb:.0f}",
             str(self.violations),
             f"{mean:.0f}",
             f"{1000 * self.max_seconds:.0f}",
@@ -173,6 +177,7 @@ class Results:
                 total.violations += r.violations
                 total.seconds += r.seconds
                 total.peak_mb = max(total.peak_mb, r.peak_mb)
+                total.growth_mb = max(total.growth_mb, r.growth_mb)
                 total.max_seconds = max(total.max_seconds, r.max_seconds)
                 total.max_wall = max(total.max_wall, r.max_wall)
         return total
@@ -306,8 +311,9 @@ def run_pool(
                     why = _exit_text(w.proc)
                     if hung:
                         why = f"over the time cap: {cpu_used:.1f} s CPU, {now - w.started:.1f} s wall"
-                    spent = {"seconds": now - w.started, "cpu_seconds": cpu_used if hung else 0.0}
-                    on_outcome(Outcome(job.id, job.category, job.tagger, error=why, stage=stage, **spent))
+                    outcome = Outcome(job.id, job.category, job.tagger, error=why, stage=stage)
+                    outcome.seconds, outcome.cpu_seconds = now - w.started, cpu_used if hung else 0.0
+                    on_outcome(outcome)
                     w.pending.popleft()
                 elif not w.ready:
                     failures += 1
@@ -391,8 +397,8 @@ def render(results: Results, info: dict[str, str]) -> str:
         f"- gxie {info['gxie']}, Python {info['python']}",
         f"- CPU: {info['cpu']}; load average at start {info['load_start']}, at end {info['load_end']}",
         f"- workers: {info['workers']}; caps per input: {info['time_cap']}, {info['mem_cap']} MB of address "
-        f"space above the loaded worker (worker resident memory after loading: {info['baselines']} MB; the "
-        "memory peak column includes it)",
+        f"space above what the worker holds when the input starts (resident memory of a freshly loaded worker: "
+        f"{info['baselines']} MB; the memory peak column includes what the worker holds, max growth does not)",
         f"- wall time: {info['wall']}; inputs: {total.inputs} ({info['throughput']})",
         f"- totals: {total.crashes} crashes, {total.hangs} hangs, {total.memory} over the memory cap, "
         f"{total.violations} inputs with contract violations",
@@ -414,6 +420,7 @@ def render(results: Results, info: dict[str, str]) -> str:
             sub.statuses.update(r.statuses)
             sub.peak_mb, sub.max_seconds = max(sub.peak_mb, r.peak_mb), max(sub.max_seconds, r.max_seconds)
             sub.max_wall = max(sub.max_wall, r.max_wall)
+            sub.growth_mb = max(sub.growth_mb, r.growth_mb)
         cells = sub.cells("all")
         lines.append("| " + " | ".join(f"**{c.strip('`')}**" for c in cells) + " |")
     lines += ["", "## Findings", ""]
@@ -444,8 +451,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--chunk", type=int, default=50, help="inputs sent to a worker at a time (default 50)")
     p.add_argument("--time-cap", type=float, default=10.0, help="CPU seconds per input before a hang (default 10)")
-    p.add_argument("--wall-cap", type=float, help="wall seconds per input before a hang (default 3 x --time-cap)")
-    p.add_argument("--mem-cap-mb", type=int, default=1024, help="address space per input, MB above the worker")
+    p.add_argument("--wall-cap", type=float, help="wall seconds per input before a hang (default 10 x --time-cap)")
+    p.add_argument("--mem-cap-mb", type=int, default=1024, help="address space an input may add, MB (default 1024)")
     p.add_argument("--progress-every", type=int, help="a progress line to stderr every this many inputs")
     p.add_argument("--out", type=Path, help="write the markdown report here (else to stdout only)")
     p.add_argument("--replay", help="run one input id (r:N, m:N, h:KIND) in this process and print what happened")
@@ -530,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = WorkerConfig(args.seed, hostile, str(Path(tmp) / "work"), False, args.mem_cap_mb)
         rules_jobs = [job_for(f"h:{k}") for k in kinds]  # hostile first, one per chunk: any worker takes any
         chunks = [[j] for j in rules_jobs] + _chunks([job_for(f"r:{i}") for i in range(n)], args.chunk)
-        wall_cap = args.wall_cap if args.wall_cap is not None else 3 * args.time_cap
+        wall_cap = args.wall_cap if args.wall_cap is not None else 10 * args.time_cap
         common = {"workers": args.workers, "time_cap": args.time_cap, "wall_cap": wall_cap, "on_outcome": on_outcome}
         if chunks:
             baselines += run_pool(chunks, config, **common)

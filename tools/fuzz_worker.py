@@ -14,7 +14,7 @@ import random
 import resource
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -51,6 +51,7 @@ class Outcome:
     seconds: float = 0.0  # wall-clock time
     cpu_seconds: float = 0.0  # CPU time of the worker process (all its threads)
     peak_mb: float = 0.0  # the worker's peak resident memory during this input
+    growth_mb: float = 0.0  # that peak less the resident memory when the input started
     memory: bool = False  # MemoryError, or the peak came near the memory cap
     message: str | None = None  # the first error issue of a failed report (cut to 200 characters)
 
@@ -143,13 +144,17 @@ def _reset_peak() -> None:
         pass
 
 
-def execute(job: Job, config: WorkerConfig, baseline_mb: float = 0.0) -> Outcome:
-    """Run one job in this process and check its report against the contract."""
+def execute(job: Job, config: WorkerConfig, *, cap_memory: bool = False) -> Outcome:
+    """Run one job in this process and check its report against the contract; with ``cap_memory`` the
+    address space is first capped at what the process has now plus ``config.mem_cap_mb``."""
     from tools.fuzz_contract import contract_violations
 
     out = Outcome(job.id, job.category, job.tagger)
     folder = Path(config.folder)
+    if cap_memory:
+        _limit_memory(config.mem_cap_mb)
     _reset_peak()
+    start_mb = _status_mb("VmRSS")
     t0, c0 = time.perf_counter(), time.process_time()
     made: str | None = None
     try:
@@ -177,7 +182,8 @@ def execute(job: Job, config: WorkerConfig, baseline_mb: float = 0.0) -> Outcome
         errors = [str(getattr(m, "text", "")) for m in issues if getattr(m, "level", None) == "error"]
         out.message = errors[0][:200] if errors else None
     out.peak_mb = round(_status_mb("VmHWM"), 1)
-    if config.mem_cap_mb and out.peak_mb - baseline_mb >= MEMORY_FLAG_SHARE * config.mem_cap_mb:
+    out.growth_mb = round(max(0.0, out.peak_mb - start_mb), 1)
+    if config.mem_cap_mb and out.growth_mb >= MEMORY_FLAG_SHARE * config.mem_cap_mb:
         out.memory = True
     if made is not None:
         Path(made).unlink(missing_ok=True)
@@ -185,7 +191,8 @@ def execute(job: Job, config: WorkerConfig, baseline_mb: float = 0.0) -> Outcome
 
 
 def _limit_memory(cap_mb: int) -> None:
-    """Cap the address space at what the loaded worker has now plus ``cap_mb``."""
+    """Cap the address space at what this process has now plus ``cap_mb`` (soft limit; set again before each
+    input, so what a worker loads on the way, such as the OCR engine, does not eat the next input's share)."""
     if cap_mb <= 0:
         return
     limit = int((_status_mb("VmSize") + cap_mb) * 1024 * 1024)
@@ -223,22 +230,22 @@ def worker_main(conn: Connection, config: WorkerConfig) -> None:
         os.environ.setdefault(var, "1")
     from gxie import extract_text
 
-    Path(config.folder).mkdir(parents=True, exist_ok=True)
-    warm_up(Path(config.folder))
+    own = Path(config.folder) / f"worker-{os.getpid()}"  # file inputs have fixed names: one folder per worker
+    own.mkdir(parents=True, exist_ok=True)
+    config = replace(config, folder=str(own))
+    warm_up(own)
     if config.preload_model:
         import torch
 
         torch.set_num_threads(1)
         extract_text("预热", tagger="model")
     base_text(0, config.seed)
-    baseline = _status_mb("VmRSS")
-    _limit_memory(config.mem_cap_mb)
-    conn.send(("ready", os.getpid(), round(baseline, 1)))
+    conn.send(("ready", os.getpid(), round(_status_mb("VmRSS"), 1)))
     while True:
         jobs = conn.recv()
         if jobs is None:
             break
         for job in jobs:
             conn.send(("start", job.id))
-            conn.send(("done", execute(job, config, baseline)))
+            conn.send(("done", execute(job, config, cap_memory=True)))
     conn.close()

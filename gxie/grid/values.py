@@ -26,7 +26,7 @@ def parse_number(raw: str, col: str = "") -> Number | None:
     """The value of a numeric cell in its column's unit, or None when it is not a number.
 
     Exact: integers stay ``int`` at any size up to ``MAX_VALUE``, decimals and unit conversions are
-    computed in ``Decimal`` and only then made an ``int`` (a whole result) or a ``float`` rounded to 6 places.
+    computed in ``Decimal``, rounded to 6 places and only then made an ``int`` (when whole) or a ``float``.
 
     >>> parse_number("180.16 万元", "total_amount"), parse_number("+7"), parse_number("1O")
     (1801600, 7, 10)
@@ -54,7 +54,8 @@ def parse_number(raw: str, col: str = "") -> Number | None:
 
 
 def _tidy(value: Decimal) -> Number:
-    """A whole value as an exact ``int``, another as a ``float`` rounded to 6 places."""
-    if value == value.to_integral_value(context=_EXACT):
-        return int(value)
-    return float(value.quantize(_PLACES, rounding=ROUND_HALF_EVEN, context=_EXACT))
+    """The value rounded to 6 places: an exact ``int`` when that is whole (``0.0000001`` too), else a ``float``."""
+    rounded = value.quantize(_PLACES, rounding=ROUND_HALF_EVEN, context=_EXACT)
+    if rounded == rounded.to_integral_value(context=_EXACT):
+        return int(rounded)
+    return float(rounded)

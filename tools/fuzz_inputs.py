@@ -344,24 +344,57 @@ def _xml_safe(text: str) -> str:
     return re.sub(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", "", text)
 
 
+_VALUE = re.compile(r"[-+]?[0-9][0-9.,]*(万元|万|元)?|[/—-]")
+
+
 def pdf_bytes(text: str, *, font_size: float = 8.0) -> bytes:
-    """``text`` as a PDF text layer (reportlab, the built-in STSong-Light CJK font; tabs as four spaces)."""
+    """``text`` as a PDF text layer (reportlab, the built-in STSong-Light CJK font, A4).
+
+    A tab row is drawn as a ruled table row: its label cells (those before the first number) joined in the
+    left cell, shrunk to fit, each value right-aligned in a cell of its own, as a report's table prints.
+    """
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    font = "STSong-Light"
+    if font not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    width, height, margin = 595.0, 842.0, 20.0
+
+    def fitted(text: str, room: float) -> float:
+        size = font_size
+        while size > 3 and pdfmetrics.stringWidth(text, font, size) > room:
+            size -= 0.5
+        return size
+
     buffer = io.BytesIO()
-    page = canvas.Canvas(buffer, pagesize=(595, 842))
-    y = 810.0
+    page = canvas.Canvas(buffer, pagesize=(width, height))
+    y = height - 32
     for line in text.split("\n"):
-        page.setFont("STSong-Light", font_size)
-        page.drawString(20, y, _xml_safe(line).replace("\t", "    ")[:200])
-        y -= font_size * 1.3
+        cells = [_xml_safe(c).strip() for c in line.split("\t")]
+        if len(cells) == 1:
+            page.setFont(font, fitted(cells[0], width - 2 * margin))
+            page.drawString(margin, y, cells[0])
+        else:
+            n = len(cells)
+            lead = next((j for j, c in enumerate(cells) if j and _VALUE.fullmatch(c)), n)
+            step = (width - 2 * margin) / (n + 2)  # the label gets three columns' room
+            label = " ".join(c for c in cells[:lead] if c)
+            page.setFont(font, fitted(label, width - margin - (n - lead + 1) * step - margin))
+            page.drawString(margin, y, label)
+            for j in range(lead, n):
+                page.setFont(font, fitted(cells[j], step - 4))
+                page.drawRightString(width - margin - (n - 1 - j) * step - 2, y, cells[j])
+            top, bottom = y + font_size * 1.1, y - font_size * 0.5
+            page.line(margin, top, width - margin, top)
+            page.line(margin, bottom, width - margin, bottom)
+            for x in [margin] + [width - margin - k * step for k in range(n - lead + 1)]:
+                page.line(x, top, x, bottom)
+        y -= font_size * 1.6
         if y < 30:
             page.showPage()
-            y = 810.0
+            y = height - 32
     page.save()
     return buffer.getvalue()
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from gxie._version import __version__
+from gxie.limits import Limits
 from gxie.pipeline import extract, extract_many, extract_text, get_tagger
 from gxie.report import Report
 from gxie.templates import load_template
@@ -19,6 +20,7 @@ __all__ = [
     "Document",
     "Issue",
     "IssueCode",
+    "Limits",
     "Report",
     "Section",
     "Span",

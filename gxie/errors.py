@@ -23,6 +23,18 @@ class ReadError(GxieError):
     code = IssueCode.READ_ERROR
 
 
+class LimitExceededError(ReadError):
+    """The input is larger than one of the limits of ``gxie.limits`` (pages, pixels, parts, elements...)."""
+
+    code = IssueCode.LIMIT_EXCEEDED
+
+    def __init__(self, message: str, *, limit: str = "", found: int | None = None, maximum: int | None = None):
+        super().__init__(message)
+        self.limit = limit  # the ``gxie.limits.Limits`` field, e.g. "max_pages"
+        self.found = found
+        self.maximum = maximum
+
+
 class NeedsOCRError(GxieError):
     """The input has no text layer; it needs OCR (the ``gxie[ocr]`` extra)."""
 

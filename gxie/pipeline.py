@@ -19,6 +19,7 @@ from typing import TypeAlias
 
 from gxie.errors import GxieError, NeedsOCRError, UnsupportedFormatError
 from gxie.grid.build import rebuild
+from gxie.limits import Limits
 from gxie.metadata import find_metadata, find_sections
 from gxie.report import Report
 from gxie.tagging.base import Tagger, tagger_label
@@ -72,14 +73,14 @@ def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def prepare(source: Source, *, max_bytes: int | None = None) -> Prepared:
+def prepare(source: Source, *, max_bytes: int | None = None, limits: Limits | None = None) -> Prepared:
     """Read and normalize one input; raises a ``GxieError`` (its ``code`` says which) when it cannot be read.
 
     >>> prepare("report.txt").normalized.text[:6]  # doctest: +SKIP
     '一、总体情况'
     """
     start = time.perf_counter()
-    document, digest = _read(source, max_bytes)
+    document, digest = _read(source, max_bytes, limits)
     message = _needs_ocr(document)
     if message is not None:
         raise NeedsOCRError(message)
@@ -90,9 +91,9 @@ def _name(source: Source) -> str:
     return str(source.source if isinstance(source, Document) else source)
 
 
-def _read(source: Source, max_bytes: int | None) -> tuple[Document, str | None]:
+def _read(source: Source, max_bytes: int | None, limits: Limits | None) -> tuple[Document, str | None]:
     """The document and the sha256 of its bytes (of its text for a ``Document``)."""
-    from gxie.readers import DEFAULT_MAX_BYTES, read
+    from gxie.readers import read
 
     if isinstance(source, Document):
         return source, _hash(source.text.encode("utf-8"))
@@ -103,7 +104,7 @@ def _read(source: Source, max_bytes: int | None) -> tuple[Document, str | None]:
             f"it with `gxie extract {path} -o OUT` (results.jsonl plus tables, resumable), or in Python with "
             f"extract_many(discover([{str(path)!r}])) (from gxie.batch import discover)"
         )
-    return read(path, max_bytes=max_bytes or DEFAULT_MAX_BYTES), _file_hash(path)
+    return read(path, max_bytes=max_bytes, limits=limits), _file_hash(path)
 
 
 def _needs_ocr(document: Document) -> str | None:
@@ -123,11 +124,12 @@ def _normalized(name: str, document: Document, digest: str | None, read_seconds:
 
 
 def _file_hash(path: Path) -> str | None:
-    if not path.is_file():  # a folder has no bytes; opening a pipe would wait forever
-        return None
+    """sha256 of a regular file's bytes; None for anything else (a pipe or a device is never opened to wait)."""
+    from gxie.readers import open_regular
+
     try:
         h = hashlib.sha256()
-        with path.open("rb") as f:
+        with open_regular(path) as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
         return h.hexdigest()
@@ -206,6 +208,7 @@ def run(
     batch_size: int = 8,
     model: str | os.PathLike[str] | None = None,
     backend: str = DEFAULT_BACKEND,
+    limits: Limits | None = None,
 ) -> Iterator[Extraction]:
     """The document loop: read, normalize, tag ``batch_size`` documents per ``tag_many`` call, finish each.
 
@@ -215,7 +218,8 @@ def run(
     tables). When a batched ``tag_many`` call fails, its documents are tagged one by one, so that only
     the culprit fails. Bad options and a tagger that cannot load raise here, before any document.
     ``model``: a model directory instead of the bundled model; ``backend``: ``"onnx"`` (default) or
-    ``"torch"`` (see ``gxie.tagging.load.get_tagger``).
+    ``"torch"`` (see ``gxie.tagging.load.get_tagger``); ``limits`` (``gxie.Limits``) raises or lowers what one
+    file may take (bytes, pages, pixels, DOCX parts, HTML elements: docs/limits.md).
 
     >>> [e.report.status for e in run(["a.txt", "b.docx"], tagger="rules")]  # doctest: +SKIP
     ['ok', 'partial']
@@ -224,24 +228,28 @@ def run(
         raise ValueError(f"batch_size must be at least 1 (documents tagged per call), got {batch_size}")
     if template is not None and template not in TEMPLATE_IDS:
         raise ValueError(f"unknown template {template!r}; use one of {', '.join(TEMPLATE_IDS)} or None to detect")
-    return _loop(sources, get_tagger(tagger, device, model=model, backend=backend), template, batch_size)
+    return _loop(sources, get_tagger(tagger, device, model=model, backend=backend), template, batch_size, limits)
 
 
-def _loop(sources: Iterable[Source], tagger: Tagger, template: str | None, batch_size: int) -> Iterator[Extraction]:
+def _loop(
+    sources: Iterable[Source], tagger: Tagger, template: str | None, batch_size: int, limits: Limits | None
+) -> Iterator[Extraction]:
     chunk: list[Source] = []
     for source in sources:
         chunk.append(source)
         if len(chunk) == batch_size:
-            yield from _chunk(chunk, tagger, template)
+            yield from _chunk(chunk, tagger, template, limits)
             chunk = []
     if chunk:
-        yield from _chunk(chunk, tagger, template)
+        yield from _chunk(chunk, tagger, template, limits)
 
 
-def _chunk(sources: Sequence[Source], tagger: Tagger, template: str | None) -> Iterator[Extraction]:
+def _chunk(
+    sources: Sequence[Source], tagger: Tagger, template: str | None, limits: Limits | None
+) -> Iterator[Extraction]:
     """Read every source, tag the readable ones together, finish each; in input order."""
     label = tagger_label(tagger)
-    read = [_read_one(source, label) for source in sources]
+    read = [_read_one(source, label, limits) for source in sources]
     ready = [item for item in read if isinstance(item, Prepared)]
     tagged = iter(_tag(tagger, [p.normalized.text for p in ready]))
     for item in read:
@@ -252,7 +260,7 @@ def _chunk(sources: Sequence[Source], tagger: Tagger, template: str | None) -> I
             yield _finish_one(item, spans, share, tagger, label, template)
 
 
-def _read_one(source: Source, label: str) -> Prepared | Extraction:
+def _read_one(source: Source, label: str, limits: Limits | None) -> Prepared | Extraction:
     """The prepared document, or a finished (failed) extraction when it cannot be read."""
     start = time.perf_counter()
     name = _name(source)
@@ -262,7 +270,7 @@ def _read_one(source: Source, label: str) -> Prepared | Extraction:
         return Extraction(report, None, None, time.perf_counter() - start)
 
     try:
-        document, digest = _read(source, None)
+        document, digest = _read(source, None, limits)
     except GxieError as exc:
         digest = None if isinstance(source, Document) else _file_hash(Path(name))
         return failed(exc.code, str(exc), digest, _kind_of(name))
@@ -348,6 +356,7 @@ def extract(
     device: str = "auto",
     model: str | os.PathLike[str] | None = None,
     backend: str = DEFAULT_BACKEND,
+    limits: Limits | None = None,
 ) -> Report:
     """Extract the three tables, metadata and checks from one report file (or ``Document``); never raises
     for a bad document (it gets a failed report saying why).
@@ -355,11 +364,16 @@ def extract(
     ``model``: a model directory (``gxie train`` / ``gxie annotate retrain`` output) instead of the bundled
     model; ``backend``: ``"onnx"`` (default) or ``"torch"``.
 
+    ``limits`` (``gxie.limits.Limits``) raises or lowers what one file may take (pages, pixels, parts...);
+    a file beyond them gives a failed report with the code ``limit_exceeded``.
+
     >>> report = extract("report.docx", tagger="rules")  # doctest: +SKIP
     >>> report.cell("section3.new_received.total").value  # doctest: +SKIP
     """
-    one = run([source], tagger=tagger, template=template, device=device, batch_size=1, model=model, backend=backend)
-    (extraction,) = one
+    (extraction,) = run(
+        [source], tagger=tagger, template=template, device=device, batch_size=1, model=model, backend=backend,
+        limits=limits,
+    )  # fmt: skip
     return extraction.report
 
 
@@ -387,6 +401,7 @@ def extract_many(
     batch_size: int = 8,
     model: str | os.PathLike[str] | None = None,
     backend: str = DEFAULT_BACKEND,
+    limits: Limits | None = None,
 ) -> Iterator[Report]:
     """Extract many files, tagging ``batch_size`` documents per model call; yields reports in input order.
 
@@ -394,6 +409,13 @@ def extract_many(
     ['ok', 'failed']
     """
     extractions = run(
-        sources, tagger=tagger, template=template, device=device, batch_size=batch_size, model=model, backend=backend
+        sources,
+        tagger=tagger,
+        template=template,
+        device=device,
+        batch_size=batch_size,
+        model=model,
+        backend=backend,
+        limits=limits,
     )
     return (e.report for e in extractions)

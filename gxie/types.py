@@ -46,7 +46,8 @@ class IssueCode(str, Enum):
         return format(self.value, spec)
 
     # The input could not be read: the report is failed.
-    READ_ERROR = "read_error", False, "the file is missing, empty, binary, undecodable, corrupt or too large"
+    READ_ERROR = "read_error", False, "the file is missing, empty, binary, undecodable, corrupt or not a regular file"
+    LIMIT_EXCEEDED = "limit_exceeded", False, "the input is beyond a limit of docs/limits.md (size, pages, pixels...)"
     UNSUPPORTED_FORMAT = "unsupported_format", False, "gxie does not read files of this type"
     NEEDS_OCR = "needs_ocr", False, "the document has no text layer and OCR is not installed or found no text"
     MISSING_EXTRA = "missing_extra", False, "an optional dependency this input needs is not installed"

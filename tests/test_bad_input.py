@@ -50,7 +50,7 @@ def _bad_files(tmp_path: Path, seeds_dir: Path | None = None) -> dict[str, Path]
     [
         ("empty", "read_error"),
         ("junk", "read_error"),
-        ("big", "read_error"),
+        ("big", "limit_exceeded"),
         ("unsupported", "unsupported_format"),
         ("notreport", "no_tables"),
         ("notables", "no_tables"),

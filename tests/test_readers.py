@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gxie.errors import NeedsOCRError, ReadError, UnsupportedFormatError
+from gxie.errors import LimitExceededError, NeedsOCRError, ReadError, UnsupportedFormatError
 from gxie.readers import SUPPORTED_SUFFIXES, read, read_bytes
 from gxie.text.normalize import normalize
 from gxie.types import Document
@@ -350,7 +350,7 @@ def test_too_large_file_fails_fast(tmp_path: Path) -> None:
 def test_max_bytes_raises_the_limit(tmp_path: Path) -> None:
     path = tmp_path / "report.md"
     path.write_text("# 年度报告\n行政许可\t6\n" * 10, encoding="utf-8")
-    with pytest.raises(ReadError, match="larger than the limit"):
+    with pytest.raises(LimitExceededError, match=r"more than the limit of 50 bytes \(max_bytes\)"):
         read(path, max_bytes=50)
     assert read(path, max_bytes=10_000).text.startswith("# 年度报告")
 

@@ -42,7 +42,9 @@ UNUSUAL_LAYOUTS = frozenset(
         IssueCode.UNKNOWN_ROW,
     }
 )
-UNREADABLE = frozenset({IssueCode.READ_ERROR, IssueCode.UNSUPPORTED_FORMAT, IssueCode.NEEDS_OCR})  # no label fixes it
+UNREADABLE = frozenset(
+    {IssueCode.READ_ERROR, IssueCode.UNSUPPORTED_FORMAT, IssueCode.NEEDS_OCR, IssueCode.LIMIT_EXCEEDED}
+)  # no label fixes it
 
 
 @dataclass(frozen=True)

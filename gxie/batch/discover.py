@@ -69,9 +69,12 @@ def _walk(folder: Path) -> list[Path]:
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """sha256 hex digest of a file's bytes (the key of its row in ``results.jsonl``)."""
+    """sha256 hex digest of a regular file's bytes (the key of its row in ``results.jsonl``); ``OSError`` for a
+    pipe, a device, a socket or a folder (``NotARegularFileError``), without waiting on it."""
+    from gxie.readers import open_regular
+
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:  # a pipe or a device raises OSError at once instead of waiting
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()

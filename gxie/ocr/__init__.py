@@ -22,7 +22,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -40,6 +40,7 @@ from gxie.types import Document, Issue, IssueCode, Page
 
 INSTALL_HINT = 'pip install "gxie[ocr]"'
 LOW_SCORE = 0.8  # a box recognized with a lower score is counted in the low-confidence message
+BLANK_CONTRAST = 16  # grey levels: a page whose darkest and lightest pixels are closer holds no ink
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,11 @@ def require_ocr(what: str) -> None:
 
 
 def ocr_page(page: PageImage) -> PageText:
-    """Recognize one page image and rebuild its text (see the module docstring)."""
+    """Recognize one page image and rebuild its text (see the module docstring). A page without ink (its
+    pixels all within ``BLANK_CONTRAST`` grey levels) is not worth the seconds OCR takes: no text."""
+    if page.pixels.size == 0 or int(np.ptp(page.pixels)) < BLANK_CONTRAST:
+        h, w = page.pixels.shape[:2]
+        return PageText("", (), ScanPage(page.number, w, h, page.dpi, 0.0, 0))
     words = recognize(page.pixels)
     char_h = text_height(words)
     if words and page.pixels.ndim == 2:
@@ -188,8 +193,9 @@ def _issues(source: str, scanned: Sequence[PageText], boxes: Sequence[Box]) -> t
     return tuple(out)
 
 
-def ocr_images(images: Sequence[PageImage], source: str, *, kind: str = "image") -> ScannedDocument:
-    """OCR page images into one ``ScannedDocument`` (pages in the given order)."""
+def ocr_images(images: Iterable[PageImage], source: str, *, kind: str = "image") -> ScannedDocument:
+    """OCR page images into one ``ScannedDocument`` (pages in the given order). ``images`` may be an iterator
+    (``decode_image``): each page is read and let go before the next is taken."""
     require_ocr(f"reading {source}")
     scanned = [ocr_page(im) for im in images]
     return assemble([(p.scan.number, p.text) for p in scanned], scanned, source, kind)

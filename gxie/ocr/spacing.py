@@ -16,7 +16,6 @@ was.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,12 +23,39 @@ import numpy as np
 from gxie.ocr.engine import Word
 from gxie.ocr.ink import Ink, runs
 
-TAIL = re.compile(r"(?:\d[\d.,]*\s*)*\d[\d.,]*$")  # the numbers that end a box's text
 SPLIT = 0.9  # digit centres further apart than this many digit heights have a space between them
 EVEN = 1.25  # pitches within this ratio of each other are one spacing (decided on their median)
 MAX_WIDTH = 0.95  # a digit's ink is narrower than this many digit heights (wider: touching digits)
 MIN_HEIGHT = 0.6  # a digit's ink is at least this share of the tail's typical digit height
 MIN_DIGIT = 12  # pixels; smaller digits (100 dpi scans) place too coarsely to tell a space from none
+
+
+def number_tail(text: str) -> tuple[int, int] | None:
+    """``[start, end)`` of the numbers that end a box's text (digit groups ``\\d[\\d.,]*`` apart by white
+    space, at the end: what ``(?:\\d[\\d.,]*\\s*)*\\d[\\d.,]*$`` finds), or None. One backward pass: that
+    regex backtracked exponentially on a long run of digits."""
+    end = len(text) - 1 if text.endswith("\n") else len(text)  # ``$`` also matches before a final newline
+    start = None
+    k = end
+    while True:
+        j = k  # text[j:k]: the run of digits, points and commas that ends at k
+        while j > 0 and _in_number(text[j - 1]):
+            j -= 1
+        digit = next((i for i in range(j, k) if text[i].isdecimal()), None)
+        if digit is None:
+            break
+        start = digit
+        w = j  # a run that starts with a digit joins the run before its white space
+        while w > 0 and text[w - 1].isspace():
+            w -= 1
+        if digit != j or w == j or w == 0 or not _in_number(text[w - 1]):
+            break
+        k = w
+    return None if start is None else (start, end)
+
+
+def _in_number(ch: str) -> bool:
+    return ch.isdecimal() or ch in ".,"
 
 
 def _glyphs(ink: np.ndarray) -> list[tuple[int, int, int]]:
@@ -44,10 +70,11 @@ def _glyphs(ink: np.ndarray) -> list[tuple[int, int, int]]:
 def respace(text: str, glyphs: Sequence[tuple[int, int, int]]) -> str | None:
     """``text`` with its tail of numbers written again from the glyphs of the box (see the module
     docstring); None when the tail and the glyphs do not match one for one or nothing changes."""
-    match = TAIL.search(text)
-    if match is None:
+    found = number_tail(text)
+    if found is None:
         return None
-    tail = match.group()
+    at, end = found
+    tail = text[at:end]
     chars = [c for c in tail if not c.isspace()]
     if sum(c.isdigit() for c in chars) < 2 or len(glyphs) < len(chars):
         return None
@@ -76,13 +103,13 @@ def respace(text: str, glyphs: Sequence[tuple[int, int, int]]) -> str | None:
     new_tail = "".join(out)
     if new_tail == tail:
         return None
-    return text[: match.start()] + new_tail
+    return text[:at] + new_tail
 
 
 def split_run_together(gray: np.ndarray, words: Sequence[Word], char_h: float) -> list[Word]:
     """``words`` with the numbers at the end of each box spaced as the page spaces them (see the module
     docstring); other words unchanged."""
-    candidates = [i for i, w in enumerate(words) if sum(c.isdigit() for c in w.text) >= 2 and TAIL.search(w.text)]
+    candidates = [i for i, w in enumerate(words) if sum(c.isdigit() for c in w.text) >= 2 and number_tail(w.text)]
     if gray.ndim != 2 or not candidates or char_h < 6:
         return list(words)
     ink = Ink.of(gray)

@@ -14,17 +14,46 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+import stat
+from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 from gxie.errors import NeedsOCRError, ReadError, UnsupportedFormatError
+from gxie.limits import DEFAULT_LIMITS, MAX_BYTES, Limits, exceeded
 from gxie.types import Document
 
-DEFAULT_MAX_BYTES = 20_000_000
+DEFAULT_MAX_BYTES = MAX_BYTES
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
-Reader = Callable[[bytes, str], Document]
+
+class Reader(Protocol):
+    """A reader function: a file's bytes and name in, a ``Document`` out, within ``limits``."""
+
+    def __call__(self, data: bytes, source: str, *, limits: Limits = ...) -> Document: ...
+
+
+class NotARegularFileError(OSError):
+    """The path names a pipe, a device, a socket or a folder: nothing gxie reads (or waits on)."""
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a regular file for reading, in binary. Never blocks: opened with ``O_NONBLOCK`` (a FIFO with no
+    writer opens at once) and checked on the open descriptor, so a file swapped for a pipe or a link to
+    ``/dev/zero`` after an earlier check is refused all the same (``NotARegularFileError``)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "a device or socket"
+            raise NotARegularFileError(f"{os.fspath(path)} is not a regular file but {kind}")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 _CELL_BREAKS = re.compile(r"[\t\n\r\f\v]+")
 
 
@@ -66,55 +95,77 @@ def _reader_for(suffix: str) -> Reader:
 
 
 def _too_large(source: str, size: int, max_bytes: int) -> ReadError:
-    return ReadError(
-        f"{source} is {size:,} bytes, larger than the limit of {max_bytes:,} bytes; "
-        f"pass a larger max_bytes= to read it anyway"
-    )
+    return exceeded(source, "the file size", size, "max_bytes", max_bytes, " bytes")
 
 
-def read(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+def _limits(limits: Limits | None, max_bytes: int | None, max_pages: int | None, max_pixels: int | None) -> Limits:
+    return (limits or DEFAULT_LIMITS).but(max_bytes=max_bytes, max_pages=max_pages, max_pixels=max_pixels)
+
+
+def read(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int | None = None,
+    max_pages: int | None = None,
+    max_pixels: int | None = None,
+    limits: Limits | None = None,
+) -> Document:
     """Read a report file (.txt .md .html .htm .docx .pdf, images .png .jpg .jpeg .tif .tiff) into a
     ``Document``.
 
     Images and PDF pages without a text layer are read by OCR when the ``gxie[ocr]`` extra is installed
     (the result is a ``gxie.ocr.ScannedDocument`` with box positions). Raises ``UnsupportedFormatError``
     for other suffixes, ``NeedsOCRError`` for images without the extra and ``ReadError`` for a missing,
-    empty, too large, binary, undecodable, truncated or corrupt file. A PDF without a text layer and
-    without the extra is not an error: it comes back with ``needs_ocr=True`` and an error message.
+    empty, binary, undecodable, truncated or corrupt file, or one that is not a regular file (a pipe or a
+    device is refused without waiting on it). A PDF without a text layer and without the extra is not an
+    error: it comes back with ``needs_ocr=True`` and an error message.
+
+    An input beyond ``limits`` (``gxie.limits``; ``max_bytes``, ``max_pages`` and ``max_pixels`` replace
+    single ones) raises ``LimitExceededError``, a ``ReadError``.
     """
     file = Path(path)
     reader = _reader_for(file.suffix.lower())
     source = str(file)
+    bounds = _limits(limits, max_bytes, max_pages, max_pixels)
     try:
-        size = file.stat().st_size
+        handle = open_regular(file)
     except FileNotFoundError:
         raise ReadError(f"{source} does not exist; check the path") from None
+    except NotARegularFileError as exc:
+        raise ReadError(f"{exc}; pass the path of a report file") from None
     except OSError as exc:
         raise ReadError(f"{source} cannot be opened: {exc}") from exc
-    if not file.is_file():
-        raise ReadError(f"{source} is not a regular file; pass the path of a report file")
-    if size > max_bytes:  # checked before reading, so a huge file costs nothing
-        raise _too_large(source, size, max_bytes)
-    try:
-        with file.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise ReadError(f"{source} cannot be read: {exc}") from exc
-    return _read_checked(reader, data, source, max_bytes)
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > bounds.max_bytes:  # checked before reading, so a huge file costs nothing
+            raise _too_large(source, size, bounds.max_bytes)
+        try:
+            data = handle.read(bounds.max_bytes + 1)
+        except OSError as exc:
+            raise ReadError(f"{source} cannot be read: {exc}") from exc
+    return _read_checked(reader, data, source, bounds)
 
 
-def read_bytes(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+def read_bytes(
+    data: bytes,
+    name: str,
+    *,
+    max_bytes: int | None = None,
+    max_pages: int | None = None,
+    max_pixels: int | None = None,
+    limits: Limits | None = None,
+) -> Document:
     """Read a report held in memory; ``name`` (a file name or URL path) gives the type by its suffix."""
     reader = _reader_for(Path(name).suffix.lower())
-    return _read_checked(reader, data, name, max_bytes)
+    return _read_checked(reader, data, name, _limits(limits, max_bytes, max_pages, max_pixels))
 
 
-def _read_checked(reader: Reader, data: bytes, source: str, max_bytes: int) -> Document:
-    if len(data) > max_bytes:
-        raise _too_large(source, len(data), max_bytes)
+def _read_checked(reader: Reader, data: bytes, source: str, limits: Limits) -> Document:
+    if len(data) > limits.max_bytes:
+        raise _too_large(source, len(data), limits.max_bytes)
     if not data.strip():
         raise ReadError(f"{source} is empty ({len(data)} bytes, no text); supply the report's content")
-    return reader(data, source)
+    return reader(data, source, limits=limits)
 
 
 def cell_text(text: str) -> str:
@@ -127,4 +178,4 @@ def row_line(cells: Iterable[str]) -> str:
     return "\t".join(cell_text(c) for c in cells)
 
 
-__all__ = ["DEFAULT_MAX_BYTES", "IMAGE_SUFFIXES", "SUPPORTED_SUFFIXES", "read", "read_bytes"]
+__all__ = ["DEFAULT_MAX_BYTES", "IMAGE_SUFFIXES", "SUPPORTED_SUFFIXES", "open_regular", "read", "read_bytes"]

@@ -13,7 +13,8 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from gxie.errors import ReadError
+from gxie.errors import LimitExceededError, ReadError
+from gxie.limits import DEFAULT_LIMITS, Limits, exceeded
 from gxie.readers import cell_text, row_line
 from gxie.types import Document
 
@@ -24,6 +25,7 @@ _RUNS_XPATH = (
     "./w:r | ./w:hyperlink/w:r | ./w:ins/w:r | ./w:smartTag/w:r | ./w:fldSimple/w:r"
     " | ./w:sdt/w:sdtContent/w:r | ./w:customXml/w:r | ./w:hyperlink/w:ins/w:r"
 )
+_CHUNK = 1 << 20  # bytes decompressed at a time while a package is checked
 _CONTAINERS = ("sdt", "customXml")  # block-level wrappers whose content counts as body content
 
 
@@ -98,8 +100,55 @@ def _lines(container: Any) -> Iterator[str]:
                 yield row_line(texts)
 
 
-def read_docx(data: bytes, source: str) -> Document:
-    """Read a Word (.docx) report from its bytes."""
+def unzipped(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> io.BytesIO:
+    """The ZIP package ``data`` copied, uncompressed, within ``limits``: at most ``max_docx_parts`` parts, each
+    at most ``max_docx_part_bytes`` and all together at most ``max_docx_total_bytes`` once decompressed.
+
+    Every part is read in bounded chunks and the real bytes are counted (a header can lie about a part's
+    size), so a zip bomb stops at the limit. What python-docx then opens is this honest copy: reading a
+    part whole, zipfile decompresses all of its data at once, whatever size the header gives."""
+
+    def beyond(limit: str, what: str, found: int, unit: str = " bytes") -> LimitExceededError:
+        return exceeded(source, what, found, limit, getattr(limits, limit), unit)
+
+    package = zipfile.ZipFile(io.BytesIO(data))
+    parts = list({info.filename: info for info in package.infolist()}.values())  # a repeated name: the last
+    if len(parts) > limits.max_docx_parts:
+        raise beyond("max_docx_parts", "the number of parts of the .docx package", len(parts), "")
+    for info in parts:
+        if info.file_size > limits.max_docx_part_bytes:
+            raise beyond("max_docx_part_bytes", _part_size(info), info.file_size)
+    whole = "the decompressed size of the .docx package"
+    declared = sum(info.file_size for info in parts)
+    if declared > limits.max_docx_total_bytes:
+        raise beyond("max_docx_total_bytes", whole, declared)
+    out = io.BytesIO()
+    total = 0
+    big = limits.max_docx_part_bytes >= zipfile.ZIP64_LIMIT
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
+        for info in parts:
+            what = _part_size(info)
+            size = 0
+            with package.open(info) as part, copy.open(info.filename, "w", force_zip64=big) as target:
+                while chunk := part.read(_CHUNK):
+                    size += len(chunk)
+                    total += len(chunk)
+                    if size > limits.max_docx_part_bytes:  # more than its header said
+                        raise beyond("max_docx_part_bytes", f"{what} (read so far)", size)
+                    if total > limits.max_docx_total_bytes:
+                        raise beyond("max_docx_total_bytes", f"{whole} (read so far)", total)
+                    target.write(chunk)
+    out.seek(0)
+    return out
+
+
+def _part_size(info: zipfile.ZipInfo) -> str:
+    return f"the decompressed size of the .docx part {info.filename!r}"
+
+
+def read_docx(data: bytes, source: str, *, limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Read a Word (.docx) report from its bytes; a package beyond ``limits`` (parts, decompressed sizes)
+    raises ``LimitExceededError``."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -117,9 +166,11 @@ def read_docx(data: bytes, source: str) -> Document:
         ValueError,
         EOFError,
         SyntaxError,
+        NotImplementedError,  # a compression method zipfile does not know
+        RuntimeError,  # an encrypted part
     )
     try:
-        body = docx.Document(io.BytesIO(data)).element.body
+        body = docx.Document(unzipped(data, source, limits)).element.body
     except damaged as exc:
         raise ReadError(
             f"{source} could not be opened as .docx ({type(exc).__name__}: {exc}); the file looks "

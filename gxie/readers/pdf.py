@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from gxie.errors import ReadError
+from gxie.limits import DEFAULT_LIMITS, Limits, exceeded
 from gxie.readers import row_line
 from gxie.types import Document, Issue, IssueCode, Page
 
@@ -73,8 +75,29 @@ def _open_error(source: str, exc: BaseException) -> ReadError:
     )
 
 
-def read_pdf(data: bytes, source: str) -> Document:
-    """Read a PDF report from its bytes; pages become ``Document.pages`` ranges of the text."""
+def _check_pages(doc: Any, source: str, max_pages: int) -> None:
+    """Refuse a PDF of more than ``max_pages`` pages, counting no further than one past the limit (the
+    page tree's /Count can lie; a huge tree is never walked to its end)."""
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdftypes import resolve1
+
+    counted = sum(1 for _ in islice(PDFPage.create_pages(doc), max_pages + 1))
+    if counted <= max_pages:
+        return
+    try:
+        declared = resolve1(resolve1(doc.catalog["Pages"])["Count"])
+    except Exception:  # a broken page tree: the count found is all there is
+        declared = None
+    if isinstance(declared, int) and declared > max_pages:
+        raise exceeded(source, "the number of pages", declared, "max_pages", max_pages)
+    raise exceeded(source, "the number of pages (counted up to one past the limit)", counted, "max_pages", max_pages)
+
+
+def read_pdf(data: bytes, source: str, *, limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Read a PDF report from its bytes; pages become ``Document.pages`` ranges of the text.
+
+    More than ``limits.max_pages`` pages raises ``LimitExceededError`` before any page is read; pages
+    without text are rendered and read by OCR one at a time, within ``limits.max_pixels`` each."""
     import pdfplumber
     from pdfminer.pdfexceptions import PDFException
     from pdfminer.psexceptions import PSException
@@ -85,12 +108,14 @@ def read_pdf(data: bytes, source: str) -> Document:
     empty_pages: list[int] = []
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
+            _check_pages(pdf.doc, source, limits.max_pages)
             for number, page in enumerate(pdf.pages, start=1):
                 if not page.chars:
                     empty_pages.append(number)
                     texts.append("")
-                    continue
-                texts.append(page_text(page))
+                else:
+                    texts.append(page_text(page))
+                page.close()  # drops the page's parsed objects: memory stays one page's worth
     except (PdfminerException, MalformedPDFException, PDFException, PSException) as exc:
         raise _open_error(source, exc) from exc
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:  # pdfminer on broken objects
@@ -101,7 +126,7 @@ def read_pdf(data: bytes, source: str) -> Document:
         from gxie.ocr.engine import ocr_available
 
         if ocr_available():
-            return _with_ocr(data, source, texts, empty_pages)
+            return _with_ocr(data, source, texts, empty_pages, limits)
     if len(empty_pages) == len(texts):
         message = (
             f"{source} has no text layer (none of its {len(texts)} page(s) contains text; it is probably "
@@ -142,14 +167,16 @@ def _no_text(source: str, count: int, message: str) -> Document:
     )
 
 
-def _with_ocr(data: bytes, source: str, texts: list[str], empty_pages: list[int]) -> Document:
-    """OCR the pages without a text layer (rendered at 300 dpi) and put their text in page order."""
+def _with_ocr(data: bytes, source: str, texts: list[str], empty_pages: list[int], limits: Limits) -> Document:
+    """OCR the pages without a text layer (rendered at 300 dpi, one at a time) and put their text in page
+    order."""
     from dataclasses import replace
 
     from gxie.ocr import assemble, ocr_page
     from gxie.ocr.images import render_pdf_pages
 
-    scanned = [ocr_page(image) for image in render_pdf_pages(data, empty_pages, source)]
+    pages = render_pdf_pages(data, empty_pages, source, max_pixels=limits.max_pixels)
+    scanned = [ocr_page(image) for image in pages]
     blank = [p.scan.number for p in scanned if not p.boxes]
     if len(blank) == len(texts):
         message = (

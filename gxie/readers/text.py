@@ -14,6 +14,7 @@ from contextlib import suppress
 from functools import cache
 
 from gxie.errors import ReadError
+from gxie.limits import DEFAULT_LIMITS, Limits
 from gxie.types import Document
 
 BOMS: tuple[tuple[bytes, str], ...] = (
@@ -135,8 +136,8 @@ def _codec_name(declared: str) -> str | None:
         return None
 
 
-def read_text(data: bytes, source: str) -> Document:
-    """Read a plain-text report (.txt, .md) from its bytes."""
+def read_text(data: bytes, source: str, *, limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Read a plain-text report (.txt, .md) from its bytes (``limits``: only ``max_bytes``, checked by ``read``)."""
     text, encoding = decode(data, source)
     if not text.strip():
         raise ReadError(f"{source} contains only whitespace; supply the report's content")

@@ -24,10 +24,10 @@ from gxie.templates import TEMPLATE_IDS, _aliases, load_template
 
 NUMBERING = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.,]|[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]"
-    r"|\d{1,2}\s*[.、,．]|\d{1,2}\s+)\s*"
+    r"|\d{1,2}\s*[.、,．]|\d{1,2}\s)\s*"
 )
-_PARENS = re.compile(r"[(（\[【][^()（）\[\]【】]*[)）\]】]")
-_OPEN_TAIL = re.compile(r"[(（\[【][^)）\]】]*$")
+_OPENERS = frozenset("(（[【")
+_CLOSERS = frozenset(")）]】")
 _NOISE = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
 GROUP_PREFIX = "group:"
 
@@ -39,11 +39,24 @@ def label_core(text: str) -> str:
     '部分公开'
     """
     s = NUMBERING.sub("", text.strip(), count=1)
-    prev = None
-    while prev != s:
-        prev, s = s, _PARENS.sub("", s)
-    s = _OPEN_TAIL.sub("", s)
-    return _NOISE.sub("", s)
+    return _NOISE.sub("", _without_brackets(s))
+
+
+def _without_brackets(s: str) -> str:
+    """``s`` without its bracketed parts (nested ones too; any opener closes with any closer) and without an
+    unclosed bracket's tail. One pass with a stack: removing innermost pairs by regex until nothing changed
+    took one pass per nesting level."""
+    out: list[str] = []
+    opened: list[int] = []  # where each open bracket sits in ``out``
+    for ch in s:
+        if ch in _OPENERS:
+            opened.append(len(out))
+            out.append(ch)
+        elif ch in _CLOSERS and opened:
+            del out[opened.pop() :]
+        else:
+            out.append(ch)
+    return "".join(out[: opened[0]] if opened else out)
 
 
 def numbering(text: str) -> str:
@@ -160,8 +173,10 @@ def best_label(
     return found[0] if found and found[0].score >= threshold else None
 
 
+# A numbering right after a space or a closing bracket. (A leading ``\s*`` here was tried from every
+# space of a run: quadratic.)
 _INNER_NUMBERING = re.compile(
-    r"(?<=[\s)）])\s*(?:[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]|\d{1,2}[.、．](?!\d))"
+    r"(?<=[\s)）])(?:[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]|\d{1,2}[.、．](?!\d))"
 )
 
 
@@ -172,7 +187,7 @@ def split_label(text: str, threshold: float = SPLIT_LABEL_MATCH) -> list[tuple[i
     """
     if len(text) > 120:
         return [(0, len(text))]
-    cuts = [m.start() + len(m.group(0)) - len(m.group(0).lstrip()) for m in _INNER_NUMBERING.finditer(text)]
+    cuts = [m.start() for m in _INNER_NUMBERING.finditer(text)]
     if not cuts:
         return [(0, len(text))]
     bounds = [0, *cuts, len(text)]

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from gxie.confidence import MIN_LABEL_COVER
 from gxie.types import Span
 
-_MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
+# A markdown rule line (``|---|:--:|``) is told apart by ``is_md_rule``, cell by cell: one regex over the
+# whole line (``\s*`` around optional parts) backtracked cubically on a long run of spaces.
+_MD_RULE_CELL = re.compile(r":?-{2,}:?")
+_MD_RULE_TAIL = re.compile(r":?-*:?")
 _SEP = re.compile(r"[\t|]")
 _WIDE_GAP = re.compile(r"\s{2,}")
 MAX_SPACE_UNIT = 4
@@ -45,6 +48,22 @@ class LayoutCell:
     @property
     def blank(self) -> bool:
         return not self.text
+
+
+def is_md_rule(line: str) -> bool:
+    """Whether ``line`` is a markdown table rule: ``|``-ended cells of ``:?-{2,}:?`` (spaces around them),
+    an optional leading ``|`` and a last cell ``:?-*:?`` with or without its ``|``. Linear in the line."""
+    rest = line.strip()
+    if rest.startswith("|"):
+        rest = rest[1:]
+    parts = [p.strip() for p in rest.split("|")]
+
+    def ruled(cells: list[str], tail: str) -> bool:
+        return bool(cells) and all(_MD_RULE_CELL.fullmatch(c) for c in cells) and bool(_MD_RULE_TAIL.fullmatch(tail))
+
+    if ruled(parts[:-1], parts[-1]):
+        return True
+    return len(parts) >= 3 and not parts[-1] and ruled(parts[:-2], parts[-2])
 
 
 def _fields(line: str, offset: int) -> list[tuple[int, int]]:
@@ -106,7 +125,7 @@ def layout_cells(text: str) -> list[LayoutCell]:
     cells: list[LayoutCell] = []
     offset = 0
     for lineno, line in enumerate(text.split("\n")):
-        if not _MD_RULE.match(line):
+        if not is_md_rule(line):
             for a, b in _fields(line, offset):
                 raw = text[a:b]
                 lead = len(raw) - len(raw.lstrip())

@@ -23,6 +23,7 @@ import pytest
 import gxie
 from gxie.batch.discover import file_sha256
 from gxie.errors import LimitExceededError, ReadError
+from gxie.export import to_csv
 from gxie.limits import Limits
 from gxie.ocr.engine import ocr_available
 from gxie.ocr.spacing import number_tail
@@ -182,7 +183,7 @@ def _with_value(old: str, new: str) -> gxie.Report:
 def _strict_outputs(report: gxie.Report) -> None:
     json.loads(report.to_json())
     json.dumps(report.to_dict(include_text=True), allow_nan=False)
-    report.to_csv()
+    to_csv(report)
 
 
 def test_a_count_beyond_2_53_stays_exact() -> None:
@@ -241,7 +242,7 @@ start = time.perf_counter()
 report = gxie.extract(sys.argv[1], tagger="rules")
 seconds = time.perf_counter() - start
 issue = report.issues[0] if report.issues else None
-print(json.dumps({"status": report.status, "code": issue and issue.code, "message": issue and issue.text,
+print(json.dumps({"status": report.status, "code": issue and issue.code, "message": issue and issue.message,
                   "seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -282,7 +283,7 @@ def test_a_fifo_or_a_device_gives_a_failed_report_at_once(not_regular: list[Path
         with _deadline(10):
             report = gxie.extract(path, tagger="rules")
         assert report.status == "failed" and report.issues[0].code == "read_error"
-        assert "not a regular file" in report.issues[0].text and str(path) in report.issues[0].text
+        assert "not a regular file" in report.issues[0].message and str(path) in report.issues[0].message
         assert report.content_hash is None
 
 

@@ -29,8 +29,9 @@ import math
 import re
 from typing import Any
 
-from gxie.report import STATUSES, Report
+from gxie.report import Report
 from gxie.templates import TEMPLATE_IDS, all_flat_keys, load_template
+from gxie.types import STATUSES
 
 LEVELS = ("error", "warning", "info")
 _PLAIN_DIGITS = re.compile(r"[0-9]+")

@@ -19,6 +19,9 @@ from gxie.errors import LimitExceededError
 
 # Input file size: every reader holds the whole file in memory (a report is a few MB).
 MAX_BYTES = 20_000_000
+# Characters of a document's text once read: tagging and the grid take 1-4 s per million on 2 cores; a long
+# report is ~200k characters, so a text beyond this is not one report (or is a dump of many).
+MAX_CHARS = 2_000_000
 # Pages of one PDF (text layer or OCR) and frames of one TIFF: OCR takes seconds a page; reports have ~30.
 MAX_PAGES = 200
 # Pixels of one page image for OCR (1 byte each, grey; OCR works on several copies). A4 at 300 dpi is 8.7M.
@@ -40,6 +43,7 @@ class Limits:
     """The limits one read applies (defaults above); ``Limits(max_pages=500)`` raises one."""
 
     max_bytes: int = MAX_BYTES
+    max_chars: int = MAX_CHARS
     max_pages: int = MAX_PAGES
     max_pixels: int = MAX_PIXELS
     max_docx_part_bytes: int = MAX_DOCX_PART_BYTES

@@ -64,6 +64,7 @@ class IssueCode(str, Enum):
     OFFSET_ERROR = "offset_error", False, "a Label Studio region whose offsets do not fit its text"
     OUTPUT_LOCKED = "output_locked", False, "another gxie run is writing into the same output folder"
     # Reading remarks.
+    READ_BY_CONTENT = "read_by_content", False, "the file was read as the kind its bytes show, not its suffix"
     PAGE_WITHOUT_TEXT = "page_without_text", False, "PDF pages without a text layer were skipped"
     OCR = "ocr", False, "the pages were read by OCR"
     OCR_EMPTY_PAGE = "ocr_empty_page", False, "OCR found no text on some pages"

@@ -65,6 +65,8 @@ def test_layout_cells_keep_blanks_and_offsets() -> None:
         ("0.0000001", "", 0), ("2.0000006", "", 2.000001),
         ("123456789012.34 万元", "total_amount", 1234567890123400), ("3.3元", "amount_10k_yuan", 0.00033),
         ("-0.0", "", 0), ("1" * 309, "", None), ("9" * 5000, "", None), ("0." + "1" * 5000, "", None),
+        # a fraction on a value a float cannot hold exactly is no number, not an altered one
+        ("9007199254740993.5", "", None), ("4503599627370495.5", "", 4503599627370495.5),
     ],
 )  # fmt: skip
 def test_parse_number(raw: str, col: str, value: object) -> None:

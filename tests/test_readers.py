@@ -361,8 +361,10 @@ def test_missing_file_is_a_read_error(tmp_path: Path) -> None:
 
 
 def test_unsupported_suffix_names_the_supported_ones(tmp_path: Path) -> None:
+    sheet = tmp_path / "report.xlsx"
+    sheet.write_bytes(b"PK\x03\x04 not a Word file")  # a zip of another kind: its bytes name no reader either
     with pytest.raises(UnsupportedFormatError) as caught:
-        read(tmp_path / "report.xlsx")
+        read(sheet)
     assert "'.xlsx'" in str(caught.value)
     assert all(suffix in str(caught.value) for suffix in SUPPORTED_SUFFIXES)
     with pytest.raises(UnsupportedFormatError, match="no suffix"):

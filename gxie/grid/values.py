@@ -18,6 +18,9 @@ MAX_VALUE = 2**63 - 1
 # Digits, commas and point of one number; longer is not a number of a report (and int() of more than
 # 4,300 digits raises).
 MAX_NUMBER_CHARS = 40
+# A value with a fraction becomes a float, exact only below 2**53: a fraction on a larger value cannot be
+# given exactly, so such a cell is read as not a number (its raw text kept) rather than altered.
+MAX_FRACTIONAL = 2**53
 _EXACT = Context(prec=2 * MAX_NUMBER_CHARS)  # no rounding: every operation below stays exact
 _PLACES = Decimal("0.000001")
 
@@ -26,12 +29,13 @@ def parse_number(raw: str, col: str = "") -> Number | None:
     """The value of a numeric cell in its column's unit, or None when it is not a number.
 
     Exact: integers stay ``int`` at any size up to ``MAX_VALUE``, decimals and unit conversions are
-    computed in ``Decimal``, rounded to 6 places and only then made an ``int`` (when whole) or a ``float``.
+    computed in ``Decimal``, rounded to 6 places and only then made an ``int`` (when whole) or a ``float``
+    (below ``MAX_FRACTIONAL``, where a float still holds the rounded value; above it the cell is no number).
 
     >>> parse_number("180.16 万元", "total_amount"), parse_number("+7"), parse_number("1O")
     (1801600, 7, 10)
-    >>> parse_number("9007199254740993"), parse_number("1" * 400)
-    (9007199254740993, None)
+    >>> parse_number("9007199254740993"), parse_number("1" * 400), parse_number("9007199254740993.5")
+    (9007199254740993, None, None)
     """
     text = re.sub(r"\s+", "", raw.strip())
     m = _NUMBER.match(text) or _NUMBER.match(text.translate(_OCR_DIGITS))
@@ -50,7 +54,8 @@ def parse_number(raw: str, col: str = "") -> Number | None:
         value = value.scaleb(4, _EXACT)
     if value.copy_abs() > MAX_VALUE:
         return None
-    return _tidy(value)
+    tidy = _tidy(value)
+    return tidy if _exact_enough(tidy) else None
 
 
 def _tidy(value: Decimal) -> Number:
@@ -59,3 +64,7 @@ def _tidy(value: Decimal) -> Number:
     if rounded == rounded.to_integral_value(context=_EXACT):
         return int(rounded)
     return float(rounded)
+
+
+def _exact_enough(value: Number) -> bool:
+    return isinstance(value, int) or abs(value) < MAX_FRACTIONAL

@@ -13,15 +13,17 @@ Example::
 from __future__ import annotations
 
 import os
-import re
 import stat
-from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from gxie.errors import NeedsOCRError, ReadError, UnsupportedFormatError
 from gxie.limits import DEFAULT_LIMITS, MAX_BYTES, Limits, exceeded
-from gxie.types import Document
+from gxie.readers.rows import cell_text as cell_text  # re-exported
+from gxie.readers.rows import row_line as row_line  # re-exported
+from gxie.readers.sniff import SUFFIX_KINDS, kind_of
+from gxie.types import Document, Issue, IssueCode
 
 DEFAULT_MAX_BYTES = MAX_BYTES
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
@@ -54,28 +56,27 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
         raise
 
 
-_CELL_BREAKS = re.compile(r"[\t\n\r\f\v]+")
-
-
-def _reader_for(suffix: str) -> Reader:
-    """The reader function for a lower-case suffix; raises for unsupported and image types."""
-    if suffix in (".txt", ".md"):
+def _reader_for(suffix: str, kind: str | None = None) -> Reader:
+    """The reader function for a file kind (by default the lower-case suffix's); raises for unsupported
+    kinds and for images without the OCR extra."""
+    kind = kind if kind is not None else SUFFIX_KINDS.get(suffix)
+    if kind == "text":
         from gxie.readers.text import read_text
 
         return read_text
-    if suffix in (".html", ".htm"):
+    if kind == "html":
         from gxie.readers.html import read_html
 
         return read_html
-    if suffix == ".docx":
+    if kind == "docx":
         from gxie.readers.docx import read_docx
 
         return read_docx
-    if suffix == ".pdf":
+    if kind == "pdf":
         from gxie.readers.pdf import read_pdf
 
         return read_pdf
-    if suffix in IMAGE_SUFFIXES:
+    if kind == "image":
         from gxie.ocr.engine import ocr_available
 
         if not ocr_available():  # refused before the file is read, so a missing extra costs nothing
@@ -89,8 +90,8 @@ def _reader_for(suffix: str) -> Reader:
         return read_image
     raise UnsupportedFormatError(
         f"unsupported file type {suffix or '(no suffix)'!r}; gxie reads {' '.join(SUPPORTED_SUFFIXES)} "
-        f"and, with the 'gxie[ocr]' extra, images {' '.join(IMAGE_SUFFIXES)}. Convert the file or rename "
-        "it if its suffix is wrong."
+        f"and, with the 'gxie[ocr]' extra, images {' '.join(IMAGE_SUFFIXES)}, and files of other names whose "
+        "content is one of these. Convert the file or rename it if its suffix is wrong."
     )
 
 
@@ -111,7 +112,9 @@ def read(
     limits: Limits | None = None,
 ) -> Document:
     """Read a report file (.txt .md .html .htm .docx .pdf, images .png .jpg .jpeg .tif .tiff) into a
-    ``Document``.
+    ``Document``. The reader is the suffix's, unless the bytes plainly are another kind (``sniff``: HTML in
+    a ``.txt`` or ``.js`` file, a PDF, Word file or image under a wrong or missing suffix); the document
+    then carries a ``read_by_content`` note.
 
     Images and PDF pages without a text layer are read by OCR when the ``gxie[ocr]`` extra is installed
     (the result is a ``gxie.ocr.ScannedDocument`` with box positions). Raises ``UnsupportedFormatError``
@@ -124,7 +127,9 @@ def read(
     single ones) raises ``LimitExceededError``, a ``ReadError``.
     """
     file = Path(path)
-    reader = _reader_for(file.suffix.lower())
+    suffix = file.suffix.lower()
+    if SUFFIX_KINDS.get(suffix) == "image":
+        _reader_for(suffix)  # an image without the OCR extra is refused before the file is read
     source = str(file)
     bounds = _limits(limits, max_bytes, max_pages, max_pixels)
     try:
@@ -143,7 +148,7 @@ def read(
             data = handle.read(bounds.max_bytes + 1)
         except OSError as exc:
             raise ReadError(f"{source} cannot be read: {exc}") from exc
-    return _read_checked(reader, data, source, bounds)
+    return _read_checked(suffix, data, source, bounds)
 
 
 def read_bytes(
@@ -155,27 +160,24 @@ def read_bytes(
     max_pixels: int | None = None,
     limits: Limits | None = None,
 ) -> Document:
-    """Read a report held in memory; ``name`` (a file name or URL path) gives the type by its suffix."""
-    reader = _reader_for(Path(name).suffix.lower())
-    return _read_checked(reader, data, name, _limits(limits, max_bytes, max_pages, max_pixels))
+    """Read a report held in memory; ``name`` (a file name or URL path) gives the type by its suffix, unless
+    the bytes plainly are another kind (see ``read``)."""
+    return _read_checked(Path(name).suffix.lower(), data, name, _limits(limits, max_bytes, max_pages, max_pixels))
 
 
-def _read_checked(reader: Reader, data: bytes, source: str, limits: Limits) -> Document:
+def _read_checked(suffix: str, data: bytes, source: str, limits: Limits) -> Document:
     if len(data) > limits.max_bytes:
         raise _too_large(source, len(data), limits.max_bytes)
     if not data.strip():
         raise ReadError(f"{source} is empty ({len(data)} bytes, no text); supply the report's content")
-    return reader(data, source, limits=limits)
-
-
-def cell_text(text: str) -> str:
-    """One table cell as it goes into a row line: inner tabs and line breaks become spaces."""
-    return _CELL_BREAKS.sub(" ", text).strip(" ")
-
-
-def row_line(cells: Iterable[str]) -> str:
-    """One table row as one line: the cells' texts joined by a tab."""
-    return "\t".join(cell_text(c) for c in cells)
+    kind, why = kind_of(suffix, data)
+    document = _reader_for(suffix, kind)(data, source, limits=limits)
+    if len(document.text) > limits.max_chars:
+        raise exceeded(source, "the text", len(document.text), "max_chars", limits.max_chars, " characters")
+    if why is None:
+        return document
+    note = Issue("info", IssueCode.READ_BY_CONTENT, f"{source}: {why}")
+    return replace(document, issues=(*document.issues, note))
 
 
 __all__ = ["DEFAULT_MAX_BYTES", "IMAGE_SUFFIXES", "SUPPORTED_SUFFIXES", "open_regular", "read", "read_bytes"]

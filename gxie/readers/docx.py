@@ -15,7 +15,7 @@ from typing import Any
 
 from gxie.errors import LimitExceededError, ReadError
 from gxie.limits import DEFAULT_LIMITS, Limits, exceeded
-from gxie.readers import cell_text, row_line
+from gxie.readers.rows import cell_text, row_line
 from gxie.types import Document
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from gxie.errors import ReadError
 from gxie.limits import DEFAULT_LIMITS, MAX_HTML_TABLE_NESTING, Limits, exceeded
-from gxie.readers import cell_text, row_line
+from gxie.readers.rows import cell_text, row_line
 from gxie.readers.text import decode
 from gxie.types import Document
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from gxie.errors import ReadError
 from gxie.limits import DEFAULT_LIMITS, Limits, exceeded
-from gxie.readers import row_line
+from gxie.readers.rows import row_line
 from gxie.types import Document, Issue, IssueCode, Page
 
 EOF_WINDOW = 2048  # a complete PDF ends with %%EOF within its last bytes; a truncated one does not

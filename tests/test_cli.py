@@ -32,7 +32,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every tagger name gives a ``tests.fakes.FakeTagger`` (the rules tagger, failing on cue words): in this
     process, and in the worker processes of a folder run (``run_batch`` is handed the tagger object, which
     pickles; a worker would otherwise load the named tagger)."""
-    monkeypatch.setattr(gxie.pipeline, "get_tagger", lambda tagger="model", device="auto": FakeTagger())
+    monkeypatch.setattr(gxie.pipeline, "get_tagger", lambda tagger="model", device="auto", **options: FakeTagger())
     run_batch = gxie.batch.run.run_batch
 
     def with_fake(inputs: list[str], out: Path, **options: Any) -> BatchSummary:

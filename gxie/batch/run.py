@@ -115,14 +115,14 @@ def run_batch(
         started = time.perf_counter()
         run = _Run(None, done, "")
         todo, unreadable = run.plan(files)
-        # no more workers than chunks; nothing left to extract: no worker at all (a lazy tagger loads nothing)
-        workers = max(1, min(workers, -(-len(todo) // batch_size)))
-        with (
-            _engine(engine, tagger, device, workers, template, batch_size, timeout) as runner,
-            JsonlWriter(results, append=True) as journal,
-        ):
-            run.journal, run.label = journal, runner.label
-            _extract(run, runner, todo, unreadable, batch_size, progress)
+        if todo or unreadable:  # a resumed run with nothing left starts no worker and loads no tagger
+            workers = max(1, min(workers, -(-len(todo) // batch_size)))  # no more workers than chunks
+            with (
+                _engine(engine, tagger, device, workers, template, batch_size, timeout) as runner,
+                JsonlWriter(results, append=True) as journal,
+            ):
+                run.journal, run.label = journal, runner.label
+                _extract(run, runner, todo, unreadable, batch_size, progress)
         elapsed = time.perf_counter() - started
         for key in run.twins:
             run.count(run.now[key])

@@ -203,6 +203,8 @@ def speed_table(n: int, repeats: int, command: str) -> str:
     }  # fmt: skip
     mean_chars = sum(map(len, texts)) / len(texts)
     lines = [
+        "# Speed and memory",
+        "",
         "## Speed: `gxie extract` end to end",
         "",
         f"Command: `{command}`  ",

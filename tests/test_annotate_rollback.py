@@ -49,7 +49,7 @@ def test_nothing_to_roll_back_and_unknown_entries_are_refused(tmp_path: Path) ->
     promote(fake_model(tmp_path / "c", "v2"), model)
     with pytest.raises(ConfigError, match=r"no kept model called 'nope' in .*m\.rollback; kept: \d{8}T\d{12}"):
         rollback(model, to="nope")
-    with pytest.raises(ConfigError, match="cannot promote .*absent: it is not a model directory"):
+    with pytest.raises(ConfigError, match=r"cannot promote .*absent: it is not a model directory"):
         promote(tmp_path / "absent", model)
     assert promote(fake_model(tmp_path / "c0", "v0"), tmp_path / "fresh") is None  # nothing to keep
     assert model_version(tmp_path / "fresh") == "v0" and not rollback_dir(tmp_path / "fresh").exists()

@@ -24,7 +24,7 @@ from gxie.labels import check_entity
 from gxie.pipeline import Prepared, finish, get_tagger, prepare
 from gxie.report import Report
 from gxie.tagging.base import Tagger
-from gxie.types import Cell, Span
+from gxie.types import Cell, Document, Span
 
 SpanTuple = tuple[int, int, str]  # [start, end) code points into the original text, label
 
@@ -83,14 +83,35 @@ def original_spans(prepared: Prepared, spans: Iterable[Span]) -> tuple[list[Span
     return out, scores
 
 
-def task_for(prepared: Prepared, spans: list[Span], report: Report, model_version: str) -> dict[str, Any]:
-    """One Label Studio task for a tagged report, with the tagger's spans as its prediction."""
+def prediction_for(prepared: Prepared, spans: list[Span], report: Report, model_version: str) -> dict[str, Any]:
+    """The tagger's spans as one Label Studio prediction: regions over the original text (UTF-16 offsets,
+    a score each, and as the region's meta note the grid cell it became), their mean score, the version."""
     text = prepared.document.text
     regions, scores = original_spans(prepared, spans)
+    results = to_results(text, regions, scores, prefix="p")
+    for region, (start, end, _) in zip(results, regions, strict=True):
+        notes = [_cell_note(c) for c in report.cells if c.span and c.span[0] < end and start < c.span[1]]
+        if notes:
+            region["meta"] = {"text": ["; ".join(notes)]}
+    return {
+        "model_version": model_version,
+        "score": round(sum(scores) / len(scores), 4) if scores else 0.0,
+        "result": results,
+    }
+
+
+def _cell_note(cell: Cell) -> str:
+    value = "blank" if cell.value is None else str(cell.value)
+    doubt = f" (confidence {cell.confidence:.2f})" if cell.confidence < LOW_CONFIDENCE else ""
+    return f"{cell.key} = {value}{doubt}"
+
+
+def task_for(prepared: Prepared, spans: list[Span], report: Report, model_version: str) -> dict[str, Any]:
+    """One Label Studio task for a tagged report, with the tagger's spans as its prediction."""
     priority = priority_of(report)
     return {
         "data": {
-            "text": text,
+            "text": prepared.document.text,
             "source": os.path.basename(prepared.source) or prepared.source,
             "path": prepared.source,
             "content_hash": prepared.content_hash,
@@ -100,13 +121,7 @@ def task_for(prepared: Prepared, spans: list[Span], report: Report, model_versio
             "attention": attention_text(report, priority),
             "grid": grid_text(report.cells),
         },
-        "predictions": [
-            {
-                "model_version": model_version,
-                "score": round(sum(scores) / len(scores), 4) if scores else 0.0,
-                "result": to_results(text, regions, scores, prefix="p"),
-            }
-        ],
+        "predictions": [prediction_for(prepared, spans, report, model_version)],
     }
 
 
@@ -136,6 +151,32 @@ def build_tasks(
             built.tasks.append(task_for(p, spans, report, version))
             built.priorities.append(priority_of(report))
     return built
+
+
+def predict_texts(
+    items: Sequence[tuple[str, str]], tagger: Tagger, *, batch_size: int = 8
+) -> list[tuple[dict[str, Any], Report]]:
+    """One prediction (see :func:`prediction_for`) and the pipeline's report per ``(source, text)`` pair,
+    in order: what the ML backend answers Label Studio with."""
+    version = f"{tagger.name}:{tagger.version}"
+    out: list[tuple[dict[str, Any], Report]] = []
+    for first in range(0, len(items), batch_size):
+        chunk = [
+            prepare(Document(text=text, source=source, kind="text"))
+            for source, text in items[first : first + batch_size]
+        ]
+        ready = [p for p in chunk if not isinstance(p, Report)]
+        tagged = (
+            dict(zip(map(id, ready), tagger.tag_many([p.normalized.text for p in ready]), strict=True)) if ready else {}
+        )
+        for item in chunk:
+            if isinstance(item, Report):
+                out.append(({"model_version": version, "score": 0.0, "result": []}, item))
+                continue
+            spans = tagged[id(item)]
+            report = finish(item, spans, tagger)
+            out.append((prediction_for(item, spans, report, version), report))
+    return out
 
 
 def attention_text(report: Report, priority: Priority) -> str:

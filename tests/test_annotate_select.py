@@ -164,6 +164,13 @@ def test_exclude_leaves_out_only_tasks_with_a_real_annotation(
         line = next(k for k, text in enumerate(out.splitlines()) if text.endswith(name))
         assert out.splitlines()[line + 1].startswith("            ")
     assert f"   -  left out  {crlf}: near-duplicate" in out
+    top = tmp_path / "top.json"
+    assert main([*args, "--top", "1", "-o", str(top)]) == 0
+    assert f"   ...  1 more report(s) below the top 1 (ranked in {top})" in capsys.readouterr().out
+    assert [(r["rank"], r["kept"]) for r in json.loads(top.read_text(encoding="utf-8")) if r["rank"]] == [
+        (1, True),
+        (2, False),
+    ]
 
     again = tmp_path / "again.json"
     assert main(["annotate", "tasks", folder, "--tagger", "rules", "--exclude", str(export), "-o", str(again)]) == 0

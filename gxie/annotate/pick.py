@@ -47,6 +47,7 @@ class Picked:
     kept: list[Priority] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
     left_out: list[tuple[str, str]] = field(default_factory=list)  # (source, why)
+    below_top: list[Priority] = field(default_factory=list)  # ranked after the first ``top``
     skipped: list[tuple[str, str]] = field(default_factory=list)  # unreadable inputs: (source, why)
 
 
@@ -120,9 +121,7 @@ def pick(
         index.add(p.source, sig)
         picked.kept.append(p)
     if top:
-        dropped = picked.kept[top:]
-        picked.kept = picked.kept[:top]
-        picked.left_out += [(p.source, f"below the top {top} (score {p.score:g})") for p in dropped]
+        picked.kept, picked.below_top = picked.kept[:top], picked.kept[top:]
     for p in picked.kept:
         if p.source in by_path:
             task = by_path[p.source]

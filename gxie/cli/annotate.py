@@ -251,10 +251,14 @@ def _select(args: argparse.Namespace) -> int:
         print(f"{n:>4}. {p.score:7.2f}  {p.source}")
         for reason in p.reasons or ["nothing suspicious: every check passes and no label was doubtful"]:
             print(f"            {reason}")
+    if picked.below_top:
+        print(f"   ...  {len(picked.below_top)} more report(s) below the top {args.top}"
+              + (f" (ranked in {args.output})" if args.output else ""))  # fmt: skip
     for source, why in picked.left_out:
         print(f"   -  left out  {source}: {why}")
     if args.output:
-        ranking = [{"rank": n, **p.to_dict()} for n, p in enumerate(picked.kept, 1)]
+        ranked = [*picked.kept, *picked.below_top]
+        ranking = [{"rank": n, "kept": n <= len(picked.kept), **p.to_dict()} for n, p in enumerate(ranked, 1)]
         ranking += [{"rank": None, "source": source, "left_out": why} for source, why in picked.left_out]
         _write_json(ranking, args.output)
     if args.tasks:

@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,8 +83,6 @@ def pick(
     near_duplicate: float = THRESHOLD,
 ) -> Picked:
     """Rank ``files`` for labelling (see the module docstring); ``top`` keeps the first N."""
-    from gxie.batch.discover import file_sha256
-
     labelled = labelled_in(exclude)
     picked = Picked()
     candidates = []
@@ -136,6 +135,15 @@ def _attention(text: str, priority: Priority) -> str:
     head = first.rsplit("priority", 1)[0] + f"priority {priority.score:g}"
     extra = [f"- {r}" for r in priority.reasons if f"- {r}" not in rest.splitlines()]
     return "\n".join([head, *extra, *([rest] if rest else [])])
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, as tasks record it in ``data.content_hash``."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _normalized(text: str) -> str:

@@ -211,9 +211,9 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _tasks(args: argparse.Namespace) -> int:
-    from gxie.annotate.pick import labelled_in
+    from gxie.annotate.pick import file_sha256, labelled_in
     from gxie.annotate.tasks import build_tasks
-    from gxie.batch.discover import discover, file_sha256
+    from gxie.batch.discover import discover
 
     files = discover(args.reports)
     if args.exclude:

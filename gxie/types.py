@@ -62,6 +62,7 @@ class IssueCode(str, Enum):
     CONFIG_ERROR = "config_error", False, "a training or run configuration with a bad or unknown field"
     LABEL_STUDIO_ERROR = "label_studio_error", False, "Label Studio could not be reached or refused a request"
     OFFSET_ERROR = "offset_error", False, "a Label Studio region whose offsets do not fit its text"
+    BACKEND_ERROR = "backend_error", False, "the Label Studio ML backend could not answer a request"
     OUTPUT_LOCKED = "output_locked", False, "another gxie run is writing into the same output folder"
     # Reading remarks.
     READ_BY_CONTENT = "read_by_content", False, "the file was read as the kind its bytes show, not its suffix"

@@ -1,9 +1,11 @@
 """The whole loop against a real Label Studio server on 127.0.0.1: tasks with predictions from the seed
-reports, corrections made through the API as an annotator would, the export pulled, a tiny model retrained.
+reports, corrections made through the API as an annotator would, the export pulled, a tiny model retrained;
+and the same with gxie's ML backend connected to the server: predictions served on demand, annotation
+webhooks starting a retraining round, the promoted model's predictions served afterwards.
 
 The server runs from its own virtual environment (annotations/install_label_studio.sh, by default
 ~/.cache/gxie-ls-venv; GXIE_LS_VENV or GXIE_LS_EXE point elsewhere) with a throwaway data folder, an admin
-user and an API token given through environment variables. Without it the test is skipped, saying so.
+user and an API token given through environment variables. Without it the tests are skipped, saying so.
 """
 
 from __future__ import annotations
@@ -13,18 +15,22 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gxie.annotate.client import connect, find_project
+from gxie.annotate.config import labeling_config
 from gxie.annotate.importer import from_results
 from gxie.annotate.tasks import to_results
 from gxie.cli import main
 from gxie.training.synth import generate
+from tests.conftest import ROOT
 from tests.test_annotate_seeds import TINY_FINETUNE, corrected_spans, model_version, tiny_base_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -75,6 +81,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true",
         LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK="true",
         LABEL_STUDIO_LATEST_VERSION_CHECK="false",  # no call to pypi.org
+        # an ML backend and its webhook on 127.0.0.1: Label Studio refuses local addresses unless told
+        LABEL_STUDIO_ML_BLOCK_LOCAL_IP="false",
+        LABEL_STUDIO_SSRF_PROTECTION_ENABLED="false",
+        # /health and /setup answer in milliseconds, but a loaded 2-core machine can stall a request
+        LABEL_STUDIO_ML_TIMEOUT_HEALTH="10",
+        LABEL_STUDIO_ML_TIMEOUT_SETUP="30",
     )
     command = [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port)]
     log_path = data / "server.log"
@@ -167,10 +179,111 @@ def test_label_studio_loop_round_trip_and_retraining(
     assert {r["task_id"]: r["spans"] for r in got} == expected  # every span exactly as the annotator left it
 
     args = ["annotate", "retrain", "--data", str(export), "--init-from", str(current), "--synthetic-check", "0"]
-    args += ["--work-dir", str(tmp_path / "round"), *(f"--set={k}={v}" for k, v in TINY_FINETUNE.items())]
+    args += ["--min-test-reports", "2", "--work-dir", str(tmp_path / "round")]
+    args += [f"--set={k}={v}" for k, v in TINY_FINETUNE.items()]
     assert main(args) == 0, capsys.readouterr().out
     report = json.loads((tmp_path / "round" / "retrain_report.json").read_text(encoding="utf-8"))
     assert report["decision"] == "promoted"
     assert report["micro_f1"]["frozen_test"]["candidate"] > report["micro_f1"]["frozen_test"]["previous"]
     assert model_version(current) == report["candidate"]["version"]
     assert (tmp_path / "annotations" / "split.json").is_file()
+
+
+BACKEND_PROJECT = "gxie seeds (ML backend)"
+BACKEND_TIMEOUT_S = 900  # the tiny retraining round: ~1 min on an idle machine
+
+
+def _get(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        body: dict[str, Any] = json.loads(response.read())
+        return body
+
+
+@pytest.fixture()
+def backend(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+    """``gxie annotate backend`` in its own process on a free loopback port, retraining after 5 new
+    annotations with the tiny settings; its URL, model directory and work folder. Stopped by its pid."""
+    model = tmp_path / "models" / "current"
+    shutil.copytree(tiny_base_model(), model)
+    work = tmp_path / "backend"
+    port = _free_port()
+    command = [sys.executable, "-m", "gxie", "annotate", "backend", "--model", str(model), "--port", str(port)]
+    command += ["--work-dir", str(work), "--retrain-after", "5", "--preset", "quick", "--synthetic-check", "0"]
+    command += ["--min-test-reports", "2", *(f"--set={k}={v}" for k, v in TINY_FINETUNE.items())]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    log_path = tmp_path / "backend.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while not _healthy(url):
+            tail = log_path.read_text(errors="replace")[-3000:]
+            assert process.poll() is None, f"the backend exited with {process.returncode}:\n{tail}"
+            assert time.monotonic() < deadline, f"the backend is not up after 300 s:\n{tail}"
+            time.sleep(0.5)
+        yield url, model, work
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        print(log_path.read_text(errors="replace")[-4000:])
+
+
+def test_ml_backend_predicts_for_label_studio_and_retrains_from_its_webhooks(
+    server: str, backend: tuple[str, Path, Path], seeds_dir: Path
+) -> None:
+    backend_url, model, work = backend
+    ls = connect(server, TOKEN)
+    project = ls.projects.create(title=BACKEND_PROJECT, label_config=labeling_config())
+    seeds = sorted(seeds_dir.glob("*.txt"))
+    texts = {path.name: corrected_spans(path) for path in seeds}
+    shown = {"attention": "pre-annotated by the ML backend", "grid": "in the predictions' region notes"}
+    ls.projects.import_tasks(
+        project.id, request=[{"data": {"text": t, "source": n, **shown}} for n, (t, _) in texts.items()]
+    )
+    tasks = {t.data["source"]: t for t in ls.tasks.list(project=project.id, fields="all")}
+    assert len(tasks) == len(seeds)
+    before = f"model:{model_version(model)}"
+
+    connection = ls.ml.create(project=project.id, url=backend_url, title="gxie")  # calls /health and /setup
+    assert connection.state == "CO", connection  # connected
+    hooks = ls.webhooks.list(project=project.id)
+    assert [h.url for h in hooks] == [backend_url + "/webhook"]  # made by Label Studio for the backend
+
+    first = tasks[seeds[0].name]
+    opened = ls.tasks.get(first.id)  # opening a task without predictions asks the backend for them
+    assert [p.model_version for p in opened.predictions] == [before]
+    ls.actions.create(id="retrieve_tasks_predictions", project=project.id, selected_items={"all": True, "excluded": []})
+    for name, task in tasks.items():
+        (prediction,) = ls.predictions.list(task=task.id)
+        assert prediction.model_version == before
+        text = texts[name][0]
+        spans, _ = from_results(text, prediction.result)  # regions in UTF-16 units that cover their text
+        assert all(isinstance(r["score"], float) for r in prediction.result)
+        mean = sum(r["score"] for r in prediction.result) / max(1, len(spans))  # of scores rounded to 4 places
+        assert prediction.score == pytest.approx(mean, abs=1e-4)
+
+    for name, task in tasks.items():  # the annotators' corrections; each one reaches /webhook
+        text, spans = texts[name]
+        ls.annotations.create(id=task.id, result=to_results(text, spans))
+    deadline = time.monotonic() + BACKEND_TIMEOUT_S
+    while not (rounds := _get(backend_url + "/health")["retrain"]["rounds"]) or rounds[0]["finished"] is None:
+        assert time.monotonic() < deadline, f"no retraining round finished in {BACKEND_TIMEOUT_S} s: {rounds}"
+        time.sleep(2)
+    (round_,) = rounds
+    assert round_["tasks"] == len(seeds) and round_["error"] == "", round_
+    assert round_["promoted"] is True, round_["reason"]
+    after = f"model:{round_['candidate_version']}"
+    assert after != before and _get(backend_url + "/health")["model_version"] == after
+    assert model_version(model) == round_["candidate_version"]
+    assert json.loads((work / "split.json").read_text(encoding="utf-8"))["test"]
+
+    ls.actions.create(id="retrieve_tasks_predictions", project=project.id, selected_items={"all": True, "excluded": []})
+    for task in tasks.values():  # the new model's predictions, next to the old ones
+        versions = sorted(p.model_version for p in ls.predictions.list(task=task.id))
+        assert versions == sorted([before, after])

@@ -89,6 +89,26 @@ def _tagger(model: Path) -> Any:
     return ModelTagger.from_pretrained(model, device="cpu")
 
 
+def test_too_few_human_labelled_test_reports_are_refused_before_training(
+    seeds_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    current = tmp_path / "models" / "current"
+    shutil.copytree(tiny_base_model(), current)
+    export = labelled_export(sorted(seeds_dir.glob("*.txt")), current, tmp_path / "annotations" / "export.json")
+    args = ["annotate", "retrain", "--data", str(export), "--init-from", str(current), "--work-dir"]
+    assert main([*args, str(tmp_path / "round"), "--min-test-reports", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "gives 4 human-labelled test report(s); the gate needs at least 5 (--min-test-reports)" in err
+    assert "5 of the 5 labelled reports were labelled by a person" in err and "split file was not changed" in err
+    assert not (tmp_path / "annotations" / "split.json").exists() and not (tmp_path / "round").exists()
+    made_by_model = json.loads(export.read_text(encoding="utf-8"))
+    for task in made_by_model:  # annotations Label Studio made from predictions in bulk never judge
+        task["annotations"][0]["last_action"] = "prediction"
+    export.write_text(json.dumps(made_by_model), encoding="utf-8")
+    assert main([*args, str(tmp_path / "round"), "--min-test-reports", "1"]) == 2
+    assert "gives 0 human-labelled test report(s); the gate needs at least 1" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_fine_tuning_on_labelled_seeds_is_promoted_and_a_worse_model_is_refused(
     seeds_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -96,33 +116,48 @@ def test_fine_tuning_on_labelled_seeds_is_promoted_and_a_worse_model_is_refused(
     check_against_gold(seeds_dir)
     current = tmp_path / "models" / "current"
     shutil.copytree(tiny_base_model(), current)
+    base_version = model_version(current)
     export = labelled_export(sorted(seeds_dir.glob("*.txt")), current, tmp_path / "annotations" / "export.json")
 
     work = tmp_path / "round1"
     first = retrain(
-        [export], init_from=current, work_dir=work, promote_to=current, overrides=TINY_FINETUNE, synthetic_check=2
+        [export],
+        init_from=current,
+        work_dir=work,
+        promote_to=current,
+        overrides=TINY_FINETUNE,
+        synthetic_check=2,
+        min_test_reports=2,
     )
     test, trained = first.scores["frozen_test"], first.scores["labelled_train"]
     assert first.promoted, first.reason
     assert set(first.scores) == {"frozen_test", "labelled_train", "synthetic_check"}
     assert test["candidate"] > test["previous"] and trained["candidate"] > trained["previous"]
-    assert model_version(current) == model_version(first.candidate_dir)
+    assert first.interval is not None and first.interval.low > 0 and first.interval.reports >= 2
+    assert model_version(current) == model_version(first.candidate_dir) == first.candidate_version
+    assert first.rollback_path is not None and model_version(first.rollback_path) == base_version
     report = json.loads(first.report_path.read_text(encoding="utf-8"))
     assert report["decision"] == "promoted" and report["micro_f1"] == first.scores
-    assert len(report["split"]["train"]) + len(report["split"]["test"]) == 5 and report["split"]["test"]
+    assert report["interval"] == first.interval.to_dict() and report["rollback"] == str(first.rollback_path)
+    assert len(report["split"]["train"]) + len(report["split"]["test"]) == 5 and len(report["split"]["test"]) >= 2
+    assert set(report["per_report"]) == set(report["split"]["test"])
     assert (current / REPORT_MD).read_text(encoding="utf-8").startswith("# Retraining round: promoted")
+    assert "fine-tuned from `" in (current / "README.md").read_text(encoding="utf-8")
     split = load_split(tmp_path / "annotations" / "split.json")
 
     # A destructive learning rate stands in for bad training: the result is worse and stays out.
     promoted_version = model_version(current)
     args = ["annotate", "retrain", "--data", str(export), "--init-from", str(current), "--work-dir"]
-    args += [str(tmp_path / "round2"), "--synthetic-check", "0"]
+    args += [str(tmp_path / "round2"), "--synthetic-check", "0", "--min-test-reports", "2"]
     args += [f"--set={k}={v}" for k, v in {**TINY_FINETUNE, "optim.lr": 0.9, "optim.max_steps": 40}.items()]
     assert main(args) == 1
     out = capsys.readouterr().out
-    assert "not promoted: frozen-test micro-F1" in out and "is worse than the previous model's" in out
+    assert "not promoted: frozen-test micro-F1" in out and out.rstrip().splitlines()[-2].endswith("no better")
     assert model_version(current) == promoted_version
     refused = json.loads((tmp_path / "round2" / "retrain_report.json").read_text(encoding="utf-8"))
-    assert refused["decision"] == "refused"
+    assert refused["decision"] == "refused" and refused["interval"]["difference"] < 0
     assert refused["micro_f1"]["frozen_test"]["candidate"] < refused["micro_f1"]["frozen_test"]["previous"]
     assert load_split(tmp_path / "annotations" / "split.json") == split  # the judging reports did not move
+
+    assert main(["annotate", "rollback", str(current)]) == 0  # back to the model before the first round
+    assert model_version(current) == base_version

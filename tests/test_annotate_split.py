@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from gxie.annotate.retrain import decide
 from gxie.annotate.split import frozen_split, load_split, text_key
 from gxie.errors import ConfigError
 
@@ -41,16 +40,22 @@ def test_a_broken_split_file_or_share_is_refused(tmp_path: Path) -> None:
         frozen_split(records(3), tmp_path / "other.json", test_share=1.0)
 
 
-def test_promotion_needs_a_frozen_test_score_not_lower_and_no_synthetic_collapse() -> None:
-    same = {"frozen_test": {"previous": 0.8, "candidate": 0.8}}
-    assert decide(same) == (True, "frozen-test micro-F1 0.8000 -> 0.8000")
-    worse = {"frozen_test": {"previous": 0.8, "candidate": 0.79}}
-    assert decide(worse) == (False, "frozen-test micro-F1 0.7900 is worse than the previous model's 0.8000")
-    assert (
-        decide(same, min_gain=0.01)[1]
-        == "frozen-test micro-F1 0.8000 is not better by 0.01 than the previous model's 0.8000"
-    )
-    forgot = {**same, "synthetic_check": {"previous": 0.99, "candidate": 0.95}}
-    promoted, reason = decide(forgot)
-    assert not promoted and reason.startswith("synthetic-check micro-F1 fell from 0.9900 to 0.9500")
-    assert decide(forgot, max_drop=0.05)[0]
+def test_only_eligible_reports_judge_and_the_test_side_is_filled_to_its_minimum(tmp_path: Path) -> None:
+    path = tmp_path / "split.json"
+    items = records(10)
+    human = {r["id"] for r in items[:6]}  # the other four come from records of unknown origin
+    train, test = frozen_split(items, path, eligible=lambda r: r["id"] in human, min_test=5)
+    assert {r["id"] for r in test} <= human and len(test) == 5  # filled up to the minimum, lowest hashes first
+    assert {r["id"] for r in train} == ({r["id"] for r in items} - {r["id"] for r in test})
+    filled = sorted((r for r in items if r["id"] in human), key=lambda r: int(text_key(r["text"]), 16))
+    assert {r["id"] for r in test} == {r["id"] for r in filled[:5]}
+    again = frozen_split(items, path, eligible=lambda r: True, min_test=9)  # frozen: nothing moves
+    assert again == (train, test)
+    few = tmp_path / "few.json"  # never the last report left to train on
+    train, test = frozen_split(records(3), few, min_test=5)
+    assert (len(train), len(test)) == (1, 2)
+    nobody = tmp_path / "nobody.json"
+    train, test = frozen_split(records(4), nobody, eligible=lambda r: False, min_test=2)
+    assert (len(train), test) == (4, [])
+    with pytest.raises(ConfigError, match="min_test must be at least 1, got 0"):
+        frozen_split(records(3), tmp_path / "x.json", min_test=0)

@@ -28,6 +28,8 @@ def test_wheel_contains_data_files(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for f in ("gxie/templates/template_2019.json", "gxie/templates/template_2021.json", "gxie/templates/aliases.json"):
         assert f in names
+    for f in ("gxie/training/presets/quick.yaml", "gxie/training/presets/full.yaml"):  # gxie annotate retrain
+        assert f in names
     for f in MODEL_FILES:
         assert f"gxie/bundled_models/default/{f}" in names, f"{f} missing from the wheel"
     assert not any(n.endswith((".bin", ".pt", ".pkl")) for n in names), "no pickled weights may ship"

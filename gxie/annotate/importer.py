@@ -3,8 +3,12 @@ over the raw task text, read by gxie.training.data.load_records).
 
 Every region is checked against the text it covers (``text[start:end] == value["text"]`` after the UTF-16
 conversion); a task with a region that disagrees is left out and reported with its task id, never
-shifted. Per task the ground-truth annotation wins, else the newest; cancelled (skipped) annotations are
-ignored, and tasks with nothing else are left out and counted.
+shifted. Cancelled (skipped) annotations are ignored, and tasks with nothing else are left out and
+counted. Per annotator (``completed_by``) the newest annotation counts. A ground-truth annotation wins;
+else a task labelled by one annotator keeps that annotator's spans, and a task labelled by several keeps
+the spans most of them marked (gxie.annotate.agreement), its pairwise agreement and every disagreement
+reported for review. A record says whether a person made it (``human``: not an annotation Label Studio
+created from a prediction); only such records may judge a model (gxie.annotate.split).
 
 Example::
 
@@ -23,11 +27,13 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from gxie.annotate.agreement import TaskAgreement, compare, majority
 from gxie.annotate.offsets import OffsetError, Utf16Index, locate
 from gxie.errors import ConfigError
 from gxie.labels import ENTITY_TYPES
 
 SpanTuple = tuple[int, int, str]
+MACHINE_ACTIONS = frozenset({"prediction", "propagated_annotation"})  # Label Studio last_action of no person
 
 
 @dataclass
@@ -37,16 +43,26 @@ class ImportResult:
     records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    agreement: list[TaskAgreement] = field(default_factory=list)  # tasks labelled by several annotators
 
     def summary(self) -> str:
-        """One line for people: what became a record and what was left out."""
+        """One line for people: what became a record and what was left out (and, when several people
+        labelled a task, how much they agreed)."""
         c = self.counts
-        return (
+        line = (
             f"{c['tasks']} tasks: {len(self.records)} labelled reports ({c['spans']} spans), "
             f"{c['unlabelled']} without annotations, {c['skipped']} skipped or cancelled, "
             f"{c['with_problems']} left out for problems; {c['other_annotations']} older or non-ground-truth "
             f"annotations ignored; {c['whitespace']} regions whose stored text had whitespace collapsed"
         )
+        if self.agreement:
+            mean = sum(a.mean_f1 for a in self.agreement) / len(self.agreement)
+            disputed = sum(bool(a.disagreements) for a in self.agreement)
+            line += (
+                f"; {len(self.agreement)} task(s) labelled by several annotators: mean pairwise span F1 "
+                f"{mean:.4f}, {disputed} with disagreements to review"
+            )
+        return line
 
 
 def read_export(path: str | Path) -> list[dict[str, Any]]:
@@ -85,13 +101,18 @@ def is_export(path: str | Path) -> bool:
 
 
 def choose_annotation(annotations: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The annotation that counts: ground truth first, then the newest (``updated_at``, then id);
-    cancelled ones never. None when every annotation was cancelled."""
+    """The annotation that counts for one annotator: ground truth first, then the newest (``updated_at``,
+    then id); cancelled ones never. None when every annotation was cancelled."""
     valid = [a for a in annotations if not a.get("was_cancelled")]
     pool = [a for a in valid if a.get("ground_truth")] or valid
     if not pool:
         return None
-    return max(pool, key=lambda a: (str(a.get("updated_at") or a.get("created_at") or ""), _int(a.get("id"))))
+    return max(pool, key=_when)
+
+
+def _when(annotation: Mapping[str, Any]) -> tuple[str, int]:
+    """Sort key for "newest": ``updated_at`` (else ``created_at``), then the id."""
+    return str(annotation.get("updated_at") or annotation.get("created_at") or ""), _int(annotation.get("id"))
 
 
 def from_results(text: str, results: Iterable[Mapping[str, Any]]) -> tuple[list[SpanTuple], int]:
@@ -135,39 +156,77 @@ def import_export(tasks: Iterable[Mapping[str, Any]]) -> ImportResult:
         if not annotations:
             result.counts["unlabelled"] += 1
             continue
-        chosen = choose_annotation(annotations)
-        if chosen is None:
+        valid = [a for a in annotations if not a.get("was_cancelled")]
+        if not valid:
             result.counts["skipped"] += 1
             continue
-        result.counts["other_annotations"] += len(annotations) - 1
         text = data.get("text")
-        where = f"task {task_id} (annotation {chosen.get('id')}, {data.get('source', 'no source')})"
+        source = str(data.get("source") or "no source")
         if not isinstance(text, str):
+            chosen = choose_annotation(valid)
+            where = f"task {task_id} (annotation {chosen.get('id') if chosen else None}, {source})"
             result.problems.append(f"{where}: the task has no 'text' field; was it made by gxie annotate tasks?")
             result.counts["with_problems"] += 1
             continue
+        latest: dict[str, Mapping[str, Any]] = {}  # each annotator's newest annotation
+        for a in valid:
+            who = annotator_of(a)
+            if who not in latest or _when(a) > _when(latest[who]):
+                latest[who] = a
+        truth = [a for a in valid if a.get("ground_truth")]
+        used = [max(truth, key=_when)] if truth else list(latest.values())
+        spans_of: dict[int, list[SpanTuple]] = {}
         try:
-            spans, adjusted = from_results(text, chosen.get("result") or [])
+            for a in {id(a): a for a in [*used, *latest.values()]}.values():
+                where = f"task {task_id} (annotation {a.get('id')}, {source})"
+                spans_of[id(a)], adjusted = from_results(text, a.get("result") or [])
+                result.counts["whitespace"] += adjusted
         except (OffsetError, ValueError) as exc:
             result.problems.append(f"{where}: {exc}")
             result.counts["with_problems"] += 1
             continue
+        method = "ground_truth" if truth else ("majority" if len(latest) > 1 else "single")
+        if method == "majority":
+            spans = sorted(majority([set(spans_of[id(a)]) for a in used]))
+        else:
+            spans = spans_of[id(used[0])]
+        if len(latest) > 1:
+            by_annotator = {who: set(spans_of[id(a)]) for who, a in latest.items()}
+            result.agreement.append(compare(task_id, source, text, by_annotator, set(spans), method))
+        result.counts["other_annotations"] += len(annotations) - len(used)
         result.counts["spans"] += len(spans)
-        result.counts["whitespace"] += adjusted
+        newest = max(used, key=_when)
         record = {
             "id": f"{data.get('source') or 'task'}#{task_id}",
             "text": text,
             "spans": [list(s) for s in spans],
             "source": str(data.get("source") or ""),
             "task_id": task_id,
-            "annotation_id": chosen.get("id"),
-            "ground_truth": bool(chosen.get("ground_truth")),
+            "annotation_id": newest.get("id"),
+            "ground_truth": bool(truth),
+            "human": any(is_human(a) for a in used),
+            "annotators": sorted({annotator_of(a) for a in used}),
+            "method": method,
         }
         for key in ("template", "content_hash"):
             if data.get(key):
                 record[key] = str(data[key])
         result.records.append(record)
     return result
+
+
+def annotator_of(annotation: Mapping[str, Any]) -> str:
+    """Who made an annotation: ``completed_by`` (a user id, or a dict with ``email``/``id``), else "unknown"."""
+    who = annotation.get("completed_by")
+    if isinstance(who, Mapping):
+        who = who.get("email") or who.get("id")
+    return "unknown" if who is None or who == "" else str(who)
+
+
+def is_human(annotation: Mapping[str, Any]) -> bool:
+    """Whether a person made or checked the annotation: not created from a prediction or copied from
+    another annotation in bulk (Label Studio's ``last_action``)."""
+    return annotation.get("last_action") not in MACHINE_ACTIONS
 
 
 def write_records(records: Iterable[Mapping[str, Any]], path: str | Path) -> Path:

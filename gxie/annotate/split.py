@@ -2,8 +2,11 @@
 
 A report is identified by the sha256 of its text. Once written to the split file, a report stays on its
 side for good: the test side is what every candidate model and its predecessor are compared on, so no
-report a model was trained on can ever be used to judge it. New reports go to the test side when the
-first hex digits of their hash fall below ``test_share`` (deterministic, no random state).
+report a model was trained on can ever be used to judge it. Only reports a person labelled or corrected
+can judge (``eligible``); any other labelled text (records of unknown origin) always trains. New eligible
+reports go to the test side when the first hex digits of their hash fall below ``test_share``
+(deterministic, no random state); while the test side holds fewer than ``min_test`` reports, new eligible
+reports fill it first (lowest hash first), as long as one report is left to train on.
 
 Example::
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,29 +54,47 @@ def load_split(path: str | Path) -> dict[str, str]:
 
 
 def frozen_split(
-    items: Sequence[T], path: str | Path, *, text_of: Any = None, test_share: float = 0.3
+    items: Sequence[T],
+    path: str | Path,
+    *,
+    text_of: Any = None,
+    eligible: Callable[[T], bool] | None = None,
+    test_share: float = 0.3,
+    min_test: int = 1,
+    accept: Callable[[list[T], list[T]], None] | None = None,
 ) -> tuple[list[T], list[T]]:
     """Split ``items`` (records with a ``text``, or anything ``text_of`` maps to its text) into train and
-    test, honouring and extending the split file at ``path``.
+    test, honouring and extending the split file at ``path``. ``eligible`` (default: every item) says
+    which items may judge; the others always train.
 
-    While the file assigns no report to one side yet, at least one report goes to each side (when there
-    are two or more), so the first round can already be judged.
+    While the test side holds fewer than ``min_test`` reports, new eligible reports go to it first, keeping
+    one report (when there are two or more) on the train side, so the first round can already be judged.
+    ``accept(train, test)`` may raise to refuse the split: then the file is left as it was.
     """
     if not 0.0 < test_share < 1.0:
         raise ConfigError(f"test_share must be between 0 and 1 (exclusive), got {test_share!r}")
+    if min_test < 1:
+        raise ConfigError(f"min_test must be at least 1, got {min_test!r}")
     get_text = text_of or (lambda item: item["text"] if isinstance(item, dict) else item.text)
     path = Path(path)
     sides = load_split(path)
     keys = [text_key(get_text(item)) for item in items]
+    may_judge = {k for item, k in zip(items, keys, strict=True) if eligible is None or eligible(item)}
     new = [k for k in dict.fromkeys(keys) if k not in sides]
     for k in new:
-        sides[k] = "test" if _fraction(k) < test_share else "train"
-    if new and len(set(keys)) >= 2:
-        assigned = set(sides.values())
-        if "test" not in assigned:  # the new report with the lowest hash fraction judges
-            sides[min(new, key=_fraction)] = "test"
-        elif "train" not in assigned:
-            sides[max(new, key=_fraction)] = "train"
+        sides[k] = "test" if k in may_judge and _fraction(k) < test_share else "train"
+    here = set(keys)
+    open_new = sorted((k for k in new if k in may_judge and sides[k] == "train"), key=_fraction)
+    while open_new and sum(sides[k] == "test" for k in here) < min_test:
+        if sum(sides[k] == "train" for k in here) <= 1:
+            break  # the last report left to train on stays there
+        sides[open_new.pop(0)] = "test"
+    if new and len(here) >= 2 and not any(sides[k] == "train" for k in here):
+        sides[max((k for k in new if sides[k] == "test"), key=_fraction)] = "train"
+    train = [item for item, k in zip(items, keys, strict=True) if sides[k] == "train"]
+    test = [item for item, k in zip(items, keys, strict=True) if sides[k] == "test"]
+    if accept is not None:
+        accept(train, test)
     if new:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {
@@ -84,6 +105,4 @@ def frozen_split(
             "test": sorted(k for k, s in sides.items() if s == "test"),
         }
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    train = [item for item, k in zip(items, keys, strict=True) if sides[k] == "train"]
-    test = [item for item, k in zip(items, keys, strict=True) if sides[k] == "test"]
     return train, test

@@ -24,7 +24,7 @@ from gxie.labels import check_entity
 from gxie.pipeline import Prepared, get_tagger, run
 from gxie.report import Report
 from gxie.tagging.base import Tagger, tagger_label
-from gxie.types import Cell, Span
+from gxie.types import Cell, Document, Span
 
 SpanTuple = tuple[int, int, str]  # [start, end) code points into the original text, label
 
@@ -83,14 +83,35 @@ def original_spans(prepared: Prepared, spans: Iterable[Span]) -> tuple[list[Span
     return out, scores
 
 
-def task_for(prepared: Prepared, spans: list[Span], report: Report, model_version: str) -> dict[str, Any]:
-    """One Label Studio task for a tagged report, with the tagger's spans as its prediction."""
+def prediction_for(prepared: Prepared, spans: list[Span], report: Report, model_version: str) -> dict[str, Any]:
+    """The tagger's spans as one Label Studio prediction: regions over the original text (UTF-16 offsets,
+    a score each, and as the region's meta note the grid cell it became), their mean score, the version."""
     text = prepared.document.text
     regions, scores = original_spans(prepared, spans)
+    results = to_results(text, regions, scores, prefix="p")
+    for region, (start, end, _) in zip(results, regions, strict=True):
+        notes = [_cell_note(c) for c in report.cells if c.span and c.span[0] < end and start < c.span[1]]
+        if notes:
+            region["meta"] = {"text": ["; ".join(notes)]}
+    return {
+        "model_version": model_version,
+        "score": round(sum(scores) / len(scores), 4) if scores else 0.0,
+        "result": results,
+    }
+
+
+def _cell_note(cell: Cell) -> str:
+    value = "blank" if cell.value is None else str(cell.value)
+    doubt = f" (confidence {cell.confidence:.2f})" if cell.confidence < LOW_CONFIDENCE else ""
+    return f"{cell.key} = {value}{doubt}"
+
+
+def task_for(prepared: Prepared, spans: list[Span], report: Report, model_version: str) -> dict[str, Any]:
+    """One Label Studio task for a tagged report, with the tagger's spans as its prediction."""
     priority = priority_of(report)
     return {
         "data": {
-            "text": text,
+            "text": prepared.document.text,
             "source": os.path.basename(prepared.source) or prepared.source,
             "path": prepared.source,
             "content_hash": prepared.content_hash,
@@ -100,13 +121,7 @@ def task_for(prepared: Prepared, spans: list[Span], report: Report, model_versio
             "attention": attention_text(report, priority),
             "grid": grid_text(report.cells),
         },
-        "predictions": [
-            {
-                "model_version": model_version,
-                "score": round(sum(scores) / len(scores), 4) if scores else 0.0,
-                "result": to_results(text, regions, scores, prefix="p"),
-            }
-        ],
+        "predictions": [prediction_for(prepared, spans, report, model_version)],
     }
 
 
@@ -134,6 +149,23 @@ def build_tasks(
         else:
             built.tasks.append(task_for(extraction.prepared, list(extraction.spans), report, version))
     return built
+
+
+def predict_texts(
+    items: Sequence[tuple[str, str]], tagger: Tagger, *, batch_size: int = 8
+) -> list[tuple[dict[str, Any], Report]]:
+    """One prediction (see :func:`prediction_for`) and the pipeline's report per ``(source, text)`` pair,
+    in order: what the ML backend answers Label Studio with."""
+    version = tagger_label(tagger)
+    documents = [Document(text=text, source=source, kind="text") for source, text in items]
+    out: list[tuple[dict[str, Any], Report]] = []
+    for extraction in run(documents, tagger=tagger, batch_size=batch_size):
+        report = extraction.report
+        if extraction.prepared is None or extraction.spans is None:  # the tagger failed on it: no regions
+            out.append(({"model_version": version, "score": 0.0, "result": []}, report))
+        else:
+            out.append((prediction_for(extraction.prepared, list(extraction.spans), report, version), report))
+    return out
 
 
 def attention_text(report: Report, priority: Priority) -> str:

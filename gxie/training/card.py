@@ -68,7 +68,7 @@ def render_card(meta: dict[str, Any], command: str | None = None) -> str:
         "A character-level IOB2 tagger for Chinese government information-disclosure annual reports:",
         "it labels section headings, table captions, row and column labels, numeric cells and empty",
         "markers in *normalized* report text (see `gxie.labels`). A ModernBERT token classifier over",
-        "single characters, trained from scratch; no pretrained weights.",
+        f"single characters, {_origin(config)}",
         "",
         f"- labels version {meta.get('labels_version')}, tags: {', '.join(meta.get('labels', []))}",
         f"- window {meta.get('window')} characters, stride {meta.get('stride')}",
@@ -155,6 +155,13 @@ def render_card(meta: dict[str, Any], command: str | None = None) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _origin(config: dict[str, Any]) -> str:
+    """How the weights came about: fine-tuned from ``init_from`` when it is set, else from scratch."""
+    if config.get("init_from"):
+        return f"fine-tuned from `{config['init_from']}` (its architecture, vocabulary and labels kept)."
+    return "trained from scratch; no pretrained weights."
 
 
 def write_card(path: str | Path, tagger: ModelTagger, command: str | None = None) -> Path:

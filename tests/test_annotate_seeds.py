@@ -152,7 +152,13 @@ def test_fine_tuning_on_labelled_seeds_is_promoted_and_a_worse_model_is_refused(
     args += [f"--set={k}={v}" for k, v in {**TINY_FINETUNE, "optim.lr": 0.9, "optim.max_steps": 40}.items()]
     assert main(args) == 1
     out = capsys.readouterr().out
-    assert "not promoted: frozen-test micro-F1" in out and out.rstrip().splitlines()[-2].endswith("no better")
+    lines = out.rstrip().splitlines()
+    candidate = tmp_path / "round2" / "candidate"
+    assert "not promoted: frozen-test micro-F1" in out and lines[-4].endswith("no better")
+    assert lines[-2:] == [
+        f"candidate model (not promoted): {candidate}",
+        f"use it with: gxie extract --model {candidate} FILE",
+    ]
     assert model_version(current) == promoted_version
     refused = json.loads((tmp_path / "round2" / "retrain_report.json").read_text(encoding="utf-8"))
     assert refused["decision"] == "refused" and refused["interval"]["difference"] < 0

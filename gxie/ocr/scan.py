@@ -29,7 +29,7 @@ import numpy as np
 
 from gxie.errors import NeedsOCRError
 from gxie.ocr import engine
-from gxie.ocr.engine import Word, ocr_available, recognize
+from gxie.ocr.engine import Word, recognize
 from gxie.ocr.images import PageImage
 from gxie.ocr.layout import Placed, page_layout
 from gxie.ocr.recover import fix_slashes, recover_missed

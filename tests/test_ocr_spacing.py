@@ -89,7 +89,7 @@ def test_a_drawn_row_of_single_digit_cells_is_split_and_a_year_is_not() -> None:
 
 @needs_cjk_font
 def test_the_page_text_of_a_row_typed_as_text_has_one_value_per_cell(monkeypatch: pytest.MonkeyPatch) -> None:
-    import gxie.ocr as ocr
+    import gxie.ocr.scan as ocr
     from gxie.ocr.engine import Word
     from gxie.ocr.images import PageImage
 

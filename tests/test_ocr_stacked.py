@@ -8,7 +8,7 @@ import pytest
 
 cv2 = pytest.importorskip("cv2", reason="OpenCV (opencv-python-headless) is needed for the OCR geometry")
 
-import gxie.ocr as ocr  # noqa: E402
+import gxie.ocr.scan as ocr  # noqa: E402
 from gxie.ocr.engine import Word, ocr_available  # noqa: E402
 from gxie.ocr.images import PageImage  # noqa: E402
 from gxie.ocr.stacked import line_bands, split_stacked  # noqa: E402

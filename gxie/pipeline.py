@@ -32,6 +32,7 @@ UNCERTAIN_CODES = {
     "format_uncertain",
     "uncertain_reading",
     "truncated_input",
+    "implausible_value",
 }
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from gxie.grid.assign import RowValues, blank_row, cell_of, fit, place_row
 from gxie.grid.detect import detect_template
+from gxie.grid.refine import refine
 from gxie.grid.rows import RowHit, find_rows, next_boundary, prev_boundary, split_rows, unwrap, values_between
 from gxie.templates import Block, Template, load_template
 from gxie.templates.lexicon import best_label
@@ -59,6 +60,7 @@ def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: 
         _read_table(t, stream, table_hits, rows_of, groups, grid)
     _report_other_rows(t, stream, hits, grid)
     _read_section4(t, stream, hits, grid)
+    grid.cells, grid.messages = refine(t, text, spans, grid.cells, grid.messages)
     return grid
 
 

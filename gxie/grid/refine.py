@@ -1,0 +1,105 @@
+"""Today's label-anchored grid and the decoder's readings, table by table: which cells to keep.
+
+Today's rebuild (``gxie.grid.build``) is exact on the layouts it knows; the decoder
+(``gxie.grid.decode``) reads the rest. A table of today's rebuild that is complete and breaks no relation
+is kept as it is. Otherwise the decoded table replaces it when it is expected to hold more right cells:
+the confidences of its cells summed, halved for cells inside a broken relation.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from gxie.grid.candidates import regions, tokens
+from gxie.grid.decode import UNLABELLED, doubt, read_table
+from gxie.grid.plausible import flag_implausible
+from gxie.templates import Template
+from gxie.types import Cell, Check, Message, Span
+from gxie.validate import run_checks
+
+TABLES = ("section2", "section3", "section4")
+# Codes of today's rebuild's messages about how it read a table; dropped when the table is replaced.
+REBUILD_CODES = {"uncertain_row", "placement_by_prior", "labels_after_numbers", "block_layout", "duplicate_row"}
+MAX_FAILED = 2  # a decoded table breaking more relations than this is likely misread: none of it trusted
+FAILED_WEIGHT = 0.5  # weight of a cell inside a broken relation when expected right cells are counted
+
+
+def refine(
+    t: Template, text: str, spans: list[Span], cells: dict[str, Cell], messages: list[Message]
+) -> tuple[dict[str, Cell], list[Message]]:
+    """``cells`` and ``messages`` of today's rebuild, each table replaced by its decoded reading where
+    today's is incomplete or breaks a relation and the decoded one is expected to hold more right cells
+    (today's messages about a replaced table dropped); values beyond what a cell can hold flagged."""
+    policy = os.environ.get("GXIE_DECODE", "expect")
+    if policy == "off":
+        return cells, messages
+    bounds = regions(text)
+    out = dict(cells)
+    messages = list(messages)
+    for table in TABLES:
+        if table not in bounds:
+            continue
+        stream = tokens(text, spans, *bounds[table])
+        if not any(tok.is_value for tok in stream):
+            continue
+        context = {k: c for k, c in out.items() if not k.startswith(table + ".")}
+        readings = read_table(t, table, stream, context)
+        if not readings or not readings[0].cells:
+            continue
+        decoded = doubt(readings)
+        if sum(1 for c in _table_checks(t, table, decoded, context) if not c.passed) > MAX_FAILED:
+            decoded = {k: replace(c, confidence=min(c.confidence, UNLABELLED)) for k, c in decoded.items()}
+        base = {k: c for k, c in out.items() if k.startswith(table + ".")}
+        if policy == "always" or _better(t, table, base, decoded, context):
+            out = {**context, **decoded}
+            rows = {r.id for b in t.blocks if b.table == table for r in b.rows}
+            messages = [m for m in messages if not _about(m, table, rows)]
+            messages.append(
+                Message("info", "decoded_table", f"{table}: read by constrained decoding ({readings[0].name})")
+            )
+    out, flagged = flag_implausible(out)
+    return out, messages + flagged
+
+
+def _about(message: Message, table: str, rows: set[str]) -> bool:
+    """A message of today's rebuild about how it read ``table`` (rows placed, layout found)."""
+    if message.code not in REBUILD_CODES:
+        return False
+    if message.text.startswith((table + " ", table + ":")):
+        return True
+    return message.code == "duplicate_row" and message.text.split(" ")[1] in rows
+
+
+def _table_checks(t: Template, table: str, cells: dict[str, Cell], context: dict[str, Cell]) -> list[Check]:
+    prefix = table + "."
+    return [
+        c
+        for c in run_checks(t, {**context, **cells})
+        if c.passed is not None and all(k.startswith(prefix) for k in c.cells)
+    ]
+
+
+def _expected(cells: dict[str, Cell], checks: list[Check], keys: set[str]) -> float:
+    """How many of ``cells`` among ``keys`` are likely right: their confidences summed, weighed down
+    inside a broken relation."""
+    doubted = {k for c in checks if not c.passed for k in c.cells}
+    return sum(c.confidence * (FAILED_WEIGHT if k in doubted else 1.0) for k, c in cells.items() if k in keys)
+
+
+def _better(t: Template, table: str, base: dict[str, Cell], decoded: dict[str, Cell], context: dict[str, Cell]) -> bool:
+    """The decoded table replaces today's when today's is incomplete or breaks a relation, and the
+    decoded one is expected to hold more right cells among those the two give different values."""
+    keys = [k for b in t.blocks if b.table == table for k in b.keys()]  # noqa: SIM118 (Block.keys is a method)
+    b_checks = _table_checks(t, table, base, context)
+    if all(k in base for k in keys) and all(c.passed for c in b_checks):
+        return False
+    differ = {k for k in keys if not _same(base.get(k), decoded.get(k))}
+    d_checks = _table_checks(t, table, decoded, context)
+    return _expected(base, b_checks, differ) < _expected(decoded, d_checks, differ)
+
+
+def _same(a: Cell | None, b: Cell | None) -> bool:
+    """The two cells give the same value (an absent cell reads as blank)."""
+    x, y = (a.value if a else None), (b.value if b else None)
+    return x == y and type(x) is type(y)

@@ -27,6 +27,7 @@ from gxie.types import Number
 # Scores of an alignment (one unit: one row read in full).
 FILL = 1.0  # a group given all its values
 SHORT = 0.3  # per slot a group is short of (blank cells dropped)
+SHORT_COLUMN = 1.0  # a column short of cells: column-by-column dumps keep their blank cells
 ANCHOR = 2.0  # times the label score, for a run next to its own row's label
 WRONG = 2.0  # a run next to another row's label, or on the wrong side of its own
 CROSS = 3.0  # a run that crosses another row's label
@@ -149,7 +150,7 @@ class Aligner:
             new = i == 0 or bool(self.between[i]) or v.line - self.values[i - 1].line > 1
             self.para.append((self.para[-1] + 1 if i else 0) if new else self.para[-1])
 
-    def _row_rule(self, g: Group, idx: tuple[int, ...]) -> float:
+    def row_rule(self, g: Group, idx: tuple[int, ...]) -> float:
         """The row's own relation (R2, R5: the last cell is the sum of the others) on the values
         ``idx``: a bonus when it holds (for a short row, under some placement of its blanks), a
         penalty when it cannot."""
@@ -182,6 +183,12 @@ class Aligner:
             if m.entry.kind == kind and m.entry.table in (self.table, "") and (kind, m.entry.id) in self.ids:
                 return True
         return False
+
+    def _header_row(self, i: int) -> bool:
+        """The labels before value ``i`` end with two column labels: a header row, after which the values
+        run row by row, not one column's values after its own header."""
+        labels = self.between[self.label_slot[i]][-2:]
+        return len(labels) == 2 and all(lab.match is not None and lab.match.entry.kind == "col" for lab in labels)
 
     def _label_term(self, g: Group, near: list[Token]) -> float:
         """Label agreement of a run with the labels next to it; -inf for a row outside the format
@@ -232,9 +239,14 @@ class Aligner:
         if k == 0:
             return -EMPTY_EARLY * (len(self.groups) - gi)
         blanks = sum(1 for v in self.values[i:j] if v.kind == "blank")
-        s = FILL * (1 - (1 - BLANK_WEIGHT) * blanks / w) - SHORT * (w - k)
-        s += self._label_term(g, self.near(i, j)) + self._order_term(g, i, j)
-        return s + self._inside(g.anchor[0], i, j) + self._start(i) + self._row_rule(g, tuple(range(i, j)))
+        s = (
+            FILL * (1 - (1 - BLANK_WEIGHT) * blanks / w)
+            - SHORT * (w - k)
+            - (SHORT_COLUMN if k < w and not g.row else 0)
+        )
+        near = [] if g.anchor[0] == "col" and self._header_row(i) else self.near(i, j)
+        s += self._label_term(g, near) + self._order_term(g, i, j)
+        return s + self._inside(g.anchor[0], i, j) + self._start(i) + self.row_rule(g, tuple(range(i, j)))
 
     def band_score(self, gi: int, k: int, i: int) -> float:
         """Score of rows ``gi .. gi+k-1`` printed as a band column by column: each of the ``w`` columns
@@ -252,7 +264,7 @@ class Aligner:
                 return -math.inf
         if j < len(p) and p[j - 1] == p[j]:
             return -math.inf
-        rules = sum(self._row_rule(g, tuple(i + m * k + r for m in range(w))) for r, g in enumerate(grps))
+        rules = sum(self.row_rule(g, tuple(i + m * k + r for m in range(w))) for r, g in enumerate(grps))
         return k * FILL + self._band_labels(grps, i) + sum(self._order_term(g, i, j) for g in grps) + rules
 
     def _band_labels(self, grps: list[Group], i: int) -> float:

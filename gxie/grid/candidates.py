@@ -41,7 +41,7 @@ HEADINGS = {
 }
 _INNER_NUMBERING = re.compile(r"(?<=\s)(?:\d{1,2}[.、]|[(（][一二三四五六七八九十]{1,3}[)）])(?!\d)")
 _LEADING_NUMBER = re.compile(r"\d+(?=[\u4e00-\u9fff])")
-_GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])[\dOIl]*\d[\dOIl]*$|(?<=[\u4e00-\u9fff])[Il]$")
+_GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])(?:[\dOIl]*\d[\dOIl]*|[Il]|无|—|/)$")
 _OCR_NUMBER = re.compile(r"^[+\-]?[\dOoIl|〇SB][\dOoIl|〇SB,.]*$")
 _ONE_NUMBER = re.compile(r"^[+\-]?\s?(?:\d[\d,]*(?:\.\d+)?|\.\d+)\s?(?:万元|万|元|%)?$")
 _WIDE = re.compile(r" {2,}")
@@ -121,16 +121,24 @@ def tokens(text: str, spans: list[Span], start: int, end: int) -> list[Token]:
             out.append(Token("blank", cell.start, cell.start, "", cell.line))
         elif not PAGE_MARK.match(cell.text):
             out.extend(_cell_tokens(cell.text, cell.start, cell.line, tagged))
-    return _merge_wrapped(_unglue(_header_blanks_dropped(out)))
+    return _header_blanks_dropped(_merge_wrapped(_unglue(out)))
 
 
 def _header_blanks_dropped(stream: list[Token]) -> list[Token]:
-    """The stream without the blank cells of lines that hold labels and no value: the empty cells of a
-    header (``行政复议⇥⇥⇥⇥行政诉讼``) or of a merged label, never a row's data. (A row printed with every
-    cell blank loses its blanks too: its cells are then absent, which reads as blank.)"""
-    labelled = {t.line for t in stream if t.kind == "label"}
+    """The stream without the blank cells of lines that hold no value and no row label, or a column
+    label: the empty cells of a header (``行政复议⇥⇥⇥⇥行政诉讼``) or a caption, never a row's data. A row
+    label followed by blank cells only (``规章⇥⇥⇥``) keeps them: a row printed blank."""
     valued = {t.line for t in stream if t.kind == "value"}
-    return [t for t in stream if not (t.kind == "blank" and t.line in labelled and t.line not in valued)]
+    rows: set[int] = set()
+    heads: set[int] = set()
+    for t in stream:
+        if t.kind == "label" and t.match is not None:
+            (rows if t.match.entry.kind == "row" else heads).add(t.last_line)
+            if t.match.entry.kind in ("col", "group"):
+                heads.add(t.line)
+    labelled = {t.line for t in stream if t.kind == "label"} | {t.last_line for t in stream if t.kind == "label"}
+    header = (labelled - rows) | heads
+    return [t for t in stream if not (t.kind == "blank" and t.line in header and t.line not in valued)]
 
 
 def _unglue(stream: list[Token]) -> list[Token]:
@@ -140,7 +148,8 @@ def _unglue(stream: list[Token]) -> list[Token]:
     for k, tok in enumerate(stream):
         nxt = stream[k + 1] if k + 1 < len(stream) else None
         m = _GLUED_TAIL.search(tok.text) if tok.kind == "label" else None
-        if m is None or nxt is None or nxt.kind != "value" or nxt.line != tok.line or not _ocr_number(m.group(0)):
+        glued = m is not None and (m.group(0) in EMPTY_MARKS or _ocr_number(m.group(0)))
+        if m is None or not glued or nxt is None or nxt.kind != "value" or nxt.line != tok.line:
             out.append(tok)
             continue
         cut = tok.start + m.start()

@@ -29,7 +29,7 @@ REL_FAIL = 2.0  # a relation that fails under the reading
 MARGIN = 1.0  # readings within this of the best are rivals: cells they disagree on are doubtful
 # Cell confidences (times the value token's own score).
 ANCHORED = 1.0  # a full run next to its own label
-IN_ORDER = 0.93  # a full run placed by the format's order, its stretch filled exactly
+IN_ORDER = 0.93  # a full run placed by the format's order, its stretch filled exactly, its total adding up
 UNLABELLED = 0.85  # a full run placed by order where values were left over or rows short
 SHORT_RUN = 0.6  # a short run read left to right
 DOUBTFUL = 0.6  # ceiling for a cell the rival readings disagree on
@@ -113,7 +113,8 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
         toks = [al.values[i] for i in run.indices]
         w = len(g.keys)
         if len(toks) == w:
-            factor = ANCHORED if anchored[gi] else (IN_ORDER if exact[gi] else UNLABELLED)
+            confirmed = g.table in ROW_RULES and al.row_rule(g, run.indices) > 0  # its total adds up
+            factor = ANCHORED if anchored[gi] else (IN_ORDER if exact[gi] and confirmed else UNLABELLED)
             if not clean or run.band > 1 or any(al.between[m] for m in range(run.lo + 1, run.hi)):
                 factor = min(factor, UNLABELLED)  # values left out, a band, or a run across other text
             cells = [_cell(key, tok, factor) for key, tok in zip(g.keys, toks, strict=True) if key]

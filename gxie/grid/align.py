@@ -34,6 +34,8 @@ CROSS = 3.0  # a run that crosses another row's label
 NEUTRAL = 0.1  # a run that crosses other text (column headers, page headers)
 SKIP = 1.0  # a value left out as noise
 EMPTY_EARLY = 0.001  # per group after an empty one: of readings alike, the format's rows are filled first
+SKIP_LONE = 0.2  # a lone number on its own line between lines of cells left out (a page number)
+LINE_OF_CELLS = 3  # values a line holds to count as a row of cells
 SKIP_BLANK = 0.05  # a blank cell left out (padding of wide tables, merged label cells, empty header cells)
 BLANK_WEIGHT = 0.3  # a blank cell fills its slot this much less surely than a value
 SPLIT_LINE = 1.0  # a run that starts in the middle of a line of values
@@ -43,7 +45,8 @@ STRONG = 0.8  # a label matching its entry this well is that row's or column's l
 ROW_HOLDS = 0.3  # a row whose own relation (R2, R5) holds on its values
 ROW_BREAKS = 0.5  # a row whose own relation cannot hold on its values
 ROW_RULE_TABLES = ("section3", "section4")  # tables whose rows have their own relation
-MODES = ("after", "before", "block")
+MIXED_BEFORE = 0.9  # in ``mixed`` mode, a label after its numbers counts this much of one before them
+MODES = ("after", "before", "mixed", "block")
 
 
 def _holds(numbers: list[Number | None], width: int) -> float:
@@ -130,10 +133,21 @@ class Aligner:
         # label are more than a row has (merged label cells).
         width = max((len(g.keys) for g in grps), default=0)
         self.skip_cost = [SKIP if v.kind != "blank" else SKIP_BLANK for v in self.values]
+        on_line: dict[int, int] = {}
+        for v in self.values:
+            on_line[v.line] = on_line.get(v.line, 0) + 1
+        for i, v in enumerate(self.values):
+            # A lone number on its own line between lines of several cells: likely a page number.
+            near = [on_line.get(v.line + d, 0) for d in (-2, -1, 1, 2)]
+            if v.kind == "value" and on_line[v.line] == 1 and sum(1 for n in near if n >= LINE_OF_CELLS) >= 2:
+                self.skip_cost[i] = SKIP_LONE
         for i in range(len(self.values)):
             if not self.between[i]:
                 continue
             end = next((x for x in range(i + 1, len(self.values)) if self.between[x]), len(self.values))
+            same = [x for x in range(i, end) if self.values[x].line == self.values[i].line]
+            if len(same) >= width:
+                end = same[-1] + 1  # the label's own line holds the whole row
             k = i
             while k < end and end - k > width and self.values[k].kind == "blank":
                 self.skip_cost[k] = 0.0
@@ -162,11 +176,10 @@ class Aligner:
         return self._sums[key]
 
     def near(self, i: int, j: int) -> list[Token]:
-        """The label a run of values ``[i, j)`` stands next to: the last one before it (``after``), the
-        first one after it (``before``)."""
-        if self.mode == "after":
-            return self.between[self.label_slot[i]][-1:]
-        return self.between[j][:1] if self.mode == "before" else []
+        """The labels a run of values ``[i, j)`` stands next to: the last one before it (``after``), the
+        first one after it (``before``), both (``mixed``: each row's numbers on either side of its label)."""
+        before, after = self.between[self.label_slot[i]][-1:], self.between[j][:1]
+        return {"after": before, "before": after, "mixed": before + after}.get(self.mode, [])
 
     def _affinity(self, labels: list[Token], g: Group) -> float:
         kind, ident = g.anchor
@@ -190,10 +203,22 @@ class Aligner:
         labels = self.between[self.label_slot[i]][-2:]
         return len(labels) == 2 and all(lab.match is not None and lab.match.entry.kind == "col" for lab in labels)
 
-    def _label_term(self, g: Group, near: list[Token]) -> float:
+    def affinity(self, g: Group, i: int, j: int) -> float:
+        """How well the labels next to the run ``[i, j)`` name group ``g`` (0: not at all)."""
+        if self.mode == "block" or (g.anchor[0] == "col" and self._header_row(i)):
+            return 0.0
+        if self.mode != "mixed":
+            return self._affinity(self.near(i, j), g)
+        before, after = self.between[self.label_slot[i]][-1:], self.between[j][:1]
+        if not any(g.keys):  # a row outside the format is only read right after its own label
+            return self._affinity(before, g)
+        return max(self._affinity(before, g), MIXED_BEFORE * self._affinity(after, g))
+
+    def _label_term(self, g: Group, i: int, j: int) -> float:
         """Label agreement of a run with the labels next to it; -inf for a row outside the format
         read where its label does not stand."""
-        aff = self._affinity(near, g) if self.mode != "block" else 0.0
+        aff = self.affinity(g, i, j)
+        near = self.near(i, j)
         if not any(g.keys) and aff == 0:
             return -math.inf
         if self.mode == "block":
@@ -208,7 +233,7 @@ class Aligner:
         """Penalty for a run on the wrong side of its own row's label (before it when numbers follow
         their labels, after it when they precede them)."""
         at = self.label_at.get(g.anchor)
-        if self.mode == "block" or not at:
+        if self.mode in ("block", "mixed") or not at:
             return 0.0
         if self.mode == "after" and all(n >= j for n in at):
             return -WRONG
@@ -244,8 +269,7 @@ class Aligner:
             - SHORT * (w - k)
             - (SHORT_COLUMN if k < w and not g.row else 0)
         )
-        near = [] if g.anchor[0] == "col" and self._header_row(i) else self.near(i, j)
-        s += self._label_term(g, near) + self._order_term(g, i, j)
+        s += self._label_term(g, i, j) + self._order_term(g, i, j)
         return s + self._inside(g.anchor[0], i, j) + self._start(i) + self.row_rule(g, tuple(range(i, j)))
 
     def band_score(self, gi: int, k: int, i: int) -> float:

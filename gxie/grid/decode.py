@@ -33,6 +33,7 @@ IN_ORDER = 0.93  # a full run placed by the format's order, its stretch filled e
 UNLABELLED = 0.85  # a full run placed by order where values were left over or rows short
 SHORT_RUN = 0.6  # a short run read left to right
 DOUBTFUL = 0.6  # ceiling for a cell the rival readings disagree on
+BLANK_ROW = 0.9  # a row whose label stands in a clean reading with no value: printed blank, blanks dropped
 GLUED = 0.8  # ceiling for a cell split out of a glued digit run
 MAX_GLUED_DIGITS = 9  # longest digit run tried as several cells run together
 ROW_RULES = ("section3", "section4")  # tables whose rows have their own relation (R2, R5)
@@ -107,8 +108,11 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
     exact = _exactly_filled(al, runs, anchored)
     clean = _clean(al, runs)
     open_rows: list[list[tuple[Cell, ...]]] = []
+    printed = _printed_blank(al, runs, clean)
     for gi, (g, run) in enumerate(zip(al.groups, runs, strict=True)):
         if not run.indices:
+            if printed[gi]:
+                out.cells.update({key: _blank(key, BLANK_ROW) for key in g.keys})
             continue
         toks = [al.values[i] for i in run.indices]
         w = len(g.keys)
@@ -135,6 +139,21 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
     checks = [c for c in run_checks(t, {**context, **out.cells}) if _in_table(c, al.table) and c.passed is not None]
     out.score += REL_PASS * sum(1 for c in checks if c.passed) - REL_FAIL * sum(1 for c in checks if not c.passed)
     return out
+
+
+def _printed_blank(al: Aligner, runs: list[Run], clean: bool) -> list[bool]:
+    """For each group: a row printed with every cell blank, its blank cells dropped by the converter. Its
+    label stands in the table, it got no value, and no value of the table was left out; a table with no
+    value at all counts as printed blank when most of its rows' labels stand in it."""
+    rows = [g for g in al.groups if g.row and all(g.keys)]
+    if not rows or not clean:
+        return [False] * len(runs)
+    if not any(r.indices for r in runs) and 2 * sum(1 for g in rows if g.anchor in al.label_at) < len(rows):
+        return [False] * len(runs)
+    return [
+        bool(g.row) and all(g.keys) and not r.indices and g.anchor in al.label_at
+        for g, r in zip(al.groups, runs, strict=True)
+    ]
 
 
 def _clean(al: Aligner, runs: list[Run]) -> bool:
@@ -171,12 +190,7 @@ def _exactly_filled(al: Aligner, runs: list[Run], anchored: list[bool]) -> list[
 
 
 def _run_anchored(al: Aligner, g: Group, run: Run) -> bool:
-    near = al.near(run.lo, run.hi)
-    return al._affinity(near, g) > 0
-
-
-def _between_anchors(anchored: list[bool], gi: int) -> bool:
-    return any(anchored[:gi]) and any(anchored[gi + 1 :])
+    return al.affinity(g, run.lo, run.hi) > 0
 
 
 def _cell(key: str, tok: Token, factor: float) -> Cell:

@@ -9,9 +9,10 @@ the confidences of its cells summed, halved for cells inside a broken relation.
 from __future__ import annotations
 
 import os
+from bisect import bisect_right
 from dataclasses import replace
 
-from gxie.grid.candidates import regions, tokens
+from gxie.grid.candidates import Token, regions, tokens
 from gxie.grid.decode import UNLABELLED, doubt, read_table
 from gxie.grid.plausible import flag_implausible
 from gxie.templates import Template
@@ -22,6 +23,8 @@ TABLES = ("section2", "section3", "section4")
 # Codes of today's rebuild's messages about how it read a table; dropped when the table is replaced.
 REBUILD_CODES = {"uncertain_row", "placement_by_prior", "labels_after_numbers", "block_layout", "duplicate_row"}
 MAX_FAILED = 2  # a decoded table breaking more relations than this is likely misread: none of it trusted
+UNREAD_WEIGHT = 1.0  # a number of the table left unread costs as much as a right cell
+REPLACE_MARGIN = 0.5  # expected right cells the decoded table must gain over today's to replace it
 FAILED_WEIGHT = 0.5  # weight of a cell inside a broken relation when expected right cells are counted
 
 
@@ -41,8 +44,6 @@ def refine(
         if table not in bounds:
             continue
         stream = tokens(text, spans, *bounds[table])
-        if not any(tok.is_value for tok in stream):
-            continue
         context = {k: c for k, c in out.items() if not k.startswith(table + ".")}
         readings = read_table(t, table, stream, context)
         if not readings or not readings[0].cells:
@@ -51,7 +52,7 @@ def refine(
         if sum(1 for c in _table_checks(t, table, decoded, context) if not c.passed) > MAX_FAILED:
             decoded = {k: replace(c, confidence=min(c.confidence, UNLABELLED)) for k, c in decoded.items()}
         base = {k: c for k, c in out.items() if k.startswith(table + ".")}
-        if policy == "always" or _better(t, table, base, decoded, context):
+        if policy == "always" or _better(t, table, base, decoded, context, stream):
             out = {**context, **decoded}
             rows = {r.id for b in t.blocks if b.table == table for r in b.rows}
             messages = [m for m in messages if not _about(m, table, rows)]
@@ -87,16 +88,42 @@ def _expected(cells: dict[str, Cell], checks: list[Check], keys: set[str]) -> fl
     return sum(c.confidence * (FAILED_WEIGHT if k in doubted else 1.0) for k, c in cells.items() if k in keys)
 
 
-def _better(t: Template, table: str, base: dict[str, Cell], decoded: dict[str, Cell], context: dict[str, Cell]) -> bool:
+def _better(
+    t: Template,
+    table: str,
+    base: dict[str, Cell],
+    decoded: dict[str, Cell],
+    context: dict[str, Cell],
+    stream: list[Token],
+) -> bool:
     """The decoded table replaces today's when today's is incomplete or breaks a relation, and the
-    decoded one is expected to hold more right cells among those the two give different values."""
+    decoded one is better: more right cells expected among those the two give different values, less
+    the numbers of the table each leaves unread (the same values: more cells found)."""
     keys = [k for b in t.blocks if b.table == table for k in b.keys()]  # noqa: SIM118 (Block.keys is a method)
     b_checks = _table_checks(t, table, base, context)
     if all(k in base for k in keys) and all(c.passed for c in b_checks):
         return False
     differ = {k for k in keys if not _same(base.get(k), decoded.get(k))}
+    if not differ:  # the same values: the decoded table where it finds more of the table's cells
+        return sum(1 for k in keys if k in decoded) > sum(1 for k in keys if k in base)
     d_checks = _table_checks(t, table, decoded, context)
-    return _expected(base, b_checks, differ) < _expected(decoded, d_checks, differ)
+    b_score = _expected(base, b_checks, differ) - UNREAD_WEIGHT * _unread(stream, base)
+    d_score = _expected(decoded, d_checks, differ) - UNREAD_WEIGHT * _unread(stream, decoded)
+    return b_score + REPLACE_MARGIN < d_score
+
+
+def _unread(stream: list[Token], cells: dict[str, Cell]) -> int:
+    """How many numbers of the table's text no cell was read from."""
+    spans = sorted(c.span for c in cells.values() if c.span is not None and c.span[1] > c.span[0])
+    starts = [a for a, _ in spans]
+    count = 0
+    for tok in stream:
+        if tok.kind != "value":
+            continue
+        k = bisect_right(starts, tok.start) - 1
+        hit = any(a < tok.end and tok.start < b for a, b in spans[max(0, k - 1) : k + 2])
+        count += not hit
+    return count
 
 
 def _same(a: Cell | None, b: Cell | None) -> bool:

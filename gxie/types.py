@@ -79,6 +79,9 @@ class IssueCode(str, Enum):
     EXTRA_ROW = "extra_row", False, "a local row outside the format; its values are not in the grid"
     ROW_NOT_IN_FORMAT = "row_not_in_format", False, "a row of the other format; its values are not in the grid"
     UNKNOWN_ROW = "unknown_row", False, "an unrecognised row label; its values were not used"
+    DECODED_TABLE = "decoded_table", False, "a table read by constrained decoding over the format's row order"
+    TABLE_TOO_LONG = "table_too_long", False, "a table region with far more numbers than cells; not decoded"
+    IMPLAUSIBLE_VALUE = "implausible_value", True, "a value beyond what its cell can hold: likely digits run together"
     # Validating the grid.
     SOURCE_INCONSISTENCY = "source_inconsistency", False, "the report's printed numbers break a relation"
     UNCERTAIN_READING = "uncertain_reading", True, "a relation fails on cells read with low confidence"

@@ -23,6 +23,7 @@ import pytest
 import gxie
 from gxie.batch.discover import file_sha256
 from gxie.errors import LimitExceededError, ReadError
+from gxie.grid.candidates import _glued_tail
 from gxie.export import to_csv
 from gxie.limits import Limits
 from gxie.ocr.engine import ocr_available
@@ -68,6 +69,8 @@ PATTERN_CASES: dict[str, Callable[[], object]] = {
     "meta charset many tags": lambda: _declared_charset(b"<meta " * (N // 6)),
     "meta charset many words": lambda: _declared_charset(b"<meta " + b"charset " * (N // 8)),
     "table title spaces": lambda: _TABLE_TITLE.match("一" + " " * N + "x"),
+    "glued tail digits": lambda: _glued_tail("中" + "1" * N + "x"),
+    "glued tail ocr letters": lambda: _glued_tail("中" + "lO" * (N // 2) + "中"),
 }
 
 
@@ -77,6 +80,7 @@ def test_fixed_pattern_is_linear_on_1e5_chars(name: str) -> None:
     assert spent < PATTERN_SECONDS, f"{name}: {spent:.2f} s on {N:,} characters"
 
 
+OLD_GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])(?:[\dOIl]*\d[\dOIl]*|[Il]|无|—|/)$")
 OLD_MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
 OLD_TAIL = re.compile(r"(?:\d[\d.,]*\s*)*\d[\d.,]*$")
 OLD_BREAKS = re.compile(r"\n?[ ]*(?:\x00[ ]*)+")
@@ -96,6 +100,12 @@ def test_md_rule_matches_what_the_old_pattern_matched() -> None:
     for s in _strings(" |:-x", 7):
         assert is_md_rule(s) == bool(OLD_MD_RULE.match(s)), repr(s)
     assert is_md_rule("|---|:--:| --- |") and is_md_rule("--- | ---") and not is_md_rule("| 规章 | 0 |")
+
+
+def test_glued_tail_finds_what_the_old_pattern_found() -> None:
+    for s in _strings("中1Ol无/x", 5):
+        m, old = _glued_tail(s), OLD_GLUED_TAIL.search(s)
+        assert (m.span() if m else None) == (old.span() if old else None), repr(s)
 
 
 def test_number_tail_finds_what_the_old_pattern_found() -> None:
@@ -167,6 +177,25 @@ def test_text_pipeline_is_fast_on_long_adversarial_lines(name: str) -> None:
     spent = time.perf_counter() - start
     assert spent < PIPELINE_SECONDS, f"{name}: {spent:.1f} s"
     assert report.status in ("ok", "partial", "failed")
+
+
+TABLE_HEADINGS = "二、主动公开政府信息情况\n第二十条第（一）项\n规章 1 2 3\n三、收到和处理政府信息公开申请情况\n"
+TABLE_BODIES = {
+    "numbers on one line": "1 " * 20_000,
+    "one number a line": "1\n" * 20_000,
+    "a label and two numbers a line": "申请 3 0\n" * 10_000,
+}
+
+
+@pytest.mark.parametrize("name", list(TABLE_BODIES))
+def test_a_table_region_far_larger_than_its_table_is_not_decoded(name: str) -> None:
+    # The constrained decoder's work grows with the region's cells: 20k numbers in section 三 took minutes.
+    text = TABLE_HEADINGS + TABLE_BODIES[name] + "四、政府信息公开行政复议、行政诉讼情况\n"
+    start = time.perf_counter()
+    report = gxie.extract_text(text, tagger="rules")
+    assert time.perf_counter() - start < PIPELINE_SECONDS
+    too_long = [i.message for i in report.issues if i.code is gxie.IssueCode.TABLE_TOO_LONG]
+    assert too_long and too_long[0].startswith("section3: ") and "read by its labels only" in too_long[0]
 
 
 # --- numbers: exact ints, and absurd values that a cell cannot hold ---------------------------------------

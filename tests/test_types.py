@@ -148,6 +148,7 @@ def test_issue_with_an_unknown_code_says_where_codes_are_listed() -> None:
 
 def test_issue_codes_carry_a_description_and_whether_they_make_a_report_uncertain() -> None:
     assert {c.value for c in IssueCode if c.uncertain} == {
+        "implausible_value",
         "uncertain_row",
         "duplicate_row",
         "format_uncertain",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from gxie.confidence import BLOCK_LAYOUT_CELL, BLOCK_LAYOUT_FIT, CLOSE_FIT, FORMAT_CONFIDENT, HEADER_MATCH, SHORT_ROW
 from gxie.grid.assign import RowValues, blank_row, cell_of, fit, place_row
 from gxie.grid.detect import detect_template
+from gxie.grid.refine import refine
 from gxie.grid.rows import RowHit, find_rows, next_boundary, prev_boundary, split_rows, unwrap, values_between
 from gxie.templates import Block, Template, load_template
 from gxie.templates.lexicon import best_label
@@ -61,7 +62,8 @@ def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: 
         _read_table(t, stream, table_hits, rows_of, groups, grid)
     _report_other_rows(t, stream, hits, grid)
     _read_section4(t, stream, hits, grid)
-    return Grid(grid.template, grid.template_confidence, grid.cells, tuple(grid.issues))
+    cells, issues = refine(t, text, spans, grid.cells, grid.issues)
+    return Grid(grid.template, grid.template_confidence, cells, tuple(issues))
 
 
 def _runs(

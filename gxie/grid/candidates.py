@@ -1,0 +1,428 @@
+"""Candidates for the grid decoder: each table's text as label fragments and value tokens, in text order.
+
+Converters flatten tables in ways a tagger was not trained on: cells joined by single spaces
+(``规章 0 0 0``), labels wrapped over several lines in narrow cells, labels and numbers printed apart,
+ruling lines read as ``|`` or ``l``. This module reads the table regions of the normalized text on its
+own terms, from the text's lines and cells, with the tagger's spans as hints only:
+
+- a *value* is a whitespace-separated piece that is a number (sign, decimals, unit included), an
+  explicit empty marker (无, —, /) or a blank cell kept by the layout;
+- a *label* is the other text of a line, merged over wrapped lines, matched against the format's row
+  and column labels (``gxie.templates.lexicon``);
+- numbers inside brackets or followed by a counting word (``2019 年``, ``3 件``) belong to the text.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, replace
+
+from gxie.grid.values import parse_number
+from gxie.templates.lexicon import Match, best_label, label_core, numbering
+from gxie.text.cells import PAGE_MARK, LayoutCell, layout_cells
+from gxie.types import Span
+
+NUMBER_PIECE = re.compile(r"^[+\-]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:万元|万|元|%)?$")
+UNIT_PIECES = ("万元", "万", "元")
+EMPTY_MARKS = frozenset({"无", "/", "／", "—", "——", "-", "－", "―", "\\"})
+RULING_MARKS = frozenset({"│", "丨", "｜", "┃"})  # always a ruling line, never a cell
+OCR_ONES = frozenset({"l", "I", "|"})  # a 1, or a ruling line read as text: the decoder tries both
+COUNTING_WORDS = "年月日件条个项次人篇期份家户名批起余亿"
+MIN_LABEL_SCORE = 0.6  # a label fragment matching nothing this well is plain text
+TAIL_LABEL = 0.7  # a row label after a group label in one fragment is the fragment's label from this score
+STRONG_LABEL = 0.9  # two fragments that each match a label this well are two labels, not one wrapped
+MAX_WRAPPED_TEXT = 40  # unmatched lines joined as one wrapped text at most this long (a header note)
+UNTAGGED_VALUE_SCORE = 0.97  # a number the tagger did not mark: sure of the text, less of its role
+HEADINGS = {
+    "section2": ("二", ("主动公开",)),
+    "section3": ("三", ("收到和处理", "申请情况")),
+    "section4": ("四", ("复议", "诉讼")),
+    "section5": ("五", ("问题", "改进")),
+}
+_INNER_NUMBERING = re.compile(r"(?<=\s)(?:\d{1,2}[.、]|[(（][一二三四五六七八九十]{1,3}[)）])(?!\d)")
+_LEADING_NUMBER = re.compile(r"\d+(?=[\u4e00-\u9fff])")
+# A run of digits (or OCR's O, I, l) ending a label right after a CJK character; linear (no nested
+# quantifier); _glued_tail keeps the runs holding a digit, a lone I or l, and the empty marks.
+_GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])(?:[\dOIl]+|无|—|/)$")
+_OCR_NUMBER = re.compile(r"^[+\-]?[\dOoIl|〇SB][\dOoIl|〇SB,.]*$")
+_ONE_NUMBER = re.compile(r"^[+\-]?\s?(?:\d[\d,]*(?:\.\d+)?|\.\d+)\s?(?:万元|万|元|%)?$")
+_WIDE = re.compile(r" {2,}")
+MIN_BLANK_RUNS = 2  # runs of one unit between cells, and runs holding blank cells, a region needs to be read so
+MAX_HEADING = 60  # a longer line is prose, not a section heading
+MAX_CAPTION = 40  # a longer line holding 第二十条 is prose, not a table caption
+_HEADING = re.compile(r"^\s*([一二三四五六七])\s*[、.,，]")
+_CAPTION = re.compile(r"第\s*二十\s*条")
+
+
+@dataclass(frozen=True)
+class Token:
+    """A label fragment, a value or a blank cell of a table region (``[start, end)`` of the normalized text)."""
+
+    kind: str  # "label" | "value" | "blank"
+    start: int
+    end: int
+    text: str
+    line: int
+    score: float = 1.0  # values: how sure the reading is a cell value (the tagger's score when it tagged it)
+    match: Match | None = None  # labels: the best row, group, extra or column label it matches
+    last_line: int = -1  # labels: the last line a wrapped label reaches (-1: its first line)
+
+    @property
+    def is_value(self) -> bool:
+        return self.kind in ("value", "blank")
+
+    def matches(self, kind: str, table: str, ident: str) -> float:
+        """The match score of this label for the entry (0 when it is not its best match)."""
+        m = self.match
+        if m is None or m.entry.kind != kind or m.entry.id != ident:
+            return 0.0
+        return m.score if m.entry.table in (table, "", "header") else 0.0
+
+
+def regions(text: str) -> dict[str, tuple[int, int]]:
+    """``{table: [start, end)}`` of the section 二, 三 and 四 tables in ``text`` (absent ones left out).
+
+    Sections start at heading-like lines (numbering and the heading's key words, in order); section 二's
+    tables start at their first 第二十条 caption, so the numbers of its prose are not read as cells."""
+    heads: dict[str, int] = {}
+    offset = 0
+    for line in text.split("\n"):
+        m = _HEADING.match(line)
+        if m and len(line.strip()) <= MAX_HEADING:
+            for table, (number, words) in HEADINGS.items():
+                found = m.group(1) == number and any(w in line for w in words) and table not in heads
+                if found and (table == "section2" or _after(heads, table, offset)):
+                    heads[table] = offset
+        if "section2_tables" not in heads and _CAPTION.search(line) and len(line.strip()) <= MAX_CAPTION:
+            heads["section2_tables"] = offset
+        offset += len(line) + 1
+    bounds: dict[str, tuple[int, int]] = {}
+    s2 = heads.get("section2_tables", heads.get("section2"))
+    s3, s4, s5 = heads.get("section3"), heads.get("section4"), heads.get("section5")
+    if s2 is not None and s3 is not None and s2 < s3:
+        bounds["section2"] = (s2, s3)
+    if s3 is not None:
+        bounds["section3"] = (s3, s4 if s4 is not None else (s5 if s5 is not None else len(text)))
+    if s4 is not None:
+        bounds["section4"] = (s4, s5 if s5 is not None and s5 > s4 else len(text))
+    return bounds
+
+
+def _after(heads: dict[str, int], table: str, offset: int) -> bool:
+    """A heading comes after the ones of the sections before it (三 after 二, 四 after 三)."""
+    order = ["section2", "section3", "section4", "section5"]
+    return all(heads[t] < offset for t in order[: order.index(table)] if t in heads)
+
+
+def tokens(text: str, spans: list[Span], start: int, end: int) -> list[Token]:
+    """The label fragments and values of ``text[start:end]``, wrapped labels merged."""
+    tagged = Tagged([s for s in spans if start <= s.start < end])
+    out: list[Token] = []
+    for cell in _region_cells(text, start, end):
+        if cell.blank:
+            out.append(Token("blank", cell.start, cell.start, "", cell.line))
+        elif not PAGE_MARK.match(cell.text):
+            out.extend(_cell_tokens(cell.text, cell.start, cell.line, tagged))
+    return _header_blanks_dropped(_merge_wrapped(_unglue(out)))
+
+
+def _header_blanks_dropped(stream: list[Token]) -> list[Token]:
+    """The stream without the blank cells of lines that hold no value and no row label, or a column
+    label: the empty cells of a header (``行政复议⇥⇥⇥⇥行政诉讼``) or a caption, never a row's data. A row
+    label followed by blank cells only (``规章⇥⇥⇥``) keeps them: a row printed blank."""
+    valued = {t.line for t in stream if t.kind == "value"}
+    rows: set[int] = set()
+    heads: set[int] = set()
+    for t in stream:
+        if t.kind == "label" and t.match is not None:
+            (rows if t.match.entry.kind == "row" else heads).add(t.last_line)
+            if t.match.entry.kind in ("col", "group"):
+                heads.add(t.line)
+    labelled = {t.line for t in stream if t.kind == "label"} | {t.last_line for t in stream if t.kind == "label"}
+    header = (labelled - rows) | heads
+    return [t for t in stream if not (t.kind == "blank" and t.line in header and t.line not in valued)]
+
+
+def _glued_tail(text: str) -> re.Match[str] | None:
+    """The number run into the end of a label: digits (with OCR's O, I, l) holding a digit, a lone I or l
+    (a 1), or an empty mark, right after a CJK character.
+
+    >>> [m.group(0) if (m := _glued_tail(t)) else None for t in ("申请数量42", "数量l", "数量OO", "数量无")]
+    ['42', 'l', None, '无']
+    """
+    m = _GLUED_TAIL.search(text)
+    if m is None:
+        return None
+    tail = m.group(0)
+    ocr_run = tail[0] in "0123456789OIl"
+    return m if not ocr_run or any(ch.isdigit() for ch in tail) or tail in ("I", "l") else None
+
+
+def _unglue(stream: list[Token]) -> list[Token]:
+    """A label with its row's first number run into it (``申请数量42`` then ``8 0 1 ...`` on the same line)
+    gives the number back as a value."""
+    out: list[Token] = []
+    for k, tok in enumerate(stream):
+        nxt = stream[k + 1] if k + 1 < len(stream) else None
+        m = _glued_tail(tok.text) if tok.kind == "label" else None
+        glued = m is not None and (m.group(0) in EMPTY_MARKS or _ocr_number(m.group(0)))
+        if m is None or not glued or nxt is None or nxt.kind != "value" or nxt.line != tok.line:
+            out.append(tok)
+            continue
+        cut = tok.start + m.start()
+        out.append(replace(tok, end=cut, text=tok.text[: m.start()]))
+        out.append(Token("value", cut, tok.end, m.group(0), tok.line, UNTAGGED_VALUE_SCORE))
+    return out
+
+
+def region_size(text: str, start: int, end: int) -> int:
+    """How many layout cells (labels, numbers, blanks) ``text[start:end]`` holds."""
+    return len(_region_cells(text, start, end))
+
+
+def _region_cells(text: str, start: int, end: int) -> list[LayoutCell]:
+    """The layout cells of ``text[start:end]``; where the region's lines join cells with a fixed run of
+    ``u`` spaces (a tab stop turned into spaces), a run ``k * u`` long holds ``k - 1`` blank cells and a
+    trailing run ``k * u`` long holds ``k``: decided over the whole region, not line by line."""
+    cells = [c for c in layout_cells(text) if c.start >= start and c.end <= end]
+    lines: dict[int, tuple[int, str]] = {}
+    offset = 0
+    for no, line in enumerate(text.split("\n")):
+        if offset >= start and offset + len(line) <= end and "\t" not in line and "|" not in line:
+            lines[no] = (offset, line)
+        offset += len(line) + 1
+    unit = _space_unit([line for _, line in lines.values()])
+    if unit is None:
+        return cells
+    out: list[LayoutCell] = []
+    done: set[int] = set()
+    for c in cells:
+        if c.line not in lines:
+            out.append(c)
+        elif c.line not in done:
+            done.add(c.line)
+            out.extend(_split_by_unit(*lines[c.line], c.line, unit))
+    return out
+
+
+def _gaps(line: str) -> list[tuple[int, bool]]:
+    """The space runs of 2 or more after the indentation of a line: (length, between two pieces of text)."""
+    body = line.lstrip(" ")
+    return [(len(m.group(0)), m.end() < len(body)) for m in _WIDE.finditer(body)] if body else []
+
+
+def _space_unit(lines: list[str]) -> int | None:
+    """The run of spaces that joins cells in these lines, if one divides every run (2, 3 or 4 spaces),
+    several cells are joined by exactly one run and several runs hold blank cells; None for aligned
+    columns (PDF text), for trailing space debris, or no such layout."""
+    gaps = [g for line in lines for g in _gaps(line)]
+    for unit in (4, 3, 2):
+        single = sum(1 for g, between in gaps if between and g == unit)
+        wide = sum(1 for g, _ in gaps if g >= 2 * unit)
+        if gaps and all(g % unit == 0 for g, _ in gaps) and single >= MIN_BLANK_RUNS and wide >= MIN_BLANK_RUNS:
+            return unit
+    return None
+
+
+def _split_by_unit(offset: int, line: str, lineno: int, unit: int) -> list[LayoutCell]:
+    out: list[LayoutCell] = []
+    indent = len(line) - len(line.lstrip(" "))
+    pos = indent
+    for m in _WIDE.finditer(line, indent):
+        if m.start() > pos:
+            out.append(LayoutCell(offset + pos, offset + m.start(), line[pos : m.start()], lineno))
+        run = len(m.group(0)) // unit
+        blanks = run if m.end() == len(line) else run - 1
+        out.extend(LayoutCell(offset + m.start() + k * unit, offset + m.start() + k * unit, "", lineno)
+                   for k in range(1, blanks + 1))  # fmt: skip
+        pos = m.end()
+    if pos < len(line):
+        out.append(LayoutCell(offset + pos, offset + len(line), line[pos:], lineno))
+    return out
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+
+
+def _cell_tokens(text: str, offset: int, line: int, tagged: Tagged) -> list[Token]:
+    """One cell's text as values and label fragments (consecutive label pieces joined)."""
+    whole = text.strip()
+    if whole in EMPTY_MARKS or _ONE_NUMBER.match(whole) or (len(whole) <= 3 and _ocr_number(whole)):
+        return [Token("value", offset, offset + len(text), text, line, _tag_score(tagged, offset))]
+    pieces = _glued_text(text, _pieces(text))
+    numeric = [_is_number(text[a:b]) for a, b in pieces]
+    kinds: list[str] = []
+    depth = 0
+    for k, (a, b) in enumerate(pieces):
+        piece = text[a:b]
+        nxt = text[pieces[k + 1][0] : pieces[k + 1][1]] if k + 1 < len(pieces) else ""
+        in_run = numeric[k] and ((k > 0 and numeric[k - 1]) or (k + 1 < len(numeric) and numeric[k + 1]))
+        if depth > 0 and not in_run:
+            kind = "label"  # numbers inside a label's explanation, unless several stand together (cells)
+        elif piece in RULING_MARKS:
+            kind = "rule"
+        elif (_is_number(piece) and not (nxt[:1] and nxt[0] in COUNTING_WORDS)) or (
+            (piece in OCR_ONES or _tagged_num(tagged, offset + a)) and _ocr_number(piece)
+        ):
+            kind = "value"
+        elif piece in UNIT_PIECES and kinds and kinds[-1] == "value":
+            kind = "unit"
+        elif piece in EMPTY_MARKS and not (kinds and kinds[-1] == "label" and nxt and not _value_like(nxt)):
+            kind = "value"  # an empty cell, unless it stands between two words of a label
+        else:
+            kind = "label"
+        depth = max(0, depth + piece.count("(") + piece.count("（") - piece.count(")") - piece.count("）"))
+        kinds.append(kind)
+    out: list[Token] = []
+    for (a, b), kind in zip(pieces, kinds, strict=True):
+        s, e = offset + a, offset + b
+        last = out[-1] if out else None
+        if kind == "unit" and last is not None:
+            out[-1] = replace(last, end=e, text=text[last.start - offset : b])
+        elif kind == "value":
+            out.append(Token("value", s, e, text[a:b], line, _tag_score(tagged, s)))
+        elif kind == "label" and last is not None and last.kind == "label":
+            out[-1] = replace(last, end=e, text=text[last.start - offset : b])
+        elif kind == "label":
+            out.append(Token("label", s, e, text[a:b], line))
+    return out
+
+
+def _glued_text(text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Pieces with a number glued to the text after it (``2只计这一情形``) split when a number stands just
+    before it: a row's last cell run into the next line of its wrapped label."""
+    out: list[tuple[int, int]] = []
+    for a, b in pieces:
+        m = _LEADING_NUMBER.match(text, a, b)
+        if m and out and _is_number(text[out[-1][0] : out[-1][1]]) and text[m.end()] not in COUNTING_WORDS:
+            out += [(a, m.end()), (m.end(), b)]
+        else:
+            out.append((a, b))
+    return out
+
+
+def _is_number(piece: str) -> bool:
+    return bool(NUMBER_PIECE.match(piece))
+
+
+def _value_like(piece: str) -> bool:
+    return piece in EMPTY_MARKS or _is_number(piece)
+
+
+def _ocr_number(piece: str) -> bool:
+    """A number once digit look-alikes an OCR or a font swap produced (``O`` ``l`` ``I``) are read as digits."""
+    return parse_number(piece) is not None and bool(_OCR_NUMBER.match(piece))
+
+
+class Tagged:
+    """A region's tagged spans, sorted by start, with the spans holding a position found by bisection
+    (a linear scan per value made regions with many numbers quadratic)."""
+
+    def __init__(self, spans: list[Span]) -> None:
+        self.spans = sorted(spans, key=lambda s: s.start)
+        self.starts = [s.start for s in self.spans]
+        self.reach: list[int] = []  # the furthest end of the spans up to each one
+        for sp in self.spans:
+            self.reach.append(max(sp.end, self.reach[-1]) if self.reach else sp.end)
+
+    def holding(self, pos: int, labels: tuple[str, ...]) -> Span | None:
+        """The first span (by start) with one of ``labels`` that holds ``pos``."""
+        k = bisect_right(self.starts, pos) - 1
+        found = None
+        while k >= 0 and self.reach[k] > pos:
+            sp = self.spans[k]
+            if sp.end > pos and sp.label in labels:
+                found = sp
+            k -= 1
+        return found
+
+
+def _tagged_num(tagged: Tagged, pos: int) -> bool:
+    return tagged.holding(pos, ("NUM",)) is not None
+
+
+def _tag_score(tagged: Tagged, pos: int) -> float:
+    """The tagger's score for a value at ``pos``: its NUM or EMPTY span's, or a fixed one when untagged."""
+    sp = tagged.holding(pos, ("NUM", "EMPTY"))
+    return sp.score if sp is not None else UNTAGGED_VALUE_SCORE
+
+
+def _best(text: str) -> Match | None:
+    m = best_label(text, ("row", "group", "extra", "col"))
+    return m if m is not None and m.score >= MIN_LABEL_SCORE else None
+
+
+def _merge_wrapped(stream: list[Token]) -> list[Token]:
+    """Label fragments on consecutive lines with nothing between them joined when they are one label
+    wrapped in a narrow cell: the next line has no numbering and the joined text matches a label at
+    least as well (two lines that each match a label well stay two labels)."""
+    out: list[Token] = []
+    for tok in stream:
+        prev = out[-1] if out else None
+        if tok.kind != "label":
+            out.append(tok)
+            continue
+        if prev is not None and prev.kind == "label" and _wraps(prev, tok):
+            joined = prev.text + tok.text
+            out[-1] = replace(prev, end=tok.end, text=joined, match=_match(joined), last_line=tok.line)
+            continue
+        out.append(replace(tok, match=_match(tok.text), last_line=tok.line))
+    return _rejoin(out)
+
+
+def _wraps(prev: Token, tok: Token) -> bool:
+    if tok.line != prev.last_line + 1 and not (tok.line == prev.last_line and not label_core(prev.text)):
+        return False
+    if not label_core(prev.text):
+        return True  # a bare numbering (一、) waiting for its label
+    if numbering(tok.text) or _CAPTION.search(tok.text) or _CAPTION.search(prev.text):
+        return False
+    alone, nxt, joined = prev.match, _match(tok.text), _match(prev.text + tok.text)
+    if nxt is not None and nxt.score >= STRONG_LABEL:
+        # a label of its own: it continues the one before only if that one then matches its label better
+        return alone is not None and joined is not None and joined.entry == alone.entry and joined.score > alone.score
+    if joined is None:
+        return alone is None and nxt is None and len(label_core(prev.text + tok.text)) <= MAX_WRAPPED_TEXT
+    return alone is None or joined.score >= alone.score or (nxt is None and joined.entry == alone.entry)
+
+
+def _match(text: str) -> Match | None:
+    """The best label for a fragment; one holding a group label and then a row label
+    (``(四)无法提供 1.本机关不``, ``(六)其他处理 1.申请人…``) is that row label, the text after its last
+    inner numbering."""
+    whole = _best(text)
+    cuts = [m.start() for m in _INNER_NUMBERING.finditer(text)]
+    if not cuts:
+        return whole
+    tail = _best(text[cuts[-1] :].strip())
+    if tail is not None and tail.entry.kind == "row" and (tail.score >= TAIL_LABEL or whole is None):
+        return tail
+    return whole
+
+
+def _rejoin(stream: list[Token]) -> list[Token]:
+    """A wrapped label's second line printed after the numbers of its first line (``2.其他法律 0 0 0``,
+    then ``行政法规禁止公开``) is joined back to its label, so it anchors nothing by itself."""
+    out: list[Token] = []
+    prev: int | None = None  # index in ``out`` of the last label
+    for tok in stream:
+        if tok.kind == "label" and prev is not None and out[-1].is_value and not numbering(tok.text):
+            p = out[prev]
+            joined = _match(p.text + tok.text)
+            alone = tok.match
+            if (
+                joined is not None
+                and p.match is not None
+                and (joined.entry == p.match.entry or joined.score > p.match.score + 0.1)
+                and joined.score >= p.match.score
+                and (alone is None or alone.score < STRONG_LABEL)
+                and tok.line <= p.last_line + 2
+            ):
+                out[prev] = replace(p, text=p.text + tok.text, match=joined, last_line=tok.line)
+                continue
+        if tok.kind == "label":
+            prev = len(out)
+        out.append(tok)
+    return out

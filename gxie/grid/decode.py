@@ -1,0 +1,326 @@
+"""The grid rebuild as one constrained decoding per table: candidates -> the format's rows and columns.
+
+A table's candidates (``gxie.grid.candidates``) are aligned with its rows or its columns under each
+mode (``gxie.grid.align``: numbers after their labels, before them, or as a block), and again with ruling
+lines read as ``1`` taken out. Each alignment becomes a *reading*: its runs placed in their slots (a
+short run by its row's total, or split where digits ran together), scored by the alignment plus the
+arithmetic relations R1-R3 and R5 (``gxie.validate``) as soft constraints. The best reading wins; a cell
+on which readings scoring close to it disagree gets a low confidence, and so does a cell whose run was
+placed by the format's order alone where values were left over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from itertools import combinations, pairwise
+
+from gxie.grid.align import MODES, Aligner, Group, Run, groups
+from gxie.grid.assign import _place_dense, cell_of
+from gxie.grid.candidates import EMPTY_MARKS, OCR_ONES, Token
+from gxie.grid.values import parse_number
+from gxie.templates import Relation, Template
+from gxie.text.cells import Item
+from gxie.types import Cell, Check
+from gxie.validate import run_checks
+
+# Ranking of readings.
+REL_PASS = 0.5  # a relation that holds under the reading
+REL_FAIL = 2.0  # a relation that fails under the reading
+MARGIN = 1.0  # readings within this of the best are rivals: cells they disagree on are doubtful
+# Cell confidences (times the value token's own score).
+ANCHORED = 1.0  # a full run next to its own label
+IN_ORDER = 0.93  # a full run placed by the format's order, its stretch filled exactly, its total adding up
+UNLABELLED = 0.85  # a full run placed by order where values were left over or rows short
+SHORT_RUN = 0.6  # a short run read left to right
+SETTLED = 0.95  # every cell of a reading this sure, and its relations holding: no other reading is tried
+DOUBTFUL = 0.6  # ceiling for a cell the rival readings disagree on
+BLANK_ROW = 0.9  # a row whose label stands in a clean reading with no value: printed blank, blanks dropped
+GLUED = 0.8  # ceiling for a cell split out of a glued digit run
+MAX_GLUED_DIGITS = 9  # longest digit run tried as several cells run together
+ROW_RULES = ("section3", "section4")  # tables whose rows have their own relation (R2, R5)
+RULING_ONES = OCR_ONES | {"1"}  # what a ruling line between two cells is read as
+
+
+@dataclass
+class Reading:
+    """One way of reading a table: cells, score, and what it rests on."""
+
+    name: str
+    score: float
+    cells: dict[str, Cell]
+    notes: list[str] = field(default_factory=list)
+
+
+def _as_item(tok: Token) -> Item:
+    kind = "BLANK" if tok.kind == "blank" else ("EMPTY" if tok.text.strip() in EMPTY_MARKS else "NUM")
+    return Item(kind, tok.start, tok.end, tok.text, tok.line, tok.score)
+
+
+def read_table(t: Template, table: str, stream: list[Token], context: dict[str, Cell]) -> list[Reading]:
+    """Every reading of ``table`` from its candidate ``stream``, best first."""
+    variants = [("", stream), *_without_rulings(stream)]
+    readings: list[Reading] = []
+    for vname, toks in variants:
+        for order in ("row", "col"):
+            grps = groups(t, table, order)
+            if not grps or (order == "col" and table == "section2" and not _has_labels(toks, "col")):
+                continue
+            for mode in MODES:
+                aligner = Aligner(grps, toks, mode)
+                score, runs = aligner.solve()
+                name = f"{order}-{mode}{vname}"
+                reading = _cells(t, name, aligner, runs, context)
+                reading.score += score
+                readings.append(reading)
+                if _settled(t, table, reading, context):
+                    return [reading]  # every cell next to its own label and every relation holding
+    readings.sort(key=lambda r: -r.score)
+    return readings
+
+
+def _settled(t: Template, table: str, reading: Reading, context: dict[str, Cell]) -> bool:
+    """A reading no rival can improve on: every cell of the table found, each at least ``SETTLED`` sure
+    (a full run next to its own label), and every relation of the table holding; the readings left are
+    not tried."""
+    keys = [k for b in t.blocks if b.table == table for k in b.keys()]  # noqa: SIM118 (Block.keys is a method)
+    if not all(k in reading.cells and reading.cells[k].confidence >= SETTLED for k in keys):
+        return False
+    checks = [c for c in run_checks(t, {**context, **reading.cells}) if _in_table(c, table) and c.passed is not None]
+    return bool(checks) and all(c.passed for c in checks)
+
+
+def _has_labels(stream: list[Token], kind: str) -> bool:
+    return any(t.match is not None and t.match.entry.kind == kind and t.match.score >= 0.8 for t in stream)
+
+
+def _without_rulings(stream: list[Token]) -> list[tuple[str, list[Token]]]:
+    """The stream with ruling lines read as ``1`` taken out: on a line of values, every other value is
+    a lone 1 (``0 1 3 1 0`` or ``1 0 1 3 1 0 1``)."""
+    drop: set[int] = set()
+    by_line: dict[int, list[int]] = {}
+    for k, tok in enumerate(stream):
+        if tok.kind == "value":
+            by_line.setdefault(tok.line, []).append(k)
+    for ks in by_line.values():
+        texts = [stream[k].text.strip() for k in ks]
+        if len(ks) < 5:
+            continue
+        for parity in (1, 0):
+            if all(x in RULING_ONES for x in texts[parity::2]) and (parity == 1 or len(ks) % 2 == 1):
+                drop.update(ks[parity::2])
+                break
+    if not drop:
+        return []
+    return [(" rulings", [tok for k, tok in enumerate(stream) if k not in drop])]
+
+
+def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[str, Cell]) -> Reading:
+    """The cells of an alignment, each group's run placed in its slots; relations settle what is open."""
+    out = Reading(name, 0.0, {})
+    anchored = [al.mode != "block" and r.lead and bool(r.indices) and _run_anchored(al, g, r)
+                for g, r in zip(al.groups, runs, strict=True)]  # fmt: skip
+    exact = _exactly_filled(al, runs, anchored)
+    clean = _clean(al, runs)
+    open_rows: list[list[tuple[Cell, ...]]] = []
+    printed = _printed_blank(al, runs, clean)
+    for gi, (g, run) in enumerate(zip(al.groups, runs, strict=True)):
+        if not run.indices:
+            if printed[gi]:
+                out.cells.update({key: _blank(key, BLANK_ROW) for key in g.keys})
+            continue
+        toks = [al.values[i] for i in run.indices]
+        w = len(g.keys)
+        if len(toks) == w:
+            confirmed = g.table in ROW_RULES and al.row_rule(g, run.indices) > 0  # its total adds up
+            factor = ANCHORED if anchored[gi] else (IN_ORDER if exact[gi] and confirmed else UNLABELLED)
+            if not clean or run.band > 1 or any(al.between[m] for m in range(run.lo + 1, run.hi)):
+                factor = min(factor, UNLABELLED)  # values left out, a band, or a run across other text
+            cells = [_cell(key, tok, factor) for key, tok in zip(g.keys, toks, strict=True) if key]
+            out.cells.update({c.key: c for c in cells})
+            continue
+        later = any(r.indices for r in runs[gi + 1 :])
+        lines = {tok.line for tok in toks}
+        kept = any(v.kind == "blank" and v.line in lines for v in al.values)  # the layout keeps its blank cells
+        options = _short_options(
+            g, toks, dense=later and len(lines) > 1, dropped=later and not kept, relation=t.row_relation(name)
+        )
+        if not options:
+            continue
+        first = [c for c in options[0] if c.key]
+        out.cells.update({c.key: c for c in first})
+        if len(options) > 1:
+            open_rows.append(options)
+        out.notes.append(f"{g.table} {g.row or g.anchor[1]}: only {len(toks)} of {w} cells found")
+    _settle(t, out, open_rows, context)
+    checks = [c for c in run_checks(t, {**context, **out.cells}) if _in_table(c, al.table) and c.passed is not None]
+    out.score += REL_PASS * sum(1 for c in checks if c.passed) - REL_FAIL * sum(1 for c in checks if not c.passed)
+    return out
+
+
+def _printed_blank(al: Aligner, runs: list[Run], clean: bool) -> list[bool]:
+    """For each group: a row printed with every cell blank, its blank cells dropped by the converter. Its
+    label stands in the table, it got no value, and no value of the table was left out; a table with no
+    value at all counts as printed blank when most of its rows' labels stand in it."""
+    rows = [g for g in al.groups if g.row and all(g.keys)]
+    if not rows or not clean:
+        return [False] * len(runs)
+    if not any(r.indices for r in runs) and 2 * sum(1 for g in rows if g.anchor in al.label_at) < len(rows):
+        return [False] * len(runs)
+    return [
+        bool(g.row) and all(g.keys) and not r.indices and g.anchor in al.label_at
+        for g, r in zip(al.groups, runs, strict=True)
+    ]
+
+
+def _clean(al: Aligner, runs: list[Run]) -> bool:
+    """No value between the table's first and last cell was left out, except after a local extra row's label."""
+    taken = {i for r in runs for i in r.indices}
+    if not taken:
+        return True
+    for i in range(min(taken), max(taken)):
+        lab = al.last_label[i]
+        extra = lab is not None and lab.match is not None and lab.match.entry.kind == "extra"
+        if i not in taken and al.values[i].kind != "blank" and not extra:
+            return False
+    return True
+
+
+def _exactly_filled(al: Aligner, runs: list[Run], anchored: list[bool]) -> list[bool]:
+    """For each group: it lies in a stretch between labelled runs (or the table's ends, when no label
+    is used) whose values fill the stretch's groups exactly, none left over and no group short: the
+    format's order alone then places them."""
+    out = [False] * len(runs)
+    edges = [-1, *[gi for gi, a in enumerate(anchored) if a], len(runs)]
+    for lo, hi in pairwise(edges):
+        inner = range(lo + 1, hi)
+        if not inner:
+            continue
+        first = runs[lo].hi if lo >= 0 else 0
+        last = runs[hi].lo if hi < len(runs) else len(al.values)
+        full = all(len(runs[gi].indices) == len(al.groups[gi].keys) for gi in inner)
+        used = sum(len(runs[gi].indices) for gi in inner)
+        if full and used == last - first:
+            for gi in inner:
+                out[gi] = True
+    return out
+
+
+def _run_anchored(al: Aligner, g: Group, run: Run) -> bool:
+    return al.affinity(g, run.lo, run.hi) > 0
+
+
+def _cell(key: str, tok: Token, factor: float) -> Cell:
+    table, row, col = key.split(".")
+    return cell_of(table, row, col, _as_item(tok), factor)
+
+
+def _short_options(
+    g: Group, toks: list[Token], *, dense: bool, dropped: bool, relation: Relation | None
+) -> list[tuple[Cell, ...]]:
+    """Placements of a run shorter than its group: glued digits split, or blank cells dropped (section
+    三 rows by their total; ``dense``: one value per line and more rows follow; ``dropped``: the row's
+    lines keep no blank cell, so blanks may have been left out anywhere); otherwise left to right (a row
+    cut off, or a tab row that lost its trailing cells). The first is the likeliest."""
+    w = len(g.keys)
+    glued = _glued_splits(g, toks) if g.row and g.table in ROW_RULES else []
+    if glued:
+        return glued
+    keys = list(g.keys)
+    values_only = bool(g.row) and all(keys) and all(t.kind == "value" for t in toks)
+    cols = [k.split(".")[2] for k in keys] if values_only else []
+    if dense and values_only and relation is not None and set(cols) == {*relation.parts, *relation.whole}:
+        placed = _place_dense(g.table, g.row, cols, [_as_item(t) for t in toks], 1.0, relation)
+        return [tuple(placed.cells), *placed.alternatives]
+    in_order = tuple(_cell(key, tok, SHORT_RUN) for key, tok in zip(keys[:w], toks, strict=False) if key)
+    if values_only and dropped and g.table in ROW_RULES:
+        return [in_order, *_total_placements(g, toks)]
+    return [in_order]
+
+
+def _total_placements(g: Group, toks: list[Token]) -> list[tuple[Cell, ...]]:
+    """Placements of a short run (blank cells dropped from a line) under which the row's total is the
+    sum of its parts (R2, R5), in slot order; each cell's confidence says whether it is the only one."""
+    numbers = [parse_number(t.text) for t in toks]
+    if any(v is None for v in numbers):
+        return []
+    found: list[tuple[int, ...]] = []
+    for combo in combinations(range(len(g.keys)), len(toks)):
+        got = dict(zip(combo, numbers, strict=True))
+        parts = sum(got.get(i) or 0 for i in range(len(g.keys) - 1))
+        if abs(parts - (got.get(len(g.keys) - 1) or 0)) < 1e-9:
+            found.append(combo)
+    factor = UNLABELLED if len(found) == 1 else DOUBTFUL
+    out = []
+    for combo in found:
+        by_slot = dict(zip(combo, toks, strict=True))
+        out.append(tuple(_cell(key, by_slot[i], factor) if i in by_slot else _blank(key, factor)
+                         for i, key in enumerate(g.keys)))  # fmt: skip
+    return out
+
+
+def _blank(key: str, factor: float) -> Cell:
+    table, row, col = key.split(".")
+    return cell_of(table, row, col, None, factor)
+
+
+def _glued_splits(g: Group, toks: list[Token]) -> list[tuple[Cell, ...]]:
+    """A row short of cells because digits ran together (``0 024`` for ``0 0 24``): the splits of one long
+    digit run that give the row all its cells and make the row's own relation (R2, R5) hold."""
+    missing = len(g.keys) - len(toks)
+    out: list[tuple[Cell, ...]] = []
+    for k, tok in enumerate(toks):
+        digits = tok.text.strip()
+        if not digits.isdigit() or len(digits) <= missing or len(digits) > MAX_GLUED_DIGITS:
+            continue
+        lead = len(tok.text) - len(tok.text.lstrip())
+        for cuts in combinations(range(1, len(digits)), missing):
+            bounds = list(pairwise((0, *cuts, len(digits))))
+            parts = [
+                replace(tok, start=tok.start + lead + a, end=tok.start + lead + b, text=digits[a:b]) for a, b in bounds
+            ]
+            if any(len(p.text) > 1 and p.text[0] == "0" for p in parts):
+                continue
+            pieces = [*toks[:k], *parts, *toks[k + 1 :]]
+            values = [parse_number(p.text) for p in pieces]
+            numbers = [v for v in values if v is not None]
+            if len(numbers) != len(values) or sum(numbers[:-1]) != numbers[-1]:
+                continue
+            cells = [_cell(key, piece, 1.0) for key, piece in zip(g.keys, pieces, strict=True)]
+            out.append(tuple(replace(c, confidence=min(c.confidence, GLUED)) for c in cells))
+    return out
+
+
+def _settle(t: Template, reading: Reading, open_rows: list[list[tuple[Cell, ...]]], context: dict[str, Cell]) -> None:
+    """Rows with several placements: each takes the one under which the most relations hold."""
+
+    def passed() -> int:
+        return sum(1 for ch in run_checks(t, {**context, **reading.cells}) if ch.passed)
+
+    for _ in range(2):
+        for options in open_rows:
+            best, best_score = options[0], -1
+            for option in options:
+                reading.cells.update({c.key: c for c in option if c.key})
+                score = passed()
+                if score > best_score:
+                    best, best_score = option, score
+            reading.cells.update({c.key: c for c in best if c.key})
+
+
+def _in_table(check: Check, table: str) -> bool:
+    return all(k.startswith(table + ".") for k in check.cells)
+
+
+def doubt(readings: list[Reading]) -> dict[str, Cell]:
+    """The best reading's cells, those that a rival reading within ``MARGIN`` reads otherwise capped at
+    ``DOUBTFUL`` confidence."""
+    best = readings[0]
+    cells = dict(best.cells)
+    for rival in readings[1:]:
+        if rival.score < best.score - MARGIN:
+            break
+        for key, c in cells.items():
+            other = rival.cells.get(key)
+            if other is not None and (other.value != c.value or other.span != c.span):
+                cells[key] = replace(c, confidence=min(c.confidence, DOUBTFUL))
+    return cells

@@ -1,0 +1,178 @@
+"""Today's label-anchored grid and the decoder's readings, table by table: which cells to keep.
+
+Today's rebuild (``gxie.grid.build``) is exact on the layouts it knows; the decoder
+(``gxie.grid.decode``) reads the rest. A table of today's rebuild that is complete and breaks no relation
+is kept as it is. Otherwise the decoded table replaces it when it is expected to hold more right cells:
+the confidences of its cells summed, halved for cells inside a broken relation.
+"""
+
+from __future__ import annotations
+
+import os
+from bisect import bisect_right
+from dataclasses import replace
+
+from gxie.grid.candidates import Token, region_size, regions, tokens
+from gxie.grid.decode import UNLABELLED, doubt, read_table
+from gxie.grid.plausible import flag_implausible
+from gxie.templates import Template
+from gxie.types import Cell, Check, Issue, IssueCode, Span
+from gxie.validate import run_checks
+
+TABLES = ("section2", "section3", "section4")
+# Codes of today's rebuild's messages about how it read a table; dropped when the table is replaced.
+REBUILD_CODES = {
+    IssueCode.UNCERTAIN_ROW,
+    IssueCode.PLACEMENT_BY_PRIOR,
+    IssueCode.LABELS_AFTER_NUMBERS,
+    IssueCode.BLOCK_LAYOUT,
+    IssueCode.DUPLICATE_ROW,
+}
+MAX_FAILED = 2  # a decoded table breaking more relations than this is likely misread: none of it trusted
+UNREAD_WEIGHT = 1.0  # a number of the table left unread costs as much as a right cell
+REPLACE_MARGIN = 0.5  # expected right cells the decoded table must gain over today's to replace it
+# A table region with more numbers than MAX_VALUES_PER_CELL per cell of the table (at least MIN_MAX_VALUES),
+# or more text cells than MAX_CELLS_PER_CELL per cell (at least MIN_MAX_CELLS), is not decoded. Real
+# converted text holds at most 2.1 numbers per cell (section 三) and 141 numbers, 413 text cells in all.
+MAX_VALUES_PER_CELL = 3
+MIN_MAX_VALUES = 200
+MAX_CELLS_PER_CELL = 4
+MIN_MAX_CELLS = 500
+FAILED_WEIGHT = 0.5  # weight of a cell inside a broken relation when expected right cells are counted
+
+
+def refine(
+    t: Template, text: str, spans: list[Span], cells: dict[str, Cell], messages: list[Issue]
+) -> tuple[dict[str, Cell], list[Issue]]:
+    """``cells`` and ``messages`` of today's rebuild, each table replaced by its decoded reading where
+    today's is incomplete or breaks a relation and the decoded one is expected to hold more right cells
+    (today's messages about a replaced table dropped); values beyond what a cell can hold flagged."""
+    policy = os.environ.get("GXIE_DECODE", "expect")
+    if policy == "off":
+        return cells, messages
+    bounds = regions(text)
+    out = dict(cells)
+    messages = list(messages)
+    for table in TABLES:
+        if table not in bounds:
+            continue
+        context = {k: c for k, c in out.items() if not k.startswith(table + ".")}
+        base = {k: c for k, c in out.items() if k.startswith(table + ".")}
+        if policy != "always" and _sound(t, table, base, context):
+            continue  # today's table is complete and breaks no relation: nothing to decode
+        # The decoder's work grows with the region's cells: a region far larger than its table is not decoded.
+        cells_in, values_in = region_size(text, *bounds[table]), 0
+        stream = tokens(text, spans, *bounds[table]) if cells_in <= max_cells(t, table) else []
+        values_in = sum(1 for tok in stream if tok.is_value)
+        if not stream or values_in > max_values(t, table):
+            messages.append(
+                Issue(
+                    "info",
+                    IssueCode.TABLE_TOO_LONG,
+                    f"{table}: {cells_in} cells and {values_in or 'uncounted'} numbers where the table has "
+                    f"{len(_keys(t, table))} cells (at most {max_cells(t, table)} cells and {max_values(t, table)} "
+                    "numbers are decoded); read by its labels only",
+                )
+            )
+            continue
+        readings = read_table(t, table, stream, context)
+        if not readings or not readings[0].cells:
+            continue
+        decoded = doubt(readings)
+        if sum(1 for c in _table_checks(t, table, decoded, context) if not c.passed) > MAX_FAILED:
+            decoded = {k: replace(c, confidence=min(c.confidence, UNLABELLED)) for k, c in decoded.items()}
+        if policy == "always" or _better(t, table, base, decoded, context, stream):
+            out = {**context, **decoded}
+            rows = {r.id for b in t.blocks if b.table == table for r in b.rows}
+            messages = [m for m in messages if not _about(m, table, rows)]
+            messages.append(
+                Issue("info", IssueCode.DECODED_TABLE, f"{table}: read by constrained decoding ({readings[0].name})")
+            )
+    out, flagged = flag_implausible(out)
+    return out, messages + flagged
+
+
+def _about(message: Issue, table: str, rows: set[str]) -> bool:
+    """A message of today's rebuild about how it read ``table`` (rows placed, layout found)."""
+    if message.code not in REBUILD_CODES:
+        return False
+    if message.message.startswith((table + " ", table + ":")):
+        return True
+    return message.code is IssueCode.DUPLICATE_ROW and message.message.split(" ")[1] in rows
+
+
+def _table_checks(t: Template, table: str, cells: dict[str, Cell], context: dict[str, Cell]) -> list[Check]:
+    prefix = table + "."
+    return [
+        c
+        for c in run_checks(t, {**context, **cells})
+        if c.passed is not None and all(k.startswith(prefix) for k in c.cells)
+    ]
+
+
+def _expected(cells: dict[str, Cell], checks: list[Check], keys: set[str]) -> float:
+    """How many of ``cells`` among ``keys`` are likely right: their confidences summed, weighed down
+    inside a broken relation."""
+    doubted = {k for c in checks if not c.passed for k in c.cells}
+    return sum(c.confidence * (FAILED_WEIGHT if k in doubted else 1.0) for k, c in cells.items() if k in keys)
+
+
+def _better(
+    t: Template,
+    table: str,
+    base: dict[str, Cell],
+    decoded: dict[str, Cell],
+    context: dict[str, Cell],
+    stream: list[Token],
+) -> bool:
+    """The decoded table replaces today's when today's is incomplete or breaks a relation, and the
+    decoded one is better: more right cells expected among those the two give different values, less
+    the numbers of the table each leaves unread (the same values: more cells found)."""
+    keys = _keys(t, table)
+    b_checks = _table_checks(t, table, base, context)
+    differ = {k for k in keys if not _same(base.get(k), decoded.get(k))}
+    if not differ:  # the same values: the decoded table where it finds more of the table's cells
+        return sum(1 for k in keys if k in decoded) > sum(1 for k in keys if k in base)
+    d_checks = _table_checks(t, table, decoded, context)
+    b_score = _expected(base, b_checks, differ) - UNREAD_WEIGHT * _unread(stream, base)
+    d_score = _expected(decoded, d_checks, differ) - UNREAD_WEIGHT * _unread(stream, decoded)
+    return b_score + REPLACE_MARGIN < d_score
+
+
+def _keys(t: Template, table: str) -> list[str]:
+    return [k for b in t.blocks if b.table == table for k in b.keys()]  # noqa: SIM118 (Block.keys is a method)
+
+
+def max_cells(t: Template, table: str) -> int:
+    """The most text cells (labels, numbers, blanks) a region of ``table`` may hold to be decoded."""
+    return max(MAX_CELLS_PER_CELL * len(_keys(t, table)), MIN_MAX_CELLS)
+
+
+def max_values(t: Template, table: str) -> int:
+    """The most numbers a region of ``table`` may hold to be decoded (the decoder's time grows with them)."""
+    return max(MAX_VALUES_PER_CELL * len(_keys(t, table)), MIN_MAX_VALUES)
+
+
+def _sound(t: Template, table: str, base: dict[str, Cell], context: dict[str, Cell]) -> bool:
+    """Today's reading of ``table`` has every cell and breaks no relation: the decoder is not asked."""
+    return all(k in base for k in _keys(t, table)) and all(c.passed for c in _table_checks(t, table, base, context))
+
+
+def _unread(stream: list[Token], cells: dict[str, Cell]) -> int:
+    """How many numbers of the table's text no cell was read from."""
+    spans = sorted(c.span for c in cells.values() if c.span is not None and c.span[1] > c.span[0])
+    starts = [a for a, _ in spans]
+    count = 0
+    for tok in stream:
+        if tok.kind != "value":
+            continue
+        k = bisect_right(starts, tok.start) - 1
+        hit = any(a < tok.end and tok.start < b for a, b in spans[max(0, k - 1) : k + 2])
+        count += not hit
+    return count
+
+
+def _same(a: Cell | None, b: Cell | None) -> bool:
+    """The two cells give the same value (an absent cell reads as blank)."""
+    x, y = (a.value if a else None), (b.value if b else None)
+    return x == y and type(x) is type(y)

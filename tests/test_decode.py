@@ -1,0 +1,266 @@
+"""The grid decoder on small hand-made texts, one per kind of damage other tools' converters do to tables.
+
+Every text is written here (labels are the formats' own wording from the template files, numbers are
+invented); each test checks the exact cells read and how sure the decoder says it is.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gxie import extract_text
+from gxie.grid.candidates import UNTAGGED_VALUE_SCORE as UNTAGGED
+from gxie.grid.candidates import regions, tokens
+from gxie.grid.decode import ANCHORED, IN_ORDER, doubt, read_table
+from gxie.templates import load_template
+from gxie.types import Cell
+
+T2019, T2021 = load_template("2019"), load_template("2021")
+TRUSTED = 0.9
+
+
+def decode(text: str, table: str, template: str = "2021") -> dict[str, Cell]:
+    """The decoded cells of ``table`` when ``text`` is that table's whole region (no tagger)."""
+    t = load_template(template)
+    return doubt(read_table(t, table, tokens(text, [], 0, len(text)), {}))
+
+
+def row(cells: dict[str, Cell], table: str, row_id: str, cols: list[str]) -> list[object]:
+    return [cells[f"{table}.{row_id}.{c}"].value if f"{table}.{row_id}.{c}" in cells else "absent" for c in cols]
+
+
+S3_COLS = [c.id for c in T2021.section3.columns]
+S4_COLS = [c.id for c in T2021.section4.columns]
+S3_LABELS = {r.id: r.label for r in T2021.section3.rows}
+
+
+def section3_rows(n: int) -> dict[str, list[int]]:
+    """The first ``n`` rows of a section 三 with invented numbers; each row's total adds up."""
+    out = {}
+    for k, r in enumerate(T2021.section3.rows[:n]):
+        parts = [k % 4, (k * 3) % 2, 0, k % 2, 0, 0]
+        out[r.id] = [*parts, sum(parts)]
+    return out
+
+
+def test_wrapped_labels_then_a_numbers_line() -> None:
+    """Labels wrapped over several lines in narrow cells, each followed by its row's numbers on one line."""
+    text = (
+        "一、本年\n新收政府\n信息公开\n申请数量\n3 1 0 0 0 0 4\n"
+        "二、上年\n结转政府\n信息公开\n申请数量\n0 0 0 0 0 0 0\n"
+        "三、本年\n度办理结\n果\n(一) 予以\n公开\n2 1 0 0 0 0 3\n"
+        "(二) 部分\n公开(区\n分处理\n的，只计\n这一情\n形)\n1 0 0 0 0 0 1\n"
+    )
+    cells = decode(text, "section3")
+    assert row(cells, "section3", "new_received", S3_COLS) == [3, 1, 0, 0, 0, 0, 4]
+    assert row(cells, "section3", "carried_over", S3_COLS) == [0] * 7
+    assert row(cells, "section3", "granted", S3_COLS) == [2, 1, 0, 0, 0, 0, 3]
+    assert row(cells, "section3", "partially_granted", S3_COLS) == [1, 0, 0, 0, 0, 0, 1]
+    assert all(c.confidence >= TRUSTED for c in cells.values())
+
+
+def test_numbers_apart_from_their_labels_read_in_the_formats_order() -> None:
+    """Section 四: all labels first, then the 15 numbers with no label near them."""
+    text = (
+        "行政复议\n行政诉讼\n结果维持\n结果纠正\n其他结果\n尚未审结\n总计\n未经复议直接起诉\n复议后起诉\n"
+        "结果维持\n结果纠正\n其他结果\n尚未审结\n总计\n结果维持\n结果纠正\n其他结果\n尚未审结\n总计\n"
+        "2 1 0 0 3\n0 1 1 0 2\n1 0 0 1 2\n"
+    )
+    cells = decode(text, "section4")
+    assert row(cells, "section4", "review", S4_COLS) == [2, 1, 0, 0, 3]
+    assert row(cells, "section4", "litigation_direct", S4_COLS) == [0, 1, 1, 0, 2]
+    assert row(cells, "section4", "litigation_after_review", S4_COLS) == [1, 0, 0, 1, 2]
+
+
+def test_unlabelled_run_between_two_labelled_rows_fills_the_row_between() -> None:
+    rows = section3_rows(5)
+    lines = []
+    for rid, values in rows.items():
+        label = S3_LABELS[rid] if rid != "granted" else "(一)予以XX"  # a label too damaged to match
+        lines += [label, " ".join(map(str, values))]
+    cells = decode("\n".join(lines) + "\n", "section3")
+    for rid, values in rows.items():
+        assert row(cells, "section3", rid, S3_COLS) == values
+    # placed by the format's order; the others next to their labels (numbers no tagger marked)
+    assert {cells[f"section3.granted.{c}"].confidence for c in S3_COLS} == {round(IN_ORDER * UNTAGGED, 3)}
+    assert cells["section3.new_received.total"].confidence == round(ANCHORED * UNTAGGED, 3)
+
+
+def test_column_by_column_dump() -> None:
+    """Section 二 as a PDF converter gives it: each column header followed by that column's numbers."""
+    text = (
+        "第二十条第(一)项\n信息内容\n规章\n行政规范性文件\n"
+        "本年制发件数\n2\n5\n本年废止件数\n0\n1\n现行有效件数\n14\n36\n"
+    )
+    cells = decode(text, "section2")
+    cols = ["issued", "repealed", "in_force"]
+    assert row(cells, "section2", "regulations", cols) == [2, 0, 14]
+    assert row(cells, "section2", "normative_documents", cols) == [5, 1, 36]
+
+
+def test_rows_printed_as_a_band_column_by_column() -> None:
+    """Three rows whose cells a converter gave column by column: seven paragraphs of three numbers."""
+    labels = "一、本年新收政府信息公开申请数量\n二、上年结转政府信息公开申请数量\n(一)予以公开\n"
+    columns = ["5\n0\n4", "1\n0\n1", "0\n0\n0", "0\n0\n0", "0\n0\n0", "0\n0\n0", "6\n0\n5"]
+    cells = decode("三、本年度办理结果\n" + labels + "\n\n".join(columns) + "\n", "section3")
+    assert row(cells, "section3", "new_received", S3_COLS) == [5, 1, 0, 0, 0, 0, 6]
+    assert row(cells, "section3", "carried_over", S3_COLS) == [0] * 7
+    assert row(cells, "section3", "granted", S3_COLS) == [4, 1, 0, 0, 0, 0, 5]
+
+
+def test_table_split_across_pages() -> None:
+    """Rows of section 三 broken by a page footer and a repeated header."""
+    rows = section3_rows(6)
+    lines = []
+    for k, (rid, values) in enumerate(rows.items()):
+        if k == 3:
+            lines += ["- 7 -", "某某局2023年政府信息公开工作年度报告", "申请人情况", "自然人", "总计"]
+        lines.append(S3_LABELS[rid] + " " + " ".join(map(str, values)))
+    cells = decode("\n".join(lines) + "\n", "section3")
+    for rid, values in rows.items():
+        assert row(cells, "section3", rid, S3_COLS) == values
+
+
+def test_ruling_lines_read_as_l_or_1_between_values() -> None:
+    text = (
+        "一、本年新收政府信息公开申请数量 l 3 l 2 l 0 l 0 l 0 l 0 l 5 l\n"
+        "二、上年结转政府信息公开申请数量 1 0 1 4 1 0 1 0 1 0 1 0 1 4 1\n"
+    )
+    cells = decode(text, "section3")
+    assert row(cells, "section3", "new_received", S3_COLS) == [3, 2, 0, 0, 0, 0, 5]
+    assert row(cells, "section3", "carried_over", S3_COLS) == [0, 4, 0, 0, 0, 0, 4]
+
+
+def test_glued_digits_split_where_the_row_total_decides() -> None:
+    text = "一、本年新收政府信息公开申请数量 17 6 0 1 0 024\n二、上年结转政府信息公开申请数量 0 0 0 0 0 0 0\n"
+    cells = decode(text, "section3")
+    assert row(cells, "section3", "new_received", S3_COLS) == [17, 6, 0, 1, 0, 0, 24]
+    assert max(cells[f"section3.new_received.{c}"].confidence for c in S3_COLS) < TRUSTED
+    assert row(cells, "section3", "carried_over", S3_COLS) == [0] * 7
+
+
+def test_blanks_dropped_from_a_line_are_placed_by_the_totals_and_not_trusted() -> None:
+    """Section 四's numbers on one line, two blank cells dropped: the blocks' totals decide where each
+    block ends (5, 4, 4 values); the middle block is placed where its total holds (several placements
+    do), the last one is read left to right (it may be cut off); the line lost cells, so no cell of it
+    is trusted."""
+    text = "行政复议\n结果维持\n结果纠正\n其他结果\n尚未审结\n总计\n0 0 1 0 1 1 0 0 1 0 0 0 0\n"
+    cells = decode(text, "section4")
+    assert row(cells, "section4", "review", S4_COLS) == [0, 0, 1, 0, 1]
+    direct = [cells[f"section4.litigation_direct.{c}"].value or 0 for c in S4_COLS]
+    assert sorted(direct[:4]) == [0, 0, 0, 1] and direct[4] == 1
+    assert row(cells, "section4", "litigation_after_review", S4_COLS) == [0, 0, 0, 0, "absent"]
+    assert all(c.confidence < TRUSTED for c in cells.values())
+
+
+def test_label_with_its_first_number_glued_on() -> None:
+    text = (
+        "一、本年新收政府信息公开申请数量42\t8\t0\t1\t13\t0\t64\n"
+        "二、上年结转政府信息公开申请数量\t0\t0\t0\t0\t0\t0\t0\n"
+    )
+    cells = decode(text, "section3")
+    assert row(cells, "section3", "new_received", S3_COLS) == [42, 8, 0, 1, 13, 0, 64]
+
+
+def test_regions_start_at_the_tables_not_at_the_prose() -> None:
+    text = (
+        "二、主动公开政府信息情况\n全年公开信息 12 条。\n第二十条第(一)项\n规章 0 0 0\n"
+        "三、收到和处理政府信息公开申请情况\n四、政府信息公开行政复议、行政诉讼情况\n五、存在的主要问题及改进情况\n"
+    )
+    bounds = regions(text)
+    assert text[slice(*bounds["section2"])].startswith("第二十条")
+    assert text[slice(*bounds["section3"])].startswith("三、收到")
+    assert text[slice(*bounds["section4"])].startswith("四、政府")
+    assert text[bounds["section4"][1] :].startswith("五、")
+
+
+def _report(section2: str, section3: str, section4: str) -> str:
+    return (
+        "某某市某某局2023年政府信息公开工作年度报告\n一、总体情况\n本局依法公开政府信息。\n"
+        f"二、主动公开政府信息情况\n{section2}三、收到和处理政府信息公开申请情况\n{section3}"
+        f"四、政府信息公开行政复议、行政诉讼情况\n{section4}五、存在的主要问题及改进情况\n无。\n"
+        "六、其他需要报告的事项\n无。\n"
+    )
+
+
+def _single_space_report(new_received_total: str = "4") -> str:
+    """A 2021-format report as a PDF converter prints it: each row's label and cells joined by single spaces."""
+    s2 = (
+        "第二十条第(一)项\n信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 3 1 20\n"
+        "第二十条第(五)项\n信息内容 本年处理决定数量\n行政许可 120\n"
+        "第二十条第(六)项\n信息内容 本年处理决定数量\n行政处罚 15\n行政强制 2\n"
+        "第二十条第(八)项\n信息内容 本年收费金额(单位:万元)\n行政事业性收费 0\n"
+    )
+    rows = []
+    for r in T2021.section3.rows:
+        if r.id in ("new_received", "granted", "total_processed"):
+            values = ["3", "1", "0", "0", "0", "0", new_received_total if r.id == "new_received" else "4"]
+        else:
+            values = ["0"] * 7
+        rows.append(r.label + " " + " ".join(values))
+    s3 = "申请人情况 自然人 法人或其他组织 总计\n" + "\n".join(rows) + "\n"
+    s4 = "行政复议 行政诉讼\n结果维持 结果纠正 其他结果 尚未审结 总计\n0 0 0 0 0 1 0 0 0 1 0 0 0 0 0\n"
+    return _report(s2, s3, s4)
+
+
+def test_single_space_rows_end_to_end() -> None:
+    """The whole pipeline on a report whose rows are label and numbers joined by single spaces."""
+    report = extract_text(_single_space_report(), tagger="rules")
+    flat = report.to_flat()
+    assert report.template == "2021"
+    assert [flat[f"section2.normative_documents.{c}"] for c in ("issued", "repealed", "in_force")] == [3, 1, 20]
+    assert flat["section2.licensing.decisions"] == 120 and flat["section2.coercion.decisions"] == 2
+    assert [flat[f"section3.new_received.{c}"] for c in S3_COLS] == [3, 1, 0, 0, 0, 0, 4]
+    assert [flat[f"section3.total_processed.{c}"] for c in S3_COLS] == [3, 1, 0, 0, 0, 0, 4]
+    assert [flat[f"section4.litigation_direct.{c}"] for c in S4_COLS] == [1, 0, 0, 0, 1]
+    assert all(c.passed is not False for c in report.checks)
+    assert len(report.cells) == len(T2021.flat_keys())
+
+
+def test_a_value_no_cell_can_hold_is_flagged_and_not_trusted() -> None:
+    report = extract_text(_single_space_report(new_received_total="100000000004"), tagger="rules")
+    cell = next(c for c in report.cells if c.key == "section3.new_received.total")
+    assert cell.value == 100000000004 and cell.confidence < TRUSTED
+    assert any(m.code == "implausible_value" and "section3.new_received.total" in m.message for m in report.issues)
+    assert report.status == "partial"
+
+
+def test_a_short_run_of_a_row_with_slots_outside_the_format_is_read_left_to_right() -> None:
+    # A row group with a slot no format cell fills (""), given fewer values than its slots: the
+    # blank-dropping placements (which need every slot's column) are not tried (they raised IndexError on
+    # the empty slot), the run is read in order and the value in the empty slot is not a cell.
+    from gxie.grid.align import Group
+    from gxie.grid.candidates import Token
+    from gxie.grid.decode import SHORT_RUN, _short_options
+
+    keys = ("section3.granted.natural_person", "", "section3.granted.total")
+    g = Group("section3", keys, ("row", "granted"), "granted")
+    toks = [Token("value", 0, 1, "4", 0), Token("value", 2, 3, "4", 1)]
+    options = _short_options(g, toks, dense=True, dropped=True, relation=T2021.row_relation("section3"))
+    assert [[(c.key, c.value, c.confidence) for c in o] for o in options] == [
+        [("section3.granted.natural_person", 4, SHORT_RUN)]
+    ]
+
+
+def test_the_dynamic_programmes_lookup_tables_give_the_scores_computed_from_the_labels() -> None:
+    # run_score reads its terms from tables built once per alignment; run_score_slow walks the labels. The
+    # two agree (up to float rounding of the prefix sums) on every group and stretch of two texts.
+    from gxie.grid.align import MODES, Aligner, groups
+
+    rows = section3_rows(6)
+    mixed = "\n".join(f"{S3_LABELS[r]}\n{' '.join(map(str, v))}" for r, v in rows.items())
+    texts = [("section3", mixed), ("section3", "(一)予以公开\n1 0 0 0 0 0 1\n页脚 3\n2 0 0 0 0 0 2\n")]
+    checked = 0
+    for table, text in texts:
+        stream = tokens(text, [], 0, len(text))
+        for order in ("row", "col"):
+            for mode in MODES:
+                al = Aligner(groups(T2021, table, order), stream, mode)
+                n = len(al.values)
+                for gi, g in enumerate(al.groups):
+                    for i in range(n + 1):
+                        for j in range(i, min(n, i + len(g.keys)) + 1):
+                            fast, slow = al.run_score(gi, i, j), al.run_score_slow(gi, i, j)
+                            assert fast == pytest.approx(slow, abs=1e-9), (order, mode, gi, i, j)
+                            checked += 1
+    assert checked > 1000

@@ -41,3 +41,15 @@ NO_PLACEMENT_ADDS_UP = 0.4  # no placement of a row without its blanks adds up: 
 # --- Judging failed relations (gxie.validate) ----------------------------------------------------------
 SOURCE_CONSISTENT = 0.8  # a failed relation whose cells were all read at least this surely is the source's
 FAILED_RELATION = 0.7  # the cells of a relation that fails on unsure readings become this much less sure
+
+# --- Constrained decoding (gxie.grid.decode, gxie.grid.candidates, gxie.grid.plausible) ------------------
+DECODED_ANCHORED = 1.0  # a full run next to its own label
+DECODED_IN_ORDER = 0.93  # a full run placed by the format's order, its stretch filled exactly, its total adding up
+DECODED_UNLABELLED = 0.85  # a full run placed by order where values were left over or rows short
+DECODED_SHORT_RUN = 0.6  # a short run read left to right
+DECODED_SETTLED = 0.95  # every cell of a reading this sure, and its relations holding: no other reading is tried
+DECODED_DOUBTFUL = 0.6  # ceiling for a cell the rival readings disagree on
+DECODED_BLANK_ROW = 0.9  # a row whose label stands in a clean reading with no value: printed blank, blanks dropped
+DECODED_GLUED = 0.8  # ceiling for a cell split out of a glued digit run
+IMPLAUSIBLE_CONFIDENCE = 0.3  # ceiling of a flagged cell's confidence: a value beyond what its cell can hold
+UNTAGGED_VALUE_SCORE = 0.97  # a number the tagger did not mark: sure of the text, less of its role

@@ -18,6 +18,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 
+from gxie.confidence import UNTAGGED_VALUE_SCORE
 from gxie.grid.values import parse_number
 from gxie.templates.lexicon import Match, best_label, label_core, numbering
 from gxie.text.cells import PAGE_MARK, LayoutCell, layout_cells
@@ -33,7 +34,6 @@ MIN_LABEL_SCORE = 0.6  # a label fragment matching nothing this well is plain te
 TAIL_LABEL = 0.7  # a row label after a group label in one fragment is the fragment's label from this score
 STRONG_LABEL = 0.9  # two fragments that each match a label this well are two labels, not one wrapped
 MAX_WRAPPED_TEXT = 40  # unmatched lines joined as one wrapped text at most this long (a header note)
-UNTAGGED_VALUE_SCORE = 0.97  # a number the tagger did not mark: sure of the text, less of its role
 HEADINGS = {
     "section2": ("二", ("主动公开",)),
     "section3": ("三", ("收到和处理", "申请情况")),

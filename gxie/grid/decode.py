@@ -14,6 +14,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from itertools import combinations, pairwise
 
+from gxie.confidence import (
+    DECODED_ANCHORED as ANCHORED,
+)
+from gxie.confidence import (
+    DECODED_BLANK_ROW as BLANK_ROW,
+)
+from gxie.confidence import (
+    DECODED_DOUBTFUL as DOUBTFUL,
+)
+from gxie.confidence import (
+    DECODED_GLUED as GLUED,
+)
+from gxie.confidence import (
+    DECODED_IN_ORDER as IN_ORDER,
+)
+from gxie.confidence import (
+    DECODED_SETTLED as SETTLED,
+)
+from gxie.confidence import (
+    DECODED_SHORT_RUN as SHORT_RUN,
+)
+from gxie.confidence import (
+    DECODED_UNLABELLED as UNLABELLED,
+)
 from gxie.grid.align import MODES, Aligner, Group, Run, groups
 from gxie.grid.assign import _place_dense, cell_of
 from gxie.grid.candidates import EMPTY_MARKS, OCR_ONES, Token
@@ -28,14 +52,6 @@ REL_PASS = 0.5  # a relation that holds under the reading
 REL_FAIL = 2.0  # a relation that fails under the reading
 MARGIN = 1.0  # readings within this of the best are rivals: cells they disagree on are doubtful
 # Cell confidences (times the value token's own score).
-ANCHORED = 1.0  # a full run next to its own label
-IN_ORDER = 0.93  # a full run placed by the format's order, its stretch filled exactly, its total adding up
-UNLABELLED = 0.85  # a full run placed by order where values were left over or rows short
-SHORT_RUN = 0.6  # a short run read left to right
-SETTLED = 0.95  # every cell of a reading this sure, and its relations holding: no other reading is tried
-DOUBTFUL = 0.6  # ceiling for a cell the rival readings disagree on
-BLANK_ROW = 0.9  # a row whose label stands in a clean reading with no value: printed blank, blanks dropped
-GLUED = 0.8  # ceiling for a cell split out of a glued digit run
 MAX_GLUED_DIGITS = 9  # longest digit run tried as several cells run together
 ROW_RULES = ("section3", "section4")  # tables whose rows have their own relation (R2, R5)
 RULING_ONES = OCR_ONES | {"1"}  # what a ruling line between two cells is read as

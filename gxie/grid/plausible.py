@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from gxie.confidence import IMPLAUSIBLE_CONFIDENCE
 from gxie.types import Cell, Issue, IssueCode, Number
 
-IMPLAUSIBLE_CONFIDENCE = 0.3  # ceiling of a flagged cell's confidence
 COUNT_LIMIT = 10**6  # applications (section 三) and cases (section 四) of one agency in one year
 SECTION2_LIMIT = 10**8  # documents, items and decisions of section 二, and a change in their number
 LIMITS: dict[tuple[str, str], Number] = {

@@ -23,8 +23,8 @@ import pytest
 import gxie
 from gxie.batch.discover import file_sha256
 from gxie.errors import LimitExceededError, ReadError
-from gxie.grid.candidates import _glued_tail
 from gxie.export import to_csv
+from gxie.grid.candidates import _glued_tail
 from gxie.limits import Limits
 from gxie.ocr.engine import ocr_available
 from gxie.ocr.spacing import number_tail

@@ -264,3 +264,40 @@ def test_the_dynamic_programmes_lookup_tables_give_the_scores_computed_from_the_
                             assert fast == pytest.approx(slow, abs=1e-9), (order, mode, gi, i, j)
                             checked += 1
     assert checked > 1000
+
+
+def test_the_vectorised_programme_finds_the_runs_of_the_one_transition_at_a_time_programme() -> None:
+    # solve scores each group's runs for all starts at once (numpy); solve_slow takes one transition at a
+    # time. Same transitions in the same order: the same best score and runs, on every order and mode.
+    from gxie.grid.align import MODES, Aligner, groups
+
+    rows = section3_rows(8)
+    texts = {
+        "labels then rows": "\n".join(f"{S3_LABELS[r]}\n{' '.join(map(str, v))}" for r, v in rows.items()),
+        "band": "三、本年度办理结果\n一、本年新收政府信息公开申请数量\n二、上年结转政府信息公开申请数量\n"
+        + "\n\n".join(["5\n0", "1\n0", "0\n0", "0\n0", "0\n0", "0\n0", "6\n0"]),
+        "page number between rows": "(一)予以公开\n1 0 0 0 0 0 1\n3\n2 0 0 0 0 0 2\n0 0 0 0 0 0 0\n",
+    }
+    solved = 0
+    for text in texts.values():
+        stream = tokens(text, [], 0, len(text))
+        for order in ("row", "col"):
+            for mode in MODES:
+                fast = Aligner(groups(T2021, "section3", order), stream, mode).solve()
+                slow = Aligner(groups(T2021, "section3", order), stream, mode).solve_slow()
+                assert fast == slow, (order, mode)
+                solved += 1
+    assert solved == 3 * 2 * len(MODES)
+
+
+def test_a_rows_relation_in_closed_form_agrees_with_trying_every_placement() -> None:
+    from decimal import Decimal
+    from itertools import product
+
+    from gxie.grid.align import _holds, _holds_by_placements
+
+    values = [0, 1, 2, 3, None, Decimal("0.5"), -1]
+    for width in range(1, 6):
+        for k in range(0, 5):
+            for numbers in product(values, repeat=k):
+                assert _holds(list(numbers), width) == _holds_by_placements(list(numbers), width), (numbers, width)

@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass
 from itertools import combinations
 
+import numpy as np
+
 from gxie.grid.candidates import Token
 from gxie.grid.values import parse_number
 from gxie.templates import Template
@@ -53,6 +55,21 @@ def _holds(numbers: list[Number | None], width: int) -> float:
     """``ROW_HOLDS`` when the last of ``width`` cells can be the sum of the others with ``numbers``
     placed in order into some of them (all of them when there are ``width``), ``-ROW_BREAKS`` when
     no placement makes it so, 0 when a value is unreadable."""
+    if any(v is None for v in numbers) or not numbers:
+        return 0.0
+    vals = [v or 0 for v in numbers]
+    k = len(vals)
+    if k > width:
+        return -ROW_BREAKS
+    # In order, the last value takes the last cell (then the others sum to it) or no value does (then
+    # the total is 0 and the values sum to 0): the two cases of every placement.
+    if abs(sum(vals[:-1]) - vals[-1]) < 1e-9 or (k < width and abs(sum(vals)) < 1e-9):
+        return ROW_HOLDS
+    return -ROW_BREAKS
+
+
+def _holds_by_placements(numbers: list[Number | None], width: int) -> float:
+    """``_holds`` by trying every placement (kept to check the closed form against)."""
     if any(v is None for v in numbers) or not numbers:
         return 0.0
     vals = [v or 0 for v in numbers]
@@ -184,8 +201,19 @@ class Aligner:
         self._headers = [self._header_row(i) if i < n else False for i in range(n + 1)]
         self._before = [self.between[self.label_slot[i]][-1:] if i < n else self.between[i][-1:] for i in range(n + 1)]
         self._after = [self.between[j][:1] for j in range(n + 1)]
-        self._aff_before = [[self._affinity(self._before[i], g) for i in range(n + 1)] for g in self.groups]
-        self._aff_after = [[self._affinity(self._after[j], g) for j in range(n + 1)] for g in self.groups]
+        # A label names only the group of its best match: each label fills its group's entry.
+        of_anchor: dict[tuple[str, str], list[int]] = {}
+        for gi, g in enumerate(self.groups):
+            of_anchor.setdefault(g.anchor, []).append(gi)
+        self._aff_before = [[0.0] * (n + 1) for _ in self.groups]
+        self._aff_after = [[0.0] * (n + 1) for _ in self.groups]
+        for table, near in ((self._aff_before, self._before), (self._aff_after, self._after)):
+            for i, labels in enumerate(near):
+                m = labels[0].match if labels else None
+                if m is None:
+                    continue
+                for gi in of_anchor.get((m.entry.kind, m.entry.id), []):
+                    table[gi][i] = self._affinity(labels, self.groups[gi])
         self._foreign_near: dict[tuple[str, int, int], bool] = {}
         # Per group: width, anchor kind, whether the row's own relation applies, whether it is in the format.
         self._facts = [
@@ -395,8 +423,143 @@ class Aligner:
             return ANCHOR * aff / len(grps)
         return -WRONG if self._foreign(labels[-1:], "row") else 0.0
 
+    def _arrays(self) -> None:
+        """numpy copies of the lookup tables, for scoring every start of a run at once."""
+        n = len(self.values)
+        self._rule_vectors: dict[tuple[int, int], np.ndarray] = {}
+        self._np_blanks = np.array(self._blanks, dtype=np.int64)
+        self._np_cross = {kind: np.array(acc) for kind, acc in self._cross.items()}
+        self._np_starts = np.array(self._starts)
+        self._np_headers = np.array(self._headers, dtype=bool)
+        self._np_aff_before = [np.array(a) for a in self._aff_before]
+        self._np_aff_after = [np.array(a) for a in self._aff_after]
+        slots = [self.label_slot[i] for i in range(n + 1)]
+        self._np_foreign: dict[str, tuple[np.ndarray, np.ndarray]] = {
+            kind: (
+                np.array([self._foreign(self.between[s][-1:], kind) for s in slots], dtype=bool),
+                np.array([self._foreign(self.between[j][:1], kind) for j in range(n + 1)], dtype=bool),
+            )
+            for kind in ("row", "col")
+        }
+        # The length of the paragraph starting at each value (0 inside one): a band of k rows starts only
+        # where a paragraph of exactly k values does.
+        p = self.para
+        self._para_len = [0] * (n + 1)
+        for i in range(n):
+            if i == 0 or p[i - 1] != p[i]:
+                e = i
+                while e < n and p[e] == p[i]:
+                    e += 1
+                self._para_len[i] = e - i
+
+    def run_scores(self, gi: int) -> list[np.ndarray]:
+        """``run_score(gi, i, i + k)`` for every start ``i`` (array index) of each run length ``k`` (list
+        index), each term computed in the same order as ``run_score`` so the floats are the same."""
+        g = self.groups[gi]
+        n = len(self.values)
+        w, kind, applies, in_format = self._facts[gi]
+        mode = self.mode
+        aff_before, aff_after = self._np_aff_before[gi], self._np_aff_after[gi]
+        foreign_before, foreign_after = self._np_foreign[kind]
+        out = [np.full(n + 1, -EMPTY_EARLY * (len(self.groups) - gi))]
+        for k in range(1, min(w, n) + 1):
+            i = np.arange(0, n - k + 1)
+            j = i + k
+            blanks = self._np_blanks[j] - self._np_blanks[i]
+            s = (
+                FILL * (1 - (1 - BLANK_WEIGHT) * blanks / w)
+                - SHORT * (w - k)
+                - (SHORT_COLUMN if k < w and not g.row else 0)
+            )
+            if mode == "block":
+                aff = np.zeros(len(i))
+            elif mode == "after" or (mode == "mixed" and not in_format):
+                aff = aff_before[i]
+            elif mode == "before":
+                aff = aff_after[j]
+            else:
+                aff = np.maximum(aff_before[i], MIXED_BEFORE * aff_after[j])
+            if kind == "col":
+                aff = np.where(self._np_headers[i], 0.0, aff)
+            if mode == "block":
+                label = np.zeros(len(i))
+            else:
+                if kind == "col":
+                    other = np.full(len(i), -WRONG)
+                else:
+                    foreign = {"after": foreign_before[i], "before": foreign_after[j]}.get(mode)
+                    if foreign is None:
+                        foreign = foreign_before[i] | foreign_after[j]
+                    other = np.where(foreign, -WRONG, 0.0)
+                label = np.where(aff > 0, ANCHOR * aff, other)
+            if not in_format:
+                label = np.where(aff == 0, -math.inf, label)
+            s = s + label
+            bounds = self._order_bounds[gi]
+            if bounds is not None and mode == "after":
+                s = np.where(bounds[0] >= j, s - WRONG, s)
+            elif bounds is not None and mode == "before":
+                s = np.where(bounds[1] <= i, s - WRONG, s)
+            cross = self._np_cross[kind]
+            inside = -(cross[j] - cross[i + 1]) if k > 1 else np.zeros(len(i))
+            rule = self._rule_vector(k, w) if applies else np.zeros(len(i))
+            out.append(s + inside + self._np_starts[i] + rule)
+        return out
+
+    def _rule_vector(self, k: int, w: int) -> np.ndarray:
+        """``_holds`` of every run of ``k`` values as a row of ``w`` cells (shared by the rows alike)."""
+        got = self._rule_vectors.get((k, w))
+        if got is None:
+            nums = self.numbers
+            got = self._rule_vectors[k, w] = np.array([_holds(nums[x : x + k], w) for x in range(len(nums) - k + 1)])
+        return got
+
     def solve(self) -> tuple[float, list[Run]]:
-        """Best score and each group's run."""
+        """Best score and each group's run: the dynamic programme of ``solve_slow`` with each group's runs
+        scored for all starts at once; the same transitions in the same order, so the same result."""
+        n, grps = len(self.values), self.groups
+        G = len(grps)
+        neg = -math.inf
+        self._arrays()
+        best = [np.full(n + 1, neg) for _ in range(G + 1)]
+        back: list[list[tuple[int, int, int] | None]] = [[None] * (n + 1) for _ in range(G + 1)]
+        best[0][0] = 0.0
+        skip = self.skip_cost
+        for gi in range(G + 1):
+            r = best[gi].tolist()
+            b = back[gi]
+            for i in range(n):  # leaving value i out: within the row, in order
+                cur = r[i]
+                if cur != neg and cur - skip[i] > r[i + 1]:
+                    r[i + 1], b[i + 1] = cur - skip[i], (gi, i, 0)
+            row = best[gi] = np.array(r)
+            if gi == G:
+                continue
+            g = grps[gi]
+            target, tb = best[gi + 1], back[gi + 1]
+            scores = self.run_scores(gi)
+            for k in range(len(scores) - 1, -1, -1):  # for each end, earlier starts first
+                cand = row[: n - k + 1] + scores[k]
+                view = target[k:]
+                better = np.nonzero(cand > view)[0]
+                if len(better):
+                    view[better] = cand[better]
+                    for x in better.tolist():
+                        tb[x + k] = (gi, x, 1)
+            if g.row and self.mode != "before":
+                top = min(MAX_BAND, G - gi)
+                for i in range(n + 1):
+                    k = self._para_len[i]
+                    if k < 2 or k > top or r[i] == neg:
+                        continue
+                    j = i + len(g.keys) * k
+                    sc = r[i] + self.band_score(gi, k, i)
+                    if sc > neg and sc > best[gi + k][j]:
+                        best[gi + k][j], back[gi + k][j] = sc, (gi, i, k)
+        return float(best[G][n]), self._trace(back)
+
+    def solve_slow(self) -> tuple[float, list[Run]]:
+        """Best score and each group's run (one transition at a time; kept to check ``solve`` against)."""
         n, grps = len(self.values), self.groups
         neg = -math.inf
         best = [[neg] * (n + 1) for _ in range(len(grps) + 1)]

@@ -67,6 +67,7 @@ class Relation:
     whole: tuple[str, ...]
     only_read: bool = False  # True: a column or row none of whose cells was read gets no check
 
+    @cache  # noqa: B019 (templates are loaded once and live as long as the process)
     def keys(self, scope_id: str) -> tuple[str, ...]:
         """The flat keys of the check for column or row ``scope_id``: parts first, then the whole."""
         if self.each == "column":

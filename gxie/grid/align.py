@@ -209,10 +209,10 @@ class Aligner:
         self._aff_after = [[0.0] * (n + 1) for _ in self.groups]
         for table, near in ((self._aff_before, self._before), (self._aff_after, self._after)):
             for i, labels in enumerate(near):
-                m = labels[0].match if labels else None
-                if m is None:
+                hit = labels[0].match if labels else None
+                if hit is None:
                     continue
-                for gi in of_anchor.get((m.entry.kind, m.entry.id), []):
+                for gi in of_anchor.get((hit.entry.kind, hit.entry.id), []):
                     table[gi][i] = self._affinity(labels, self.groups[gi])
         self._foreign_near: dict[tuple[str, int, int], bool] = {}
         # Per group: width, anchor kind, whether the row's own relation applies, whether it is in the format.
@@ -471,6 +471,8 @@ class Aligner:
                 - SHORT * (w - k)
                 - (SHORT_COLUMN if k < w and not g.row else 0)
             )
+            aff: np.ndarray
+            label: np.ndarray
             if mode == "block":
                 aff = np.zeros(len(i))
             elif mode == "after" or (mode == "mixed" and not in_format):
@@ -485,9 +487,9 @@ class Aligner:
                 label = np.zeros(len(i))
             else:
                 if kind == "col":
-                    other = np.full(len(i), -WRONG)
+                    other: np.ndarray = np.full(len(i), -WRONG)
                 else:
-                    foreign = {"after": foreign_before[i], "before": foreign_after[j]}.get(mode)
+                    foreign: np.ndarray | None = {"after": foreign_before[i], "before": foreign_after[j]}.get(mode)
                     if foreign is None:
                         foreign = foreign_before[i] | foreign_after[j]
                     other = np.where(foreign, -WRONG, 0.0)
@@ -521,7 +523,7 @@ class Aligner:
         G = len(grps)
         neg = -math.inf
         self._arrays()
-        best = [np.full(n + 1, neg) for _ in range(G + 1)]
+        best: list[np.ndarray] = [np.full(n + 1, neg) for _ in range(G + 1)]
         back: list[list[tuple[int, int, int] | None]] = [[None] * (n + 1) for _ in range(G + 1)]
         best[0][0] = 0.0
         skip = self.skip_cost

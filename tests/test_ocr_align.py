@@ -35,13 +35,35 @@ def test_spans_land_on_the_same_cells_through_ocr_damage() -> None:
     assert dropped == []
 
 
-def test_a_span_whose_text_is_lost_or_split_is_dropped() -> None:
+def test_a_span_whose_text_is_lost_or_split_by_a_tab_is_dropped() -> None:
     source = "本年新收政府信息公开申请数量\t3"
     spans = [[0, 14, "ROW"], [15, 16, "NUM"]]
-    carried, dropped = carry_spans(source, spans, "本年新收政府\n信息公开申请数量\t3")
+    carried, dropped = carry_spans(source, spans, "本年新收政府\t信息公开申请数量\t3")
     assert [lab for *_, lab in carried] == ["NUM"] and [lab for *_, lab in dropped] == ["ROW"]
     carried, dropped = carry_spans(source, spans, "完全不同的文字")
     assert carried == [] and len(dropped) == 2
+
+
+def test_a_label_wrapped_over_lines_becomes_one_span_per_line() -> None:
+    source = "本年新收政府信息公开申请数量\t3"
+    spans = [[0, 14, "ROW"], [15, 16, "NUM"]]
+    target = "本年新收政府\n信息公开申请数量\t3"
+    carried, dropped = carry_spans(source, spans, target)
+    assert [(target[a:b], lab) for a, b, lab in carried] == [
+        ("本年新收政府", "ROW"),
+        ("信息公开申请数量", "ROW"),
+        ("3", "NUM"),
+    ]
+    assert dropped == []
+    # numbers printed beside the label's first line stay outside its pieces
+    target = "本年新收政府  7  1\n信息公开申请数量"
+    carried, _ = carry_spans(source, [[0, 14, "ROW"]], target)
+    assert [target[a:b] for a, b, _ in carried] == ["本年新收政府", "信息公开申请数量"]
+
+
+def test_a_number_crossing_a_line_break_is_dropped() -> None:
+    carried, dropped = carry_spans("行政许可\t1234", [[5, 9, "NUM"]], "行政许可\t12\n34")
+    assert carried == [] and dropped == [(5, 9, "NUM")]
 
 
 def test_aligned_records_of_a_synthetic_report_load_as_training_records(tmp_path: Path) -> None:

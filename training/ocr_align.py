@@ -6,8 +6,10 @@ wrapped cells joined. A character alignment (``difflib.SequenceMatcher`` without
 maps every source character to an OCR character: equal runs one to one, short replaced runs (misread
 characters) proportionally, longer replaced runs and deleted characters nowhere. A labelled span is
 carried to the OCR text as the range its characters map to, when enough of them map (``MIN_SHARE``),
-the range does not cross a tab or line break (a cell never does) and it is not much longer than the
-source span; otherwise it is dropped and its characters stay O. Overlapping results keep the first.
+the range does not cross a tab (a cell never does) and it is not much longer than the source span;
+otherwise it is dropped and its characters stay O. A label (not a number) whose range crosses line
+breaks, wrapped by the converter, becomes one span per line, as a label split over cells is labelled.
+Overlapping results keep the first.
 
 Records come out as gxie.training.data.load_records reads them: ``{"id", "text", "spans": [[s, e,
 label]], "template", "layout", "noise", "source"}``.
@@ -29,6 +31,7 @@ MIN_SHARE = 0.6  # share of a span's characters that must map for the span to be
 MAX_SUBSTITUTION = 4  # a replaced run up to this long is a misreading, longer ones are different text
 MAX_GROWTH = 2.0  # a carried span may be at most this many times (+2 characters) as long as its source
 _BREAKS = ("\t", "\n")
+SINGLE_LINE = ("NUM", "EMPTY")  # a cell value never wraps: one crossing a line break is dropped
 _EDGE = " \u3000\xa0"
 
 
@@ -69,12 +72,40 @@ def carry_spans(
         ok = (
             b > a
             and len(hits) >= min_share * max(core, 1)
-            and not any(c in target[a:b] for c in _BREAKS)
             and b - a <= MAX_GROWTH * (end - start) + 2
             and (not carried or a >= carried[-1][1])
         )
+        if ok and "\t" not in target[a:b] and "\n" in target[a:b] and label not in SINGLE_LINE:
+            pieces = _line_pieces(target, a, b, hits)
+            if pieces:
+                carried.extend((x, y, label) for x, y in pieces)
+                continue
+            ok = False
+        ok = ok and not any(c in target[a:b] for c in _BREAKS)
         (carried if ok else dropped).append((a, b, label) if ok else (start, end, label))
     return carried, dropped
+
+
+def _line_pieces(target: str, a: int, b: int, hits: list[int]) -> list[tuple[int, int]]:
+    """A label that a converter wrapped over several lines (``本年新收政府`` / ``信息公开申请数量``), as one
+    span per line, the way a label split over two cells is labelled: on each line, from the first to the
+    last character the label's own characters map to. Empty when some line's piece holds other text (the
+    numbers of a row printed beside the wrapped label) or no line is left."""
+    pieces: list[tuple[int, int]] = []
+    hit = set(hits)
+    line_start = a
+    while line_start < b:
+        line_end = target.find("\n", line_start, b)
+        line_end = b if line_end < 0 else line_end
+        mine = [i for i in range(line_start, line_end) if i in hit]
+        if mine:
+            x, y = min(mine), max(mine) + 1
+            inner = [i for i in range(x, y) if not target[i].isspace()]
+            if sum(1 for i in inner if i in hit) < MIN_SHARE * len(inner) or "\t" in target[x:y]:
+                return []
+            pieces.append((x, y))
+        line_start = line_end + 1
+    return pieces
 
 
 def align_record(record: dict[str, Any]) -> tuple[dict[str, Any], Counter[str]]:

@@ -1,7 +1,7 @@
 """Long fuzz run of gxie: mutated reports, damaged files and a catalogue of hostile files, each under a time
 and a memory cap, summarised as markdown tables.
 
-    python -m tools.fuzz --n 100000 --out docs/reliability.md     # the full run (about an hour on 2 cores)
+    python -m tools.fuzz --n 100000 --out docs/reliability.md     # the full run (85 min on 2 cores)
     python -m tools.fuzz --quick --out /tmp/fuzz.md              # 2,000 inputs, a 100-input model sample
     python -m tools.fuzz --seed 0 --replay r:1234 --dump /tmp/x  # one input again, in this process
 

@@ -65,6 +65,7 @@ class Reading:
     score: float
     cells: dict[str, Cell]
     notes: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)  # the table's relations under the reading
 
 
 def _as_item(tok: Token) -> Item:
@@ -88,21 +89,19 @@ def read_table(t: Template, table: str, stream: list[Token], context: dict[str, 
                 reading = _cells(t, name, aligner, runs, context)
                 reading.score += score
                 readings.append(reading)
-                if _settled(t, table, reading, context):
+                if _settled(t, table, reading):
                     return [reading]  # every cell next to its own label and every relation holding
     readings.sort(key=lambda r: -r.score)
     return readings
 
 
-def _settled(t: Template, table: str, reading: Reading, context: dict[str, Cell]) -> bool:
+def _settled(t: Template, table: str, reading: Reading) -> bool:
     """A reading no rival can improve on: every cell of the table found, each at least ``SETTLED`` sure
     (a full run next to its own label), and every relation of the table holding; the readings left are
     not tried."""
-    keys = [k for b in t.blocks if b.table == table for k in b.keys()]  # noqa: SIM118 (Block.keys is a method)
-    if not all(k in reading.cells and reading.cells[k].confidence >= SETTLED for k in keys):
+    if not all(k in reading.cells and reading.cells[k].confidence >= SETTLED for k in t.table_keys(table)):
         return False
-    checks = [c for c in run_checks(t, {**context, **reading.cells}) if _in_table(c, table) and c.passed is not None]
-    return bool(checks) and all(c.passed for c in checks)
+    return bool(reading.checks) and all(c.passed for c in reading.checks)
 
 
 def _has_labels(stream: list[Token], kind: str) -> bool:
@@ -168,7 +167,7 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
             open_rows.append(options)
         out.notes.append(f"{g.table} {g.row or g.anchor[1]}: only {len(toks)} of {w} cells found")
     _settle(t, out, open_rows, context)
-    checks = [c for c in run_checks(t, {**context, **out.cells}) if _in_table(c, al.table) and c.passed is not None]
+    out.checks = checks = table_checks(t, al.table, out.cells, context)
     out.score += REL_PASS * sum(1 for c in checks if c.passed) - REL_FAIL * sum(1 for c in checks if not c.passed)
     return out
 
@@ -323,8 +322,15 @@ def _settle(t: Template, reading: Reading, open_rows: list[list[tuple[Cell, ...]
             reading.cells.update({c.key: c for c in best if c.key})
 
 
-def _in_table(check: Check, table: str) -> bool:
-    return all(k.startswith(table + ".") for k in check.cells)
+def table_checks(t: Template, table: str, cells: dict[str, Cell], context: dict[str, Cell]) -> list[Check]:
+    """The checks of ``table``'s own relations (every cell of it in the table) that ``cells``, read with
+    the other tables' ``context``, decide (passed or failed)."""
+    prefix = table + "."
+    return [
+        c
+        for c in run_checks(t, {**context, **cells})
+        if c.passed is not None and all(k.startswith(prefix) for k in c.cells)
+    ]
 
 
 def doubt(readings: list[Reading]) -> dict[str, Cell]:

@@ -13,11 +13,10 @@ from bisect import bisect_right
 from dataclasses import replace
 
 from gxie.grid.candidates import Token, region_size, regions, tokens
-from gxie.grid.decode import UNLABELLED, doubt, read_table
+from gxie.grid.decode import UNLABELLED, doubt, read_table, table_checks
 from gxie.grid.plausible import flag_implausible
 from gxie.templates import Template
 from gxie.types import Cell, Check, Issue, IssueCode, Span
-from gxie.validate import run_checks
 
 TABLES = ("section2", "section3", "section4")
 # Codes of today's rebuild's messages about how it read a table; dropped when the table is replaced.
@@ -70,7 +69,7 @@ def refine(
                     "info",
                     IssueCode.TABLE_TOO_LONG,
                     f"{table}: {cells_in} cells and {values_in or 'uncounted'} numbers where the table has "
-                    f"{len(_keys(t, table))} cells (at most {max_cells(t, table)} cells and {max_values(t, table)} "
+                    f"{len(t.table_keys(table))} cells (at most {max_cells(t, table)} cells and {max_values(t, table)} "
                     "numbers are decoded); read by its labels only",
                 )
             )
@@ -79,7 +78,7 @@ def refine(
         if not readings or not readings[0].cells:
             continue
         decoded = doubt(readings)
-        if sum(1 for c in _table_checks(t, table, decoded, context) if not c.passed) > MAX_FAILED:
+        if sum(1 for c in table_checks(t, table, decoded, context) if not c.passed) > MAX_FAILED:
             decoded = {k: replace(c, confidence=min(c.confidence, UNLABELLED)) for k, c in decoded.items()}
         if policy == "always" or _better(t, table, base, decoded, context, stream):
             out = {**context, **decoded}
@@ -101,15 +100,6 @@ def _about(message: Issue, table: str, rows: set[str]) -> bool:
     return message.code is IssueCode.DUPLICATE_ROW and message.message.split(" ")[1] in rows
 
 
-def _table_checks(t: Template, table: str, cells: dict[str, Cell], context: dict[str, Cell]) -> list[Check]:
-    prefix = table + "."
-    return [
-        c
-        for c in run_checks(t, {**context, **cells})
-        if c.passed is not None and all(k.startswith(prefix) for k in c.cells)
-    ]
-
-
 def _expected(cells: dict[str, Cell], checks: list[Check], keys: set[str]) -> float:
     """How many of ``cells`` among ``keys`` are likely right: their confidences summed, weighed down
     inside a broken relation."""
@@ -128,34 +118,30 @@ def _better(
     """The decoded table replaces today's when today's is incomplete or breaks a relation, and the
     decoded one is better: more right cells expected among those the two give different values, less
     the numbers of the table each leaves unread (the same values: more cells found)."""
-    keys = _keys(t, table)
-    b_checks = _table_checks(t, table, base, context)
+    keys = t.table_keys(table)
+    b_checks = table_checks(t, table, base, context)
     differ = {k for k in keys if not _same(base.get(k), decoded.get(k))}
     if not differ:  # the same values: the decoded table where it finds more of the table's cells
         return sum(1 for k in keys if k in decoded) > sum(1 for k in keys if k in base)
-    d_checks = _table_checks(t, table, decoded, context)
+    d_checks = table_checks(t, table, decoded, context)
     b_score = _expected(base, b_checks, differ) - UNREAD_WEIGHT * _unread(stream, base)
     d_score = _expected(decoded, d_checks, differ) - UNREAD_WEIGHT * _unread(stream, decoded)
     return b_score + REPLACE_MARGIN < d_score
 
 
-def _keys(t: Template, table: str) -> list[str]:
-    return [k for b in t.blocks if b.table == table for k in b.keys()]  # noqa: SIM118 (Block.keys is a method)
-
-
 def max_cells(t: Template, table: str) -> int:
     """The most text cells (labels, numbers, blanks) a region of ``table`` may hold to be decoded."""
-    return max(MAX_CELLS_PER_CELL * len(_keys(t, table)), MIN_MAX_CELLS)
+    return max(MAX_CELLS_PER_CELL * len(t.table_keys(table)), MIN_MAX_CELLS)
 
 
 def max_values(t: Template, table: str) -> int:
     """The most numbers a region of ``table`` may hold to be decoded (the decoder's time grows with them)."""
-    return max(MAX_VALUES_PER_CELL * len(_keys(t, table)), MIN_MAX_VALUES)
+    return max(MAX_VALUES_PER_CELL * len(t.table_keys(table)), MIN_MAX_VALUES)
 
 
 def _sound(t: Template, table: str, base: dict[str, Cell], context: dict[str, Cell]) -> bool:
     """Today's reading of ``table`` has every cell and breaks no relation: the decoder is not asked."""
-    return all(k in base for k in _keys(t, table)) and all(c.passed for c in _table_checks(t, table, base, context))
+    return all(k in base for k in t.table_keys(table)) and all(c.passed for c in table_checks(t, table, base, context))
 
 
 def _unread(stream: list[Token], cells: dict[str, Cell]) -> int:

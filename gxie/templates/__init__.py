@@ -93,6 +93,10 @@ class Template:
         """Every cell key of this format, in table order (the column order of flat outputs)."""
         return [key for block in self.blocks for key in block.keys()]  # noqa: SIM118 (Block.keys is a method)
 
+    def table_keys(self, table: str) -> list[str]:
+        """Every cell key of one table (``"section2"``, ``"section3"`` or ``"section4"``), in table order."""
+        return [key for block in self.blocks if block.table == table for key in block.keys()]  # noqa: SIM118
+
     def table(self, name: str) -> Block:
         """The grid of a table relations are written for: ``"section3"`` or ``"section4"``."""
         if name not in RELATION_TABLES:

@@ -115,11 +115,12 @@ def _after(heads: dict[str, int], table: str, offset: int) -> bool:
     return all(heads[t] < offset for t in order[: order.index(table)] if t in heads)
 
 
-def tokens(text: str, spans: list[Span], start: int, end: int) -> list[Token]:
-    """The label fragments and values of ``text[start:end]``, wrapped labels merged."""
+def tokens(text: str, spans: list[Span], start: int, end: int, cells: list[LayoutCell] | None = None) -> list[Token]:
+    """The label fragments and values of ``text[start:end]``, wrapped labels merged (``cells``: its
+    ``region_cells``, when the caller has them already)."""
     tagged = Tagged([s for s in spans if start <= s.start < end])
     out: list[Token] = []
-    for cell in _region_cells(text, start, end):
+    for cell in region_cells(text, start, end) if cells is None else cells:
         if cell.blank:
             out.append(Token("blank", cell.start, cell.start, "", cell.line))
         elif not PAGE_MARK.match(cell.text):
@@ -176,12 +177,7 @@ def _unglue(stream: list[Token]) -> list[Token]:
     return out
 
 
-def region_size(text: str, start: int, end: int) -> int:
-    """How many layout cells (labels, numbers, blanks) ``text[start:end]`` holds."""
-    return len(_region_cells(text, start, end))
-
-
-def _region_cells(text: str, start: int, end: int) -> list[LayoutCell]:
+def region_cells(text: str, start: int, end: int) -> list[LayoutCell]:
     """The layout cells of ``text[start:end]``; where the region's lines join cells with a fixed run of
     ``u`` spaces (a tab stop turned into spaces), a run ``k * u`` long holds ``k - 1`` blank cells and a
     trailing run ``k * u`` long holds ``k``: decided over the whole region, not line by line."""

@@ -12,7 +12,7 @@ import os
 from bisect import bisect_right
 from dataclasses import replace
 
-from gxie.grid.candidates import Token, region_size, regions, tokens
+from gxie.grid.candidates import Token, region_cells, regions, tokens
 from gxie.grid.decode import UNLABELLED, doubt, read_table, table_checks
 from gxie.grid.plausible import flag_implausible
 from gxie.templates import Template
@@ -60,8 +60,9 @@ def refine(
         if policy != "always" and _sound(t, table, base, context):
             continue  # today's table is complete and breaks no relation: nothing to decode
         # The decoder's work grows with the region's cells: a region far larger than its table is not decoded.
-        cells_in, values_in = region_size(text, *bounds[table]), 0
-        stream = tokens(text, spans, *bounds[table]) if cells_in <= max_cells(t, table) else []
+        region = region_cells(text, *bounds[table])
+        cells_in = len(region)
+        stream = tokens(text, spans, *bounds[table], region) if cells_in <= max_cells(t, table) else []
         values_in = sum(1 for tok in stream if tok.is_value)
         if not stream or values_in > max_values(t, table):
             messages.append(

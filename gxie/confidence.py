@@ -53,3 +53,6 @@ DECODED_BLANK_ROW = 0.9  # a row whose label stands in a clean reading with no v
 DECODED_GLUED = 0.8  # ceiling for a cell split out of a glued digit run
 IMPLAUSIBLE_CONFIDENCE = 0.3  # ceiling of a flagged cell's confidence: a value beyond what its cell can hold
 UNTAGGED_VALUE_SCORE = 0.97  # a number the tagger did not mark: sure of the text, less of its role
+
+# --- Trust and the rules-first cascade (gxie.rules_first) ----------------------------------------------------
+TRUSTED = 0.9  # the published rule: a cell this sure and outside every failed check may be taken without review

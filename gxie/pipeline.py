@@ -22,6 +22,7 @@ from gxie.grid.build import rebuild
 from gxie.limits import Limits
 from gxie.metadata import find_metadata, find_sections
 from gxie.report import Report
+from gxie.rules_first import TAGS_KEY, settled, wanted
 from gxie.tagging.base import Tagger, tagger_label
 from gxie.tagging.load import TAGGERS as TAGGERS  # re-exported: callers import these from gxie.pipeline
 from gxie.tagging.load import default_model_dir as default_model_dir
@@ -145,15 +146,24 @@ def _kind_of(name: str) -> str | None:
 
 
 def finish(
-    prepared: Prepared, spans: list[Span], tagger: Tagger, *, template: str | None = None, tag_seconds: float = 0.0
+    prepared: Prepared,
+    spans: list[Span],
+    tagger: Tagger,
+    *,
+    template: str | None = None,
+    tag_seconds: float = 0.0,
+    tags_from: Tagger | None = None,
+    decode: bool = True,
 ) -> Report:
-    """Rebuild the grid from ``spans``, validate it and decide the status."""
+    """Rebuild the grid from ``spans``, validate it and decide the status. ``tags_from``: the tagger that
+    made ``spans`` when it is not the run's ``tagger`` (recorded in ``versions``); ``decode=False``: no
+    constrained decoding (``gxie.grid.build.rebuild``)."""
     if template is not None and template not in TEMPLATE_IDS:
         raise ValueError(f"unknown template {template!r}; use one of {', '.join(TEMPLATE_IDS)} or None to detect")
     t0 = time.perf_counter()
     norm, doc = prepared.normalized, prepared.document
     meta = find_metadata(norm.text)
-    grid = rebuild(norm.text, spans, template=template, year=meta.year)
+    grid = rebuild(norm.text, spans, template=template, year=meta.year, decode=decode)
     tmpl = load_template(grid.template)
     hint = None if grid.cells else _no_tables_message(doc)
     found_issues = (*doc.issues, *grid.issues)
@@ -163,6 +173,8 @@ def finish(
     out_cells = tuple(replace(c, span=norm.original_span(*c.span) if c.span else None) for c in found)
     timings = {**prepared.timings, "tag": tag_seconds, "grid": time.perf_counter() - t0}
     versions = current_versions(tagger_label(tagger))
+    if tags_from is not None:
+        versions[TAGS_KEY] = tagger_label(tags_from)
     return Report(
         source=prepared.source,
         template=None if status == "failed" else grid.template,
@@ -209,6 +221,7 @@ def run(
     model: str | os.PathLike[str] | None = None,
     backend: str = DEFAULT_BACKEND,
     limits: Limits | None = None,
+    rules_first: bool | None = None,
 ) -> Iterator[Extraction]:
     """The document loop: read, normalize, tag ``batch_size`` documents per ``tag_many`` call, finish each.
 
@@ -219,7 +232,9 @@ def run(
     the culprit fails. Bad options and a tagger that cannot load raise here, before any document.
     ``model``: a model directory instead of the bundled model; ``backend``: ``"onnx"`` (default) or
     ``"torch"`` (see ``gxie.tagging.load.get_tagger``); ``limits`` (``gxie.Limits``) raises or lowers what one
-    file may take (bytes, pages, pixels, DOCX parts, HTML elements: docs/limits.md).
+    file may take (bytes, pages, pixels, DOCX parts, HTML elements: docs/limits.md). ``rules_first``: whether
+    a document the rules tagger reads completely and consistently skips the model (``gxie.rules_first``;
+    None: on for the model tagger with its cascade on, the default).
 
     >>> [e.report.status for e in run(["a.txt", "b.docx"], tagger="rules")]  # doctest: +SKIP
     ['ok', 'partial']
@@ -228,36 +243,73 @@ def run(
         raise ValueError(f"batch_size must be at least 1 (documents tagged per call), got {batch_size}")
     if template is not None and template not in TEMPLATE_IDS:
         raise ValueError(f"unknown template {template!r}; use one of {', '.join(TEMPLATE_IDS)} or None to detect")
-    return _loop(sources, get_tagger(tagger, device, model=model, backend=backend), template, batch_size, limits)
+    chosen = get_tagger(tagger, device, model=model, backend=backend)
+    first = get_tagger("rules") if wanted(chosen, rules_first) else None
+    return _loop(sources, chosen, template, batch_size, limits, first)
 
 
 def _loop(
-    sources: Iterable[Source], tagger: Tagger, template: str | None, batch_size: int, limits: Limits | None
+    sources: Iterable[Source],
+    tagger: Tagger,
+    template: str | None,
+    batch_size: int,
+    limits: Limits | None,
+    first: Tagger | None = None,
 ) -> Iterator[Extraction]:
     chunk: list[Source] = []
     for source in sources:
         chunk.append(source)
         if len(chunk) == batch_size:
-            yield from _chunk(chunk, tagger, template, limits)
+            yield from _chunk(chunk, tagger, template, limits, first)
             chunk = []
     if chunk:
-        yield from _chunk(chunk, tagger, template, limits)
+        yield from _chunk(chunk, tagger, template, limits, first)
 
 
 def _chunk(
-    sources: Sequence[Source], tagger: Tagger, template: str | None, limits: Limits | None
+    sources: Sequence[Source], tagger: Tagger, template: str | None, limits: Limits | None, first: Tagger | None
 ) -> Iterator[Extraction]:
-    """Read every source, tag the readable ones together, finish each; in input order."""
+    """Read every source, settle what ``first`` (the rules) can, tag the rest together, finish each; in
+    input order."""
     label = tagger_label(tagger)
     read = [_read_one(source, label, limits) for source in sources]
-    ready = [item for item in read if isinstance(item, Prepared)]
+    settled_by: dict[int, Extraction] = {}
+    for i, item in enumerate(read):
+        if first is not None and isinstance(item, Prepared):
+            outcome = _settle(item, first, tagger, template)
+            if isinstance(outcome, Extraction):
+                settled_by[i] = outcome
+            else:
+                read[i] = outcome
+    ready = [item for i, item in enumerate(read) if isinstance(item, Prepared) and i not in settled_by]
     tagged = iter(_tag(tagger, [p.normalized.text for p in ready]))
-    for item in read:
-        if isinstance(item, Extraction):
+    for i, item in enumerate(read):
+        if i in settled_by:
+            yield settled_by[i]
+        elif isinstance(item, Extraction):
             yield item
         else:
             spans, share = next(tagged)
             yield _finish_one(item, spans, share, tagger, label, template)
+
+
+def _settle(prepared: Prepared, first: Tagger, tagger: Tagger, template: str | None) -> Extraction | Prepared:
+    """The finished extraction when ``first``'s reading is settled (``gxie.rules_first``); else the document
+    again, with the time that reading took in its timings (``rules_first``)."""
+    start = time.perf_counter()
+    try:
+        spans = first.tag(prepared.normalized.text)
+        tagged = time.perf_counter()
+        report = finish(
+            prepared, spans, tagger, template=template, tag_seconds=tagged - start, tags_from=first, decode=False
+        )
+    except Exception:  # the model reads it instead
+        log.warning("the rules-first reading of %s failed; the model reads it", prepared.source, exc_info=True)
+    else:
+        if settled(report):
+            spent = sum(prepared.timings.values()) + time.perf_counter() - start
+            return Extraction(report, prepared, tuple(spans), spent)
+    return replace(prepared, timings={**prepared.timings, "rules_first": time.perf_counter() - start})
 
 
 def _read_one(source: Source, label: str, limits: Limits | None) -> Prepared | Extraction:
@@ -357,6 +409,7 @@ def extract(
     model: str | os.PathLike[str] | None = None,
     backend: str = DEFAULT_BACKEND,
     limits: Limits | None = None,
+    rules_first: bool | None = None,
 ) -> Report:
     """Extract the three tables, metadata and checks from one report file (or ``Document``); never raises
     for a bad document (it gets a failed report saying why).
@@ -365,14 +418,15 @@ def extract(
     model; ``backend``: ``"onnx"`` (default) or ``"torch"``.
 
     ``limits`` (``gxie.limits.Limits``) raises or lowers what one file may take (pages, pixels, parts...);
-    a file beyond them gives a failed report with the code ``limit_exceeded``.
+    a file beyond them gives a failed report with the code ``limit_exceeded``. ``rules_first=False`` runs the
+    model even on a report the rules tagger reads completely and consistently (``gxie.rules_first``).
 
     >>> report = extract("report.docx", tagger="rules")  # doctest: +SKIP
     >>> report.cell("section3.new_received.total").value  # doctest: +SKIP
     """
     (extraction,) = run(
         [source], tagger=tagger, template=template, device=device, batch_size=1, model=model, backend=backend,
-        limits=limits,
+        limits=limits, rules_first=rules_first,
     )  # fmt: skip
     return extraction.report
 
@@ -386,10 +440,13 @@ def extract_text(
     device: str = "auto",
     model: str | os.PathLike[str] | None = None,
     backend: str = DEFAULT_BACKEND,
+    rules_first: bool | None = None,
 ) -> Report:
     """Like ``extract`` for report text already in memory."""
     doc = Document(text=text, source=source, kind="text")
-    return extract(doc, tagger=tagger, template=template, device=device, model=model, backend=backend)
+    return extract(
+        doc, tagger=tagger, template=template, device=device, model=model, backend=backend, rules_first=rules_first
+    )
 
 
 def extract_many(
@@ -402,6 +459,7 @@ def extract_many(
     model: str | os.PathLike[str] | None = None,
     backend: str = DEFAULT_BACKEND,
     limits: Limits | None = None,
+    rules_first: bool | None = None,
 ) -> Iterator[Report]:
     """Extract many files, tagging ``batch_size`` documents per model call; yields reports in input order.
 
@@ -417,5 +475,6 @@ def extract_many(
         model=model,
         backend=backend,
         limits=limits,
+        rules_first=rules_first,
     )
     return (e.report for e in extractions)

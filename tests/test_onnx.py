@@ -168,7 +168,8 @@ def test_characters_outside_the_regions_are_tagged_o() -> None:
 
 @pytest.mark.parametrize(
     ("layers", "global_every", "local", "window", "stride"),
-    [(2, 2, 8, 32, 24), (3, 3, 16, 48, 40), (1, 1, 8, 40, 40), (2, 1, 64, 512, 384)],
+    # the last: every layer local, the torch windows overlapping by the model's reach on both sides (2 * 16)
+    [(2, 2, 8, 32, 24), (3, 3, 16, 48, 40), (1, 1, 8, 40, 40), (2, 1, 64, 512, 384), (2, 0, 16, 48, 16)],
 )
 def test_random_models_tag_like_torch(
     tmp_path: Path, layers: int, global_every: int, local: int, window: int, stride: int
@@ -200,6 +201,29 @@ def test_random_models_tag_like_torch(
     assert onnx_tagger.version == torch_tagger.version
     torch_tagger.cascade = onnx_tagger.cascade = True  # the cascade plans the same windows on both backends
     assert differing_tags(torch_tagger.predict(texts), onnx_tagger.predict(texts)) == 0
+
+
+def test_a_model_with_only_local_attention_runs_in_long_windows_with_the_same_tags(tmp_path: Path) -> None:
+    """Every layer local: each character sees at most layers * local/2 characters on either side, so
+    inference runs in 2,048-character windows overlapping by twice that and tags exactly as the training
+    windows (512, stride 384) do."""
+    pytest.importorskip("torch")
+    from gxie.tagging.model import ModelTagger
+    from gxie.training.synth import generate
+
+    torch_tagger = ModelTagger.from_config(
+        num_layers=2, hidden=32, heads=2, intermediate=48, local_attention=64, global_every=0, seed=5, batch_size=4
+    )
+    saved = torch_tagger.save_pretrained(tmp_path / "m")
+    onnx_tagger = OnnxTagger(saved, device="cpu", quantize=False, cascade=False)
+    assert (torch_tagger.window, torch_tagger.stride) == (512, 384)
+    assert (onnx_tagger.window, onnx_tagger.stride) == (2048, 2048 - 2 * 64)
+    texts = [r.text for r in generate(3, 5)]  # 5,000-6,500 characters: several long windows each
+    assert min(map(len, texts)) > 2 * 2048
+    want, got = torch_tagger.predict(texts), onnx_tagger.predict(texts)
+    assert differing_tags(want, got) == 0
+    worst = max(abs(x - y) for (_, a), (_, b) in zip(want, got, strict=True) for x, y in zip(a, b, strict=True))
+    assert worst < 1e-4
 
 
 @pytest.mark.slow
@@ -301,7 +325,7 @@ def test_a_resumed_run_with_nothing_left_loads_nothing(tmp_path: Path) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()
     shutil.copy(SAMPLE, inputs / "a.txt")
-    first = OnnxTagger(ROOT / "models" / "default", device="cpu")
+    first = OnnxTagger(ROOT / "models" / "default", device="cpu", cascade=False)  # no rules first: the model runs
     assert run_batch([inputs], tmp_path / "out", tagger=first, progress=False, timeout=0).by_status == {"ok": 1}
     assert first._session is not None
     again = OnnxTagger(ROOT / "models" / "default", device="cpu")

@@ -126,8 +126,8 @@ def align_record(record: dict[str, Any]) -> tuple[dict[str, Any], Counter[str]]:
         "spans": [[a, b, lab] for a, b, lab in carried],
         "template": record.get("template", ""),
         "layout": record.get("layout", ""),
-        "noise": f"ocr_{record.get('level', '')}",
-        "source": "ocr",
+        "noise": record.get("converter") or f"ocr_{record.get('level', '')}",
+        "source": "converted" if "converter" in record else "ocr",
     }
     return out, counts
 

@@ -141,7 +141,7 @@ def build_tasks(
     tg = get_tagger(tagger, device)
     version = tagger_label(tg)
     built = BuiltTasks([], [])
-    for extraction in run(sources, tagger=tg, batch_size=batch_size):
+    for extraction in run(sources, tagger=tg, batch_size=batch_size, rules_first=False):  # the model's own tags
         report = extraction.report
         built.priorities.append(priority_of(report))
         if extraction.prepared is None or extraction.spans is None:  # unreadable, or the tagger failed on it
@@ -159,7 +159,7 @@ def predict_texts(
     version = tagger_label(tagger)
     documents = [Document(text=text, source=source, kind="text") for source, text in items]
     out: list[tuple[dict[str, Any], Report]] = []
-    for extraction in run(documents, tagger=tagger, batch_size=batch_size):
+    for extraction in run(documents, tagger=tagger, batch_size=batch_size, rules_first=False):
         report = extraction.report
         if extraction.prepared is None or extraction.spans is None:  # the tagger failed on it: no regions
             out.append(({"model_version": version, "score": 0.0, "result": []}, report))

@@ -34,8 +34,11 @@ class _Draft:
     issues: list[Issue] = field(default_factory=list)
 
 
-def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: int | None = None) -> Grid:
-    """Rebuild the three tables of ``text`` from a tagger's ``spans``."""
+def rebuild(
+    text: str, spans: list[Span], *, template: str | None = None, year: int | None = None, decode: bool = True
+) -> Grid:
+    """Rebuild the three tables of ``text`` from a tagger's ``spans``; ``decode=False`` keeps the
+    label-anchored reading as it is (no constrained decoding of incomplete or inconsistent tables)."""
     stream = split_rows(items(text, spans))
     hits = find_rows(stream)
     stream = unwrap(stream, hits)
@@ -62,7 +65,7 @@ def rebuild(text: str, spans: list[Span], *, template: str | None = None, year: 
         _read_table(t, stream, table_hits, rows_of, groups, grid)
     _report_other_rows(t, stream, hits, grid)
     _read_section4(t, stream, hits, grid)
-    cells, issues = refine(t, text, spans, grid.cells, grid.issues)
+    cells, issues = refine(t, text, spans, grid.cells, grid.issues) if decode else (grid.cells, grid.issues)
     return Grid(grid.template, grid.template_confidence, cells, tuple(issues))
 
 

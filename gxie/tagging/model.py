@@ -40,7 +40,7 @@ from gxie.tagging.modeldir import (
     read_model_dir,
 )
 from gxie.tagging.vocab import CharVocab
-from gxie.tagging.windows import check_window
+from gxie.tagging.windows import LOCAL_INFERENCE_WINDOW, check_window, inference_windows
 from gxie.types import Span
 
 __all__ = [
@@ -144,7 +144,8 @@ class ModelTagger:
         batch_size: int = 32,
     ) -> ModelTagger:
         """A fresh, randomly initialised model (seeded). Layer ``i`` attends globally when
-        ``i % global_every == 0`` and within ``local_attention`` characters otherwise."""
+        ``i % global_every == 0`` and within ``local_attention`` characters otherwise; ``global_every=0``:
+        every layer attends locally (inference then runs in long windows, see ``inference_windows``)."""
         vocab = vocab or CharVocab.default()
         if hidden % heads:
             raise ModelError(f"hidden size {hidden} must be a multiple of the number of heads {heads}")
@@ -155,8 +156,11 @@ class ModelTagger:
             num_hidden_layers=num_layers,
             num_attention_heads=heads,
             local_attention=local_attention,
-            layer_types=["full_attention" if i % global_every == 0 else "sliding_attention" for i in range(num_layers)],
-            max_position_embeddings=max(window, 512),
+            layer_types=[
+                "full_attention" if global_every and i % global_every == 0 else "sliding_attention"
+                for i in range(num_layers)
+            ],
+            max_position_embeddings=max(window, 512 if global_every else LOCAL_INFERENCE_WINDOW),
             pad_token_id=vocab.pad_id,
             bos_token_id=vocab.cls_id,
             eos_token_id=vocab.sep_id,
@@ -239,6 +243,12 @@ class ModelTagger:
                 self.quantized = True
         return self
 
+    def _inference_windows(self) -> tuple[int, int]:
+        """``(window, stride)`` for inference (``gxie.tagging.windows.inference_windows``)."""
+        config = self.model.config
+        types = list(getattr(config, "layer_types", None) or [])
+        return inference_windows(types, int(config.local_attention), self.window, self.stride)
+
     def save_pretrained(
         self,
         path: str | Path,
@@ -279,6 +289,7 @@ class ModelTagger:
             "labels_version": LABELS_VERSION,
             "window": self.window,
             "stride": self.stride,
+            **dict(zip(("inference_window", "inference_stride"), self._inference_windows(), strict=True)),
             "gxie_version": __version__,
             "model_version": self.version,
             "vocab": {"recipe": self.vocab.recipe, "size": len(self.vocab)},

@@ -51,6 +51,15 @@ class ModelDir:
         return int(self.meta.get("stride", DEFAULT_STRIDE))
 
     @property
+    def inference_window(self) -> int:
+        """The window inference runs in (longer than ``window`` for a model with only local attention)."""
+        return int(self.meta.get("inference_window", self.window))
+
+    @property
+    def inference_stride(self) -> int:
+        return int(self.meta.get("inference_stride", self.stride))
+
+    @property
     def vocab_recipe(self) -> str:
         vocab = self.meta.get("vocab")
         return str(vocab.get("recipe", "unknown")) if isinstance(vocab, dict) else "unknown"

@@ -112,8 +112,8 @@ class OnnxTagger:
         if batch_size < 1:
             raise ModelError(f"batch_size must be at least 1, got {batch_size}")
         self.batch_size = batch_size
-        self.window = window or self.model_dir.window
-        self.stride = stride or (self.model_dir.stride if window is None else self.window * 3 // 4)
+        self.window = window or self.model_dir.inference_window
+        self.stride = stride or (self.model_dir.inference_stride if window is None else self.window * 3 // 4)
         try:
             check_window(self.window, self.stride)
         except ValueError as exc:

@@ -8,6 +8,7 @@ window in which it is farthest from an edge (it saw the most context on both sid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -19,6 +20,29 @@ class Window:
     end: int
     keep_start: int
     keep_end: int
+
+
+LOCAL_INFERENCE_WINDOW = 2048  # inference window of a model whose every layer attends locally
+
+
+def inference_windows(layer_types: Sequence[str], local_attention: int, window: int, stride: int) -> tuple[int, int]:
+    """The ``(window, stride)`` inference runs in: the training ``window``/``stride``, except for a model
+    whose every layer attends within ``local_attention`` characters (``|i - j| <= local_attention // 2``).
+    Such a model sees at most ``reach = layers * local_attention // 2`` characters on either side, so
+    windows of ``LOCAL_INFERENCE_WINDOW`` overlapping by ``2 * reach`` give every character the prediction
+    it gets from the whole text, with less text run twice than short windows.
+
+    >>> inference_windows(["sliding_attention"] * 2, 128, 512, 384)
+    (2048, 1792)
+    >>> inference_windows(["full_attention", "sliding_attention"], 64, 512, 384)
+    (512, 384)
+    """
+    if not layer_types or any(t != "sliding_attention" for t in layer_types):
+        return window, stride
+    reach = len(layer_types) * (local_attention // 2)
+    if 2 * reach >= LOCAL_INFERENCE_WINDOW // 2:
+        return window, stride
+    return LOCAL_INFERENCE_WINDOW, LOCAL_INFERENCE_WINDOW - 2 * reach
 
 
 def check_window(window: int, stride: int) -> None:

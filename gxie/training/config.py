@@ -34,14 +34,15 @@ class ModelSection:
     heads: int = 4
     intermediate: int = 256
     local_attention: int = 64
-    global_every: int = 3  # layer i attends globally when i % global_every == 0
+    global_every: int = 3  # layer i attends globally when i % global_every == 0; 0: no layer does
     window: int = 512  # characters per window, in training and inference
     stride: int = 384  # inference stride between windows
     dropout: float = 0.0
 
     def __post_init__(self) -> None:
-        for key in ("layers", "hidden", "heads", "intermediate", "local_attention", "global_every"):
+        for key in ("layers", "hidden", "heads", "intermediate", "local_attention"):
             _require(getattr(self, key) >= 1, f"model.{key}", getattr(self, key), "an integer >= 1")
+        _require(self.global_every >= 0, "model.global_every", self.global_every, "an integer >= 0 (0: none global)")
         _require(self.hidden % self.heads == 0, "model.hidden", self.hidden, "a multiple of model.heads")
         _require(self.local_attention % 2 == 0, "model.local_attention", self.local_attention, "an even number")
         _require(self.window >= 8, "model.window", self.window, "an integer >= 8")

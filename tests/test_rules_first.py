@@ -1,0 +1,128 @@
+"""The report-level cascade (gxie.rules_first): a report the rules tagger reads completely and consistently
+skips the model, every other report goes through it, and the settled readings are the model's."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import cache
+
+import pytest
+
+from gxie import extract_text, get_tagger
+from gxie.pipeline import run
+from gxie.report import Report
+from gxie.rules_first import settled, wanted
+from gxie.tagging.rules import RulesTagger
+from gxie.text.normalize import normalize
+from gxie.training.synth import generate
+from gxie.types import Document, IssueCode, Span
+
+
+class CountingModel:
+    """A stand-in for the model tagger (cascade on): the rules' tags, and a log of the texts it was given."""
+
+    name = "model"
+    version = "test"
+    cascade = True
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._rules = RulesTagger()
+
+    def tag(self, text: str) -> list[Span]:
+        return self.tag_many([text])[0]
+
+    def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
+        self.seen.extend(texts)
+        return self._rules.tag_many(texts)
+
+
+@cache
+def _texts() -> tuple[str, str]:
+    """A clean generated report the rules settle, and one they do not (a table cut short)."""
+    rules = get_tagger("rules")
+    calm = unsettled = None
+    for r in generate(40, 7, noise_levels=("clean",), agency_pool="heldout", broken_share=0.0, truncated_share=0.0):
+        if calm is None and settled(extract_text(r.text, tagger=rules)):
+            calm = r.text
+    assert calm is not None, "no clean generated report was settled by the rules"
+    lines = calm.splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines) if "不予公开" in line)
+    unsettled = "".join(lines[:cut] + lines[cut + 6 :])  # six rows of section 三 gone
+    return calm, unsettled
+
+
+def test_a_settled_report_skips_the_model_and_says_so() -> None:
+    calm, unsettled = _texts()
+    model = CountingModel()
+    docs = [Document(text=t, source=name, kind="text") for name, t in (("a", calm), ("b", unsettled), ("c", calm))]
+    out = list(run(docs, tagger=model, batch_size=3))
+    assert [e.report.source for e in out] == ["a", "b", "c"]  # input order kept
+    assert model.seen == [normalize(unsettled).text]  # only the unsettled one reached the model
+    a, b, c = (e.report for e in out)
+    assert a.versions["tags"] == "rules:1" and a.tagger == "model:test" and a.versions["tagger"] == "model:test"
+    assert "tags" not in b.versions and b.status == "partial"
+    assert "rules_first" in b.timings and "rules_first" not in a.timings
+    assert a.to_flat() == c.to_flat() and a.status == "ok"
+
+
+def test_rules_first_off_sends_every_report_to_the_model() -> None:
+    calm, unsettled = _texts()
+    model = CountingModel()
+    docs = [Document(text=t, source=n, kind="text") for n, t in (("a", calm), ("b", unsettled))]
+    out = list(run(docs, tagger=model, rules_first=False))
+    assert model.seen == [normalize(calm).text, normalize(unsettled).text]
+    assert all("tags" not in e.report.versions for e in out)
+
+
+def test_which_taggers_try_the_rules_first() -> None:
+    model = CountingModel()
+    assert wanted(model, None) and not wanted(model, False)
+    model.cascade = False  # --exact: the model reads everything
+    assert not wanted(model, None) and wanted(model, True)
+    assert not wanted(RulesTagger(), True)  # the rules tagger is the rules already
+
+
+def test_a_failing_rules_reading_leaves_the_report_to_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    calm, _ = _texts()
+
+    def broken(text: str) -> list[Span]:
+        raise RuntimeError("rules broke")
+
+    model = CountingModel()
+    monkeypatch.setattr(get_tagger("rules"), "tag", broken)  # the run's rules-first tagger (cached)
+    (e,) = run([Document(text=calm, source="a", kind="text")], tagger=model)
+    assert model.seen == [normalize(calm).text] and e.report.status == "ok" and "tags" not in e.report.versions
+
+
+def test_settled_is_strict() -> None:
+    calm, unsettled = _texts()
+    report = extract_text(calm, tagger="rules")
+    assert settled(report)
+    assert not settled(extract_text(unsettled, tagger="rules"))
+    cells = list(report.cells)
+    doubtful = replace(report, cells=tuple([replace(cells[0], confidence=0.89), *cells[1:]]))
+    blank = replace(report, cells=tuple([replace(cells[0], value=None, raw=""), *cells[1:]]))
+    assert not settled(doubtful) and not settled(blank)
+    assert not settled(Report.failed("x.txt", IssueCode.READ_ERROR, "unreadable", versions={}))
+
+
+@pytest.mark.skipif(os.environ.get("GXIE_SKIP_MODEL") == "1", reason="GXIE_SKIP_MODEL=1")
+def test_settled_readings_are_the_models_own_on_generated_reports() -> None:
+    """On clean generated reports of every layout family, a report settled by the rules has the same
+    cells as the bundled model gives it alone, every one right."""
+    model = get_tagger("model")
+    compared = 0
+    for r in generate(24, 11, noise_levels=("clean",), agency_pool="heldout"):
+        fast = extract_text(r.text, tagger=model)
+        if "tags" not in fast.versions:
+            continue
+        compared += 1
+        alone = extract_text(r.text, tagger=model, rules_first=False)
+        flat = fast.to_flat()
+        assert flat == alone.to_flat(), r.id
+        assert all(flat.get(k) == v for k, v in r.flat.items()), r.id  # and right
+        assert fast.status == "ok"  # the model alone may add issues of its own (a group header taken for a row)
+    assert compared >= 5

@@ -47,6 +47,8 @@ DECODED_ANCHORED = 1.0  # a full run next to its own label
 DECODED_IN_ORDER = 0.93  # a full run placed by the format's order, its stretch filled exactly, its total adding up
 DECODED_UNLABELLED = 0.85  # a full run placed by order where values were left over or rows short
 DECODED_SHORT_RUN = 0.6  # a short run read left to right
+DECODED_BROKEN = 0.79  # a decoded cell placed by order (below TRUSTED) in a relation its reading breaks: the
+# placement may be gxie's error, so it goes below SOURCE_CONSISTENT: an uncertain reading, not the report's
 DECODED_SETTLED = 0.95  # every cell of a reading this sure, and its relations holding: no other reading is tried
 DECODED_DOUBTFUL = 0.6  # ceiling for a cell the rival readings disagree on
 DECODED_BLANK_ROW = 0.9  # a row whose label stands in a clean reading with no value: printed blank, blanks dropped

@@ -31,6 +31,7 @@ from gxie.types import Span
 LABELS_VERSION = "1"
 ENTITY_TYPES: tuple[str, ...] = ("SEC", "CAP", "ROW", "COL", "NUM", "EMPTY")
 TAGS: tuple[str, ...] = ("O", *(f"{p}-{e}" for e in ENTITY_TYPES for p in ("B", "I")))
+UNLABELLED = "X"  # training data only: a character whose tag is unknown (no loss, scored as O)
 TAG2ID: dict[str, int] = {t: i for i, t in enumerate(TAGS)}
 ENTITY_DESCRIPTIONS: dict[str, str] = {
     "SEC": "section heading",

@@ -301,3 +301,29 @@ def test_a_rows_relation_in_closed_form_agrees_with_trying_every_placement() -> 
         for k in range(0, 5):
             for numbers in product(values, repeat=k):
                 assert _holds(list(numbers), width) == _holds_by_placements(list(numbers), width), (numbers, width)
+
+
+def test_a_relation_broken_on_cells_read_by_their_labels_is_the_reports() -> None:
+    """Rows with their labels that do not add up: the report's own inconsistency, values kept as printed."""
+    report = extract_text(_single_space_report(new_received_total="9"), tagger="rules")
+    failed = [c for c in report.checks if c.passed is False]
+    assert {c.rule for c in failed} == {"R1_column_identity", "R2_total_column"}
+    assert all(c.source_inconsistency for c in failed)
+    assert {m.code for m in report.issues} >= {"source_inconsistency"} and "uncertain_reading" not in {
+        m.code for m in report.issues
+    }
+    assert report.cell("section3.new_received.total").value == 9
+
+
+def test_a_relation_broken_on_cells_placed_by_order_is_an_uncertain_reading() -> None:
+    """The same numbers with no row labels: gxie placed them by the format's order, so a relation they
+    break may be its own misplacement; it says so (uncertain_reading) and none of those cells is trusted."""
+    text = _single_space_report()
+    for r in T2021.section3.rows:
+        text = text.replace(r.label + " ", "", 1)
+    report = extract_text(text.replace("3 1 0 0 0 0 4", "3 1 0 0 0 0 9", 1), tagger="rules")
+    failed = [c for c in report.checks if c.passed is False]
+    assert failed and not any(c.source_inconsistency for c in failed)
+    assert "uncertain_reading" in {m.code for m in report.issues}
+    assert "source_inconsistency" not in {m.code for m in report.issues}
+    assert all(report.cell(k).confidence < 0.8 for c in failed for k in c.cells)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from gxie.training.data import load_records
 from gxie.training.synth import generate
-from training.ocr_align import align_files, carry_spans, char_map
+from training.ocr_align import align_files, carry_spans, char_map, unlabelled_ranges
 
 
 def test_char_map_follows_equal_and_replaced_runs() -> None:
@@ -91,3 +93,48 @@ def test_aligned_records_of_a_synthetic_report_load_as_training_records(tmp_path
     assert loaded.text == ocr_text and loaded.meta["noise"] == "ocr_mild" and loaded.meta["source"] == "ocr"
     source_nums = [s.text.replace("政", "致") for s in report.spans if s.label == "NUM"]
     assert [s.text for s in loaded.spans if s.label == "NUM"] == source_nums[: len(source_nums)]
+
+
+def test_converted_texts_of_one_report_go_to_the_same_split(tmp_path: Path) -> None:
+    """Records of training.convert_corpus (a converter, no level) are named after their converter, and a
+    report's texts from every converter land together in train or in dev."""
+    corpus = tmp_path / "c.jsonl"
+    lines = []
+    for report in generate(12, seed=8, layouts=("tab_rows",), noise_levels=("clean",)):
+        for converter in ("pdftotext", "pypdf"):
+            record = {
+                "id": report.id,
+                "set": "synth",
+                "converter": converter,
+                "template": report.template,
+                "layout": report.layout,
+                "text": report.text.replace("\t", "  "),
+                "flat": report.flat,
+                "source_text": report.text,
+                "source_spans": [[s.start, s.end, s.label] for s in report.spans],
+            }
+            lines.append(json.dumps(record, ensure_ascii=False))
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    totals = align_files([corpus], tmp_path / "train.jsonl", tmp_path / "dev.jsonl", dev_every=3)
+    train, dev = load_records(tmp_path / "train.jsonl"), load_records(tmp_path / "dev.jsonl")
+    assert totals["records"] == len(train) and totals["dev records"] == len(dev) and len(train) + len(dev) == 24
+    assert dev and train and not {r.id for r in train} & {r.id for r in dev}
+    assert {r.meta["noise"] for r in train} == {"pdftotext", "pypdf"} and train[0].meta["source"] == "converted"
+    with pytest.raises(ValueError, match="dev_every must be 2 or more"):
+        align_files([corpus], tmp_path / "x.jsonl", tmp_path / "y.jsonl", dev_every=1)
+
+
+def test_text_a_converter_moved_is_unlabelled_not_o() -> None:
+    """A table read column by column: the numbers the alignment cannot follow are marked unlabelled
+    (no loss in training), never left as O, and carried spans are never unlabelled."""
+    source = "规章\t1\t2\n文件\t3\t4\n"
+    spans = [[0, 2, "ROW"], [3, 4, "NUM"], [5, 6, "NUM"], [7, 9, "ROW"], [10, 11, "NUM"], [12, 13, "NUM"]]
+    target = "规章\n文件\n1\n3\n2\n4\n"  # labels first, then the numbers column by column
+    mapping = char_map(source, target)
+    carried, dropped = carry_spans(source, spans, target, mapping=mapping)
+    ranges = unlabelled_ranges(target, mapping, carried, dropped)
+    covered = {j for a, b in ranges for j in range(a, b)}
+    labelled = {j for a, b, _ in carried for j in range(a, b)}
+    digits = {j for j, c in enumerate(target) if c.isdigit()}
+    assert digits <= covered | labelled and not covered & labelled
+    assert {lab for _, _, lab in carried} >= {"ROW"} and not any(target[j].isspace() for j in covered)

@@ -191,6 +191,22 @@ def test_spans_follow_normalization() -> None:
     assert to_example(adjacent, identity_normalizer).tags == ("B-NUM", "I-NUM", "B-NUM", "I-NUM")
 
 
+def test_unlabelled_characters_are_left_out_of_the_loss_and_the_scores() -> None:
+    """A converted text's numbers the alignment could not follow are ``X``: no loss, and O when scored."""
+    row = {"id": "c", "text": "规章 3 4\n9", "spans": [[0, 2, "ROW"], [3, 4, "NUM"]], "unlabelled": [[5, 6], [7, 8]]}
+    example = to_example(record_from_dict(row, "t"), identity_normalizer)
+    assert example.tags == ("B-ROW", "I-ROW", "O", "B-NUM", "O", "X", "O", "X")
+    (batch,) = WindowSampler([example], CharVocab.default(), 16, unk_prob=0.0, seed=0).epoch(0, 1)
+    labels = batch.labels[0].tolist()
+    assert labels[5] == labels[7] == IGNORE and labels[4] != IGNORE and labels[3] != IGNORE
+    # a model that tags the unlabelled numbers NUM loses nothing for it
+    pred = ["B-ROW", "I-ROW", "O", "B-NUM", "O", "B-NUM", "O", "B-NUM"]
+    assert evaluate_tags([example.tags], [pred]).micro.f1 == 1.0
+    for bad in ([[5]], [[5, 99]], [[6, 5]], [["a", 6]]):
+        with pytest.raises(ConfigError, match="unlabelled range"):
+            record_from_dict({**row, "unlabelled": bad}, "t")
+
+
 def test_window_sampler_is_seeded_and_covers_every_character() -> None:
     rng = random.Random(0)
     examples = [to_example(record_from_dict(make_record(i, rng), "t"), identity_normalizer) for i in range(5)]

@@ -15,6 +15,8 @@ Records come out as gxie.training.data.load_records reads them: ``{"id", "text",
 label]], "template", "layout", "noise", "source"}``.
 
     python -m training.ocr_align data/ocr_train/*.jsonl --out data/ocr_train_records.jsonl
+    python -m training.ocr_align data/convert_train/*.jsonl --out data/convert_records.jsonl \
+        --dev data/convert_records_dev.jsonl          # texts of training.convert_corpus --pool train
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -55,10 +59,16 @@ def char_map(source: str, target: str) -> list[int]:
 
 
 def carry_spans(
-    source: str, spans: Iterable[Sequence[Any]], target: str, *, min_share: float = MIN_SHARE
+    source: str,
+    spans: Iterable[Sequence[Any]],
+    target: str,
+    *,
+    min_share: float = MIN_SHARE,
+    mapping: list[int] | None = None,
 ) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
-    """Map ``[start, end, label]`` spans of ``source`` onto ``target``; returns (carried, dropped)."""
-    mapping = char_map(source, target)
+    """Map ``[start, end, label]`` spans of ``source`` onto ``target``; returns (carried, dropped).
+    ``mapping``: ``char_map(source, target)`` when already computed."""
+    mapping = char_map(source, target) if mapping is None else mapping
     carried: list[tuple[int, int, str]] = []
     dropped: list[tuple[int, int, str]] = []
     for start, end, label in sorted((int(s), int(e), str(lab)) for s, e, lab in spans):
@@ -84,6 +94,42 @@ def carry_spans(
         ok = ok and not any(c in target[a:b] for c in _BREAKS)
         (carried if ok else dropped).append((a, b, label) if ok else (start, end, label))
     return carried, dropped
+
+
+def unlabelled_ranges(
+    target: str,
+    mapping: Sequence[int],
+    carried: Sequence[tuple[int, int, str]],
+    dropped: Sequence[tuple[int, int, str]],
+) -> list[tuple[int, int]]:
+    """``[start, end)`` ranges of ``target`` whose tags are unknown: characters no source character maps
+    to (text the converter moved, e.g. a table read column by column, or added) and the characters a
+    dropped span's characters went to, outside every carried span and whitespace. Training skips the loss
+    there instead of teaching ``O`` for a number or label the alignment could not follow.
+
+    >>> unlabelled_ranges("ab 12", [0, 1, 2, -1, -1], [(0, 2, "ROW")], [])
+    [(3, 5)]
+    """
+    hit = [False] * len(target)
+    for j in mapping:
+        if j >= 0:
+            hit[j] = True
+    unknown = [not h and not c.isspace() for h, c in zip(hit, target, strict=True)]
+    index = {i: j for i, j in enumerate(mapping) if j >= 0}
+    for start, end, _ in dropped:
+        targets = [index[i] for i in range(start, end) if i in index]
+        if targets and max(targets) + 1 - min(targets) <= MAX_GROWTH * (end - start) + 2:
+            for j in range(min(targets), max(targets) + 1):
+                unknown[j] = not target[j].isspace()
+    for a, b, _ in carried:
+        unknown[a:b] = [False] * (b - a)
+    ranges: list[tuple[int, int]] = []
+    for j, flag in enumerate(unknown):
+        if flag and ranges and ranges[-1][1] == j:
+            ranges[-1] = (ranges[-1][0], j + 1)
+        elif flag:
+            ranges.append((j, j + 1))
+    return ranges
 
 
 def _line_pieces(target: str, a: int, b: int, hits: list[int]) -> list[tuple[int, int]]:
@@ -116,7 +162,8 @@ def align_record(record: dict[str, Any]) -> tuple[dict[str, Any], Counter[str]]:
             f"record {record.get('id')!r} has no source_text/source_spans (a real seed report?); only "
             "synthetic records of training.ocr_corpus carry labels"
         )
-    carried, dropped = carry_spans(record["source_text"], record["source_spans"], record["text"])
+    mapping = char_map(record["source_text"], record["text"])
+    carried, dropped = carry_spans(record["source_text"], record["source_spans"], record["text"], mapping=mapping)
     counts: Counter[str] = Counter()
     counts.update(f"{lab} carried" for _, _, lab in carried)
     counts.update(f"{lab} dropped" for _, _, lab in dropped)
@@ -124,6 +171,7 @@ def align_record(record: dict[str, Any]) -> tuple[dict[str, Any], Counter[str]]:
         "id": record["id"],
         "text": record["text"],
         "spans": [[a, b, lab] for a, b, lab in carried],
+        "unlabelled": [[a, b] for a, b in unlabelled_ranges(record["text"], mapping, carried, dropped)],
         "template": record.get("template", ""),
         "layout": record.get("layout", ""),
         "noise": record.get("converter") or f"ocr_{record.get('level', '')}",
@@ -132,20 +180,25 @@ def align_record(record: dict[str, Any]) -> tuple[dict[str, Any], Counter[str]]:
     return out, counts
 
 
-def align_files(paths: Sequence[Path], out: Path) -> Counter[str]:
-    """Align every synthetic record of the corpus files ``paths`` into one JSON Lines file ``out``."""
+def align_files(paths: Sequence[Path], out: Path, dev: Path | None = None, dev_every: int = 10) -> Counter[str]:
+    """Align every synthetic record of the corpus files ``paths`` into one JSON Lines file ``out``; with
+    ``dev``, the records of one source report in ``dev_every`` (chosen by a hash of its id, so every
+    converter's text of a report goes to the same file) go to ``dev`` instead."""
+    if dev_every < 2:
+        raise ValueError(f"dev_every must be 2 or more (one report in dev_every goes to dev), got {dev_every}")
     totals: Counter[str] = Counter()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as fh:
+    with out.open("w", encoding="utf-8") as fh, (dev or Path(os.devnull)).open("w", encoding="utf-8") as dh:
         for path in paths:
             for line in path.read_text(encoding="utf-8").splitlines():
                 rec = json.loads(line) if line.strip() else None
                 if not rec or rec.get("set") != "synth":
                     continue
                 aligned, counts = align_record(rec)
+                to_dev = dev is not None and zlib.crc32(str(rec["id"]).encode()) % dev_every == 0
                 totals.update(counts)
-                totals["records"] += 1
-                fh.write(json.dumps(aligned, ensure_ascii=False) + "\n")
+                totals["dev records" if to_dev else "records"] += 1
+                (dh if to_dev else fh).write(json.dumps(aligned, ensure_ascii=False) + "\n")
     return totals
 
 
@@ -153,10 +206,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("corpus", type=Path, nargs="+", help="<level>.jsonl files of training.ocr_corpus")
     p.add_argument("--out", type=Path, required=True, help="JSON Lines file of training records")
+    p.add_argument("--dev", type=Path, help="JSON Lines file for the records of every --dev-every'th report")
+    p.add_argument("--dev-every", type=int, default=10)
     args = p.parse_args(argv)
-    totals = align_files(args.corpus, args.out)
-    labels = sorted({k.split()[0] for k in totals if " " in k})
+    totals = align_files(args.corpus, args.out, args.dev, args.dev_every)
+    labels = sorted({k.split()[0] for k in totals if " " in k and k != "dev records"})
     print(f"{totals['records']} records -> {args.out}")
+    if args.dev is not None:
+        print(f"{totals['dev records']} records -> {args.dev}")
     for lab in labels:
         kept, lost = totals[f"{lab} carried"], totals[f"{lab} dropped"]
         print(f"{lab}: {kept} carried, {lost} dropped ({kept / max(1, kept + lost):.1%} kept)")

@@ -12,11 +12,13 @@ import os
 from bisect import bisect_right
 from dataclasses import replace
 
+from gxie.confidence import DECODED_BROKEN, TRUSTED
 from gxie.grid.candidates import Token, region_cells, regions, tokens
 from gxie.grid.decode import UNLABELLED, doubt, read_table, table_checks
 from gxie.grid.plausible import flag_implausible
 from gxie.templates import Template
 from gxie.types import Cell, Check, Issue, IssueCode, Span
+from gxie.validate import run_checks
 
 TABLES = ("section2", "section3", "section4")
 # Codes of today's rebuild's messages about how it read a table; dropped when the table is replaced.
@@ -83,6 +85,11 @@ def refine(
             decoded = {k: replace(c, confidence=min(c.confidence, UNLABELLED)) for k, c in decoded.items()}
         if policy == "always" or _better(t, table, base, decoded, context, stream):
             out = {**context, **decoded}
+            # a relation the decoded reading breaks on cells placed without a sure label (by the format's
+            # order) may be gxie's misplacement, not the report's: those cells drop below SOURCE_CONSISTENT,
+            # so validation calls it an uncertain reading; cells read by their labels keep their confidence
+            failing = {k for c in run_checks(t, out) if c.passed is False for k in c.cells if k in decoded}
+            out.update({k: replace(out[k], confidence=DECODED_BROKEN) for k in failing if out[k].confidence < TRUSTED})
             rows = {r.id for b in t.blocks if b.table == table for r in b.rows}
             messages = [m for m in messages if not _about(m, table, rows)]
             messages.append(

@@ -18,14 +18,14 @@ from typing import Any
 import torch
 
 from gxie.errors import ConfigError
-from gxie.labels import ENTITY_TYPES, TAG2ID, spans_to_tags
+from gxie.labels import ENTITY_TYPES, TAG2ID, UNLABELLED, spans_to_tags
 from gxie.tagging.vocab import CharVocab
 from gxie.tagging.windows import training_starts
 from gxie.training.config import DataSection
 from gxie.types import NormalizedText, Span
 
 Normalizer = Callable[[str], NormalizedText]
-IGNORE = -100  # label id the loss skips (padding)
+IGNORE = -100  # label id the loss skips (padding, unlabelled characters)
 
 
 META_KEYS = ("template", "layout", "noise", "source")  # record fields kept to break scores down by
@@ -39,6 +39,7 @@ class LabelledText:
     text: str
     spans: tuple[Span, ...]
     meta: Mapping[str, str] = field(default_factory=dict, compare=False)
+    unlabelled: tuple[tuple[int, int], ...] = ()  # [start, end) ranges whose tags are unknown: no loss there
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,15 @@ def record_from_dict(row: Mapping[str, Any], where: str) -> LabelledText:
         if label not in ENTITY_TYPES:
             raise ConfigError(f"{where}: span {item!r} has label {label!r}; allowed: {', '.join(ENTITY_TYPES)}")
         spans.append(Span(start, end, label, text[start:end]))
+    unlabelled = []
+    for item in row.get("unlabelled") or []:
+        ok = isinstance(item, list | tuple) and len(item) == 2 and all(isinstance(x, int) for x in item)
+        if not (ok and 0 <= item[0] < item[1] <= len(text)):
+            raise ConfigError(f"{where}: an unlabelled range must be [start, end] inside the text, got {item!r}")
+        unlabelled.append((item[0], item[1]))
     meta = {k: str(row[k]) for k in META_KEYS if isinstance(row.get(k), str | int)}
-    return LabelledText(str(row.get("id", where)), text, tuple(sorted(spans, key=lambda s: s.start)), meta)
+    spans_sorted = tuple(sorted(spans, key=lambda s: s.start))
+    return LabelledText(str(row.get("id", where)), text, spans_sorted, meta, tuple(sorted(unlabelled)))
 
 
 def load_records(path: str | Path) -> list[LabelledText]:
@@ -152,8 +160,12 @@ def synthetic_records(
 
 
 def to_example(record: LabelledText, normalizer: Normalizer) -> Example:
-    """Normalize the record's text and give every normalized character the tag of its raw span."""
+    """Normalize the record's text and give every normalized character the tag of its raw span
+    (``UNLABELLED`` outside every span but inside an unlabelled range)."""
     norm = normalizer(record.text)
+    unknown = [False] * (len(record.text) + 1)
+    for start, end in record.unlabelled:
+        unknown[start:end] = [True] * (end - start)
     owner = [-1] * (len(record.text) + 1)  # raw char -> index of the span holding it
     for k, span in enumerate(record.spans):
         for j in range(span.start, span.end):
@@ -167,7 +179,7 @@ def to_example(record: LabelledText, normalizer: Normalizer) -> Example:
         # a character inserted by normalization (empty range) belongs to a span only inside it
         k = owner[a] if a < b else (owner[a] if a > 0 and owner[a - 1] == owner[a] else -1)
         if k == -1:
-            tags.append("O")
+            tags.append(UNLABELLED if a < b and unknown[a] else "O")
         else:
             tags.append(("I-" if k == previous else "B-") + record.spans[k].label)
         previous = k
@@ -196,7 +208,8 @@ class WindowSampler:
         self.seed = seed
         self.pad_id, self.unk_id = vocab.pad_id, vocab.unk_id
         self.docs = [torch.tensor(vocab.encode(e.text), dtype=torch.long) for e in examples]
-        self.labels = [torch.tensor([TAG2ID[t] for t in e.tags], dtype=torch.long) for e in examples]
+        ids = [[IGNORE if t == UNLABELLED else TAG2ID[t] for t in e.tags] for e in examples]
+        self.labels = [torch.tensor(row, dtype=torch.long) for row in ids]
         # whitespace is structure (cell and line separators): never hide it behind [UNK]
         self.maskable = [torch.tensor([not c.isspace() for c in e.text], dtype=torch.bool) for e in examples]
 

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from gxie.errors import MissingExtraError
-from gxie.labels import ENTITY_TYPES
+from gxie.labels import ENTITY_TYPES, UNLABELLED
 
 if TYPE_CHECKING:
     from gxie.tagging.model import ModelTagger
@@ -47,7 +47,8 @@ class Evaluation:
 
 
 def evaluate_tags(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> Evaluation:
-    """Compare predicted IOB2 tag sequences with gold ones (seqeval, ``mode="strict"``, IOB2)."""
+    """Compare predicted IOB2 tag sequences with gold ones (seqeval, ``mode="strict"``, IOB2). A gold
+    ``UNLABELLED`` character (no label known there) counts as ``O`` on both sides."""
     try:
         from seqeval.metrics import classification_report
         from seqeval.scheme import IOB2
@@ -56,6 +57,10 @@ def evaluate_tags(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[st
     if len(gold) != len(predicted) or any(len(g) != len(p) for g, p in zip(gold, predicted, strict=False)):
         raise ValueError("gold and predicted tags must have the same number of texts and characters")
     y_true, y_pred = [list(g) for g in gold], [list(p) for p in predicted]
+    for g, p in zip(y_true, y_pred, strict=True):
+        for i, tag in enumerate(g):
+            if tag == UNLABELLED:
+                g[i] = p[i] = "O"
     n_chars = sum(len(g) for g in y_true)
     if not any(t != "O" for seq in y_true + y_pred for t in seq):
         # nothing to find and nothing found: perfect, and seqeval would divide by zero

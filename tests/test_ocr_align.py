@@ -14,7 +14,8 @@ from training.ocr_align import align_files, carry_spans, char_map, unlabelled_ra
 
 def test_char_map_follows_equal_and_replaced_runs() -> None:
     mapping = char_map("行政许可\t6", "行致许可 6")
-    assert mapping == [0, 1, 2, 3, 4, 5]
+    assert mapping == [0, 1, 2, 3, -1, 5]  # whitespace is not aligned
+    assert char_map("规 章\n12", "规章   1 2") == [0, -1, 1, -1, 5, 7]
     assert char_map("abc", "") == [-1, -1, -1]
 
 

@@ -44,17 +44,23 @@ def char_map(source: str, target: str) -> list[int]:
 
     Equal runs map one to one; a short replaced run (at most ``MAX_SUBSTITUTION`` characters on either
     side: a misread character or two between matching text) maps proportionally; longer replaced runs,
-    where source and OCR text simply differ, and deleted characters map nowhere.
+    where source and OCR text simply differ, and deleted characters map nowhere. Whitespace is left out of
+    the alignment (it maps nowhere): converters change it freely, and a ``-layout`` text's runs of spaces
+    made the alignment many times slower.
     """
     mapping = [-1] * len(source)
-    matcher = difflib.SequenceMatcher(None, source, target, autojunk=False)
+    src = [i for i, c in enumerate(source) if not c.isspace()]
+    tgt = [j for j, c in enumerate(target) if not c.isspace()]
+    a, b = "".join(source[i] for i in src), "".join(target[j] for j in tgt)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            mapping[i1:i2] = range(j1, j2)
+            for k in range(i2 - i1):
+                mapping[src[i1 + k]] = tgt[j1 + k]
         elif tag == "replace" and max(i2 - i1, j2 - j1) <= MAX_SUBSTITUTION:
             n, m = i2 - i1, j2 - j1
             for k in range(n):
-                mapping[i1 + k] = j1 + min(m - 1, k * m // n)
+                mapping[src[i1 + k]] = tgt[j1 + min(m - 1, k * m // n)]
     return mapping
 
 

@@ -69,6 +69,8 @@ class IssueCode(str, Enum):
     PAGE_WITHOUT_TEXT = "page_without_text", False, "PDF pages without a text layer were skipped"
     OCR = "ocr", False, "the pages were read by OCR"
     OCR_EMPTY_PAGE = "ocr_empty_page", False, "OCR found no text on some pages"
+    TEXT_LAYER_POOR = "text_layer_poor", False, "the PDF's text layer looks like poor OCR and was read as it is"
+    TEXT_LAYER_REPLACED = "text_layer_replaced", False, "the PDF's poor text layer was replaced by gxie's OCR"
     # Rebuilding the grid.
     FORMAT_UNCERTAIN = "format_uncertain", True, "the format (2019 or 2021) was chosen with low confidence"
     UNCERTAIN_ROW = "uncertain_row", True, "a row's values could not be placed in its columns for sure"

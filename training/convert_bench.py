@@ -2,7 +2,9 @@
 
 Reads a corpus built by ``training.convert_corpus`` (one JSON Lines file per converter). Each record's
 text is saved as a ``.txt`` file, as a user holding a converter's output would have it, and extracted
-with each tagger. Per converter and set (synthetic held-out, seed, real):
+with each tagger: ``rules``, ``model`` (the model on every report) and ``default`` (what ``gxie extract``
+does: the rules first, the model for every report they do not settle). Per converter and set (synthetic
+held-out, seed, real):
 
 - cells right: every key of the gold grid, the value found equal to the gold one (null and 0 told apart);
 - trusted cells: cells given with confidence >= ``TRUST_CONFIDENCE`` and outside every failed check, the
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 TRUST_CONFIDENCE = 0.9
-TAGGERS = ("rules", "model")
+TAGGERS = ("rules", "model", "default")  # model: the model alone; default: rules first, the model for the rest
 BINS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 0.95), (0.95, 1.01))
 
 
@@ -101,7 +103,9 @@ def run(corpus: dict[str, list[dict[str, Any]]], taggers: Sequence[str]) -> dict
                 path.write_text(record["text"], encoding="utf-8")
                 paths.append(path)
             for tagger in taggers:
-                for record, report in zip(records, extract_many(paths, tagger=tagger), strict=True):
+                name, first = ("model", True) if tagger == "default" else (tagger, False)
+                reports = extract_many(paths, tagger=name, rules_first=first)
+                for record, report in zip(records, reports, strict=True):
                     key = (converter, record["set"], tagger)
                     out.setdefault(key, Tally()).add(score(report, record["flat"]))
                 done += len(records)

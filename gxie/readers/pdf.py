@@ -5,13 +5,15 @@ on the page. Lines wrapped inside a table cell are joined without a break (a wra
 as one). Pages with no characters are scans: with the ``gxie[ocr]`` extra they are rendered and read by
 OCR (``gxie.ocr``; the result is a ``ScannedDocument`` with box positions); without it a PDF with no
 characters at all comes back with ``needs_ocr=True`` and scanned pages among text pages are skipped with
-a warning.
+a warning. A text layer that looks like poor OCR (``gxie.readers.text_layer``) is read again by gxie's OCR
+when the extra is installed, and the better text kept; the report says which layer it used and why.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
@@ -133,6 +135,8 @@ def read_pdf(data: bytes, source: str, *, limits: Limits = DEFAULT_LIMITS) -> Do
             f"a scan): reading it needs OCR, which comes with the 'gxie[ocr]' extra: pip install \"gxie[ocr]\""
         )
         return _no_text(source, len(texts), message)
+    if not empty_pages:
+        return _triaged(data, source, texts, limits)
     issues: tuple[Issue, ...] = ()
     if empty_pages:
         listed = ", ".join(map(str, empty_pages))
@@ -170,8 +174,6 @@ def _no_text(source: str, count: int, message: str) -> Document:
 def _with_ocr(data: bytes, source: str, texts: list[str], empty_pages: list[int], limits: Limits) -> Document:
     """OCR the pages without a text layer (rendered at 300 dpi, one at a time) and put their text in page
     order."""
-    from dataclasses import replace
-
     from gxie.ocr import assemble, ocr_page
     from gxie.ocr.images import render_pdf_pages
 
@@ -193,3 +195,41 @@ def _with_ocr(data: bytes, source: str, texts: list[str], empty_pages: list[int]
         return Document(text="\n".join(texts), source=source, kind="pdf", pages=_pages(texts), issues=(note,))
     doc = assemble(list(enumerate(texts, start=1)), scanned, source, "pdf")
     return replace(doc, issues=(*doc.issues, note)) if blank else doc
+
+
+def _triaged(data: bytes, source: str, texts: list[str], limits: Limits) -> Document:
+    """The text layer, or, when it looks like poor OCR (``gxie.readers.text_layer``) and gxie's OCR is
+    installed and reads the pages better, the OCR text; either way a poor layer is reported with why."""
+    from gxie.ocr.engine import ocr_available
+    from gxie.readers.text_layer import assess
+
+    layer = Document(text="\n".join(texts), source=source, kind="pdf", pages=_pages(texts))
+    quality = assess(layer.text)
+    if not quality.poor:
+        return layer
+    why = "; ".join(quality.reasons)
+    if not ocr_available():
+        note = Issue(
+            "warning",
+            IssueCode.TEXT_LAYER_POOR,
+            f"{source}: the PDF's text layer looks like poor OCR ({why}); it was read as it is. With the "
+            "'gxie[ocr]' extra (pip install \"gxie[ocr]\") its pages are read again by OCR",
+        )
+        return replace(layer, issues=(note,))
+    scanned = _with_ocr(data, source, texts, list(range(1, len(texts) + 1)), limits)
+    again = assess(scanned.text)
+    if scanned.needs_ocr or again.score <= quality.score:
+        note = Issue(
+            "warning",
+            IssueCode.TEXT_LAYER_POOR,
+            f"{source}: the PDF's text layer looks like poor OCR ({why}); gxie's OCR did not read the pages "
+            f"better (quality {again.score:.2f} against {quality.score:.2f}), so the text layer was used",
+        )
+        return replace(layer, issues=(note,))
+    note = Issue(
+        "info",
+        IssueCode.TEXT_LAYER_REPLACED,
+        f"{source}: the PDF's text layer looks like poor OCR ({why}); its pages were read again by gxie's OCR "
+        f"and that text was used (quality {again.score:.2f} against {quality.score:.2f} for the text layer)",
+    )
+    return replace(scanned, issues=(*scanned.issues, note))

@@ -94,6 +94,8 @@ def test_bundled_configs_load() -> None:
     tiny, default = load_config(TINY), load_config(DEFAULT)
     assert tiny.model.window == 64 and tiny.optim.max_steps == 30
     assert default.output_dir == "models/default" and default.optim.lr == pytest.approx(2e-3)
+    local = load_config(DEFAULT.parent / "local_converted.yaml")  # the all-local experiment on converted text
+    assert local.model.global_every == 0 and local.data.extra == ["data/convert_records.jsonl"]
 
 
 def test_unknown_keys_are_refused_with_the_allowed_ones(tmp_path: Path) -> None:

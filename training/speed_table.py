@@ -23,10 +23,10 @@ SAMPLE = ROOT / "examples" / "sample_report.txt"
 SAMPLE_SECONDS = 0.1
 # (row name, extra `gxie extract` options): default settings first, then the alternatives on the same files
 CONFIGS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("model, ONNX (default: int8, cascade)", ()),
-    ("model, ONNX fp32, whole text", ("--exact",)),
+    ("model, ONNX (default: int8, prose cascade, rules first)", ()),
+    ("model, ONNX fp32, whole text of every report", ("--exact",)),
     ("rules", ("--tagger", "rules")),
-    ("model, torch backend (fp32, cascade)", ("--backend", "torch")),
+    ("model, torch backend (fp32, prose cascade, rules first)", ("--backend", "torch")),
 )
 
 

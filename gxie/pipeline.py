@@ -168,6 +168,8 @@ def finish(
     hint = None if grid.cells else _no_tables_message(doc)
     found_issues = (*doc.issues, *grid.issues)
     cells, checks, issues, status = judge(tmpl, grid.cells, run_checks(tmpl, grid.cells), found_issues, no_tables=hint)
+    if not grid.cells:  # no table: what was noticed reading the document (a poor text layer...) still stands
+        issues = (*issues, *doc.issues)
     order = {k: i for i, k in enumerate(tmpl.flat_keys())}
     found = sorted(cells.values(), key=lambda c: order.get(c.key, len(order)))
     out_cells = tuple(replace(c, span=norm.original_span(*c.span) if c.span else None) for c in found)

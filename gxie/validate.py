@@ -81,8 +81,8 @@ def judge(
     >>> judge(load_template("2021"), {}, [], [])[3]  # doctest: +SKIP
     'failed'
     """
-    if not cells:  # what was noticed on the way (a poor text layer, skipped pages) stays with the report
-        return {}, (), (*issues, _no_tables(no_tables)), "failed"
+    if not cells:
+        return {}, (), (_no_tables(no_tables),), "failed"
     judged, out_checks, more = _judge_checks(cells, checks)
     out_issues = (*issues, *more, *_missing(template, judged))
     return judged, out_checks, out_issues, _status(template, judged, out_checks, out_issues)

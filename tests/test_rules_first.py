@@ -18,9 +18,10 @@ from gxie.tagging.rules import RulesTagger
 from gxie.text.normalize import normalize
 from gxie.training.synth import generate
 from gxie.types import Document, IssueCode, Span
+from tests.fakes import FakeTagger
 
 
-class CountingModel:
+class CountingModel(FakeTagger):
     """A stand-in for the model tagger (cascade on): the rules' tags, and a log of the texts it was given."""
 
     name = "model"
@@ -28,15 +29,12 @@ class CountingModel:
     cascade = True
 
     def __init__(self) -> None:
+        super().__init__()
         self.seen: list[str] = []
-        self._rules = RulesTagger()
-
-    def tag(self, text: str) -> list[Span]:
-        return self.tag_many([text])[0]
 
     def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
         self.seen.extend(texts)
-        return self._rules.tag_many(texts)
+        return super().tag_many(texts)
 
 
 @cache

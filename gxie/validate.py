@@ -47,20 +47,36 @@ def evaluate(relation: Relation, scope_id: str, cells: Mapping[str, Cell]) -> Ch
     return Check(relation.id, scope, keys, expected, found, passed)
 
 
-def run_checks(template: Template, cells: Mapping[str, Cell]) -> list[Check]:
-    """Every relation of ``template`` on ``cells`` (keyed by flat key), one check per column or row.
+def run_checks(template: Template, cells: Mapping[str, Cell], table: str | None = None) -> list[Check]:
+    """Every relation of ``template`` on ``cells`` (keyed by flat key), one check per column or row; with
+    ``table``, only the relations of that table.
 
     >>> [c.scope for c in run_checks(load_template("2021"), {})][:2]  # doctest: +SKIP
     ['column natural_person', 'column commercial']
     """
-    out: list[Check] = []
+    return [evaluate(r, scope, cells) for r, scope in scopes(template, table) if _counts(r, scope, cells)]
+
+
+def scopes(template: Template, table: str | None = None) -> list[tuple[Relation, str]]:
+    """Every ``(relation, column or row id)`` of ``template`` (of ``table`` only, when given), in the
+    order ``run_checks`` evaluates them."""
+    out: list[tuple[Relation, str]] = []
     for relation in template.relations:
+        if table is not None and relation.table != table:
+            continue
         block = template.table(relation.table)
-        for item in block.columns if relation.each == "column" else block.rows:
-            if relation.only_read and not any(k in cells for k in relation.keys(item.id)):
-                continue
-            out.append(evaluate(relation, item.id, cells))
+        out.extend((relation, item.id) for item in (block.columns if relation.each == "column" else block.rows))
     return out
+
+
+def count_passed(pairs: Iterable[tuple[Relation, str]], cells: Mapping[str, Cell]) -> int:
+    """How many of the checks ``pairs`` (from ``scopes``) that ``run_checks`` would give pass on ``cells``."""
+    return sum(1 for r, scope in pairs if _counts(r, scope, cells) and evaluate(r, scope, cells).passed)
+
+
+def _counts(relation: Relation, scope: str, cells: Mapping[str, Cell]) -> bool:
+    """Whether ``run_checks`` gives this check: a relation marked ``only_read`` only where a cell of it was read."""
+    return not relation.only_read or any(k in cells for k in relation.keys(scope))
 
 
 def judge(

@@ -45,7 +45,7 @@ from gxie.grid.values import parse_number
 from gxie.templates import Relation, Template
 from gxie.text.cells import Item
 from gxie.types import Cell, Check
-from gxie.validate import run_checks
+from gxie.validate import count_passed, run_checks, scopes
 
 # Ranking of readings.
 REL_PASS = 0.5  # a relation that holds under the reading
@@ -306,20 +306,27 @@ def _glued_splits(g: Group, toks: list[Token]) -> list[tuple[Cell, ...]]:
 
 
 def _settle(t: Template, reading: Reading, open_rows: list[list[tuple[Cell, ...]]], context: dict[str, Cell]) -> None:
-    """Rows with several placements: each takes the one under which the most relations hold."""
-
-    def passed() -> int:
-        return sum(1 for ch in run_checks(t, {**context, **reading.cells}) if ch.passed)
-
+    """Rows with several placements: each takes the one under which the most relations hold (counted over
+    the relations that touch the row: the others hold or fail alike under every placement of it)."""
+    every = scopes(t)
+    cells = {**context, **reading.cells}  # kept up to date with reading.cells below
+    touching = []
+    for options in open_rows:
+        keys = {c.key for option in options for c in option if c.key}
+        touching.append([(r, scope) for r, scope in every if keys.intersection(r.keys(scope))])
     for _ in range(2):
-        for options in open_rows:
+        for options, pairs in zip(open_rows, touching, strict=True):
             best, best_score = options[0], -1
             for option in options:
-                reading.cells.update({c.key: c for c in option if c.key})
-                score = passed()
+                placed = {c.key: c for c in option if c.key}
+                reading.cells.update(placed)
+                cells.update(placed)
+                score = count_passed(pairs, cells)
                 if score > best_score:
                     best, best_score = option, score
-            reading.cells.update({c.key: c for c in best if c.key})
+            placed = {c.key: c for c in best if c.key}
+            reading.cells.update(placed)
+            cells.update(placed)
 
 
 def table_checks(t: Template, table: str, cells: dict[str, Cell], context: dict[str, Cell]) -> list[Check]:
@@ -328,7 +335,7 @@ def table_checks(t: Template, table: str, cells: dict[str, Cell], context: dict[
     prefix = table + "."
     return [
         c
-        for c in run_checks(t, {**context, **cells})
+        for c in run_checks(t, {**context, **cells}, table)
         if c.passed is not None and all(k.startswith(prefix) for k in c.cells)
     ]
 

@@ -115,8 +115,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--exact",
         action="store_true",
-        help="run the model in fp32 over the whole text: the torch model's tags exactly, about half as fast "
-        "(default: int8 and prose skipped, same table values on the benchmarks; docs/speed.md)",
+        help="run the model in fp32 over the whole text of every report: the torch model's tags exactly, about "
+        "half as fast (default: int8, prose skipped, and reports the rules tagger reads completely and "
+        "consistently not sent to the model; same table values on the benchmarks; docs/speed.md)",
     )
     parser.add_argument("--template", choices=TEMPLATE_IDS, help="force a format instead of detecting it")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default auto)")

@@ -313,7 +313,7 @@ def _settle(t: Template, reading: Reading, open_rows: list[list[tuple[Cell, ...]
     touching = []
     for options in open_rows:
         keys = {c.key for option in options for c in option if c.key}
-        touching.append([(r, scope) for r, scope in every if keys.intersection(r.keys(scope))])
+        touching.append([(len(r.parts), r.keys(s)) for r, s in every if keys.intersection(r.keys(s))])
     for _ in range(2):
         for options, pairs in zip(open_rows, touching, strict=True):
             best, best_score = options[0], -1

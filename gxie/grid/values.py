@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_EVEN, Context, Decimal
+from functools import lru_cache
 
 from gxie.types import Number
 
@@ -25,6 +26,7 @@ _EXACT = Context(prec=2 * MAX_NUMBER_CHARS)  # no rounding: every operation belo
 _PLACES = Decimal("0.000001")
 
 
+@lru_cache(maxsize=8192)  # pure; the decoder reads the same few numbers under many placements
 def parse_number(raw: str, col: str = "") -> Number | None:
     """The value of a numeric cell in its column's unit, or None when it is not a number.
 

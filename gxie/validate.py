@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from gxie.confidence import FAILED_RELATION, SOURCE_CONSISTENT
+from gxie.confidence import FAILED_RELATION, SOURCE_CONSISTENT, UNVERIFIED_IN_DAMAGED
 from gxie.templates import Relation, Template
 from gxie.types import Cell, Check, Issue, IssueCode, Number, Status
 
+DAMAGED = (IssueCode.MISSING_TABLE, IssueCode.TRUNCATED_TABLE)  # a report whose text lost tables or rows
 TOLERANCE = 1e-6  # parts and whole are equal within this: sums of decimal cells (万元) carry float error
 
 
@@ -107,7 +108,20 @@ def judge(
         return {}, (), (_no_tables(no_tables),), "failed"
     judged, out_checks, more = _judge_checks(cells, checks)
     out_issues = (*issues, *more, *_missing(template, judged))
+    if any(m.code in DAMAGED for m in out_issues):
+        judged = _unverified_doubted(judged, out_checks)
     return judged, out_checks, out_issues, _status(template, judged, out_checks, out_issues)
+
+
+def _unverified_doubted(cells: dict[str, Cell], checks: Sequence[Check]) -> dict[str, Cell]:
+    """In a report whose text lost a table or the end of one, the cells no passing relation vouches for
+    (section 二's, a row left unchecked) are capped at ``UNVERIFIED_IN_DAMAGED``: the damage that lost a
+    table may have changed them too, and nothing shows it."""
+    verified = {k for c in checks if c.passed for k in c.cells}
+    return {
+        k: c if k in verified else replace(c, confidence=min(c.confidence, UNVERIFIED_IN_DAMAGED))
+        for k, c in cells.items()
+    }
 
 
 def _no_tables(message: str | None) -> Issue:

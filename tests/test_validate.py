@@ -194,3 +194,19 @@ def test_judge_without_cells_fails_with_no_tables_only() -> None:
     cells, checks, issues, status = judge(T2021, {}, (FAILED,), (Issue("warning", IssueCode.UNCERTAIN_ROW, "m"),))
     assert (cells, checks, status) == ({}, (), "failed")
     assert [(i.level, i.code) for i in issues] == [("error", "no_tables")]
+
+
+def test_a_report_that_lost_a_table_trusts_only_the_cells_a_passing_relation_vouches_for() -> None:
+    """Section 四 gone: the cells of section 三 that a passing relation checks keep their confidence; the
+    ones no passing check covers (all of section 二, a row left unchecked) drop below the trust bar."""
+    lost = {k: c for k, c in FULL.items() if not k.startswith("section4")}
+    checks = tuple(run_checks(T2021, lost))
+    cells, _, issues, status = judge(T2021, lost, checks, ())
+    assert status == "partial" and "missing_table" in {i.code for i in issues}
+    vouched = {k for c in checks if c.passed for k in c.cells}
+    assert vouched and all(cells[k].confidence == 0.95 for k in vouched)
+    assert all(c.confidence == 0.85 for k, c in cells.items() if k not in vouched)
+    assert any(k.startswith("section2.") for k in cells if k not in vouched)
+    # the same cells in a whole report keep their confidence
+    whole, _, _, _ = judge(T2021, FULL, tuple(run_checks(T2021, FULL)), ())
+    assert all(c.confidence == 0.95 for c in whole.values())

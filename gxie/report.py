@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gxie.confidence import TRUSTED
 from gxie.templates import all_flat_keys, load_template
 from gxie.types import SCHEMA_VERSION, Cell, Check, Issue, IssueCode, Section, Status, from_data, to_data
 
@@ -80,6 +81,14 @@ class Report:
     def failed_checks(self) -> tuple[Check, ...]:
         """The checks that were evaluated and did not hold (``passed is False``)."""
         return tuple(c for c in self.checks if c.passed is False)
+
+    @property
+    def trusted_cells(self) -> tuple[Cell, ...]:
+        """The cells a user may take without review: confidence >= ``gxie.confidence.TRUSTED`` (0.9) and in
+        no failed check. On every converter and set of the benchmarks these were right (docs/converted_text.md);
+        every other cell needs a look."""
+        doubted = {k for c in self.failed_checks for k in c.cells}
+        return tuple(c for c in self.cells if c.confidence >= TRUSTED and c.key not in doubted)
 
     def cell(self, key: str) -> Cell | None:
         """The cell with flat key ``key`` (e.g. ``"section4.review.total"``), or None when not found."""

@@ -229,3 +229,12 @@ def test_to_csv_text_and_file(tmp_path: Path) -> None:
 def test_current_versions() -> None:
     assert current_versions() == {"gxie": __version__, "schema": "1", "templates": "1", "labels": "1"}
     assert current_versions("model:default@abc")["tagger"] == "model:default@abc"
+
+
+def test_trusted_cells_are_the_sure_ones_in_no_failed_check() -> None:
+    """The published rule: confidence >= 0.9 (0.9 itself included) and no failed check involving the cell."""
+    report = make_report()
+    person, fees = "section3.new_received.natural_person", "section2.fees.amount_10k_yuan"
+    assert [c.key for c in report.trusted_cells] == [person, fees]
+    broken = Check("R1_column_identity", "column natural_person", (person,), 1, 0, False)
+    assert [c.key for c in make_report(checks=(*report.checks, broken)).trusted_cells] == [fees]

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TRUST_CONFIDENCE = 0.9
+from gxie.confidence import TRUSTED
+
+TRUST_CONFIDENCE = TRUSTED  # the published rule: Report.trusted_cells
 TAGGERS = ("rules", "model", "default")  # model: the model alone; default: rules first, the model for the rest
 BINS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 0.95), (0.95, 1.01))
 
@@ -74,7 +76,7 @@ def same(found: Any, gold: Any) -> bool:
 def score(report: Any, gold: dict[str, Any]) -> Tally:
     """One report against its gold grid."""
     flat = report.to_flat()
-    doubted = {k for check in report.checks if check.passed is False for k in check.cells}
+    trusted = {c.key for c in report.trusted_cells}
     out = Tally(reports=1, cells=len(gold))
     out.right = sum(1 for k, v in gold.items() if same(flat.get(k), v))
     for cell in report.cells:
@@ -82,7 +84,7 @@ def score(report: Any, gold: dict[str, Any]) -> Tally:
             continue
         ok = same(cell.value, gold[cell.key])
         out.found.append((cell.confidence, ok))
-        if cell.confidence >= TRUST_CONFIDENCE and cell.key not in doubted:
+        if cell.key in trusted:
             out.trusted += 1
             out.trusted_right += int(ok)
     return out

@@ -40,12 +40,16 @@ def evaluate(relation: Relation, scope_id: str, cells: Mapping[str, Cell]) -> Ch
     True
     """
     keys = relation.keys(scope_id)
-    scope = f"{relation.scope} {scope_id}"
+    expected, found, passed = _balance_of(len(relation.parts), keys, cells) or (None, None, None)
+    return Check(relation.id, f"{relation.scope} {scope_id}", keys, expected, found, passed)
+
+
+def _balance_of(n: int, keys: Sequence[str], cells: Mapping[str, Cell]) -> tuple[Number, Number, bool] | None:
+    """``balance`` of the first ``n`` of ``keys`` (the parts) against the rest (the whole), or None when a
+    cell of them was not read."""
     if any(k not in cells for k in keys):
-        return Check(relation.id, scope, keys, None, None, None)
-    n = len(relation.parts)
-    expected, found, passed = balance((cells[k].value for k in keys[:n]), (cells[k].value for k in keys[n:]))
-    return Check(relation.id, scope, keys, expected, found, passed)
+        return None
+    return balance((cells[k].value for k in keys[:n]), (cells[k].value for k in keys[n:]))
 
 
 def run_checks(template: Template, cells: Mapping[str, Cell], table: str | None = None) -> list[Check]:
@@ -73,12 +77,7 @@ def scopes(template: Template, table: str | None = None) -> list[tuple[Relation,
 def count_passed(checks: Iterable[tuple[int, tuple[str, ...]]], cells: Mapping[str, Cell]) -> int:
     """How many of ``checks`` pass on ``cells``: each is ``(number of parts, keys)`` of a relation's check
     (``len(relation.parts)``, ``relation.keys(scope)``), passing as ``evaluate`` would have it."""
-    passed = 0
-    for n, keys in checks:
-        if all(k in cells for k in keys):
-            values = [cells[k].value for k in keys]
-            passed += balance(values[:n], values[n:])[2]
-    return passed
+    return sum(1 for n, keys in checks if (result := _balance_of(n, keys, cells)) is not None and result[2])
 
 
 def _counts(relation: Relation, scope: str, cells: Mapping[str, Cell]) -> bool:

@@ -314,30 +314,27 @@ def _settle(t: Template, reading: Reading, open_rows: list[list[tuple[Cell, ...]
     for options in open_rows:
         keys = {c.key for option in options for c in option if c.key}
         touching.append([(len(r.parts), r.keys(s)) for r, s in every if keys.intersection(r.keys(s))])
+
+    def place(option: tuple[Cell, ...]) -> None:
+        placed = {c.key: c for c in option if c.key}
+        reading.cells.update(placed)
+        cells.update(placed)
+
     for _ in range(2):
         for options, pairs in zip(open_rows, touching, strict=True):
             best, best_score = options[0], -1
             for option in options:
-                placed = {c.key: c for c in option if c.key}
-                reading.cells.update(placed)
-                cells.update(placed)
+                place(option)
                 score = count_passed(pairs, cells)
                 if score > best_score:
                     best, best_score = option, score
-            placed = {c.key: c for c in best if c.key}
-            reading.cells.update(placed)
-            cells.update(placed)
+            place(best)
 
 
 def table_checks(t: Template, table: str, cells: dict[str, Cell], context: dict[str, Cell]) -> list[Check]:
-    """The checks of ``table``'s own relations (every cell of it in the table) that ``cells``, read with
+    """The checks of ``table``'s own relations (every cell of them in the table) that ``cells``, read with
     the other tables' ``context``, decide (passed or failed)."""
-    prefix = table + "."
-    return [
-        c
-        for c in run_checks(t, {**context, **cells}, table)
-        if c.passed is not None and all(k.startswith(prefix) for k in c.cells)
-    ]
+    return [c for c in run_checks(t, {**context, **cells}, table) if c.passed is not None]
 
 
 def doubt(readings: list[Reading]) -> dict[str, Cell]:

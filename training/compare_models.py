@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import tempfile
@@ -24,19 +23,17 @@ from pathlib import Path
 from gxie.pipeline import get_tagger, run
 from training.bench.sets import HELDOUT_SEED, Case, noise_sets, seed_set, synth_sets
 from training.convert_bench import Tally, pooled, score
+from training.convert_corpus import read_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def converted_sets(corpus: Path) -> dict[str, list[Case]]:
     """The converted-text corpus as one set per converter (every record: synthetic, seed and real)."""
-    out: dict[str, list[Case]] = {}
-    for path in sorted(corpus.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                out.setdefault(f"converted, {r['converter']}", []).append(Case(r["id"], r["text"], r["flat"]))
-    return out
+    return {
+        f"converted, {name}": [Case(r["id"], r["text"], r["flat"]) for r in records]
+        for name, records in read_corpus(corpus).items()
+    }
 
 
 def columns(old: Path, new: Path) -> list[tuple[str, object, bool]]:
@@ -53,20 +50,28 @@ def compare(sets: dict[str, list[Case]], cols: Sequence[tuple[str, object, bool]
     """``{set: {column: Tally}}``; each text read from a ``.txt`` file, as a user holding it would (HTML
     saved as text is read as HTML)."""
     out: dict[str, dict[str, Tally]] = {}
-    tmp = Path(tempfile.mkdtemp(prefix="gxie-compare-"))
-    for name, cases in sets.items():
-        docs = []
-        for i, case in enumerate(cases):
-            path = tmp / f"{len(out):02d}-{i:04d}.txt"
-            path.write_text(case.text, encoding="utf-8")
-            docs.append(path)
-        out[name] = {}
-        for col, tagger, first in cols:
-            tally = Tally()
-            for case, e in zip(cases, run(docs, tagger=tagger, rules_first=first), strict=True):  # type: ignore[arg-type]
-                tally.add(score(e.report, case.flat))
-            out[name][col] = tally
-        print(f"{name}: " + ", ".join(f"{c} {t.accuracy:.4f}" for c, t in out[name].items()), file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="gxie-compare-") as folder:
+        tmp = Path(folder)
+        for name, cases in sets.items():
+            out[name] = _compare_set(tmp / f"{len(out):02d}", cases, cols)
+            print(f"{name}: " + ", ".join(f"{c} {t.accuracy:.4f}" for c, t in out[name].items()), file=sys.stderr)
+    return out
+
+
+def _compare_set(folder: Path, cases: Sequence[Case], cols: Sequence[tuple[str, object, bool]]) -> dict[str, Tally]:
+    """Each column's tally on ``cases``, every text saved in ``folder`` and read from there."""
+    folder.mkdir()
+    docs = []
+    for i, case in enumerate(cases):
+        path = folder / f"{i:04d}.txt"
+        path.write_text(case.text, encoding="utf-8")
+        docs.append(path)
+    out: dict[str, Tally] = {}
+    for col, tagger, first in cols:
+        tally = Tally()
+        for case, e in zip(cases, run(docs, tagger=tagger, rules_first=first), strict=True):  # type: ignore[arg-type]
+            tally.add(score(e.report, case.flat))
+        out[col] = tally
     return out
 
 

@@ -137,17 +137,15 @@ def read_pdf(data: bytes, source: str, *, limits: Limits = DEFAULT_LIMITS) -> Do
         return _no_text(source, len(texts), message)
     if not empty_pages:
         return _triaged(data, source, texts, limits)
-    issues: tuple[Issue, ...] = ()
-    if empty_pages:
-        listed = ", ".join(map(str, empty_pages))
-        issues = (
-            Issue(
-                "warning",
-                IssueCode.PAGE_WITHOUT_TEXT,
-                f"{source}: page(s) {listed} have no text layer and were skipped; they need OCR "
-                f"(install the 'gxie[ocr]' extra: pip install \"gxie[ocr]\")",
-            ),
-        )
+    listed = ", ".join(map(str, empty_pages))
+    issues = (
+        Issue(
+            "warning",
+            IssueCode.PAGE_WITHOUT_TEXT,
+            f"{source}: page(s) {listed} have no text layer and were skipped; they need OCR "
+            f"(install the 'gxie[ocr]' extra: pip install \"gxie[ocr]\")",
+        ),
+    )
     return Document(text="\n".join(texts), source=source, kind="pdf", pages=_pages(texts), issues=issues)
 
 

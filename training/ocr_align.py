@@ -121,9 +121,8 @@ def unlabelled_ranges(
         if j >= 0:
             hit[j] = True
     unknown = [not h and not c.isspace() for h, c in zip(hit, target, strict=True)]
-    index = {i: j for i, j in enumerate(mapping) if j >= 0}
     for start, end, _ in dropped:
-        targets = [index[i] for i in range(start, end) if i in index]
+        targets = [mapping[i] for i in range(start, end) if mapping[i] >= 0]
         if targets and max(targets) + 1 - min(targets) <= MAX_GROWTH * (end - start) + 2:
             for j in range(min(targets), max(targets) + 1):
                 unknown[j] = not target[j].isspace()

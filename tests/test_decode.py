@@ -327,3 +327,21 @@ def test_a_relation_broken_on_cells_placed_by_order_is_an_uncertain_reading() ->
     assert "uncertain_reading" in {m.code for m in report.issues}
     assert "source_inconsistency" not in {m.code for m in report.issues}
     assert all(report.cell(k).confidence < 0.8 for c in failed for k in c.cells)
+
+
+def test_a_labels_tail_alone_after_an_empty_line_stays_with_its_label() -> None:
+    """OCR text puts an empty line between lines; a label's last character wrapped onto a line of its own
+    (here misread as ``星``) must not hide the label from the numbers after it, or the numbers go to the
+    next row's label, with the relations holding all the same (new plus carried over is symmetric)."""
+    text = (
+        "一、本年新收政府信息公开申请数\n\n星\n\n5 |0  0  0  0  0  5\n\n\n"
+        "二、上年结转政府信息公开申请数\n\n星\n\n"
+        "(一) 予以公开\n\n3  0  0  0  0  0  3\n\n"
+        "(二) 部分公开(区分处理的，只计这一情形，不计其他情形)\n\n2  0  0  0  0  0  2\n"
+    )
+    tags = [(t.kind, t.text) for t in tokens(text, [], 0, len(text)) if t.kind == "label"]
+    assert tags[:2] == [("label", "一、本年新收政府信息公开申请数星"), ("label", "二、上年结转政府信息公开申请数星")]
+    cells = decode(text, "section3")
+    assert row(cells, "section3", "new_received", S3_COLS) == [5, 0, 0, 0, 0, 0, 5]
+    carried = [cells.get(f"section3.carried_over.{c}") for c in S3_COLS]
+    assert all(c is None or (c.value is None and c.span is None) for c in carried)

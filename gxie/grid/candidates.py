@@ -34,6 +34,7 @@ MIN_LABEL_SCORE = 0.6  # a label fragment matching nothing this well is plain te
 TAIL_LABEL = 0.7  # a row label after a group label in one fragment is the fragment's label from this score
 STRONG_LABEL = 0.9  # two fragments that each match a label this well are two labels, not one wrapped
 MAX_WRAPPED_TEXT = 40  # unmatched lines joined as one wrapped text at most this long (a header note)
+MAX_TAIL = 2  # a label's last characters alone on a line after an empty one (OCR text) are at most this many
 HEADINGS = {
     "section2": ("二", ("主动公开",)),
     "section3": ("三", ("收到和处理", "申请情况")),
@@ -369,6 +370,8 @@ def _merge_wrapped(stream: list[Token]) -> list[Token]:
 
 
 def _wraps(prev: Token, tok: Token) -> bool:
+    if tok.line == prev.last_line + 2:  # an empty line between them: only a label's lost tail
+        return _tail(prev, tok)
     if tok.line != prev.last_line + 1 and not (tok.line == prev.last_line and not label_core(prev.text)):
         return False
     if not label_core(prev.text):
@@ -382,6 +385,18 @@ def _wraps(prev: Token, tok: Token) -> bool:
     if joined is None:
         return alone is None and nxt is None and len(label_core(prev.text + tok.text)) <= MAX_WRAPPED_TEXT
     return alone is None or joined.score >= alone.score or (nxt is None and joined.entry == alone.entry)
+
+
+def _tail(prev: Token, tok: Token) -> bool:
+    """``tok`` is the last character or two of the label ``prev``, alone on a line after an empty one (OCR
+    text puts an empty line between lines; ``申请数`` then ``量``, or a misread ``星``): it matches no label
+    by itself and the joined text still names ``prev``'s row. Left apart, it would stand between the
+    label and its numbers and hide the label from them."""
+    core = label_core(tok.text)
+    if not core or len(tok.text.strip()) > MAX_TAIL or prev.match is None or prev.match.entry.kind != "row":
+        return False
+    joined = _match(prev.text + tok.text)
+    return _match(tok.text) is None and joined is not None and joined.entry == prev.match.entry
 
 
 def _match(text: str) -> Match | None:

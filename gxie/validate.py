@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from gxie.confidence import FAILED_RELATION, SOURCE_CONSISTENT, UNVERIFIED_IN_DAMAGED
+from gxie.confidence import FAILED_RELATION, SOURCE_CONSISTENT, TRUSTED, UNVERIFIED_IN_DAMAGED, VOUCHED_FLOOR
 from gxie.templates import Relation, Template
 from gxie.types import Cell, Check, Issue, IssueCode, Number, Status
 
@@ -109,6 +109,7 @@ def judge(
     out_issues = (*issues, *more, *_missing(template, judged))
     if any(m.code in DAMAGED for m in out_issues):
         judged = _unverified_doubted(judged, out_checks)
+    judged = _vouched(template, judged, out_checks)
     return judged, out_checks, out_issues, _status(template, judged, out_checks, out_issues)
 
 
@@ -121,6 +122,31 @@ def _unverified_doubted(cells: dict[str, Cell], checks: Sequence[Check]) -> dict
         k: c if k in verified else replace(c, confidence=min(c.confidence, UNVERIFIED_IN_DAMAGED))
         for k, c in cells.items()
     }
+
+
+def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]) -> dict[str, Cell]:
+    """Cells placed by the format's order (confidence ``VOUCHED_FLOOR`` up to ``TRUSTED``) that two holding
+    relations vouch for, and no failed one touches, are raised to ``TRUSTED``: a wrong value or a wrong
+    place would have to balance a row and a column at once. A relation cannot tell a blank cell from a 0,
+    so a blank one is raised only where its whole table was found and breaks no relation (a row printed
+    blank in a table that adds up everywhere, not a row whose numbers the text lost). Doubted cells (a
+    rival reading or placement, 0.6) stay below."""
+    failed = {k for c in checks if c.passed is False for k in c.cells}
+    broken = {k.split(".", 1)[0] for k in failed}
+    broken.update(k.split(".", 1)[0] for k in template.flat_keys() if k not in cells)
+    held: dict[str, int] = {}
+    for c in checks:
+        if c.passed:
+            for k in c.cells:
+                held[k] = held.get(k, 0) + 1
+    out = dict(cells)
+    for k, c in cells.items():
+        if not VOUCHED_FLOOR <= c.confidence < TRUSTED or k in failed or held.get(k, 0) < 2:
+            continue
+        if c.value is None and c.table in broken:
+            continue
+        out[k] = replace(c, confidence=TRUSTED)
+    return out
 
 
 def _no_tables(message: str | None) -> Issue:

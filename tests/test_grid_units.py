@@ -8,8 +8,8 @@ from gxie.grid.assign import place_row
 from gxie.grid.values import parse_number
 from gxie.templates import load_template
 from gxie.templates.lexicon import best_label, label_core
-from gxie.text.cells import Item, layout_cells
-from gxie.types import Cell
+from gxie.text.cells import Item, items, layout_cells
+from gxie.types import Cell, Span
 from gxie.validate import run_checks
 
 
@@ -125,3 +125,25 @@ def test_space_joined_cells_keep_their_blanks() -> None:
     assert [c.text for c in cells][1:] == ["2", "2", "", "", "", "1", "5"]
     pdf = layout_cells("规章     1       0      11")
     assert [c.text for c in pdf] == ["规章", "1", "0", "11"]
+
+
+def test_a_number_tagged_without_the_sign_before_it_takes_the_sign() -> None:
+    """A tagger that marks ``11`` in ``行政许可 15 -11 900`` (seen on pdftotext's text of a Traditional report)
+    would give 11 for -11 at full confidence; the sign written right before the number, after a space, is
+    part of it. A hyphen inside a range (``2019-2020``) is not a sign."""
+    text = "行政许可 15 -11 900\n其他 |+3| 2019-2020\n"
+
+    def num(part: str, after: int = 0) -> Span:
+        start = text.index(part, after)
+        return Span(start, start + len(part), "NUM", part, 0.98)
+
+    spans = [num("15"), num("11", 8), num("900"), num("3"), num("2020")]
+    got = [(i.kind, i.text, text[i.start : i.end]) for i in items(text, spans) if i.kind == "NUM"]
+    assert got == [
+        ("NUM", "15", "15"),
+        ("NUM", "-11", "-11"),
+        ("NUM", "900", "900"),
+        ("NUM", "+3", "+3"),
+        ("NUM", "2020", "2020"),
+    ]
+    assert parse_number("-11") == -11

@@ -210,3 +210,79 @@ def test_a_report_that_lost_a_table_trusts_only_the_cells_a_passing_relation_vou
     # the same cells in a whole report keep their confidence
     whole, _, _, _ = judge(T2021, FULL, tuple(run_checks(T2021, FULL)), ())
     assert all(c.confidence == 0.95 for c in whole.values())
+
+
+def _vouching_grid(**changes: float | None) -> dict[str, Cell]:
+    """A 2021 grid that adds up: 2 applications by natural persons, new this year, granted; everything else
+    0, read at 0.95; ``changes`` (``row__col=value``) then set section 三 cells (read at 1.0)."""
+    values: dict[str, float | None] = dict.fromkeys(T2021.flat_keys(), 0)
+    for row in ("new_received", "granted", "total_processed"):
+        values[f"section3.{row}.natural_person"] = values[f"section3.{row}.total"] = 2
+    cells = cells_of(values, confidence=0.95)
+    for name, value in changes.items():
+        row, col = name.split("__")
+        cells[f"section3.{row}.{col}"] = cell(f"section3.{row}.{col}", value)
+    return cells
+
+
+def test_cells_placed_by_order_that_two_holding_relations_vouch_for_are_trusted() -> None:
+    """A cell read at 0.85 (placed by the format's order) in a row relation and a column relation that both
+    hold is raised to 0.9; one that only one relation checks (section 四) or none (section 二) is not, nor
+    is a doubted cell (0.6), nor one in a failed relation."""
+    grid = _vouching_grid()
+    placed = (
+        "section3.granted.natural_person",
+        "section3.granted.total",
+        "section4.review.total",
+        "section2.regulations.in_force",
+    )
+    for k in placed:
+        grid[k] = replace(grid[k], confidence=0.85)
+    grid["section3.granted.commercial"] = replace(grid["section3.granted.commercial"], confidence=0.6)
+    checks = tuple(run_checks(T2021, grid))
+    assert all(c.passed for c in checks)
+    cells, _, _, status = judge(T2021, grid, checks, ())
+    assert status == "ok"
+    assert [cells[k].confidence for k in placed] == [0.9, 0.9, 0.85, 0.85]
+    assert cells["section3.granted.commercial"].confidence == 0.6
+    # a failed relation through granted.total: it and its row stay below the bar, the column's others do not
+    broken = _vouching_grid(granted__total=3)
+    for k in placed[:2]:
+        broken[k] = replace(broken[k], confidence=0.85)
+    cells, checks, _, _ = judge(T2021, broken, tuple(run_checks(T2021, broken)), ())
+    failed = {k for c in checks if c.passed is False for k in c.cells}
+    assert "section3.granted.natural_person" in failed
+    assert cells["section3.granted.natural_person"].confidence < 0.9
+
+
+def test_a_blank_cell_is_vouched_for_only_in_a_table_that_adds_up_everywhere() -> None:
+    """The relations cannot tell a blank from a 0: a blank row placed at 0.85 is raised only while its table
+    breaks no relation anywhere."""
+    row = [f"section3.carried_over.{c}" for c in (*APPLICANTS, "total")]
+    grid = _vouching_grid()
+    for k in row:
+        grid[k] = replace(cell(k, None), confidence=0.85)
+    cells, _, _, _ = judge(T2021, grid, tuple(run_checks(T2021, grid)), ())
+    assert {cells[k].confidence for k in row} == {0.9}
+    elsewhere = _vouching_grid(denied_state_secret__commercial=1)  # breaks its row and its column, not carried_over's
+    for k in row:
+        elsewhere[k] = replace(cell(k, None), confidence=0.85)
+    cells, checks, _, _ = judge(T2021, elsewhere, tuple(run_checks(T2021, elsewhere)), ())
+    assert any(c.passed is False for c in checks)
+    assert not any(k in c.cells for c in checks if c.passed is False for k in row)
+    assert {cells[k].confidence for k in row} == {0.85}
+
+
+def test_a_blank_row_in_a_table_with_cells_not_found_is_not_vouched_for() -> None:
+    """OCR text that lost a row's numbers looks like a row printed blank: with cells of its table not found,
+    the blank row stays below the bar even though every relation that can be evaluated holds."""
+    row = [f"section3.carried_over.{c}" for c in (*APPLICANTS, "total")]
+    grid = _vouching_grid()
+    for k in row:
+        grid[k] = replace(cell(k, None), confidence=0.85)
+    del grid["section3.denied_state_secret.research"]
+    checks = tuple(run_checks(T2021, grid))
+    assert not any(c.passed is False for c in checks)
+    cells, _, _, _ = judge(T2021, grid, checks, ())
+    assert {cells[k].confidence for k in row} == {0.85}
+    assert cells["section3.granted.natural_person"].confidence == 0.95

@@ -10,7 +10,7 @@ spans into a stream of labelled items and blanks.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gxie.confidence import MIN_LABEL_COVER
 from gxie.types import Span
@@ -187,7 +187,22 @@ def items(text: str, spans: list[Span]) -> list[Item]:
         if not inside and not _covered(out, cell):
             out.append(Item("OTHER", cell.start, cell.end, cell.text, cell.line))
     out.extend(_span_item(s, line_starts) for s in ordered[si:])
-    return out
+    return [_signed(text, item) for item in out]
+
+
+SIGNS = "+-"  # a sign written right before a number (本年增/减: ``-11``, ``+3``)
+
+
+def _signed(text: str, item: Item) -> Item:
+    """A number tagged without the sign written right before it (``行政许可 15 -11 900`` tagged ``11``) with
+    its sign: the sign stands after a space, a tab, a ``|`` or the start of a line, so a range such as
+    ``2019-2020`` keeps its parts."""
+    a = item.start
+    if item.kind != "NUM" or a == 0 or text[a - 1] not in SIGNS or item.text[:1] in SIGNS:
+        return item
+    if a >= 2 and not (text[a - 2].isspace() or text[a - 2] == "|"):
+        return item
+    return replace(item, start=a - 1, text=text[a - 1] + item.text)
 
 
 def _whole_number_cell(out: list[Item], first: int, cell: LayoutCell) -> None:

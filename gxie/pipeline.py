@@ -19,10 +19,11 @@ from typing import TypeAlias
 
 from gxie.errors import GxieError, NeedsOCRError, UnsupportedFormatError
 from gxie.grid.build import rebuild
+from gxie.grid.candidates import regions
 from gxie.limits import Limits
 from gxie.metadata import find_metadata, find_sections
 from gxie.report import Report
-from gxie.rules_first import TAGS_KEY, settled, wanted
+from gxie.rules_first import TAGS_KEY, Focus, focus, settled, wanted
 from gxie.tagging.base import Tagger, tagger_label
 from gxie.tagging.load import TAGGERS as TAGGERS  # re-exported: callers import these from gxie.pipeline
 from gxie.tagging.load import default_model_dir as default_model_dir
@@ -47,6 +48,7 @@ class Prepared:
     normalized: NormalizedText
     content_hash: str | None
     timings: dict[str, float] = field(default_factory=dict)
+    focus: Focus | None = None  # the part the model reads, when the rules settled the other tables
 
 
 @dataclass(frozen=True)
@@ -284,7 +286,8 @@ def _chunk(
             else:
                 read[i] = outcome
     ready = [item for i, item in enumerate(read) if isinstance(item, Prepared) and i not in settled_by]
-    tagged = iter(_tag(tagger, [p.normalized.text for p in ready]))
+    within = [p.focus.ranges if p.focus else None for p in ready]
+    tagged = iter(_tag(tagger, [p.normalized.text for p in ready], within if any(within) else None))
     for i, item in enumerate(read):
         if i in settled_by:
             yield settled_by[i]
@@ -311,6 +314,11 @@ def _settle(prepared: Prepared, first: Tagger, tagger: Tagger, template: str | N
         if settled(report):
             spent = sum(prepared.timings.values()) + time.perf_counter() - start
             return Extraction(report, prepared, tuple(spans), spent)
+        if getattr(tagger, "reads_within", False):  # the model reads only the tables the rules left unsettled
+            text = prepared.normalized.text
+            part = focus(report, spans, regions(text), len(text))
+            timings = {**prepared.timings, "rules_first": time.perf_counter() - start}
+            return replace(prepared, timings=timings, focus=part)
     return replace(prepared, timings={**prepared.timings, "rules_first": time.perf_counter() - start})
 
 
@@ -356,21 +364,28 @@ def _finish_one(
             _failed_report(prepared.source, INTERNAL_ERROR, text, label, digest, kind), prepared, None, spent
         )
     start = time.perf_counter()
+    if prepared.focus is not None:  # the model's tags in the unsettled tables, the rules' everywhere else
+        spans = prepared.focus.merged(spans)
     try:
         report = finish(prepared, spans, tagger, template=template, tag_seconds=share)
+        if prepared.focus is not None:
+            report.versions[TAGS_KEY] = f"{label} in {' '.join(prepared.focus.tables)}; rules:1 elsewhere"
     except Exception as exc:
         text = _internal("rebuilding the tables of", prepared.source, exc)
         report = _failed_report(prepared.source, INTERNAL_ERROR, text, label, digest, kind)
     return Extraction(report, prepared, tuple(spans), spent + time.perf_counter() - start)
 
 
-def _tag(tagger: Tagger, texts: list[str]) -> list[tuple[list[Span] | Exception, float]]:
-    """``(spans or the exception, seconds)`` per text: one call for all, or one by one after a failure."""
+def _tag(
+    tagger: Tagger, texts: list[str], within: list[tuple[tuple[int, int], ...] | None] | None = None
+) -> list[tuple[list[Span] | Exception, float]]:
+    """``(spans or the exception, seconds)`` per text: one call for all, or one by one after a failure.
+    ``within``: per text, the only ranges the model reads (None: all of it; a tagger with ``reads_within``)."""
     if not texts:
         return []
     start = time.perf_counter()
     try:
-        tagged = list(tagger.tag_many(texts))
+        tagged = list(tagger.tag_many(texts, within) if within else tagger.tag_many(texts))  # type: ignore[call-arg]
         if len(tagged) != len(texts):
             raise RuntimeError(f"tag_many returned {len(tagged)} results for {len(texts)} texts")
     except Exception:
@@ -382,7 +397,10 @@ def _tag(tagger: Tagger, texts: list[str]) -> list[tuple[list[Span] | Exception,
     for text in texts:
         one = time.perf_counter()
         try:
-            spans: list[Span] | Exception = tagger.tag_many([text])[0]
+            one_within = [within[len(out)]] if within else None
+            spans: list[Span] | Exception = (
+                tagger.tag_many([text], one_within) if one_within else tagger.tag_many([text])  # type: ignore[call-arg]
+            )[0]
         except Exception as exc:
             spans = exc
         out.append((spans, time.perf_counter() - one))

@@ -23,17 +23,85 @@ document.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 from gxie.confidence import TRUSTED
 from gxie.report import Report
 from gxie.tagging.base import Tagger
+from gxie.templates import load_template
+from gxie.types import IssueCode, Span
 
 TAGS_KEY = "tags"  # the versions entry naming the tagger whose tags made the grid, when not the run's
+TABLES = ("section2", "section3", "section4")
+FOCUS_CONTEXT = 64  # characters of text around an unsettled table the model reads too (not another table's)
 
 
 def settled(report: Report) -> bool:
     """Whether ``report`` is final without the model (see the module docstring)."""
     ok = report.status == "ok"  # every cell of the format found and no relation failing (validate._status)
     return ok and not report.issues and all(c.confidence >= TRUSTED and c.raw.strip() for c in report.cells)
+
+
+def unsettled_tables(report: Report) -> tuple[str, ...] | None:
+    """The tables of a rules reading that are not settled (a cell missing, below ``TRUSTED`` or blank, or in
+    a failed relation), when the others are: the model need read only those. None when the whole document
+    needs it: no format, a doubt about the format, an error, every table unsettled, or none (the report is
+    not settled for a reason of its own, an issue the tables do not show)."""
+    if report.template is None or any(
+        i.level == "error" or i.code is IssueCode.FORMAT_UNCERTAIN for i in report.issues
+    ):
+        return None
+    keys = load_template(report.template).table_keys
+    cells = {c.key: c for c in report.cells}
+    failed = {k for c in report.checks if c.passed is False for k in c.cells}
+
+    def sure(key: str) -> bool:
+        c = cells.get(key)
+        return c is not None and c.confidence >= TRUSTED and bool(c.raw.strip()) and key not in failed
+
+    out = tuple(t for t in TABLES if not all(sure(k) for k in keys(t)))
+    return out if 0 < len(out) < len(TABLES) else None
+
+
+@dataclass(frozen=True)
+class Focus:
+    """Where the model reads a document the rules half settled: ``ranges`` of the normalized text (the
+    ``tables`` not settled, with context), and the rules tagger's ``spans`` for the rest."""
+
+    tables: tuple[str, ...]
+    ranges: tuple[tuple[int, int], ...]
+    spans: tuple[Span, ...]
+
+    def merged(self, model_spans: Sequence[Span]) -> list[Span]:
+        """The model's spans inside ``ranges``, the rules' spans outside them, sorted by start."""
+        outside = [s for s in self.spans if not any(s.start < b and a < s.end for a, b in self.ranges)]
+        inside = [s for s in model_spans if any(a <= s.start and s.end <= b for a, b in self.ranges)]
+        return sorted([*outside, *inside], key=lambda s: s.start)
+
+
+def focus(report: Report, spans: Sequence[Span], bounds: Mapping[str, tuple[int, int]], length: int) -> Focus | None:
+    """The part of a document (``length`` characters) the model must read after the rules reading
+    ``report`` (tagged ``spans``) was not settled: the regions (``bounds``, ``gxie.grid.candidates.regions``)
+    of its unsettled tables, widened by ``FOCUS_CONTEXT`` characters that are no settled table's. None:
+    the whole document (``unsettled_tables``; a table whose region was not found)."""
+    tables = unsettled_tables(report)
+    if tables is None or any(t not in bounds for t in tables):
+        return None
+    kept = [bounds[t] for t in TABLES if t not in tables and t in bounds]
+    wanted_ranges = []
+    for t in tables:
+        a, b = bounds[t]
+        lo = max([0, a - FOCUS_CONTEXT, *(e for s, e in kept if e <= a)])
+        hi = min([length, b + FOCUS_CONTEXT, *(s for s, e in kept if s >= b)])
+        wanted_ranges.append((lo, hi))
+    ranges: list[tuple[int, int]] = []
+    for lo, hi in sorted(wanted_ranges):
+        if ranges and lo <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(hi, ranges[-1][1]))
+        else:
+            ranges.append((lo, hi))
+    return Focus(tables, tuple(ranges), tuple(spans))
 
 
 def wanted(tagger: Tagger, rules_first: bool | None) -> bool:

@@ -135,9 +135,9 @@ def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]
     broken = {k.split(".", 1)[0] for k in failed}
     broken.update(k.split(".", 1)[0] for k in template.flat_keys() if k not in cells)
     held: dict[str, int] = {}
-    for c in checks:
-        if c.passed:
-            for k in c.cells:
+    for check in checks:
+        if check.passed:
+            for k in check.cells:
                 held[k] = held.get(k, 0) + 1
     out = dict(cells)
     for k, c in cells.items():

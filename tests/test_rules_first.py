@@ -11,9 +11,10 @@ from functools import cache
 import pytest
 
 from gxie import extract_text, get_tagger
+from gxie.grid.candidates import regions
 from gxie.pipeline import run
 from gxie.report import Report
-from gxie.rules_first import settled, wanted
+from gxie.rules_first import Focus, focus, settled, unsettled_tables, wanted
 from gxie.tagging.rules import RulesTagger
 from gxie.text.normalize import normalize
 from gxie.training.synth import generate
@@ -35,6 +36,21 @@ class CountingModel(FakeTagger):
     def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
         self.seen.extend(texts)
         return super().tag_many(texts)
+
+
+class FocusingModel(CountingModel):
+    """A model stand-in that reads only given ranges (``reads_within``), like the ONNX and torch taggers; it
+    logs them, and tags like the rules, with every span's score 0.5 (so its cells are told apart)."""
+
+    reads_within = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.within: list[object] = []
+
+    def tag_many(self, texts: Sequence[str], within: object = None) -> list[list[Span]]:
+        self.within.append(within)
+        return [[replace(s, score=0.5) for s in spans] for spans in super().tag_many(texts)]
 
 
 @cache
@@ -124,3 +140,67 @@ def test_settled_readings_are_the_models_own_on_generated_reports() -> None:
         assert all(flat.get(k) == v for k, v in r.flat.items()), r.id  # and right
         assert fast.status == "ok"  # the model alone may add issues of its own (a group header taken for a row)
     assert compared >= 5
+
+
+def test_the_model_reads_only_the_tables_the_rules_did_not_settle() -> None:
+    """Six rows of section 三 gone: the rules settle sections 二 and 四, so the model is given section 三's
+    region only (widened into the text between tables, never into a settled table), and the report takes the
+    model's cells there and the rules' cells elsewhere."""
+    _, unsettled = _texts()
+    rules_reading = extract_text(unsettled, tagger="rules", rules_first=False)
+    assert unsettled_tables(rules_reading) == ("section3",)
+    text = normalize(unsettled).text
+    bounds = regions(text)
+    model = FocusingModel()
+    (e,) = run([Document(text=unsettled, source="b", kind="text")], tagger=model)
+    ((ranges,),) = model.within
+    ((lo, hi),) = ranges
+    assert lo <= bounds["section3"][0] and bounds["section3"][1] <= hi
+    assert bounds["section2"][1] <= lo and hi <= bounds["section4"][0]
+    report = e.report
+    assert report.versions["tags"] == "model:test in section3; rules:1 elsewhere"
+    by_table = {t: {c.confidence for c in report.cells if c.table == t} for t in ("section2", "section3", "section4")}
+    assert max(by_table["section3"]) <= 0.5 and min(by_table["section2"] | by_table["section4"]) >= 0.9
+    assert report.to_flat() == rules_reading.to_flat()  # the stand-in tags like the rules: the same values
+
+
+def test_which_reports_the_model_reads_only_in_part() -> None:
+    calm, unsettled = _texts()
+    assert unsettled_tables(extract_text(calm, tagger="rules")) is None  # settled: no table left
+    report = extract_text(unsettled, tagger="rules")
+    assert unsettled_tables(replace(report, template=None)) is None  # no format: the whole text
+    every = replace(report, cells=tuple(replace(c, confidence=0.5) for c in report.cells))
+    assert unsettled_tables(every) is None  # every table unsettled: the whole text
+    s2 = next(c for c in report.cells if c.table == "section2")
+    blank = replace(report, cells=tuple(replace(c, raw="") if c is s2 else c for c in report.cells))
+    assert unsettled_tables(blank) == ("section2", "section3")
+    text = normalize(unsettled).text
+    bounds = dict(regions(text))
+    assert focus(report, [], {k: v for k, v in bounds.items() if k != "section3"}, len(text)) is None  # not found
+
+
+def test_focus_merges_the_models_spans_inside_with_the_rules_spans_outside() -> None:
+    rules = [Span(0, 2, "ROW", "规章"), Span(5, 7, "NUM", "12"), Span(20, 22, "NUM", "34"), Span(40, 42, "NUM", "56")]
+    part = Focus(("section3",), ((4, 30),), tuple(rules))
+    model = [Span(5, 8, "NUM", "123", 0.9), Span(28, 33, "NUM", "77777", 0.9)]  # the second crosses the edge
+    assert part.merged(model) == [rules[0], model[0], rules[3]]
+
+
+@pytest.mark.skipif(os.environ.get("GXIE_SKIP_MODEL") == "1", reason="GXIE_SKIP_MODEL=1")
+def test_a_model_reading_only_the_unsettled_tables_reads_them_right() -> None:
+    """The bundled model, reading only the tables the rules left unsettled of clean generated reports,
+    gives the cells it gives reading the whole text; only the ranges it was given hold its tags."""
+    model = get_tagger("model")
+    compared = 0
+    for r in generate(60, 5, noise_levels=("clean",), agency_pool="heldout"):
+        fast = extract_text(r.text, tagger=model)
+        if " in section" not in fast.versions.get("tags", ""):
+            continue
+        compared += 1
+        alone = extract_text(r.text, tagger=model, rules_first=False)
+        assert fast.to_flat() == alone.to_flat(), r.id
+    assert compared >= 5
+    text = normalize(r.text).text
+    (inside,) = model.tag_many([text], [((100, 400),)])
+    assert inside and all(s.start >= 100 and s.end <= 400 for s in inside)
+    assert model.tag_many([text], [()]) == [[]]

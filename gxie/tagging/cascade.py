@@ -14,6 +14,7 @@ start with a heading or list number (``一、``, ``（二）``, ``3.``).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 PROSE_MIN = 50
 DEFAULT_CONTEXT = 64
@@ -47,3 +48,34 @@ def model_regions(text: str, context: int | None = None) -> list[tuple[int, int]
                 regions.append((start, stop))
         pos = end
     return regions
+
+
+def clipped(regions: list[tuple[int, int]], within: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of ``regions`` inside ``within`` (both sorted, disjoint ``[start, end)`` ranges).
+
+    >>> clipped([(0, 10), (20, 30)], [(5, 25)])
+    [(5, 10), (20, 25)]
+    """
+    out: list[tuple[int, int]] = []
+    for a, b in regions:
+        for c, d in within:
+            lo, hi = max(a, c), min(b, d)
+            if lo < hi:
+                out.append((lo, hi))
+    return out
+
+
+def planned_regions(
+    texts: Sequence[str], cascade: bool, within: Sequence[Sequence[tuple[int, int]] | None] | None
+) -> list[list[tuple[int, int]]] | None:
+    """Per text, the ranges the model runs over: its ``model_regions`` with ``cascade`` (else the whole text),
+    clipped to ``within[i]`` where given (the tables the rules tagger did not settle, ``gxie.rules_first``);
+    None: every text whole."""
+    if not cascade and (within is None or all(w is None for w in within)):
+        return None
+    out = []
+    for i, text in enumerate(texts):
+        regions = model_regions(text) if cascade else [(0, len(text))]
+        limit = within[i] if within is not None else None
+        out.append(regions if limit is None else clipped(regions, limit))
+    return out

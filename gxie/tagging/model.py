@@ -25,7 +25,7 @@ from transformers import ModernBertConfig, ModernBertForTokenClassification
 from gxie._version import __version__
 from gxie.errors import ModelError
 from gxie.labels import LABELS_VERSION, TAGS, tags_to_spans
-from gxie.tagging.cascade import model_regions
+from gxie.tagging.cascade import planned_regions
 from gxie.tagging.decode import Merger, Prediction, plan_batches, repair_iob2
 from gxie.tagging.modeldir import (
     CONFIG_FILE,
@@ -120,6 +120,7 @@ class ModelTagger:
         self.version = version
         self.quantized = False
         self.cascade = False  # gxie.tagging.cascade: plain prose skips the model (the loader sets it)
+        self.reads_within = True  # tag_many(texts, within): reads only given ranges (gxie.rules_first)
 
     @property
     def device(self) -> torch.device:
@@ -305,11 +306,17 @@ class ModelTagger:
         """Spans of one normalized text, sorted by start."""
         return self.tag_many([text])[0]
 
-    def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
-        """Spans of several normalized texts; their windows are batched together."""
-        return [tags_to_spans(t, tags, scores) for t, (tags, scores) in zip(texts, self.predict(texts), strict=True)]
+    def tag_many(
+        self, texts: Sequence[str], within: Sequence[Sequence[tuple[int, int]] | None] | None = None
+    ) -> list[list[Span]]:
+        """Spans of several normalized texts; their windows are batched together. ``within`` (one entry
+        per text, None for the whole text): the only ranges of that text the model reads (``gxie.rules_first``)."""
+        predicted = self.predict(texts, within)
+        return [tags_to_spans(t, tags, scores) for t, (tags, scores) in zip(texts, predicted, strict=True)]
 
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+    def predict(
+        self, texts: Sequence[str], within: Sequence[Sequence[tuple[int, int]] | None] | None = None
+    ) -> list[Prediction]:
         """Per text, one tag per character (argmax, made valid IOB2 by :func:`repair_iob2`) and the
         probability the model gave the argmax tag."""
         ids = [self.vocab.encode(t) for t in texts]
@@ -319,7 +326,7 @@ class ModelTagger:
         device = self.device
         try:
             with torch.inference_mode():
-                regions = [model_regions(t) for t in texts] if self.cascade else None
+                regions = planned_regions(texts, self.cascade, within)
                 plan = plan_batches(ids, self.window, self.stride, self.batch_size, self.vocab.pad_id, spans=regions)
                 for batch in plan:
                     input_ids = torch.from_numpy(batch.input_ids).to(device)

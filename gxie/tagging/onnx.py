@@ -29,7 +29,7 @@ import numpy as np
 
 from gxie.errors import ModelError
 from gxie.labels import tags_to_spans
-from gxie.tagging.cascade import model_regions
+from gxie.tagging.cascade import planned_regions
 from gxie.tagging.decode import Merger, Prediction, plan_batches, top_of_logits
 from gxie.tagging.modeldir import GXIE_CONFIG_FILE, INT8_FILE, ONNX_FILE, VOCAB_FILE, read_model_dir
 from gxie.tagging.vocab import CharVocab
@@ -119,6 +119,7 @@ class OnnxTagger:
         except ValueError as exc:
             raise ModelError(str(exc)) from exc
         self.cascade = CASCADE_DEFAULT if cascade is None else cascade
+        self.reads_within = True  # tag_many(texts, within): reads only given ranges (gxie.rules_first)
         self.version = self.model_dir.version
         self.metadata = self.model_dir.meta
         self.vocab = CharVocab.load(self.path / VOCAB_FILE, self.model_dir.vocab_recipe)
@@ -196,16 +197,22 @@ class OnnxTagger:
         """Spans of one normalized text, sorted by start."""
         return self.tag_many([text])[0]
 
-    def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
-        """Spans of several normalized texts; their windows are batched together."""
-        return [tags_to_spans(t, tags, scores) for t, (tags, scores) in zip(texts, self.predict(texts), strict=True)]
+    def tag_many(
+        self, texts: Sequence[str], within: Sequence[Sequence[tuple[int, int]] | None] | None = None
+    ) -> list[list[Span]]:
+        """Spans of several normalized texts; their windows are batched together. ``within`` (one entry
+        per text, None for the whole text): the only ranges of that text the model reads (``gxie.rules_first``)."""
+        predicted = self.predict(texts, within)
+        return [tags_to_spans(t, tags, scores) for t, (tags, scores) in zip(texts, predicted, strict=True)]
 
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+    def predict(
+        self, texts: Sequence[str], within: Sequence[Sequence[tuple[int, int]] | None] | None = None
+    ) -> list[Prediction]:
         """Per text, one tag per character (argmax, valid IOB2) and the probability of that tag."""
         ids = [self.vocab.encode(t) for t in texts]
         merger = Merger([len(i) for i in ids])
         session = self.session if any(ids) else None
-        regions = [model_regions(t) for t in texts] if self.cascade else None
+        regions = planned_regions(texts, self.cascade, within)
         for batch in plan_batches(ids, self.window, self.stride, self.batch_size, self.vocab.pad_id, spans=regions):
             assert session is not None
             (logits,) = session.run(["logits"], {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask})

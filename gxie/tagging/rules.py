@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from gxie.templates.lexicon import best_label, label_core, numbering, split_label
-from gxie.text.cells import NUMBER_TOKEN, layout_cells
+from gxie.text.cells import NUMBER_TOKEN, LayoutCell, layout_cells
 from gxie.types import Span
 
 RULES_VERSION = "1"
@@ -103,7 +103,7 @@ class RulesTagger:
         return None
 
 
-def _lines_with_several_cells(cells: list) -> set[int]:
+def _lines_with_several_cells(cells: Sequence[LayoutCell]) -> set[int]:
     counts: dict[int, int] = {}
     for c in cells:
         counts[c.line] = counts.get(c.line, 0) + 1

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import pairwise
 
+import numpy as np
 from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import cdist
 
 from gxie.confidence import (
     BARE_TOTAL_LABEL,
@@ -143,6 +145,37 @@ def match_label(text: str, kinds: tuple[str, ...] = ("row", "group", "extra", "c
     return list(_match_label(text, kinds))
 
 
+@cache
+def _targets() -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Every alias core of ``entries()`` in one flat tuple, and the index of the entry each belongs to."""
+    cores: list[str] = []
+    owner: list[int] = []
+    for i, e in enumerate(entries()):
+        cores.extend(e.cores)
+        owner.extend([i] * len(e.cores))
+    return tuple(cores), tuple(owner)
+
+
+def _scores(core: str) -> list[float]:
+    """``max(core_score(core, t) for t in e.cores)`` for every entry ``e``: the edit similarities of all
+    alias cores in one call (``rapidfuzz.process.cdist``), the prefix cases of ``core_score`` over them."""
+    cores, owner = _targets()
+    sims = cdist([core], cores, scorer=Levenshtein.normalized_similarity, dtype=np.float64)[0].tolist()
+    best = [-1.0] * len(entries())
+    for k, target in enumerate(cores):
+        if core == target:
+            score = 1.0
+        elif len(target) >= 3 and core.startswith(target):
+            score = PREFIX_MATCH
+        elif len(core) >= 4 and target.startswith(core):
+            score = WRAPPED_PREFIX_BASE + WRAPPED_PREFIX_SPAN * len(core) / len(target)
+        else:
+            score = float(sims[k])
+        if score > best[owner[k]]:
+            best[owner[k]] = score
+    return best
+
+
 @lru_cache(maxsize=65536)
 def _match_label(text: str, kinds: tuple[str, ...]) -> tuple[Match, ...]:
     core = label_core(text)
@@ -150,10 +183,10 @@ def _match_label(text: str, kinds: tuple[str, ...]) -> tuple[Match, ...]:
         return ()
     num = numbering(text)
     out: list[Match] = []
-    for e in entries():
+    scores = _scores(core)
+    for e, score in zip(entries(), scores, strict=True):
         if e.kind not in kinds:
             continue
-        score = max(core_score(core, t) for t in e.cores)
         if score <= 0.0:
             continue
         if e.kind == "col" and num and core in ("总计", "其他"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from gxie.confidence import MIN_LABEL_COVER
 from gxie.types import Span
@@ -120,8 +121,15 @@ def _spaced_blanks(bounds: list[tuple[int, int]], gaps: list[tuple[int, int]]) -
     return out
 
 
-def layout_cells(text: str) -> list[LayoutCell]:
-    """Cells of every line, in text order. Blank lines give no cells; markdown rule lines are skipped."""
+def layout_cells(text: str) -> tuple[LayoutCell, ...]:
+    """Cells of every line, in text order. Blank lines give no cells; markdown rule lines are skipped.
+    Cached for the last few texts: the rules tagger, the grid rebuild and the decoder's regions of one
+    document all ask for them."""
+    return _layout_cells(text)
+
+
+@lru_cache(maxsize=4)
+def _layout_cells(text: str) -> tuple[LayoutCell, ...]:
     cells: list[LayoutCell] = []
     offset = 0
     for lineno, line in enumerate(text.split("\n")):
@@ -137,7 +145,7 @@ def layout_cells(text: str) -> list[LayoutCell]:
                 else:
                     cells.append(LayoutCell(s, s + len(body), body, lineno))
         offset += len(line) + 1
-    return cells
+    return tuple(cells)
 
 
 @dataclass(frozen=True)

@@ -128,9 +128,10 @@ def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]
     """Cells placed by the format's order (confidence ``VOUCHED_FLOOR`` up to ``TRUSTED``) that two holding
     relations vouch for, and no failed one touches, are raised to ``TRUSTED``: a wrong value or a wrong
     place would have to balance a row and a column at once. A relation cannot tell a blank cell from a 0,
-    so a blank one is raised only where its whole table was found and breaks no relation (a row printed
-    blank in a table that adds up everywhere, not a row whose numbers the text lost). Doubted cells (a
-    rival reading or placement, 0.6) stay below."""
+    so a blank or 0 cell is raised only where its whole table was found and breaks no relation (a row
+    printed blank in a table that adds up everywhere, not a row whose numbers the text lost, nor zeros
+    placed where the converter dropped blank cells). Doubted cells (a rival reading or placement, 0.6)
+    stay below."""
     failed = {k for c in checks if c.passed is False for k in c.cells}
     broken = {k.split(".", 1)[0] for k in failed}
     broken.update(k.split(".", 1)[0] for k in template.flat_keys() if k not in cells)
@@ -143,7 +144,7 @@ def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]
     for k, c in cells.items():
         if not VOUCHED_FLOOR <= c.confidence < TRUSTED or k in failed or held.get(k, 0) < 2:
             continue
-        if c.value is None and c.table in broken:
+        if not c.value and c.table in broken:  # a blank or a 0: the relations hold alike on either
             continue
         out[k] = replace(c, confidence=TRUSTED)
     return out

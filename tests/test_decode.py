@@ -345,3 +345,17 @@ def test_a_labels_tail_alone_after_an_empty_line_stays_with_its_label() -> None:
     assert row(cells, "section3", "new_received", S3_COLS) == [5, 0, 0, 0, 0, 0, 5]
     carried = [cells.get(f"section3.carried_over.{c}") for c in S3_COLS]
     assert all(c is None or (c.value is None and c.span is None) for c in carried)
+
+
+def test_a_row_placed_by_its_options_keeps_no_cell_of_an_option_it_did_not_take() -> None:
+    """pdftotext's default mode prints a sparse row of the grid as its numbers alone (``1`` and ``1``: one
+    applicant column and the total, which column is lost). The row's options are the numbers left to right
+    (two cells) and the placements that make the total add up (every cell, blanks included); trying the
+    second and then taking the first must not leave the second's cells behind, which gave one number to
+    two cells."""
+    rows = ["一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量", "(一)予以公开"]
+    text = "".join(f"{label}\n\n1\n\n1\n\n" for label in rows) + "(七)总计\n\n2\n\n2\n\n四、结转下年度继续办理\n"
+    cells = decode(text, "section3")
+    spans = [c.span for c in cells.values() if c.span is not None and c.span[1] > c.span[0]]
+    assert spans and len(spans) == len(set(spans))
+    assert all(c.confidence < TRUSTED for c in cells.values() if c.row in ("new_received", "carried_over"))

@@ -255,18 +255,19 @@ def test_cells_placed_by_order_that_two_holding_relations_vouch_for_are_trusted(
     assert cells["section3.granted.natural_person"].confidence < 0.9
 
 
-def test_a_blank_cell_is_vouched_for_only_in_a_table_that_adds_up_everywhere() -> None:
-    """The relations cannot tell a blank from a 0: a blank row placed at 0.85 is raised only while its table
-    breaks no relation anywhere."""
+@pytest.mark.parametrize("value", [None, 0], ids=["blank", "zero"])
+def test_a_blank_or_zero_cell_is_vouched_for_only_in_a_table_that_adds_up_everywhere(value: int | None) -> None:
+    """The relations cannot tell a blank from a 0: a row of blanks (or of zeros) placed at 0.85 is raised
+    only while its table breaks no relation anywhere."""
     row = [f"section3.carried_over.{c}" for c in (*APPLICANTS, "total")]
     grid = _vouching_grid()
     for k in row:
-        grid[k] = replace(cell(k, None), confidence=0.85)
+        grid[k] = replace(cell(k, value), confidence=0.85)
     cells, _, _, _ = judge(T2021, grid, tuple(run_checks(T2021, grid)), ())
     assert {cells[k].confidence for k in row} == {0.9}
     elsewhere = _vouching_grid(denied_state_secret__commercial=1)  # breaks its row and its column, not carried_over's
     for k in row:
-        elsewhere[k] = replace(cell(k, None), confidence=0.85)
+        elsewhere[k] = replace(cell(k, value), confidence=0.85)
     cells, checks, _, _ = judge(T2021, elsewhere, tuple(run_checks(T2021, elsewhere)), ())
     assert any(c.passed is False for c in checks)
     assert not any(k in c.cells for c in checks if c.passed is False for k in row)

@@ -248,7 +248,9 @@ def _short_options(
         return [tuple(placed.cells), *placed.alternatives]
     in_order = tuple(_cell(key, tok, SHORT_RUN) for key, tok in zip(keys[:w], toks, strict=False) if key)
     if values_only and dropped and g.table in ROW_RULES:
-        return [in_order, *_total_placements(g, toks)]
+        # left to right, the rest blank: a whole row like the placements by the total it is weighed against
+        rest = tuple(_blank(key, SHORT_RUN) for key in keys[len(toks) :] if key)
+        return [in_order + rest, *_total_placements(g, toks)]
     return [in_order]
 
 
@@ -311,24 +313,31 @@ def _settle(t: Template, reading: Reading, open_rows: list[list[tuple[Cell, ...]
     every = scopes(t)
     cells = {**context, **reading.cells}  # kept up to date with reading.cells below
     touching = []
+    row_keys = []
     for options in open_rows:
         keys = {c.key for option in options for c in option if c.key}
+        row_keys.append(keys)
         touching.append([(len(r.parts), r.keys(s)) for r, s in every if keys.intersection(r.keys(s))])
 
-    def place(option: tuple[Cell, ...]) -> None:
+    def place(option: tuple[Cell, ...], keys: set[str]) -> None:
+        """The row's cells as ``option`` has them: none left over from another option (a short one
+        places fewer cells than one with its blanks)."""
+        for key in keys:
+            reading.cells.pop(key, None)
+            cells.pop(key, None)
         placed = {c.key: c for c in option if c.key}
         reading.cells.update(placed)
         cells.update(placed)
 
     for _ in range(2):
-        for options, pairs in zip(open_rows, touching, strict=True):
+        for options, pairs, keys in zip(open_rows, touching, row_keys, strict=True):
             best, best_score = options[0], -1
             for option in options:
-                place(option)
+                place(option, keys)
                 score = count_passed(pairs, cells)
                 if score > best_score:
                     best, best_score = option, score
-            place(best)
+            place(best, keys)
 
 
 def table_checks(t: Template, table: str, cells: dict[str, Cell], context: dict[str, Cell]) -> list[Check]:

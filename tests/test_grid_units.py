@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from gxie.grid.assign import place_row
@@ -147,3 +149,32 @@ def test_a_number_tagged_without_the_sign_before_it_takes_the_sign() -> None:
         ("NUM", "2020", "2020"),
     ]
     assert parse_number("-11") == -11
+
+
+def test_one_printed_number_is_one_cell() -> None:
+    """Two tables read the same number (sections that run into each other): the surest cell keeps it, the
+    other is left unread and named; a sure reading against an unsure one keeps its confidence, a close
+    contest does not."""
+    from gxie.grid.build import one_cell_per_number
+
+    t = load_template("2021")
+
+    def c(key: str, value: int, span: tuple[int, int], confidence: float) -> Cell:
+        table, row, col = key.split(".")
+        return Cell(table, row, col, value, str(value), span, confidence)
+
+    sure = c("section3.carried_forward.total", 1, (10, 11), 1.0)
+    weak = c("section4.review.other", 1, (10, 11), 0.42)
+    alone = c("section3.carried_forward.other", 0, (8, 9), 1.0)
+    cells, issues = one_cell_per_number(t, {x.key: x for x in (sure, weak, alone)})
+    assert cells == {sure.key: sure, alone.key: alone}
+    assert [(i.code, i.message) for i in issues] == [
+        (
+            "uncertain_row",
+            "section3.carried_forward.total, section4.review.other were read from the same number '1'; it is "
+            "given to section3.carried_forward.total (the surest reading) and the others are left unread",
+        )
+    ]
+    close = c("section2.fees.change", 1, (10, 11), 0.95)
+    cells, _ = one_cell_per_number(t, {x.key: x for x in (sure, close)})
+    assert cells == {sure.key: replace(sure, confidence=0.6)}

@@ -13,6 +13,8 @@ the contract. The codes are stable, so a fuzz run can count and group them:
   the report's own ``text`` for a file), or a cell with a value has no span / an empty span
 - ``unknown_key``: a cell key is in neither format (or missing from ``report.to_flat()``)
 - ``duplicate_key``: two cells with one key
+- ``shared_span``: two cells with a value read from the same characters (one printed number, one cell; an
+  empty mark such as ``无`` over a merged cell may stand for several blank cells)
 - ``bad_value``: a value is not None, a Python int or a finite non-integral float (bool, numpy, NaN,
   infinity and integral floats such as ``3.0`` are violations)
 - ``inexact_value``: a cell printed as plain ASCII digits whose value is not exactly that integer
@@ -116,6 +118,12 @@ def _cell_violations(report: Report, text: str | None) -> list[str]:
             out.append(f"bad_span: {key} span {c.span!r} outside the text (length {length})")
         elif c.value is not None and c.span[0] == c.span[1]:
             out.append(f"bad_span: {key} has a value but an empty span {c.span!r}")
+    valued: dict[tuple[int, int], str] = {}
+    for c in report.cells:
+        if c.value is not None and c.span is not None:
+            if c.span in valued:
+                out.append(f"shared_span: {valued[c.span]} and {c.key} both read {c.span!r}")
+            valued.setdefault(c.span, c.key)
     for s in report.sections:
         if length is not None and not _span_ok(s.span, length):
             out.append(f"bad_span: section {_short(s.title)} span {s.span!r} outside the text (length {length})")

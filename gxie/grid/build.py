@@ -7,9 +7,18 @@ one block is read column by column or row by row, whichever the arithmetic relat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from gxie.confidence import BLOCK_LAYOUT_CELL, BLOCK_LAYOUT_FIT, CLOSE_FIT, FORMAT_CONFIDENT, HEADER_MATCH, SHORT_ROW
+from gxie.confidence import (
+    AMBIGUOUS_PLACEMENT,
+    BLOCK_LAYOUT_CELL,
+    BLOCK_LAYOUT_FIT,
+    CLOSE_FIT,
+    FORMAT_CONFIDENT,
+    HEADER_MATCH,
+    SHORT_ROW,
+    TRUSTED,
+)
 from gxie.grid.assign import RowValues, blank_row, cell_of, fit, place_row
 from gxie.grid.detect import detect_template
 from gxie.grid.refine import refine
@@ -66,7 +75,40 @@ def rebuild(
     _report_other_rows(t, stream, hits, grid)
     _read_section4(t, stream, hits, grid)
     cells, issues = refine(t, text, spans, grid.cells, grid.issues) if decode else (grid.cells, grid.issues)
-    return Grid(grid.template, grid.template_confidence, cells, tuple(issues))
+    cells, shared = one_cell_per_number(t, cells)
+    return Grid(grid.template, grid.template_confidence, cells, (*issues, *shared))
+
+
+def one_cell_per_number(t: Template, cells: dict[str, Cell]) -> tuple[dict[str, Cell], list[Issue]]:
+    """One printed number, one cell: where several cells (of different tables, in text whose sections run
+    into each other) were read from the same number, the surest keeps it and the others are dropped (not
+    found), with a message naming them. The kept cell keeps its confidence when it was read surely (at
+    least ``TRUSTED``) and the others were not; otherwise its table was a choice: ``AMBIGUOUS_PLACEMENT``."""
+    order = {k: i for i, k in enumerate(t.flat_keys())}
+    by_span: dict[tuple[int, int], list[Cell]] = {}
+    for c in cells.values():
+        if c.value is not None and c.span is not None:
+            by_span.setdefault(c.span, []).append(c)
+    out = dict(cells)
+    issues: list[Issue] = []
+    for claim in by_span.values():
+        if len(claim) < 2:
+            continue
+        claim.sort(key=lambda c: (-c.confidence, order.get(c.key, len(order))))
+        kept, dropped = claim[0], claim[1:]
+        if not kept.confidence >= TRUSTED > dropped[0].confidence:
+            out[kept.key] = replace(kept, confidence=min(kept.confidence, AMBIGUOUS_PLACEMENT))
+        for c in dropped:
+            del out[c.key]
+        issues.append(
+            Issue(
+                "warning",
+                IssueCode.UNCERTAIN_ROW,
+                f"{', '.join(c.key for c in claim)} were read from the same number {kept.raw!r}; it is given to "
+                f"{kept.key} (the surest reading) and the others are left unread",
+            )
+        )
+    return out, issues
 
 
 def _runs(

@@ -8,20 +8,46 @@ merge and decode in exactly the same way:
 - :class:`Merger` takes each batch's per-character argmax and its probability and keeps, for each
   character, the prediction of the window where it is farthest from an edge;
 - :func:`top_of_logits` is the argmax and its softmax probability in numpy;
-- :func:`repair_iob2` makes the argmax tags valid IOB2 without changing the spans they decode to.
+- :func:`repair_iob2` makes the argmax tags valid IOB2 without changing the spans they decode to;
+- :class:`SpanTagger` gives both backends ``tag`` and ``tag_many`` from their ``predict``.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from gxie.labels import TAGS
+from gxie.labels import TAGS, tags_to_spans
 from gxie.tagging.windows import Window, plan_windows
+from gxie.types import Span
 
 Prediction = tuple[list[str], list[float]]  # one tag and the probability of that tag per character
+Within = Sequence[Sequence[tuple[int, int]] | None] | None  # per text, the only ranges the model reads
+
+
+class SpanTagger(ABC):
+    """``tag`` and ``tag_many`` of a model tagger, from its ``predict`` (one tag and probability per
+    character). ``reads_within``: ``tag_many(texts, within)`` reads only the given ranges of each text
+    (``gxie.rules_first``: the tables the rules did not settle)."""
+
+    reads_within = True
+
+    @abstractmethod
+    def predict(self, texts: Sequence[str], within: Within = None) -> list[Prediction]:
+        """Per text, one tag per character and the probability of that tag (``O`` outside ``within``)."""
+
+    def tag(self, text: str) -> list[Span]:
+        """Spans of one normalized text, sorted by start."""
+        return self.tag_many([text])[0]
+
+    def tag_many(self, texts: Sequence[str], within: Within = None) -> list[list[Span]]:
+        """Spans of several normalized texts; their windows are batched together. ``within`` (one entry
+        per text, None for the whole text): the only ranges of that text the model reads."""
+        predicted = self.predict(texts, within)
+        return [tags_to_spans(t, tags, scores) for t, (tags, scores) in zip(texts, predicted, strict=True)]
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from transformers import ModernBertConfig, ModernBertForTokenClassification
 
 from gxie._version import __version__
 from gxie.errors import ModelError
-from gxie.labels import LABELS_VERSION, TAGS, tags_to_spans
+from gxie.labels import LABELS_VERSION, TAGS
 from gxie.tagging.cascade import planned_regions
-from gxie.tagging.decode import Merger, Prediction, plan_batches, repair_iob2
+from gxie.tagging.decode import Merger, Prediction, SpanTagger, Within, plan_batches, repair_iob2
 from gxie.tagging.modeldir import (
     CONFIG_FILE,
     FORMAT,
@@ -41,7 +41,6 @@ from gxie.tagging.modeldir import (
 )
 from gxie.tagging.vocab import CharVocab
 from gxie.tagging.windows import LOCAL_INFERENCE_WINDOW, check_window, inference_windows
-from gxie.types import Span
 
 __all__ = [
     "CONFIG_FILE",
@@ -85,7 +84,7 @@ def _quantize(model: torch.nn.Module) -> torch.nn.Module | None:
     return quantized
 
 
-class ModelTagger:
+class ModelTagger(SpanTagger):
     """Tags normalized report text with a trained model. Example::
 
     tagger = ModelTagger.from_pretrained("models/default")
@@ -120,7 +119,6 @@ class ModelTagger:
         self.version = version
         self.quantized = False
         self.cascade = False  # gxie.tagging.cascade: plain prose skips the model (the loader sets it)
-        self.reads_within = True  # tag_many(texts, within): reads only given ranges (gxie.rules_first)
 
     @property
     def device(self) -> torch.device:
@@ -302,21 +300,7 @@ class ModelTagger:
             _write_onnx(path)
         return path
 
-    def tag(self, text: str) -> list[Span]:
-        """Spans of one normalized text, sorted by start."""
-        return self.tag_many([text])[0]
-
-    def tag_many(
-        self, texts: Sequence[str], within: Sequence[Sequence[tuple[int, int]] | None] | None = None
-    ) -> list[list[Span]]:
-        """Spans of several normalized texts; their windows are batched together. ``within`` (one entry
-        per text, None for the whole text): the only ranges of that text the model reads (``gxie.rules_first``)."""
-        predicted = self.predict(texts, within)
-        return [tags_to_spans(t, tags, scores) for t, (tags, scores) in zip(texts, predicted, strict=True)]
-
-    def predict(
-        self, texts: Sequence[str], within: Sequence[Sequence[tuple[int, int]] | None] | None = None
-    ) -> list[Prediction]:
+    def predict(self, texts: Sequence[str], within: Within = None) -> list[Prediction]:
         """Per text, one tag per character (argmax, made valid IOB2 by :func:`repair_iob2`) and the
         probability the model gave the argmax tag."""
         ids = [self.vocab.encode(t) for t in texts]

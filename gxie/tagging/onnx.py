@@ -28,13 +28,11 @@ from typing import Any
 import numpy as np
 
 from gxie.errors import ModelError
-from gxie.labels import tags_to_spans
 from gxie.tagging.cascade import planned_regions
-from gxie.tagging.decode import Merger, Prediction, plan_batches, top_of_logits
+from gxie.tagging.decode import Merger, Prediction, SpanTagger, Within, plan_batches, top_of_logits
 from gxie.tagging.modeldir import GXIE_CONFIG_FILE, INT8_FILE, ONNX_FILE, VOCAB_FILE, read_model_dir
 from gxie.tagging.vocab import CharVocab
 from gxie.tagging.windows import check_window
-from gxie.types import Span
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +79,7 @@ def select_providers(device: str, available: Sequence[str] | None = None) -> lis
     return [CPU_PROVIDER]
 
 
-class OnnxTagger:
+class OnnxTagger(SpanTagger):
     """Tags normalized report text with a model directory's ``model.onnx``. Example::
 
     tagger = OnnxTagger("models/default")
@@ -119,7 +117,6 @@ class OnnxTagger:
         except ValueError as exc:
             raise ModelError(str(exc)) from exc
         self.cascade = CASCADE_DEFAULT if cascade is None else cascade
-        self.reads_within = True  # tag_many(texts, within): reads only given ranges (gxie.rules_first)
         self.version = self.model_dir.version
         self.metadata = self.model_dir.meta
         self.vocab = CharVocab.load(self.path / VOCAB_FILE, self.model_dir.vocab_recipe)
@@ -193,21 +190,7 @@ class OnnxTagger:
             self._session = session
         return self._session
 
-    def tag(self, text: str) -> list[Span]:
-        """Spans of one normalized text, sorted by start."""
-        return self.tag_many([text])[0]
-
-    def tag_many(
-        self, texts: Sequence[str], within: Sequence[Sequence[tuple[int, int]] | None] | None = None
-    ) -> list[list[Span]]:
-        """Spans of several normalized texts; their windows are batched together. ``within`` (one entry
-        per text, None for the whole text): the only ranges of that text the model reads (``gxie.rules_first``)."""
-        predicted = self.predict(texts, within)
-        return [tags_to_spans(t, tags, scores) for t, (tags, scores) in zip(texts, predicted, strict=True)]
-
-    def predict(
-        self, texts: Sequence[str], within: Sequence[Sequence[tuple[int, int]] | None] | None = None
-    ) -> list[Prediction]:
+    def predict(self, texts: Sequence[str], within: Within = None) -> list[Prediction]:
         """Per text, one tag per character (argmax, valid IOB2) and the probability of that tag."""
         ids = [self.vocab.encode(t) for t in texts]
         merger = Merger([len(i) for i in ids])

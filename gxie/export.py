@@ -202,12 +202,14 @@ def journal_path(row: Mapping[str, Any]) -> str:
     return os.path.abspath(str(row.get("source")))
 
 
-def latest_reports(path: str | Path) -> list[Report]:
+def latest_reports(path: str | Path, recent: Sequence[Report] = ()) -> list[Report]:
     """The reports of a batch's ``results.jsonl``: the latest row per content and per file.
 
     A later row supersedes an earlier one with the same content hash (a retried file, a ``--no-resume``
     run) or about the same file (``journal_path``: a file edited since, or unreadable before, named by a
-    relative or an absolute path); the order follows the latest rows.
+    relative or an absolute path); the order follows the latest rows. ``recent``: the reports whose rows
+    are the journal's last ones, in order (the run that just wrote them), taken as they are instead of
+    decoded again where a row's source and content hash say it is theirs.
     """
     rows: dict[int, dict[str, Any]] = {}
     by_hash: dict[str, int] = {}
@@ -221,7 +223,13 @@ def latest_reports(path: str | Path) -> list[Report]:
         by_path[where] = number
         if content_hash:
             by_hash[content_hash] = number
-    return [Report.from_dict(d) for d in rows.values()]
+    first = len(rows) and max(rows) + 1 - len(recent)  # the row number of recent[0]
+    out = []
+    for number, d in rows.items():
+        known = recent[number - first] if 0 <= number - first < len(recent) else None
+        mine = known is not None and known.source == d.get("source") and known.content_hash == d.get("content_hash")
+        out.append(known if mine and known is not None else Report.from_dict(d))
+    return out
 
 
 def _tidy(values: list[Any]) -> pd.Series:

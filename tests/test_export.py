@@ -149,6 +149,21 @@ def test_latest_reports_keeps_the_last_row_per_content(tmp_path: Path) -> None:
     ]
 
 
+def test_latest_reports_takes_the_runs_own_reports_for_its_rows(tmp_path: Path) -> None:
+    """The rows a run just wrote are taken from its reports instead of decoded again: the same reports, and
+    a report that is not the row's (a row torn or out of step) is never used for it."""
+    path = tmp_path / "results.jsonl"
+    older, mine = [report("a.txt"), report("b.txt")], [report("b.txt", status="partial"), report("c.txt")]
+    write_jsonl(older, path)
+    write_jsonl(mine, path, append=True)
+    decoded = latest_reports(path)
+    taken = latest_reports(path, mine)
+    assert taken == decoded and [r.source for r in taken] == ["a.txt", "b.txt", "c.txt"]
+    assert taken[1] is mine[0] and taken[2] is mine[1] and taken[0] is not older[0]
+    out_of_step = latest_reports(path, [mine[1], report("d.txt")])  # one row off: c.txt's report for b's row
+    assert out_of_step == decoded and all(r is not mine[1] for r in out_of_step[:2])
+
+
 # --- tables --------------------------------------------------------------------------------------------
 
 

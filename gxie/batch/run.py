@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -134,7 +135,8 @@ def _finish(run: _Run, out: Path, n_files: int, tables: Sequence[str], elapsed: 
     results = out / RESULTS_FILE
     outputs = [results]
     if tables:
-        reports = sorted(latest_reports(results), key=lambda r: r.source) if results.exists() else []
+        recent = run.recorded if results.exists() else []
+        reports = sorted(latest_reports(results, recent), key=lambda r: r.source) if results.exists() else []
         outputs += _replace_tables(reports, out, tables, excel_csv)
     slowest = sorted(run.seconds.items(), key=lambda item: item[1], reverse=True)[:N_SLOWEST]
     summary = BatchSummary(
@@ -190,6 +192,7 @@ class _Run:
         self.twins: list[str] = []  # journal keys of inputs skipped as copies of an earlier input
         self.skipped = 0
         self.retried = 0
+        self.recorded: list[Report] = []  # this call's journal rows as reports (no text), in order: the tables'
 
     def count(self, entry: Entry) -> None:
         self.statuses[entry.status] += 1
@@ -236,6 +239,7 @@ class _Run:
         row = journal_row(report, where, attempt)
         assert self.journal is not None, "record() before the journal is open"
         self.journal.write(row)
+        self.recorded.append(replace(report, text=None))  # what the row decodes to (the journal keeps no text)
         entry = Entry(report.status, tuple(c.rule for c in report.failed_checks), False, attempt)
         self.count(entry)
         self.now[entry_key(result.content_hash, where)] = entry

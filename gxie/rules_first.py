@@ -1,9 +1,12 @@
-"""The report-level cascade: a report the rules tagger reads completely and consistently skips the model.
+"""The rules-first cascade: a report the rules tagger reads completely and consistently skips the model, and
+of one it reads in part, the model reads only the tables left.
 
 Most reports hold their tables as clean rows of labels and numbers. The rules tagger reads those in a
 few milliseconds; the model takes about ten times as long. So a model run first tags each document with
 the rules tagger and rebuilds its tables *without* the constrained decoder. When that reading is
-*settled* (``settled``) the report is final and the model never sees the document; every other document
+*settled* (``settled``) the report is final and the model never sees the document. When only some of
+its tables are settled (``unsettled_tables``), a model that can (``reads_within``) reads only the regions
+of the others (``focus``), and the rules' tags stand elsewhere (``Focus.merged``); every other document
 goes through the model as before (``gxie.pipeline``).
 
 Settled is strict, and checked on the finished report: status ``ok`` (every cell of the three tables

@@ -137,3 +137,37 @@ def test_a_good_text_layer_is_read_as_it_is(tmp_path: Path, monkeypatch: pytest.
     doc = read(_pdf_with_layer(tmp_path, text, text))
     assert not isinstance(doc, ScannedDocument) and not doc.issues
     assert "规章" in doc.text
+
+
+@needs_font
+def test_a_replaced_layer_names_the_pages_gxies_ocr_found_no_text_on(
+    poor_pdf: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poor layer is replaced by the OCR text of every page; a page where gxie's OCR reads nothing (here
+    every page but the first, by a stand-in OCR) is left empty and named in the note. Nothing is said about
+    pages 'without a text layer', which they are not."""
+    from gxie.ocr.scan import Box, PageText, ScanPage
+
+    path, text = poor_pdf
+    assert len(read(path).pages) >= 2, "the poor PDF must have several pages for this test"
+
+    def stand_in(data: bytes, source: str, numbers: list[int], limits: object) -> list[PageText]:
+        def page(n: int, body: str) -> PageText:
+            boxes = (Box(n, 0, 0, 10, 10, 0, len(body), 0.99),) if body else ()
+            return PageText(body, boxes, ScanPage(n, 100, 100, 300.0, 0.0, 0))
+
+        return [page(n, text if n == 1 else "") for n in numbers]
+
+    monkeypatch.setattr("gxie.ocr.engine.ocr_available", lambda: True)
+    monkeypatch.setattr("gxie.readers.pdf._ocr_pages", stand_in)
+    doc = read(path)
+    assert isinstance(doc, ScannedDocument)
+    first, *rest = doc.pages
+    assert doc.text[first.start : first.end] == text
+    assert rest and all(p.start == p.end for p in rest)
+    (note,) = [m for m in doc.issues if m.code == "text_layer_replaced"]
+    blank = ", ".join(str(p.number) for p in rest)
+    assert note.message.endswith(
+        f"OCR found no text on page(s) {blank} (left empty: their text layer is dropped with the rest)"
+    )
+    assert "page_without_text" not in {m.code for m in doc.issues}

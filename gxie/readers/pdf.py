@@ -172,11 +172,9 @@ def _no_text(source: str, count: int, message: str) -> Document:
 def _with_ocr(data: bytes, source: str, texts: list[str], empty_pages: list[int], limits: Limits) -> Document:
     """OCR the pages without a text layer (rendered at 300 dpi, one at a time) and put their text in page
     order."""
-    from gxie.ocr import assemble, ocr_page
-    from gxie.ocr.images import render_pdf_pages
+    from gxie.ocr import assemble
 
-    pages = render_pdf_pages(data, empty_pages, source, max_pixels=limits.max_pixels)
-    scanned = [ocr_page(image) for image in pages]
+    scanned = _ocr_pages(data, source, empty_pages, limits)
     blank = [p.scan.number for p in scanned if not p.boxes]
     if len(blank) == len(texts):
         message = (
@@ -195,9 +193,19 @@ def _with_ocr(data: bytes, source: str, texts: list[str], empty_pages: list[int]
     return replace(doc, issues=(*doc.issues, note)) if blank else doc
 
 
+def _ocr_pages(data: bytes, source: str, numbers: list[int], limits: Limits) -> list[Any]:
+    """The ``gxie.ocr.PageText`` of each of the pages ``numbers`` (rendered at 300 dpi, one at a time)."""
+    from gxie.ocr import ocr_page
+    from gxie.ocr.images import render_pdf_pages
+
+    return [ocr_page(image) for image in render_pdf_pages(data, numbers, source, max_pixels=limits.max_pixels)]
+
+
 def _triaged(data: bytes, source: str, texts: list[str], limits: Limits) -> Document:
     """The text layer, or, when it looks like poor OCR (``gxie.readers.text_layer``) and gxie's OCR is
-    installed and reads the pages better, the OCR text; either way a poor layer is reported with why."""
+    installed and reads the pages better, the OCR text of every page (one it finds no text on is left
+    empty, and named); either way a poor layer is reported with why."""
+    from gxie.ocr import assemble
     from gxie.ocr.engine import ocr_available
     from gxie.readers.text_layer import assess
 
@@ -214,20 +222,26 @@ def _triaged(data: bytes, source: str, texts: list[str], limits: Limits) -> Docu
             "'gxie[ocr]' extra (pip install \"gxie[ocr]\") its pages are read again by OCR",
         )
         return replace(layer, issues=(note,))
-    scanned = _with_ocr(data, source, texts, list(range(1, len(texts) + 1)), limits)
-    again = assess(scanned.text)
-    if scanned.needs_ocr or again.score <= quality.score:
+    pages = _ocr_pages(data, source, list(range(1, len(texts) + 1)), limits)
+    scanned = assemble(list(enumerate(texts, start=1)), pages, source, "pdf") if any(p.boxes for p in pages) else None
+    again = assess(scanned.text) if scanned is not None else None
+    if scanned is None or again is None or again.score <= quality.score:
+        found = f"quality {again.score:.2f} against {quality.score:.2f}" if again else "it found no text"
         note = Issue(
             "warning",
             IssueCode.TEXT_LAYER_POOR,
             f"{source}: the PDF's text layer looks like poor OCR ({why}); gxie's OCR did not read the pages "
-            f"better (quality {again.score:.2f} against {quality.score:.2f}), so the text layer was used",
+            f"better ({found}), so the text layer was used",
         )
         return replace(layer, issues=(note,))
+    blank = [p.scan.number for p in pages if not p.boxes]
+    listed = ", ".join(map(str, blank))
+    also = f"; OCR found no text on page(s) {listed} (left empty: their text layer is dropped with the rest)"
     note = Issue(
         "info",
         IssueCode.TEXT_LAYER_REPLACED,
         f"{source}: the PDF's text layer looks like poor OCR ({why}); its pages were read again by gxie's OCR "
-        f"and that text was used (quality {again.score:.2f} against {quality.score:.2f} for the text layer)",
+        f"and that text was used (quality {again.score:.2f} against {quality.score:.2f} for the text layer)"
+        + (also if blank else ""),
     )
     return replace(scanned, issues=(*scanned.issues, note))

@@ -227,8 +227,9 @@ def latest_reports(path: str | Path, recent: Sequence[Report] = ()) -> list[Repo
     out = []
     for number, d in rows.items():
         known = recent[number - first] if 0 <= number - first < len(recent) else None
-        mine = known is not None and known.source == d.get("source") and known.content_hash == d.get("content_hash")
-        out.append(known if mine and known is not None else Report.from_dict(d))
+        if known is None or (known.source, known.content_hash) != (d.get("source"), d.get("content_hash")):
+            known = Report.from_dict(d)
+        out.append(known)
     return out
 
 

@@ -385,7 +385,7 @@ def _tag(
         return []
     start = time.perf_counter()
     try:
-        tagged = list(tagger.tag_many(texts, within) if within else tagger.tag_many(texts))  # type: ignore[call-arg]
+        tagged = _tag_many(tagger, texts, within)
         if len(tagged) != len(texts):
             raise RuntimeError(f"tag_many returned {len(tagged)} results for {len(texts)} texts")
     except Exception:
@@ -397,14 +397,18 @@ def _tag(
     for text in texts:
         one = time.perf_counter()
         try:
-            one_within = [within[len(out)]] if within else None
-            spans: list[Span] | Exception = (
-                tagger.tag_many([text], one_within) if one_within else tagger.tag_many([text])  # type: ignore[call-arg]
-            )[0]
+            spans: list[Span] | Exception = _tag_many(tagger, [text], [within[len(out)]] if within else None)[0]
         except Exception as exc:
             spans = exc
         out.append((spans, time.perf_counter() - one))
     return out
+
+
+def _tag_many(
+    tagger: Tagger, texts: list[str], within: list[tuple[tuple[int, int], ...] | None] | None
+) -> list[list[Span]]:
+    """``tagger.tag_many``, given ``within`` when there is one (only a tagger with ``reads_within`` gets it)."""
+    return list(tagger.tag_many(texts, within) if within else tagger.tag_many(texts))  # type: ignore[call-arg]
 
 
 def _internal(stage: str, name: str, exc: Exception) -> str:

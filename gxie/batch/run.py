@@ -135,8 +135,7 @@ def _finish(run: _Run, out: Path, n_files: int, tables: Sequence[str], elapsed: 
     results = out / RESULTS_FILE
     outputs = [results]
     if tables:
-        recent = run.recorded if results.exists() else []
-        reports = sorted(latest_reports(results, recent), key=lambda r: r.source) if results.exists() else []
+        reports = sorted(latest_reports(results, run.recorded), key=lambda r: r.source) if results.exists() else []
         outputs += _replace_tables(reports, out, tables, excel_csv)
     slowest = sorted(run.seconds.items(), key=lambda item: item[1], reverse=True)[:N_SLOWEST]
     summary = BatchSummary(

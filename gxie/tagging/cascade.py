@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+Within = Sequence[Sequence[tuple[int, int]] | None] | None  # per text, the only ranges the model reads
+
 PROSE_MIN = 50
 DEFAULT_CONTEXT = 64
 _NUMBERED = re.compile(r"^\s*[（(]?\s*(?:[一二三四五六七八九十]{1,3}|\d{1,2})\s*[)）、.．]")
@@ -65,9 +67,7 @@ def clipped(regions: list[tuple[int, int]], within: Sequence[tuple[int, int]]) -
     return out
 
 
-def planned_regions(
-    texts: Sequence[str], cascade: bool, within: Sequence[Sequence[tuple[int, int]] | None] | None
-) -> list[list[tuple[int, int]]] | None:
+def planned_regions(texts: Sequence[str], cascade: bool, within: Within) -> list[list[tuple[int, int]]] | None:
     """Per text, the ranges the model runs over: its ``model_regions`` with ``cascade`` (else the whole text),
     clipped to ``within[i]`` where given (the tables the rules tagger did not settle, ``gxie.rules_first``);
     None: every text whole."""

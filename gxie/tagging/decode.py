@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from gxie.labels import TAGS, tags_to_spans
+from gxie.tagging.cascade import Within
 from gxie.tagging.windows import Window, plan_windows
 from gxie.types import Span
 
 Prediction = tuple[list[str], list[float]]  # one tag and the probability of that tag per character
-Within = Sequence[Sequence[tuple[int, int]] | None] | None  # per text, the only ranges the model reads
 
 
 class SpanTagger(ABC):

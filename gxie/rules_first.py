@@ -10,8 +10,10 @@ of the others (``focus``), and the rules' tags stand elsewhere (``Focus.merged``
 goes through the model as before (``gxie.pipeline``).
 
 Settled is strict, and checked on the finished report: status ``ok`` (every cell of the three tables
-found, every relation holding), no issue of any kind, every cell at least ``TRUSTED`` sure and printed (a
-blank cell may be a value the rules could not read, such as ``o`` for ``0``). The
+found, every relation holding), no issue of any kind, every cell at least ``TRUSTED`` sure and printed: a
+number, or a blank printed as an empty cell of the text (``printed``). A blank the rebuild supplied where
+the text shows none (a row's label standing alone) is not printed, and an unreadable cell (``o`` for
+``0``) is no blank: it leaves its row short, the report not ``ok``. The
 relations tie most cells of the grid to others, so a misread cell in a settled reading would have to
 break no relation while the tagger was sure of it. Reports read this way record
 ``versions["tags"] = "rules:1"`` (the run's ``tagger`` stays the model's label). ``extract(...,
@@ -33,7 +35,7 @@ from gxie.confidence import TRUSTED
 from gxie.report import Report
 from gxie.tagging.base import Tagger
 from gxie.templates import load_template
-from gxie.types import IssueCode, Span
+from gxie.types import Cell, IssueCode, Span
 
 TAGS_KEY = "tags"  # the versions entry naming the tagger whose tags made the grid, when not the run's
 TABLES = ("section2", "section3", "section4")
@@ -43,14 +45,22 @@ FOCUS_CONTEXT = 64  # characters of text around an unsettled table the model rea
 def settled(report: Report) -> bool:
     """Whether ``report`` is final without the model (see the module docstring)."""
     ok = report.status == "ok"  # every cell of the format found and no relation failing (validate._status)
-    return ok and not report.issues and all(c.confidence >= TRUSTED and c.raw.strip() for c in report.cells)
+    return ok and not report.issues and all(c.confidence >= TRUSTED and printed(c, report.text) for c in report.cells)
+
+
+def printed(cell: Cell, text: str | None) -> bool:
+    """Whether ``cell`` stands in ``text`` (the report's own text, which its span indexes): a value read
+    there, or a blank read from an empty cell of the text (nothing but spaces at its span)."""
+    if cell.raw.strip():
+        return True
+    return text is not None and cell.span is not None and not text[cell.span[0] : cell.span[1]].strip()
 
 
 def unsettled_tables(report: Report) -> tuple[str, ...] | None:
-    """The tables of a rules reading that are not settled (a cell missing, below ``TRUSTED`` or blank, or in
-    a failed relation), when the others are: the model need read only those. None when the whole document
-    needs it: no format, a doubt about the format, an error, every table unsettled, or none (the report is
-    not settled for a reason of its own, an issue the tables do not show)."""
+    """The tables of a rules reading that are not settled (a cell missing, below ``TRUSTED`` or not
+    ``printed``, or in a failed relation), when the others are: the model need read only those. None when
+    the whole document needs it: no format, a doubt about the format, an error, every table unsettled, or
+    none (the report is not settled for a reason of its own, an issue the tables do not show)."""
     if report.template is None or any(
         i.level == "error" or i.code is IssueCode.FORMAT_UNCERTAIN for i in report.issues
     ):
@@ -61,7 +71,7 @@ def unsettled_tables(report: Report) -> tuple[str, ...] | None:
 
     def sure(key: str) -> bool:
         c = cells.get(key)
-        return c is not None and c.confidence >= TRUSTED and bool(c.raw.strip()) and key not in failed
+        return c is not None and c.confidence >= TRUSTED and printed(c, report.text) and key not in failed
 
     out = tuple(t for t in TABLES if not all(sure(k) for k in keys(t)))
     return out if 0 < len(out) < len(TABLES) else None

@@ -14,11 +14,11 @@ from gxie import extract_text, get_tagger
 from gxie.grid.candidates import regions
 from gxie.pipeline import run
 from gxie.report import Report
-from gxie.rules_first import Focus, focus, settled, unsettled_tables, wanted
+from gxie.rules_first import Focus, focus, printed, settled, unsettled_tables, wanted
 from gxie.tagging.rules import RulesTagger
 from gxie.text.normalize import normalize
 from gxie.training.synth import generate
-from gxie.types import Document, IssueCode, Span
+from gxie.types import Cell, Document, IssueCode, Span
 from tests.fakes import FakeTagger
 
 
@@ -121,6 +121,36 @@ def test_settled_is_strict() -> None:
     blank = replace(report, cells=tuple([replace(cells[0], value=None, raw=""), *cells[1:]]))
     assert not settled(doubtful) and not settled(blank)
     assert not settled(Report.failed("x.txt", IssueCode.READ_ERROR, "unreadable", versions={}))
+
+
+def test_a_blank_printed_as_an_empty_cell_settles_a_blank_the_text_does_not_show_does_not() -> None:
+    rules = get_tagger("rules")
+    found = None
+    for r in generate(40, 7, noise_levels=("clean",), agency_pool="heldout", broken_share=0.0, truncated_share=0.0):
+        report = extract_text(r.text, tagger=rules)
+        blanks = [c for c in report.cells if not c.raw.strip()]
+        if blanks and report.status == "ok" and not report.issues:
+            found = r.text, report, blanks[0]
+            break
+    assert found is not None, "no clean generated report with an empty cell read cleanly"
+    text, report, blank = found
+    assert blank.span is not None and not text[blank.span[0] : blank.span[1]].strip()
+    assert settled(report) and printed(blank, text)
+    number = next(c for c in report.cells if c.raw.strip())
+
+    def with_blank(cell: Cell) -> Report:
+        return replace(report, cells=tuple(cell if c is blank else c for c in report.cells))
+
+    assert not settled(with_blank(replace(blank, span=None)))  # a blank the rebuild supplied, not printed
+    assert not settled(with_blank(replace(blank, span=number.span)))  # its span holds a number
+    assert not settled(replace(report, text=None))
+    # an unreadable cell is no blank: OCR's `o` in the empty cell leaves the reading unsettled
+    line_start = text.rindex("\n", 0, blank.span[0]) + 1
+    line_end = text.index("\n", blank.span[1])
+    line = text[line_start:line_end]
+    damaged = text[: blank.span[0]] + "o" + text[blank.span[1] :]
+    assert "\t\t" in line or "|  |" in line, line  # the empty cell is a field of the row
+    assert not settled(extract_text(damaged, tagger=rules))
 
 
 @pytest.mark.skipif(os.environ.get("GXIE_SKIP_MODEL") == "1", reason="GXIE_SKIP_MODEL=1")

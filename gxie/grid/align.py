@@ -15,7 +15,9 @@ of rows printed column by column, and skips values that fit nowhere as noise. It
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -189,14 +191,7 @@ class Aligner:
         self._blanks = [0]
         for v in self.values:
             self._blanks.append(self._blanks[-1] + (v.kind == "blank"))
-        self._cross: dict[str, list[float]] = {}
-        for kind in ("row", "col"):
-            acc = [0.0]
-            for m in range(n + 1):
-                labels = self.between[m]
-                pen = sum(CROSS if self.mode != "block" and self._foreign([lab], kind) else NEUTRAL for lab in labels)
-                acc.append(acc[-1] + pen)
-            self._cross[kind] = acc  # acc[m + 1]: the penalties of the labels at slots 0..m
+        self._cross = self._crossings()
         self._starts = [self._start(i) for i in range(n + 1)]
         self._headers = [self._header_row(i) if i < n else False for i in range(n + 1)]
         self._before = [self.between[self.label_slot[i]][-1:] if i < n else self.between[i][-1:] for i in range(n + 1)]
@@ -225,7 +220,35 @@ class Aligner:
             for g in self.groups
         ]
         self._alike: dict[tuple[int, int], bool] = {}
+        self._rule_matrices: dict[tuple[int, int], np.ndarray] = {}
+        self._terms: dict[tuple[int, str, bool], tuple[np.ndarray, ...]] = {}
+        self._shapes: dict[tuple[int, int, int], bool] = {}
+        self._band_rules: dict[tuple[int, int, int], float] = {}
         self._row_rules: dict[tuple[int, int, int], float] = {}
+
+    def _crossings(self) -> dict[str, list[float]]:
+        """Per label kind, the prefix sums of the penalties of the labels between values (``acc[m + 1]``: the
+        labels at slots 0..m); they depend on the mode."""
+        out: dict[str, list[float]] = {}
+        for kind in ("row", "col"):
+            acc = [0.0]
+            for labels in self.between:
+                pen = sum(CROSS if self.mode != "block" and self._foreign([lab], kind) else NEUTRAL for lab in labels)
+                acc.append(acc[-1] + pen)
+            out[kind] = acc
+        return out
+
+    def in_mode(self, mode: str) -> Aligner:
+        """This alignment of the same groups and values under another ``mode``: what does not depend on the
+        mode (labels, paragraphs, the rows' relations) is shared, not computed again."""
+        other = copy.copy(self)
+        other.mode = mode
+        other._cross = other._crossings()
+        other._foreign_near = {}
+        other._terms = {}
+        if hasattr(self, "_np_blanks"):
+            other._np_cross = {kind: np.array(acc) for kind, acc in other._cross.items()}
+        return other
 
     def row_rule(self, g: Group, idx: tuple[int, ...]) -> float:
         """The row's own relation (R2, R5: the last cell is the sum of the others) on the values
@@ -403,15 +426,29 @@ class Aligner:
             )
         if j > len(self.values) or not alike:
             return -math.inf
-        p = self.para
-        for m in range(w):
-            a = i + m * k
-            if len({p[x] for x in range(a, a + k)}) != 1 or (a > 0 and p[a - 1] == p[a]):
-                return -math.inf
-        if j < len(p) and p[j - 1] == p[j]:
+        if not self._band_shape(i, k, w):
             return -math.inf
-        rules = sum(self.row_rule(g, tuple(i + m * k + r for m in range(w))) for r, g in enumerate(grps))
+        rules = self._band_rules.get((gi, k, i))
+        if rules is None:  # the same under every mode
+            rules = sum(self.row_rule(g, tuple(i + m * k + r for m in range(w))) for r, g in enumerate(grps))
+            self._band_rules[gi, k, i] = rules
         return k * FILL + self._band_labels(grps, i) + sum(self._order_term(g, i, j) for g in grps) + rules
+
+    def _band_shape(self, i: int, k: int, w: int) -> bool:
+        """The ``w * k`` values from ``i`` fall in ``w`` paragraphs of ``k`` values each (cached: the same
+        for every group)."""
+        key = (i, k, w)
+        got = self._shapes.get(key)
+        if got is None:
+            p, j = self.para, i + w * k
+            got = not (j < len(p) and p[j - 1] == p[j])
+            for m in range(w):
+                a = i + m * k
+                if not got or len({p[x] for x in range(a, a + k)}) != 1 or (a > 0 and p[a - 1] == p[a]):
+                    got = False
+                    break
+            self._shapes[key] = got
+        return got
 
     def _band_labels(self, grps: list[Group], i: int) -> float:
         """Label agreement of a band: the labels just before it are its rows' labels, in order."""
@@ -424,9 +461,11 @@ class Aligner:
         return -WRONG if self._foreign(labels[-1:], "row") else 0.0
 
     def _arrays(self) -> None:
-        """numpy copies of the lookup tables, for scoring every start of a run at once."""
+        """numpy copies of the lookup tables, for scoring every start of a run at once (once: an alignment
+        ``in_mode`` shares them)."""
+        if hasattr(self, "_np_blanks"):
+            return
         n = len(self.values)
-        self._rule_vectors: dict[tuple[int, int], np.ndarray] = {}
         self._np_blanks = np.array(self._blanks, dtype=np.int64)
         self._np_cross = {kind: np.array(acc) for kind, acc in self._cross.items()}
         self._np_starts = np.array(self._starts)
@@ -452,113 +491,153 @@ class Aligner:
                     e += 1
                 self._para_len[i] = e - i
 
-    def run_scores(self, gi: int) -> list[np.ndarray]:
-        """``run_score(gi, i, i + k)`` for every start ``i`` (array index) of each run length ``k`` (list
-        index), each term computed in the same order as ``run_score`` so the floats are the same."""
+    def run_matrix(self, gi: int) -> np.ndarray:
+        """``run_score(gi, i, i + k)`` at ``[k, i]`` for every run length ``k`` (0 to the group's width) and
+        start ``i``; -inf where the run would end past the last value. Each term is computed in the same
+        order as ``run_score``, element by element, so the floats are the same."""
         g = self.groups[gi]
         n = len(self.values)
         w, kind, applies, in_format = self._facts[gi]
         mode = self.mode
+        top = min(w, n)
+        i, _, valid, j, s, inside = self._run_terms(w, kind, bool(g.row))
         aff_before, aff_after = self._np_aff_before[gi], self._np_aff_after[gi]
         foreign_before, foreign_after = self._np_foreign[kind]
-        out = [np.full(n + 1, -EMPTY_EARLY * (len(self.groups) - gi))]
-        for k in range(1, min(w, n) + 1):
-            i = np.arange(0, n - k + 1)
-            j = i + k
-            blanks = self._np_blanks[j] - self._np_blanks[i]
-            s = (
-                FILL * (1 - (1 - BLANK_WEIGHT) * blanks / w)
-                - SHORT * (w - k)
-                - (SHORT_COLUMN if k < w and not g.row else 0)
-            )
-            aff: np.ndarray
-            label: np.ndarray
-            if mode == "block":
-                aff = np.zeros(len(i))
-            elif mode == "after" or (mode == "mixed" and not in_format):
-                aff = aff_before[i]
-            elif mode == "before":
-                aff = aff_after[j]
-            else:
-                aff = np.maximum(aff_before[i], MIXED_BEFORE * aff_after[j])
+        shape = (top, n + 1)
+        aff: np.ndarray
+        if mode == "block":
+            aff = np.zeros(shape)
+        elif mode == "after" or (mode == "mixed" and not in_format):
+            aff = np.broadcast_to(aff_before[i], shape)
+        elif mode == "before":
+            aff = aff_after[j]
+        else:
+            aff = np.maximum(aff_before[i], MIXED_BEFORE * aff_after[j])
+        if kind == "col":
+            aff = np.where(self._np_headers[i], 0.0, aff)
+        label: np.ndarray
+        if mode == "block":
+            label = np.zeros(shape)
+        else:
             if kind == "col":
-                aff = np.where(self._np_headers[i], 0.0, aff)
-            if mode == "block":
-                label = np.zeros(len(i))
+                other: np.ndarray = np.full(shape, -WRONG)
             else:
-                if kind == "col":
-                    other: np.ndarray = np.full(len(i), -WRONG)
+                if mode == "after":
+                    foreign = np.broadcast_to(foreign_before[i], shape)
+                elif mode == "before":
+                    foreign = foreign_after[j]
                 else:
-                    foreign: np.ndarray | None = {"after": foreign_before[i], "before": foreign_after[j]}.get(mode)
-                    if foreign is None:
-                        foreign = foreign_before[i] | foreign_after[j]
-                    other = np.where(foreign, -WRONG, 0.0)
-                label = np.where(aff > 0, ANCHOR * aff, other)
-            if not in_format:
-                label = np.where(aff == 0, -math.inf, label)
-            s = s + label
-            bounds = self._order_bounds[gi]
-            if bounds is not None and mode == "after":
-                s = np.where(bounds[0] >= j, s - WRONG, s)
-            elif bounds is not None and mode == "before":
-                s = np.where(bounds[1] <= i, s - WRONG, s)
-            cross = self._np_cross[kind]
-            inside = -(cross[j] - cross[i + 1]) if k > 1 else np.zeros(len(i))
-            rule = self._rule_vector(k, w) if applies else np.zeros(len(i))
-            out.append(s + inside + self._np_starts[i] + rule)
+                    foreign = foreign_before[i] | foreign_after[j]
+                other = np.where(foreign, -WRONG, 0.0)
+            label = np.where(aff > 0, ANCHOR * aff, other)
+        if not in_format:
+            label = np.where(aff == 0, -math.inf, label)
+        s = s + label
+        bounds = self._order_bounds[gi]
+        if bounds is not None and mode == "after":
+            s = np.where(bounds[0] >= j, s - WRONG, s)
+        elif bounds is not None and mode == "before":
+            s = np.where(bounds[1] <= i, s - WRONG, s)
+        total = s + inside + self._np_starts[i]
+        if applies:
+            total = total + self._rule_matrix(top, w)
+        out = np.full((top + 1, n + 1), -math.inf)
+        out[0] = -EMPTY_EARLY * (len(self.groups) - gi)
+        out[1:] = np.where(valid, total, -math.inf)
         return out
 
-    def _rule_vector(self, k: int, w: int) -> np.ndarray:
-        """``_holds`` of every run of ``k`` values as a row of ``w`` cells (shared by the rows alike)."""
-        got = self._rule_vectors.get((k, w))
+    def _run_terms(self, w: int, kind: str, row: bool) -> tuple[np.ndarray, ...]:
+        """The terms of ``run_matrix`` that do not depend on the group's labels, shared by the groups alike:
+        starts ``i``, lengths ``k``, which runs fit, their ends ``j``, the score of their fill and of the
+        labels they cross."""
+        got = self._terms.get((w, kind, row))
         if got is None:
-            nums = self.numbers
-            got = self._rule_vectors[k, w] = np.array([_holds(nums[x : x + k], w) for x in range(len(nums) - k + 1)])
+            n = len(self.values)
+            top = min(w, n)
+            i = np.arange(n + 1)[None, :]
+            k = np.arange(1, top + 1)[:, None]
+            j = np.minimum(i + k, n)
+            blanks = self._np_blanks[j] - self._np_blanks[i]
+            s = FILL * (1 - (1 - BLANK_WEIGHT) * blanks / w) - SHORT * (w - k)
+            if not row:
+                s = s - np.where(k < w, SHORT_COLUMN, 0)
+            cross = self._np_cross[kind]
+            inside = np.where(k > 1, -(cross[j] - cross[np.minimum(i + 1, n)]), 0.0)
+            got = self._terms[w, kind, row] = (i, k, i + k <= n, j, s, inside)
+        return got
+
+    def _rule_matrix(self, top: int, w: int) -> np.ndarray:
+        """``_holds`` of the run of ``k`` values starting at each value, as a row of ``w`` cells, at ``[k - 1, i]``
+        (shared by the rows alike; 0 past the last value)."""
+        got = self._rule_matrices.get((top, w))
+        if got is None:
+            nums, n = self.numbers, len(self.numbers)
+            got = np.zeros((top, n + 1))
+            for k in range(1, top + 1):
+                got[k - 1, : n - k + 1] = [_holds(nums[x : x + k], w) for x in range(n - k + 1)]
+            self._rule_matrices[top, w] = got
         return got
 
     def solve(self) -> tuple[float, list[Run]]:
         """Best score and each group's run: the dynamic programme of ``solve_slow`` with each group's runs
-        scored for all starts at once; the same transitions in the same order, so the same result."""
+        scored for all starts and lengths at once. Of the runs ending at one value, the best wins and, of
+        equal ones, the longest, as ``solve_slow`` takes them (earlier starts first, a later one only when
+        strictly better); the same result."""
         n, grps = len(self.values), self.groups
         G = len(grps)
         neg = -math.inf
         self._arrays()
         best: list[np.ndarray] = [np.full(n + 1, neg) for _ in range(G + 1)]
-        back: list[list[tuple[int, int, int] | None]] = [[None] * (n + 1) for _ in range(G + 1)]
+        # back pointers per group count and end: (group, start, kind) as three arrays, -1 where none
+        back = [np.full((3, n + 1), -1, dtype=np.int64) for _ in range(G + 1)]
         best[0][0] = 0.0
         skip = self.skip_cost
+        ends = np.arange(n + 1)
+        bands = [i for i in range(n + 1) if 2 <= self._para_len[i] <= MAX_BAND]
         for gi in range(G + 1):
             r = best[gi].tolist()
-            b = back[gi]
+            skipped = []
             for i in range(n):  # leaving value i out: within the row, in order
                 cur = r[i]
                 if cur != neg and cur - skip[i] > r[i + 1]:
-                    r[i + 1], b[i + 1] = cur - skip[i], (gi, i, 0)
+                    r[i + 1] = cur - skip[i]
+                    skipped.append(i)
             row = best[gi] = np.array(r)
+            if skipped:
+                at = np.array(skipped)
+                back[gi][:, at + 1] = np.stack([np.full(len(at), gi), at, np.zeros(len(at), dtype=np.int64)])
             if gi == G:
                 continue
             g = grps[gi]
             target, tb = best[gi + 1], back[gi + 1]
-            scores = self.run_scores(gi)
-            for k in range(len(scores) - 1, -1, -1):  # for each end, earlier starts first
-                cand = row[: n - k + 1] + scores[k]
-                view = target[k:]
-                better = np.nonzero(cand > view)[0]
-                if len(better):
-                    view[better] = cand[better]
-                    for x in better.tolist():
-                        tb[x + k] = (gi, x, 1)
+            scores = self.run_matrix(gi)
+            top = len(scores) - 1
+            # by_end[k, e]: the run of length k ending at e (starting at e - k), -inf where there is none
+            lengths = np.arange(top + 1)[:, None]
+            starts = ends[None, :] - lengths
+            by_end = np.where(starts >= 0, (row[None, :] + scores)[lengths, np.maximum(starts, 0)], neg)
+            longest = top - np.argmax(by_end[::-1], axis=0)
+            cand = by_end.max(axis=0)
+            better = cand > target
+            target[better] = cand[better]
+            tb[0, better], tb[1, better], tb[2, better] = gi, (ends - longest)[better], 1
             if g.row and self.mode != "before":
-                top = min(MAX_BAND, G - gi)
-                for i in range(n + 1):
+                limit = min(MAX_BAND, G - gi)
+                for i in bands:
                     k = self._para_len[i]
-                    if k < 2 or k > top or r[i] == neg:
+                    if k > limit or r[i] == neg:
                         continue
                     j = i + len(g.keys) * k
                     sc = r[i] + self.band_score(gi, k, i)
                     if sc > neg and sc > best[gi + k][j]:
-                        best[gi + k][j], back[gi + k][j] = sc, (gi, i, k)
-        return float(best[G][n]), self._trace(back)
+                        best[gi + k][j] = sc
+                        back[gi + k][:, j] = (gi, i, k)
+
+        def pointer(gi: int, i: int) -> tuple[int, int, int] | None:
+            g, start, kind = back[gi][:, i].tolist()
+            return None if g < 0 else (g, start, kind)
+
+        return float(best[G][n]), self._trace(pointer)
 
     def solve_slow(self) -> tuple[float, list[Run]]:
         """Best score and each group's run (one transition at a time; kept to check ``solve`` against)."""
@@ -590,13 +669,14 @@ class Aligner:
                         s = cur + self.band_score(gi, k, i)
                         if s > neg and s > best[gi + k][j]:
                             best[gi + k][j], back[gi + k][j] = s, (gi, i, k)
-        return best[len(grps)][n], self._trace(back)
+        return best[len(grps)][n], self._trace(lambda gi, i: back[gi][i])
 
-    def _trace(self, back: list[list[tuple[int, int, int] | None]]) -> list[Run]:
+    def _trace(self, back: Callable[[int, int], tuple[int, int, int] | None]) -> list[Run]:
+        """Each group's run, following the back pointers ``back(groups done, values done)`` from the end."""
         gi, i = len(self.groups), len(self.values)
         runs = [Run((), 0, 0)] * len(self.groups)
         while gi > 0 or i > 0:
-            prev = back[gi][i]
+            prev = back(gi, i)
             assert prev is not None
             pg, pi, k = prev
             if k == 1:

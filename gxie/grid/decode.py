@@ -12,6 +12,7 @@ placed by the format's order alone where values were left over.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from itertools import combinations, pairwise
 
 from gxie.confidence import (
@@ -82,8 +83,9 @@ def read_table(t: Template, table: str, stream: list[Token], context: dict[str, 
             grps = groups(t, table, order)
             if not grps or (order == "col" and table == "section2" and not _has_labels(toks, "col")):
                 continue
+            first = Aligner(grps, toks, MODES[0])
             for mode in MODES:
-                aligner = Aligner(grps, toks, mode)
+                aligner = first.in_mode(mode) if mode != MODES[0] else first
                 score, runs = aligner.solve()
                 name = f"{order}-{mode}{vname}"
                 reading = _cells(t, name, aligner, runs, context)
@@ -225,8 +227,16 @@ def _run_anchored(al: Aligner, g: Group, run: Run) -> bool:
 
 
 def _cell(key: str, tok: Token, factor: float) -> Cell:
+    return _cell_of(key, tok.kind, tok.start, tok.end, tok.text, tok.line, tok.score, factor)
+
+
+@lru_cache(maxsize=65536)
+def _cell_of(key: str, kind: str, start: int, end: int, text: str, line: int, score: float, factor: float) -> Cell:
+    """The cell ``key`` read from a token (given by its fields), at ``factor`` of its confidence: the
+    readings of a table place the same tokens in the same slots over and over (cells are immutable)."""
     table, row, col = key.split(".")
-    return cell_of(table, row, col, _as_item(tok), factor)
+    item_kind = "BLANK" if kind == "blank" else ("EMPTY" if text.strip() in EMPTY_MARKS else "NUM")
+    return cell_of(table, row, col, Item(item_kind, start, end, text, line, score), factor)
 
 
 def _short_options(
@@ -275,6 +285,7 @@ def _total_placements(g: Group, toks: list[Token]) -> list[tuple[Cell, ...]]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def _blank(key: str, factor: float) -> Cell:
     table, row, col = key.split(".")
     return cell_of(table, row, col, None, factor)

@@ -15,7 +15,7 @@ from gxie.errors import ModelError
 from gxie.tagging import onnx as onnx_backend
 from gxie.tagging.base import Tagger
 from gxie.tagging.modeldir import INT8_FILE, ONNX_FILE
-from gxie.tagging.onnx import CPU_PROVIDER, CUDA_PROVIDER, OnnxTagger, select_providers
+from gxie.tagging.onnx import CPU_BATCH, CPU_PROVIDER, CUDA_PROVIDER, GPU_BATCH, OnnxTagger, select_providers
 from tests.conftest import ROOT
 
 SAMPLE = ROOT / "examples" / "sample_report.txt"
@@ -78,6 +78,7 @@ def test_cuda_device_creates_a_cuda_session(monkeypatch: pytest.MonkeyPatch) -> 
     tagger = OnnxTagger(ROOT / "models" / "default", device="cuda")
     assert tagger.providers == [CUDA_PROVIDER, CPU_PROVIDER]
     assert tagger.onnx_file.name == ONNX_FILE  # int8 is a CPU format: CUDA runs the float graph
+    assert tagger.batch_size == GPU_BATCH  # windows share forward passes on the device
     assert tagger.session is not None and created == [[CUDA_PROVIDER, CPU_PROVIDER]]
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: [CPU_PROVIDER])
     with pytest.raises(ModelError, match="CUDAExecutionProvider"):
@@ -85,6 +86,14 @@ def test_cuda_device_creates_a_cuda_session(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 # -- the tagger ------------------------------------------------------------------------------------
+
+
+def test_windows_per_forward_pass() -> None:
+    # on the CPU one window per pass (fastest on one thread), unless asked; a bad number is refused
+    assert OnnxTagger(ROOT / "models" / "default", device="cpu").batch_size == CPU_BATCH == 1
+    assert OnnxTagger(ROOT / "models" / "default", device="cpu", batch_size=4).batch_size == 4
+    with pytest.raises(ModelError, match="batch_size must be at least 1, got 0"):
+        OnnxTagger(ROOT / "models" / "default", device="cpu", batch_size=0)
 
 
 def test_session_is_created_on_first_use_and_not_pickled() -> None:

@@ -45,9 +45,11 @@ CUDA_PROVIDER, CPU_PROVIDER = "CUDAExecutionProvider", "CPUExecutionProvider"
 QUANTIZE_DEFAULT = True
 CASCADE_DEFAULT = True  # gxie.tagging.cascade: plain prose skips the model
 DEFAULT_THREADS = 1  # one thread per process; parallelism comes from worker processes (gxie.batch)
-# windows per forward pass: 8 keeps a worker's peak memory near 200 MB (the global attention's scores of 32
-# windows of 512 alone take 134 MB) and is no slower on one thread than 32
-DEFAULT_BATCH = 8
+# Windows per forward pass. On CPU one: on one thread a window of 512 runs fastest alone (100k characters/s
+# against 89k in fours and 79k in eights, int8, AMD EPYC; docs/speed.md), and the global attention's scores
+# of many windows take memory (134 MB for 32). On CUDA many, so the device is kept busy.
+CPU_BATCH = 1
+GPU_BATCH = 64
 
 
 def select_providers(device: str, available: Sequence[str] | None = None) -> list[str]:
@@ -95,7 +97,7 @@ class OnnxTagger(SpanTagger):
         device: str = "auto",
         quantize: bool | None = None,
         threads: int | None = None,
-        batch_size: int = DEFAULT_BATCH,
+        batch_size: int | None = None,
         window: int | None = None,
         stride: int | None = None,
         cascade: bool | None = None,
@@ -107,9 +109,9 @@ class OnnxTagger(SpanTagger):
         if threads is not None and threads < 1:
             raise ModelError(f"threads must be at least 1, got {threads}")
         self.threads = threads or int(os.environ.get("GXIE_THREADS", DEFAULT_THREADS))
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise ModelError(f"batch_size must be at least 1, got {batch_size}")
-        self.batch_size = batch_size
+        self._batch_size = batch_size
         self.window = window or self.model_dir.inference_window
         self.stride = stride or (self.model_dir.inference_stride if window is None else self.window * 3 // 4)
         try:
@@ -144,6 +146,13 @@ class OnnxTagger(SpanTagger):
         if self._providers is None:
             self._providers = select_providers(self.device)
         return self._providers
+
+    @property
+    def batch_size(self) -> int:
+        """Windows per forward pass: as given, else ``CPU_BATCH`` on the CPU and ``GPU_BATCH`` on CUDA."""
+        if self._batch_size is not None:
+            return self._batch_size
+        return CPU_BATCH if self.providers[0] == CPU_PROVIDER else GPU_BATCH
 
     @property
     def onnx_file(self) -> Path:

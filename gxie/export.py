@@ -15,6 +15,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -93,13 +94,14 @@ class JsonlWriter:
             _repair_tail(self.path)
         self._file = open(self.path, "ab" if append else "wb")  # noqa: SIM115 - closed in close()
 
-    def write(self, report: Report | Mapping[str, Any]) -> None:
-        """Write one report (or its ``to_dict()``) as one line and push it to disk."""
+    def write(self, report: Report | Mapping[str, Any]) -> bytes:
+        """Write one report (or its ``to_dict()``) as one line and push it to disk; returns the line's bytes."""
         record = report.to_dict() if isinstance(report, Report) else dict(report)
-        line = json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
-        self._file.write(line.encode("utf-8"))
+        line = (json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+        self._file.write(line)
         self._file.flush()
         os.fsync(self._file.fileno())
+        return line
 
     def close(self) -> None:
         self._file.close()
@@ -158,17 +160,32 @@ def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
     A bad line anywhere else raises ``ValueError``: that file was damaged, not just cut short.
     """
     path = Path(path)
-    with open(path, "rb") as f:
-        previous: tuple[int, bytes] | None = None
-        for number, raw in enumerate(f, start=1):
-            if previous is not None:
-                yield _parse_line(path, *previous, last=False)
-            previous = (number, raw) if raw.strip() else None
+    previous: tuple[int, bytes] | None = None
+    for line in _raw_lines(path):
         if previous is not None:
-            try:
-                yield _parse_line(path, *previous, last=True)
-            except _TornLine as exc:
-                logger.warning("%s: skipping a torn last line %d (%s)", path, previous[0], exc)
+            yield _parse_line(path, *previous, last=False)
+        previous = line
+    if previous is not None:
+        parsed = _parse_last(path, *previous)
+        if parsed is not None:
+            yield parsed
+
+
+def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(line number, bytes)`` of each line of ``path`` that is not blank."""
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if raw.strip():
+                yield number, raw
+
+
+def _parse_last(path: Path, number: int, raw: bytes) -> dict[str, Any] | None:
+    """The last line's dict, or None (with a logged warning) when it is torn."""
+    try:
+        return _parse_line(path, number, raw, last=True)
+    except _TornLine as exc:
+        logger.warning("%s: skipping a torn last line %d (%s)", path, number, exc)
+        return None
 
 
 class _TornLine(ValueError):
@@ -202,35 +219,54 @@ def journal_path(row: Mapping[str, Any]) -> str:
     return os.path.abspath(str(row.get("source")))
 
 
-def latest_reports(path: str | Path, recent: Sequence[Report] = ()) -> list[Report]:
+@dataclass(frozen=True)
+class Written:
+    """A journal row a run wrote: its ``report`` (without text), the file it is about (``journal_path``)
+    and the ``line`` as written (``JsonlWriter.write``)."""
+
+    report: Report
+    path: str
+    line: bytes
+
+
+def latest_reports(path: str | Path, recent: Sequence[Written] = ()) -> list[Report]:
     """The reports of a batch's ``results.jsonl``: the latest row per content and per file.
 
     A later row supersedes an earlier one with the same content hash (a retried file, a ``--no-resume``
     run) or about the same file (``journal_path``: a file edited since, or unreadable before, named by a
-    relative or an absolute path); the order follows the latest rows. ``recent``: the reports whose rows
-    are the journal's last ones, in order (the run that just wrote them), taken as they are instead of
-    decoded again where a row's source and content hash say it is theirs.
+    relative or an absolute path); the order follows the latest rows. ``recent``: the rows a run just
+    wrote, in order. When the journal ends with exactly their lines, byte for byte, their reports are
+    taken as they are instead of decoded again; otherwise every row is decoded.
     """
-    rows: dict[int, dict[str, Any]] = {}
+    path = Path(path)
+    lines = list(_raw_lines(path))
+    first = len(lines) - len(recent)
+    tail = lines[first:] if first >= 0 else []
+    if not recent or len(tail) != len(recent) or any(w.line != raw for w, (_, raw) in zip(recent, tail, strict=True)):
+        first = len(lines)
+    rows: dict[int, Report | dict[str, Any]] = {}
     by_hash: dict[str, int] = {}
     by_path: dict[str, int] = {}
-    for number, d in enumerate(read_jsonl(path)):
-        content_hash, where = d.get("content_hash"), journal_path(d)
+    for index, (number, raw) in enumerate(lines):
+        item: Report | dict[str, Any] | None
+        if index >= first:
+            written = recent[index - first]
+            item, content_hash, where = written.report, written.report.content_hash, written.path
+        else:
+            item = (
+                _parse_line(path, number, raw, last=False) if index + 1 < len(lines) else _parse_last(path, number, raw)
+            )
+            if item is None:
+                continue
+            content_hash, where = item.get("content_hash"), journal_path(item)
         for old in (by_hash.get(content_hash) if content_hash else None, by_path.get(where)):
             if old is not None:
                 rows.pop(old, None)
-        rows[number] = d
-        by_path[where] = number
+        rows[index] = item
+        by_path[where] = index
         if content_hash:
-            by_hash[content_hash] = number
-    first = len(rows) and max(rows) + 1 - len(recent)  # the row number of recent[0]
-    out = []
-    for number, d in rows.items():
-        known = recent[number - first] if 0 <= number - first < len(recent) else None
-        if known is None or (known.source, known.content_hash) != (d.get("source"), d.get("content_hash")):
-            known = Report.from_dict(d)
-        out.append(known)
-    return out
+            by_hash[content_hash] = index
+    return [item if isinstance(item, Report) else Report.from_dict(item) for item in rows.values()]
 
 
 def _tidy(values: list[Any]) -> pd.Series:
@@ -305,6 +341,11 @@ def wide_table(reports: Iterable[Report]) -> pd.DataFrame:
     ``error`` joins the texts of the report's error-level issues. Cell keys outside both formats, if a
     report has any, follow at the end so that no value is dropped.
     """
+    return cell_frame(*wide_rows(reports))
+
+
+def wide_rows(reports: Iterable[Report]) -> tuple[list[str], list[list[Any]]]:
+    """The columns and rows of ``wide_table`` as Python values."""
     keys = all_flat_keys()
     extra: dict[str, None] = {}
     rows: list[dict[str, Any]] = []
@@ -326,15 +367,20 @@ def wide_table(reports: Iterable[Report]) -> pd.DataFrame:
         rows.append(row)
     known = set(keys)
     columns = [*REPORT_COLUMNS, *keys, *(k for k in extra if k not in known)]
-    return cell_frame(columns, [[row.get(name) for name in columns] for row in rows])
+    return columns, [[row.get(name) for name in columns] for row in rows]
 
 
 def long_table(reports: Iterable[Report]) -> pd.DataFrame:
     """One row per cell of every report, columns ``LONG_COLUMNS``."""
+    return cell_frame(*long_rows(reports))
+
+
+def long_rows(reports: Iterable[Report]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The columns and rows of ``long_table`` as Python values."""
     rows: list[tuple[Any, ...]] = []
     for r in reports:
         rows.extend((r.source, *cell) for cell in cell_records(r.cells))
-    return cell_frame(LONG_COLUMNS, rows)
+    return list(LONG_COLUMNS), rows
 
 
 def write_table(df: pd.DataFrame, path: str | Path, *, excel_csv: bool = False) -> Path:
@@ -409,12 +455,39 @@ def write_tables(
     ['reports.csv', 'cells.csv']
     """
     check_table_formats(formats)
-    wide, long = wide_table(reports), long_table(reports)
+    tables: dict[str, tuple[list[str], Sequence[Sequence[Any]]]] = {
+        TABLE_NAMES[0]: wide_rows(reports),
+        TABLE_NAMES[1]: long_rows(reports),
+    }
+    frames: dict[str, pd.DataFrame] = {}
     written: list[Path] = []
     for fmt in formats:
-        written.append(write_table(wide, Path(out_dir) / f"{TABLE_NAMES[0]}.{fmt}", excel_csv=excel_csv))
-        written.append(write_table(long, Path(out_dir) / f"{TABLE_NAMES[1]}.{fmt}", excel_csv=excel_csv))
+        for name, (columns, rows) in tables.items():
+            path = Path(out_dir) / f"{name}.{fmt}"
+            if fmt == "csv":  # straight from the rows: the CSV a frame of them gives (write_rows_csv)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_rows_csv(columns, rows, path, excel=excel_csv)
+            else:
+                if name not in frames:
+                    frames[name] = cell_frame(columns, rows)
+                write_table(frames[name], path, excel_csv=excel_csv)
+            written.append(path)
     return written
+
+
+def write_rows_csv(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], target: str | Path, *, excel: bool = False
+) -> None:
+    """Write rows of Python values as the CSV ``write_csv(cell_frame(columns, rows), target)`` writes, byte
+    for byte, without building the frame: blanks (None) empty, numbers as Python writes them."""
+    import csv
+
+    with open(target, "w", encoding="utf-8", newline="") as handle:
+        if excel:
+            handle.write("\ufeff")
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
 
 
 def require_extra(package: str, purpose: str) -> None:

@@ -6,7 +6,9 @@ import importlib.util
 import io
 import json
 import logging
+import os
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +18,8 @@ from gxie.errors import MissingExtraError
 from gxie.export import (
     LONG_COLUMNS,
     REPORT_COLUMNS,
+    JsonlWriter,
+    Written,
     latest_reports,
     long_table,
     read_jsonl,
@@ -151,17 +155,23 @@ def test_latest_reports_keeps_the_last_row_per_content(tmp_path: Path) -> None:
 
 def test_latest_reports_takes_the_runs_own_reports_for_its_rows(tmp_path: Path) -> None:
     """The rows a run just wrote are taken from its reports instead of decoded again: the same reports, and
-    a report that is not the row's (a row torn or out of step) is never used for it."""
+    reports whose lines are not the journal's last ones, byte for byte, are never used."""
     path = tmp_path / "results.jsonl"
     older, mine = [report("a.txt"), report("b.txt")], [report("b.txt", status="partial"), report("c.txt")]
     write_jsonl(older, path)
-    write_jsonl(mine, path, append=True)
+    with JsonlWriter(path, append=True) as out:
+        written = [Written(r, os.path.abspath(r.source), out.write(r)) for r in mine]
     decoded = latest_reports(path)
-    taken = latest_reports(path, mine)
+    taken = latest_reports(path, written)
     assert taken == decoded and [r.source for r in taken] == ["a.txt", "b.txt", "c.txt"]
     assert taken[1] is mine[0] and taken[2] is mine[1] and taken[0] is not older[0]
-    out_of_step = latest_reports(path, [mine[1], report("d.txt")])  # one row off: c.txt's report for b's row
-    assert out_of_step == decoded and all(r is not mine[1] for r in out_of_step[:2])
+    out_of_step = latest_reports(path, [written[1], replace(written[0], report=report("d.txt"))])  # one row off
+    assert out_of_step == decoded and all(r is not mine[1] for r in out_of_step)
+    too_many = latest_reports(path, [written[0], *written])  # more rows than the run's own
+    assert too_many == decoded and all(r is not mine[0] for r in too_many)
+    with open(path, "ab") as f:  # a torn last line after them: every row decoded, the torn one skipped
+        f.write(b'{"source": "e.t')
+    assert latest_reports(path, written) == decoded
 
 
 # --- tables --------------------------------------------------------------------------------------------
@@ -260,6 +270,25 @@ def test_write_tables_names_files_by_table_and_format(tmp_path: Path) -> None:
     assert all(p.is_file() for p in written)
     with pytest.raises(ValueError, match=r"unknown table format\(s\) 'json'; allowed: csv, parquet, xlsx"):
         write_tables([], tmp_path, ["json"])
+
+
+@pytest.mark.parametrize("excel", [False, True])
+def test_csv_tables_are_the_csv_of_their_frames(tmp_path: Path, excel: bool) -> None:
+    # write_tables writes CSV from the rows, without pandas: byte for byte the CSV of the frames, on ints,
+    # money, blanks, failed reports, a cell outside the formats and text that needs quoting
+    odd = Cell("section9", "local", "x", Decimal("1.5"), '1,5 "x"', None, 0.5)
+    varied = [
+        report("a.txt"),
+        failed("b,c.txt", 'cannot read "b": line\nbreak'),
+        report("d.txt", template=None, agency=None),
+        report("e.txt", cells=(*report("e.txt").cells, odd, Cell("section3", "granted", "total", None, "", None, 0.9))),
+    ]
+    written = write_tables(varied, tmp_path, ["csv"], excel_csv=excel)
+    assert [p.name for p in written] == ["reports.csv", "cells.csv"]
+    for path, frame in zip(written, (wide_table(varied), long_table(varied)), strict=True):
+        expected = tmp_path / f"pandas-{path.name}"
+        write_csv(frame, expected, excel=excel)
+        assert path.read_bytes() == expected.read_bytes(), path.name
 
 
 def test_unknown_suffix_is_refused(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from gxie.batch.jobs import FileResult, failed_report
 from gxie.batch.journal import Entry, entry_key, journal_row, read_journal, resolved_path
 from gxie.batch.lock import OutputLock
 from gxie.batch.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
-from gxie.export import TABLE_FORMATS, JsonlWriter, check_table_formats, latest_reports, write_tables
+from gxie.export import TABLE_FORMATS, JsonlWriter, Written, check_table_formats, latest_reports, write_tables
 from gxie.report import Report
 from gxie.tagging.base import Tagger
 from gxie.templates import TEMPLATE_IDS
@@ -191,7 +191,7 @@ class _Run:
         self.twins: list[str] = []  # journal keys of inputs skipped as copies of an earlier input
         self.skipped = 0
         self.retried = 0
-        self.recorded: list[Report] = []  # this call's journal rows as reports (no text), in order: the tables'
+        self.recorded: list[Written] = []  # this call's journal rows and their reports (no text), in order: the tables'
 
     def count(self, entry: Entry) -> None:
         self.statuses[entry.status] += 1
@@ -237,8 +237,8 @@ class _Run:
         where, attempt = self.pending.pop(result.path, (resolved_path(result.path), 1))
         row = journal_row(report, where, attempt)
         assert self.journal is not None, "record() before the journal is open"
-        self.journal.write(row)
-        self.recorded.append(replace(report, text=None))  # what the row decodes to (the journal keeps no text)
+        line = self.journal.write(row)
+        self.recorded.append(Written(replace(report, text=None), where, line))  # the row decodes to it (no text)
         entry = Entry(report.status, tuple(c.rule for c in report.failed_checks), False, attempt)
         self.count(entry)
         self.now[entry_key(result.content_hash, where)] = entry

@@ -11,9 +11,10 @@ goes through the model as before (``gxie.pipeline``).
 
 Settled is strict, and checked on the finished report: status ``ok`` (every cell of the three tables
 found, every relation holding), no issue of any kind, every cell at least ``TRUSTED`` sure and printed: a
-number, or a blank printed as an empty cell of the text (``printed``). A blank the rebuild supplied where
-the text shows none (a row's label standing alone) is not printed, and an unreadable cell (``o`` for
-``0``) is no blank: it leaves its row short, the report not ``ok``. The
+number, or a blank read from an empty cell of its own row's line, a line that holds nothing but the row's
+cells and separators between them (``unprinted``). So a blank the rebuild supplied where the text shows
+none (a row's label standing alone), an empty field taken from another line, and a row that holds a
+cell the rules could not read (OCR's ``o`` for ``0``, which they skip) leave the report to the model.The
 relations tie most cells of the grid to others, so a misread cell in a settled reading would have to
 break no relation while the tagger was sure of it. Reports read this way record
 ``versions["tags"] = "rules:1"`` (the run's ``tagger`` stays the model's label). ``extract(...,
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from gxie.confidence import TRUSTED
 from gxie.report import Report
@@ -45,22 +47,54 @@ FOCUS_CONTEXT = 64  # characters of text around an unsettled table the model rea
 def settled(report: Report) -> bool:
     """Whether ``report`` is final without the model (see the module docstring)."""
     ok = report.status == "ok"  # every cell of the format found and no relation failing (validate._status)
-    return ok and not report.issues and all(c.confidence >= TRUSTED and printed(c, report.text) for c in report.cells)
+    if not ok or report.issues or any(c.confidence < TRUSTED for c in report.cells):
+        return False
+    return not unprinted(report.cells, report.text)
 
 
-def printed(cell: Cell, text: str | None) -> bool:
-    """Whether ``cell`` stands in ``text`` (the report's own text, which its span indexes): a value read
-    there, or a blank read from an empty cell of the text (nothing but spaces at its span)."""
-    if cell.raw.strip():
-        return True
-    return text is not None and cell.span is not None and not text[cell.span[0] : cell.span[1]].strip()
+def unprinted(cells: Sequence[Cell], text: str | None) -> set[str]:
+    """The keys of ``cells`` (of one report, spans into its ``text``) whose rows do not stand plainly in the
+    text: two cells of the row on one line with something other than spaces, tabs or ``|`` between them
+    (a cell the reading skipped), or a blank cell that is not an empty field of a line holding another
+    cell of its row."""
+    rows: dict[tuple[str, str], list[Cell]] = {}
+    for c in cells:
+        rows.setdefault((c.table, c.row), []).append(c)
+    out: set[str] = set()
+    for row in rows.values():
+        if not _plain_row(row, text):
+            out.update(c.key for c in row)
+    return out
+
+
+def _plain_row(row: list[Cell], text: str | None) -> bool:
+    blanks = [c for c in row if not c.raw.strip()]
+    if text is None or any(c.span is None for c in blanks):
+        return not blanks
+    placed = sorted((c.span for c in row if c.span is not None), key=lambda s: s[0])
+    for (_, end), (start, _) in pairwise(placed):
+        gap = text[end:start]
+        if "\n" not in gap and any(ch not in _SEPARATORS for ch in gap):
+            return False
+    line_of = {span: text.rfind("\n", 0, span[0]) for span in placed}
+    for c in blanks:
+        assert c.span is not None
+        if text[c.span[0] : c.span[1]].strip():
+            return False
+        if not any(line_of[s] == line_of[c.span] for s in placed if s != c.span):
+            return False  # an empty field of another line
+    return True
+
+
+_SEPARATORS = frozenset(" \t|｜\u00a0\u3000")
 
 
 def unsettled_tables(report: Report) -> tuple[str, ...] | None:
-    """The tables of a rules reading that are not settled (a cell missing, below ``TRUSTED`` or not
-    ``printed``, or in a failed relation), when the others are: the model need read only those. None when
-    the whole document needs it: no format, a doubt about the format, an error, every table unsettled, or
-    none (the report is not settled for a reason of its own, an issue the tables do not show)."""
+    """The tables of a rules reading that are not settled (a cell missing, below ``TRUSTED`` or
+    ``unprinted``, in a failed relation, or named by an issue: ``section3: ...``), when the others are: the
+    model need read only those. None when the whole document needs it: no format, a doubt about the
+    format, an error, every table unsettled, or none (the report is not settled for a reason that names no
+    table)."""
     if report.template is None or any(
         i.level == "error" or i.code is IssueCode.FORMAT_UNCERTAIN for i in report.issues
     ):
@@ -68,12 +102,15 @@ def unsettled_tables(report: Report) -> tuple[str, ...] | None:
     keys = load_template(report.template).table_keys
     cells = {c.key: c for c in report.cells}
     failed = {k for c in report.checks if c.passed is False for k in c.cells}
+    named = {i.message.split(":", 1)[0] for i in report.issues}
+
+    doubtful = unprinted(report.cells, report.text)
 
     def sure(key: str) -> bool:
         c = cells.get(key)
-        return c is not None and c.confidence >= TRUSTED and printed(c, report.text) and key not in failed
+        return c is not None and c.confidence >= TRUSTED and key not in doubtful and key not in failed
 
-    out = tuple(t for t in TABLES if not all(sure(k) for k in keys(t)))
+    out = tuple(t for t in TABLES if t in named or not all(sure(k) for k in keys(t)))
     return out if 0 < len(out) < len(TABLES) else None
 
 
@@ -96,12 +133,17 @@ class Focus:
 def focus(report: Report, spans: Sequence[Span], bounds: Mapping[str, tuple[int, int]], length: int) -> Focus | None:
     """The part of a document (``length`` characters) the model must read after the rules reading
     ``report`` (tagged ``spans``) was not settled: the regions (``bounds``, ``gxie.grid.candidates.regions``)
-    of its unsettled tables, widened by ``FOCUS_CONTEXT`` characters that are no settled table's. None:
-    the whole document (``unsettled_tables``; a table whose region was not found)."""
+    of its unsettled tables, widened by ``FOCUS_CONTEXT`` characters that are no settled table's; where an
+    unsettled table's region was not found, all the text outside the settled tables. None: the whole
+    document (``unsettled_tables``)."""
     tables = unsettled_tables(report)
-    if tables is None or any(t not in bounds for t in tables):
+    if tables is None:
         return None
     kept = [bounds[t] for t in TABLES if t not in tables and t in bounds]
+    if any(t not in bounds for t in tables):  # a table not found: wherever no settled table stands
+        edges = [0, *(x for a, b in sorted(kept) for x in (a, b)), length]
+        gaps = tuple((lo, hi) for lo, hi in zip(edges[::2], edges[1::2], strict=True) if lo < hi)
+        return Focus(tables, gaps, tuple(spans))
     wanted_ranges = []
     for t in tables:
         a, b = bounds[t]

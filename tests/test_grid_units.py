@@ -178,3 +178,20 @@ def test_one_printed_number_is_one_cell() -> None:
     close = c("section2.fees.change", 1, (10, 11), 0.95)
     cells, _ = one_cell_per_number(t, {x.key: x for x in (sure, close)})
     assert cells == {sure.key: replace(sure, confidence=0.6)}
+
+
+def test_rows_outside_the_format_are_reported_with_their_table() -> None:
+    # a local extra row and a row of the other format: their values stay out of the grid, and the message
+    # names the table (the rules-first cascade leaves that table to the model)
+    from gxie import extract_text
+    from gxie.training.synth import generate
+    from gxie.types import IssueCode
+
+    wanted = {"synth-3-000017": IssueCode.EXTRA_ROW, "synth-3-000044": IssueCode.ROW_NOT_IN_FORMAT}
+    seen = {}
+    for r in generate(45, 3, noise_levels=("clean",), agency_pool="heldout"):
+        if r.id in wanted:
+            report = extract_text(r.text, tagger="rules")
+            seen[r.id] = [i.message for i in report.issues if i.code is wanted[r.id]]
+    assert seen["synth-3-000017"][0].startswith("section2: local row '其他主动公开文件' is not part of format 2019")
+    assert seen["synth-3-000044"][0].startswith("section2: row '其他对外管理服务事项' (other_admin_services) does not")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gxie.errors import ModelError
@@ -94,6 +95,19 @@ def test_windows_per_forward_pass() -> None:
     assert OnnxTagger(ROOT / "models" / "default", device="cpu", batch_size=4).batch_size == 4
     with pytest.raises(ModelError, match="batch_size must be at least 1, got 0"):
         OnnxTagger(ROOT / "models" / "default", device="cpu", batch_size=0)
+
+
+def test_a_texts_tags_do_not_depend_on_the_texts_tagged_with_it() -> None:
+    # int8 scales each forward pass's activations by its own range: windows of other texts sharing a pass
+    # changed a text's tags (batches of 8 did); one window per pass on the CPU, so a report reads the same
+    # alone or in any chunk
+    from gxie.training.synth import generate
+
+    texts = [r.text for r in generate(4, 21, noise_levels=("clean", "heavy"))]
+    tagger = OnnxTagger(ROOT / "models" / "default", device="cpu")
+    alone = tagger.predict([texts[0]])[0]
+    together = tagger.predict(texts)[0]
+    assert alone[0] == together[0] and np.array_equal(np.asarray(alone[1]), np.asarray(together[1]))
 
 
 def test_session_is_created_on_first_use_and_not_pickled() -> None:

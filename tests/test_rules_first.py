@@ -14,11 +14,11 @@ from gxie import extract_text, get_tagger
 from gxie.grid.candidates import regions
 from gxie.pipeline import run
 from gxie.report import Report
-from gxie.rules_first import Focus, focus, printed, settled, unsettled_tables, wanted
+from gxie.rules_first import Focus, focus, settled, unprinted, unsettled_tables, wanted
 from gxie.tagging.rules import RulesTagger
 from gxie.text.normalize import normalize
 from gxie.training.synth import generate
-from gxie.types import Cell, Document, IssueCode, Span
+from gxie.types import Cell, Document, Issue, IssueCode, Span
 from tests.fakes import FakeTagger
 
 
@@ -135,7 +135,7 @@ def test_a_blank_printed_as_an_empty_cell_settles_a_blank_the_text_does_not_show
     assert found is not None, "no clean generated report with an empty cell read cleanly"
     text, report, blank = found
     assert blank.span is not None and not text[blank.span[0] : blank.span[1]].strip()
-    assert settled(report) and printed(blank, text)
+    assert settled(report) and not unprinted(report.cells, text)
     number = next(c for c in report.cells if c.raw.strip())
 
     def with_blank(cell: Cell) -> Report:
@@ -151,6 +151,33 @@ def test_a_blank_printed_as_an_empty_cell_settles_a_blank_the_text_does_not_show
     damaged = text[: blank.span[0]] + "o" + text[blank.span[1] :]
     assert "\t\t" in line or "|  |" in line, line  # the empty cell is a field of the row
     assert not settled(extract_text(damaged, tagger=rules))
+
+
+def _row(text: str, spans: list[tuple[int, int]]) -> list[Cell]:
+    cols = ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other", "total")
+    return [
+        Cell("section3", "granted", col, None, text[a:b], (a, b), 1.0) for col, (a, b) in zip(cols, spans, strict=True)
+    ]
+
+
+def test_a_row_stands_plainly_in_the_text_or_its_blanks_are_not_taken() -> None:
+    plain = "规章\t1\t\t2\n"
+    cells = [Cell("section2", "regulations", c, None, plain[a:b], (a, b), 1.0) for c, (a, b) in
+             zip(("new_made", "new_published", "total_published"), [(3, 4), (5, 5), (6, 7)], strict=True)]  # fmt: skip
+    assert unprinted(cells, plain) == set()
+    # OCR read two zeros as `o`: the rules skip them, and the row takes the empty fields that start the next
+    # line; relations still hold (0 everywhere), so only the text can tell
+    ocr = "2. 重复申请\t0\t0\to\t0\to\t0\t0\n\t\t3. 要求提供公开出版物"
+    zeros = [i for i, ch in enumerate(ocr) if ch == "0"]
+    row = _row(ocr, [(i, i + 1) for i in zeros] + [(ocr.index("\n") + 1,) * 2, (ocr.index("\n") + 2,) * 2])
+    assert unprinted(row, ocr) == {c.key for c in row}
+    no_skip = ocr.replace("o", "0")  # the same row without the skipped cells: still a blank of another line
+    row = _row(no_skip, [(i, i + 1) for i in zeros] + [(no_skip.index("\n") + 1,) * 2, (no_skip.index("\n") + 2,) * 2])
+    assert unprinted(row, no_skip) == {c.key for c in row}
+    numbers = _row(ocr, [(i, i + 1) for i in zeros] + [(i, i + 1) for i, ch in enumerate(ocr) if ch == "o"])
+    assert unprinted(numbers, ocr) == set()  # every cell read: the gaps are separators
+    skipped = _row("1\tx\t2\t3\t4\t5\t6\t7", [(0, 1), (4, 5), (6, 7), (8, 9), (10, 11), (12, 13), (14, 15)])
+    assert unprinted(skipped, "1\tx\t2\t3\t4\t5\t6\t7") == {c.key for c in skipped}  # `x` between two cells
 
 
 @pytest.mark.skipif(os.environ.get("GXIE_SKIP_MODEL") == "1", reason="GXIE_SKIP_MODEL=1")
@@ -206,7 +233,17 @@ def test_which_reports_the_model_reads_only_in_part() -> None:
     assert unsettled_tables(blank) == ("section2", "section3")
     text = normalize(unsettled).text
     bounds = dict(regions(text))
-    assert focus(report, [], {k: v for k, v in bounds.items() if k != "section3"}, len(text)) is None  # not found
+    # an unsettled table whose region was not found: the model reads all the text outside the settled ones
+    lost = focus(report, [], {k: v for k, v in bounds.items() if k != "section3"}, len(text))
+    assert lost is not None and lost.tables == ("section3",)
+    (a2, b2), (a4, b4) = bounds["section2"], bounds["section4"]
+    assert lost.ranges == ((0, a2), (b2, a4), (b4, len(text)))
+    # an issue naming a table leaves that table to the model, even with every cell of it sure
+    calm_report = extract_text(calm, tagger="rules")
+    noted = replace(calm_report, issues=(Issue("info", IssueCode.EXTRA_ROW, "section2: local row 'x' ..."),))
+    assert not settled(noted) and unsettled_tables(noted) == ("section2",)
+    vague = replace(calm_report, issues=(Issue("info", IssueCode.EXTRA_ROW, "local row 'x' ..."),))
+    assert unsettled_tables(vague) is None  # an issue that names no table: the whole document
 
 
 def test_focus_merges_the_models_spans_inside_with_the_rules_spans_outside() -> None:

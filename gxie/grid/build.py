@@ -300,15 +300,20 @@ def _read_block(t: Template, stream: list[Item], hits: list[RowHit], rows_of: di
 
 
 def _report_other_rows(t: Template, stream: list[Item], hits: list[RowHit], grid: _Draft) -> None:
+    """Messages about labelled rows whose values are not in the grid, each naming its table (``section2:``)
+    where it is known: the row's own, else that of the format's row before it."""
     ids = {r.id for b in t.blocks for r in b.rows}
+    table = ""
     for h in hits:
+        table = h.table or table
+        where = f"{h.table or table}: " if h.table or table else ""
         run = [v for v in values_between(stream, h.index + 1, next_boundary(stream, h.index)) if v.kind != "BLANK"]
         if h.kind == "extra" and run:
             grid.issues.append(
                 Issue(
                     "info",
                     IssueCode.EXTRA_ROW,
-                    f"local row {h.text!r} is not part of format {t.id}; its values "
+                    f"{where}local row {h.text!r} is not part of format {t.id}; its values "
                     f"({', '.join(v.text for v in run)}) are not in the grid",
                 )
             )
@@ -317,13 +322,15 @@ def _report_other_rows(t: Template, stream: list[Item], hits: list[RowHit], grid
                 Issue(
                     "warning",
                     IssueCode.ROW_NOT_IN_FORMAT,
-                    f"row {h.text!r} ({h.row}) does not exist in format {t.id}; its values "
+                    f"{where}row {h.text!r} ({h.row}) does not exist in format {t.id}; its values "
                     f"({', '.join(v.text for v in run)}) are not in the grid",
                 )
             )
         elif h.kind == "unknown" and run:
             grid.issues.append(
-                Issue("info", IssueCode.UNKNOWN_ROW, f"unrecognised row label {h.text!r}; its values were not used")
+                Issue(
+                    "info", IssueCode.UNKNOWN_ROW, f"{where}unrecognised row label {h.text!r}; its values were not used"
+                )
             )
 
 

@@ -77,14 +77,35 @@ def scopes(template: Template, table: str | None = None) -> list[tuple[Relation,
 def count_passed(checks: Iterable[tuple[int, tuple[str, ...]]], cells: Mapping[str, Cell]) -> int:
     """How many of ``checks`` pass on ``cells``: each is ``(number of parts, keys)`` of a relation's check
     (``len(relation.parts)``, ``relation.keys(scope)``), passing as ``evaluate`` would have it."""
-    passed = 0
+    return tally(checks, cells)[0]
+
+
+def tally(checks: Iterable[tuple[int, tuple[str, ...]]], cells: Mapping[str, Cell]) -> tuple[int, int]:
+    """``(passed, failed)`` of ``checks`` (as ``count_passed`` takes them) on ``cells``; a check with a cell
+    not read is neither."""
+    passed = failed = 0
     for n, keys in checks:
         try:
             values = [cells[k].value for k in keys]
         except KeyError:  # a cell not read: the check is not evaluable
             continue
-        passed += abs(_total(values[:n]) - _total(values[n:])) <= TOLERANCE
-    return passed
+        if abs(_total(values[:n]) - _total(values[n:])) <= TOLERANCE:
+            passed += 1
+        else:
+            failed += 1
+    return passed, failed
+
+
+def every_check(template: Template) -> list[tuple[int, tuple[str, ...]]]:
+    """Every check of ``template`` as ``(number of parts, keys)``, for ``tally`` and ``count_passed``
+    (kept per template object)."""
+    got = _EVERY_CHECK.get(id(template))
+    if got is None or got[0] is not template:
+        got = _EVERY_CHECK[id(template)] = (template, [(len(r.parts), r.keys(s)) for r, s in scopes(template)])
+    return got[1]
+
+
+_EVERY_CHECK: dict[int, tuple[Template, list[tuple[int, tuple[str, ...]]]]] = {}
 
 
 def _counts(relation: Relation, scope: str, cells: Mapping[str, Cell]) -> bool:

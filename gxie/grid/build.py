@@ -27,7 +27,7 @@ from gxie.templates import Block, Template, load_template
 from gxie.templates.lexicon import best_label
 from gxie.text.cells import Item, items
 from gxie.types import Cell, Grid, Issue, IssueCode, Level, Span
-from gxie.validate import run_checks
+from gxie.validate import count_passed, every_check, scopes, tally
 
 SECTION4_HEADERS = {"maintained", "corrected", "other", "pending", "total"}
 SECTION4_GROUP_HEADERS = {"review_group", "litigation", "direct_group", "after_review_group"}
@@ -176,8 +176,8 @@ def _read_table(
             continue  # clearly the worse reading: the relations are asked only between close ones
         trial = _Draft(grid.template, grid.template_confidence, dict(grid.cells))
         _place_rows(t, hits, runs, widths, rows_of, trial)
-        checks = run_checks(t, trial.cells)
-        key = (sum(1 for c in checks if c.passed) - sum(1 for c in checks if c.passed is False), fitness)
+        passed, failed = tally(every_check(t), trial.cells)
+        key = (passed - failed, fitness)
         if best is None or key > best[0]:
             best = (key, mode, trial)
     assert best is not None
@@ -228,18 +228,20 @@ def _place_rows(
 
 def _settle_by_relations(t: Template, grid: _Draft, ambiguous: list[RowValues]) -> None:
     """Rows printed without their blank cells can often be placed several ways: choose, row by row,
-    the placement under which the most column relations (R1, R3) hold."""
-
-    def passed() -> int:
-        return sum(1 for ch in run_checks(t, grid.cells) if ch.passed)
-
+    the placement under which the most column relations (R1, R3) hold (counted over the relations that
+    touch the row: the others hold or fail alike under every placement of it)."""
+    every = scopes(t)
+    touching = []
+    for placed in ambiguous:
+        keys = {c.key for option in (placed.cells, *placed.alternatives) for c in option}
+        touching.append([(len(r.parts), r.keys(s)) for r, s in every if keys.intersection(r.keys(s))])
     for _ in range(2):
-        for placed in ambiguous:
+        for placed, pairs in zip(ambiguous, touching, strict=True):
             options = [tuple(placed.cells), *placed.alternatives]
             best, best_score = None, -1
             for option in options:
                 grid.cells.update({c.key: c for c in option})
-                score = passed()
+                score = count_passed(pairs, grid.cells)
                 if score > best_score:
                     best, best_score = option, score
             assert best is not None
@@ -283,7 +285,7 @@ def _read_block(t: Template, stream: list[Item], hits: list[RowHit], rows_of: di
                 idx = c * nrow + r if order == "column by column" else r * ncol + c
                 cell = cell_of(h.table, h.row, col, block[idx], BLOCK_LAYOUT_CELL)
                 cells[cell.key] = cell
-        passed = sum(1 for ch in run_checks(t, {**grid.cells, **cells}) if ch.passed)
+        passed = count_passed(every_check(t), {**grid.cells, **cells})
         if best is None or passed > best[0]:
             best = (passed, order, cells)
     assert best is not None

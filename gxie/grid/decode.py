@@ -76,6 +76,7 @@ def _as_item(tok: Token) -> Item:
 
 def read_table(t: Template, table: str, stream: list[Token], context: dict[str, Cell]) -> list[Reading]:
     """Every reading of ``table`` from its candidate ``stream``, best first."""
+    _cell_of.cache_clear()  # cells are shared between the readings of one table, not kept past it
     variants = [("", stream), *_without_rulings(stream)]
     readings: list[Reading] = []
     for vname, toks in variants:
@@ -230,10 +231,11 @@ def _cell(key: str, tok: Token, factor: float) -> Cell:
     return _cell_of(key, tok.kind, tok.start, tok.end, tok.text, tok.line, tok.score, factor)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def _cell_of(key: str, kind: str, start: int, end: int, text: str, line: int, score: float, factor: float) -> Cell:
     """The cell ``key`` read from a token (given by its fields), at ``factor`` of its confidence: the
-    readings of a table place the same tokens in the same slots over and over (cells are immutable)."""
+    readings of a table place the same tokens in the same slots over and over (cells are immutable; the
+    cache is emptied for each table, ``read_table``)."""
     table, row, col = key.split(".")
     item_kind = "BLANK" if kind == "blank" else ("EMPTY" if text.strip() in EMPTY_MARKS else "NUM")
     return cell_of(table, row, col, Item(item_kind, start, end, text, line, score), factor)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gxie.batch.jobs import INTERNAL_ERROR
-from gxie.export import JOURNAL_FIELD, journal_path, read_jsonl
+from gxie.jsonl import JOURNAL_FIELD, journal_path, read_jsonl
 from gxie.report import Report
 from gxie.types import IssueCode
 

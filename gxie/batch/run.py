@@ -29,7 +29,8 @@ from gxie.batch.jobs import FileResult, failed_report
 from gxie.batch.journal import Entry, entry_key, journal_row, read_journal, resolved_path
 from gxie.batch.lock import OutputLock
 from gxie.batch.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
-from gxie.export import TABLE_FORMATS, JsonlWriter, Written, check_table_formats, latest_reports, write_tables
+from gxie.export import TABLE_FORMATS, check_table_formats, write_tables
+from gxie.jsonl import JsonlWriter, Written, latest_reports
 from gxie.report import Report
 from gxie.tagging.base import Tagger
 from gxie.templates import TEMPLATE_IDS

@@ -43,7 +43,11 @@ class JsonlWriter:
     def write(self, report: Report | Mapping[str, Any]) -> bytes:
         """Write one report (or its ``to_dict()``) as one line and push it to disk; returns the line's bytes."""
         record = report.to_dict() if isinstance(report, Report) else dict(report)
-        line = (json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+        return self.write_json(json.dumps(record, ensure_ascii=False, allow_nan=False))
+
+    def write_json(self, text: str) -> bytes:
+        """Write one object already in JSON (one line, as ``write`` makes it) and push it to disk."""
+        line = (text + "\n").encode("utf-8")
         self._file.write(line)
         self._file.flush()
         os.fsync(self._file.fileno())

@@ -162,3 +162,27 @@ def test_a_folder_in_use_is_refused_before_any_work(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == [".gxie.lock"]
     summary = go([tmp_path / "in"], out)  # released: the next run goes ahead
     assert summary.processed == 3
+
+
+def test_a_workers_json_of_the_report_makes_the_same_journal_line(tmp_path: Path) -> None:
+    # the main process puts the batch object into the JSON the worker made when checking the report,
+    # instead of serializing the report again: the same bytes as journal_row through JsonlWriter.write
+    from gxie import extract_text, get_tagger
+    from gxie.batch.jobs import extract_chunk
+    from gxie.batch.journal import journal_line, journal_row
+    from gxie.jsonl import JsonlWriter
+
+    (tmp_path / "甲.txt").write_text(next(iter(generate(1, 4))).text, encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    items: list[tuple[str, str | None]] = [(str(tmp_path / "甲.txt"), None), (str(tmp_path / "empty.txt"), None)]
+    results = extract_chunk(items, get_tagger("rules"))
+    reports = [r.report for r in results] + [extract_text("no tables here", tagger="rules")]
+    rows = [r.row for r in results] + [json.dumps(reports[-1].to_dict(), ensure_ascii=False)]
+    assert all(rows)
+    with JsonlWriter(tmp_path / "a.jsonl") as a, JsonlWriter(tmp_path / "b.jsonl") as b:
+        for report, row in zip(reports, rows, strict=True):
+            assert row is not None
+            spliced = b.write_json(journal_line(row, str(tmp_path / "目录" / "甲.txt"), 2))
+            assert a.write(journal_row(report, str(tmp_path / "目录" / "甲.txt"), 2)) == spliced
+    with pytest.raises(ValueError, match="not the JSON of a report"):
+        journal_line("{}", "x", 1)

@@ -35,6 +35,7 @@ class FileResult:
     content_hash: str | None
     report: Report
     seconds: float
+    row: str | None = None  # the report's ``to_dict()`` as JSON, made when checking it (the journal line's start)
 
 
 def failed_report(path: str, code: IssueCode, text: str, label: str, content_hash: str | None = None) -> Report:
@@ -76,11 +77,11 @@ def _result(path: str, content_hash: str | None, report: Report, seconds: float,
     if content_hash is not None:
         report = replace(report, content_hash=content_hash)  # rows are keyed by the bytes' hash, whatever read them
     try:
-        json.dumps(report.to_dict(), allow_nan=False)
+        row: str | None = json.dumps(report.to_dict(), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:  # a value JSON cannot hold (NaN, an object): still one row
         text = f"internal error while writing the result of {path!r}: {exc}"
-        report = failed_report(path, INTERNAL_ERROR, text, label, content_hash)
-    return FileResult(path, content_hash, report, seconds)
+        report, row = failed_report(path, INTERNAL_ERROR, text, label, content_hash), None
+    return FileResult(path, content_hash, report, seconds, row)
 
 
 def _hash_or_none(path: str) -> str | None:

@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,3 +101,16 @@ def journal_row(report: Report, path: str, attempt: int) -> dict[str, Any]:
     row = report.to_dict()
     row[JOURNAL_FIELD] = {"path": path, "attempt": attempt}
     return row
+
+
+def journal_line(row: str, path: str, attempt: int) -> str:
+    """``journal_row`` as the JSON line ``JsonlWriter`` writes, from the report's ``to_dict()`` already in
+    JSON (``FileResult.row``, made in the worker): the ``batch`` object put in before its closing brace.
+
+    >>> journal_line('{"source": "a.txt"}', "/data/in/a.txt", 1)
+    '{"source": "a.txt", "batch": {"path": "/data/in/a.txt", "attempt": 1}}'
+    """
+    if not row.endswith("}") or row == "{}":
+        raise ValueError(f"not the JSON of a report's to_dict(): {row[:60]!r}")
+    info = json.dumps({"path": path, "attempt": attempt}, ensure_ascii=False)
+    return f"{row[:-1]}, {json.dumps(JOURNAL_FIELD)}: {info}}}"

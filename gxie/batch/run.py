@@ -26,7 +26,7 @@ from typing import Protocol
 
 from gxie.batch.discover import RESULTS_FILE, SUMMARY_FILE, discover, file_sha256
 from gxie.batch.jobs import FileResult, failed_report
-from gxie.batch.journal import Entry, entry_key, journal_row, read_journal, resolved_path
+from gxie.batch.journal import Entry, entry_key, journal_line, journal_row, read_journal, resolved_path
 from gxie.batch.lock import OutputLock
 from gxie.batch.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
 from gxie.export import TABLE_FORMATS, check_table_formats, write_tables
@@ -236,9 +236,11 @@ class _Run:
         """Journal one finished file at once (the row is on disk before the next one is looked at)."""
         report = result.report
         where, attempt = self.pending.pop(result.path, (resolved_path(result.path), 1))
-        row = journal_row(report, where, attempt)
         assert self.journal is not None, "record() before the journal is open"
-        line = self.journal.write(row)
+        if result.row is not None:  # the worker's JSON of the report: the same line, not serialized again
+            line = self.journal.write_json(journal_line(result.row, where, attempt))
+        else:
+            line = self.journal.write(journal_row(report, where, attempt))
         self.recorded.append(Written(replace(report, text=None), where, line))  # the row decodes to it (no text)
         entry = Entry(report.status, tuple(c.rule for c in report.failed_checks), False, attempt)
         self.count(entry)

@@ -102,7 +102,7 @@ def unsettled_tables(report: Report) -> tuple[str, ...] | None:
     keys = load_template(report.template).table_keys
     cells = {c.key: c for c in report.cells}
     failed = {k for c in report.checks if c.passed is False for k in c.cells}
-    named = {i.message.split(":", 1)[0] for i in report.issues}
+    named = {i.message.split(":", 1)[0].split(" ", 1)[0] for i in report.issues}  # "section2: ...", "section2 row"
 
     doubtful = unprinted(report.cells, report.text)
 

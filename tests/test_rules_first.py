@@ -242,6 +242,8 @@ def test_which_reports_the_model_reads_only_in_part() -> None:
     calm_report = extract_text(calm, tagger="rules")
     noted = replace(calm_report, issues=(Issue("info", IssueCode.EXTRA_ROW, "section2: local row 'x' ..."),))
     assert not settled(noted) and unsettled_tables(noted) == ("section2",)
+    row_note = Issue("info", IssueCode.PLACEMENT_BY_PRIOR, "section4 row review ('行政复议'): ...")
+    assert unsettled_tables(replace(calm_report, issues=(row_note,))) == ("section4",)
     vague = replace(calm_report, issues=(Issue("info", IssueCode.EXTRA_ROW, "local row 'x' ..."),))
     assert unsettled_tables(vague) is None  # an issue that names no table: the whole document
 

@@ -10,11 +10,12 @@ of the others (``focus``), and the rules' tags stand elsewhere (``Focus.merged``
 goes through the model as before (``gxie.pipeline``).
 
 Settled is strict, and checked on the finished report: status ``ok`` (every cell of the three tables
-found, every relation holding), no issue of any kind, every cell at least ``TRUSTED`` sure and printed: a
-number, or a blank read from an empty cell of its own row's line, a line that holds nothing but the row's
-cells and separators between them (``unprinted``). So a blank the rebuild supplied where the text shows
-none (a row's label standing alone), an empty field taken from another line, and a row that holds a
-cell the rules could not read (OCR's ``o`` for ``0``, which they skip) leave the report to the model.The
+found, every relation holding), no issue of any kind, every cell at least ``TRUSTED`` sure and standing
+plainly in the text (``unprinted``): a number, or a blank read from an empty field that only separators
+and cells follow on its line, and nothing the rules skipped between two cells of a row on one line. So a
+blank the rebuild supplied where the text shows none (a row's label standing alone), an empty field taken
+from the start of another row's line, and a row that holds a cell the rules could not read (OCR's ``o``
+for ``0``, which they skip) leave the report to the model. The
 relations tie most cells of the grid to others, so a misread cell in a settled reading would have to
 break no relation while the tagger was sure of it. Reports read this way record
 ``versions["tags"] = "rules:1"`` (the run's ``tagger`` stays the model's label). ``extract(...,
@@ -29,6 +30,7 @@ document.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -55,19 +57,22 @@ def settled(report: Report) -> bool:
 def unprinted(cells: Sequence[Cell], text: str | None) -> set[str]:
     """The keys of ``cells`` (of one report, spans into its ``text``) whose rows do not stand plainly in the
     text: two cells of the row on one line with something other than spaces, tabs or ``|`` between them
-    (a cell the reading skipped), or a blank cell that is not an empty field of a line holding another
-    cell of its row."""
+    (a cell the reading skipped), or a blank cell that is not an empty field among the cells of its line:
+    after it, up to the line's end, only separators and cells read (``规章\t1\t\t2``, ``行政强制\t``, a
+    blank cell on a line of its own, section 四's rows side by side). An empty field before other text (a
+    row's leading empty fields taken by the row above) is not a cell of the table."""
     rows: dict[tuple[str, str], list[Cell]] = {}
     for c in cells:
         rows.setdefault((c.table, c.row), []).append(c)
+    read = sorted(c.span for c in cells if c.span is not None and c.span[0] < c.span[1])
     out: set[str] = set()
     for row in rows.values():
-        if not _plain_row(row, text):
+        if not _plain_row(row, text, read):
             out.update(c.key for c in row)
     return out
 
 
-def _plain_row(row: list[Cell], text: str | None) -> bool:
+def _plain_row(row: list[Cell], text: str | None, read: list[tuple[int, int]]) -> bool:
     blanks = [c for c in row if not c.raw.strip()]
     if text is None or any(c.span is None for c in blanks):
         return not blanks
@@ -76,13 +81,20 @@ def _plain_row(row: list[Cell], text: str | None) -> bool:
         gap = text[end:start]
         if "\n" not in gap and any(ch not in _SEPARATORS for ch in gap):
             return False
-    line_of = {span: text.rfind("\n", 0, span[0]) for span in placed}
     for c in blanks:
         assert c.span is not None
-        if text[c.span[0] : c.span[1]].strip():
+        a, b = c.span
+        if text[a:b].strip():
             return False
-        if not any(line_of[s] == line_of[c.span] for s in placed if s != c.span):
-            return False  # an empty field of another line
+        line_end = text.find("\n", b)
+        line_end = len(text) if line_end < 0 else line_end
+        rest = list(text[b:line_end])
+        for x, y in read[bisect_left(read, (b, b)) :]:  # the cells read later on the line
+            if x >= line_end:
+                break
+            rest[x - b : y - b] = [" "] * (y - x)
+        if any(ch not in _SEPARATORS for ch in rest):
+            return False
     return True
 
 

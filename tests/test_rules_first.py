@@ -166,7 +166,7 @@ def test_a_row_stands_plainly_in_the_text_or_its_blanks_are_not_taken() -> None:
              zip(("new_made", "new_published", "total_published"), [(3, 4), (5, 5), (6, 7)], strict=True)]  # fmt: skip
     assert unprinted(cells, plain) == set()
     # OCR read two zeros as `o`: the rules skip them, and the row takes the empty fields that start the next
-    # line; relations still hold (0 everywhere), so only the text can tell
+    # line, before that line's label; relations still hold (0 everywhere), so only the text can tell
     ocr = "2. 重复申请\t0\t0\to\t0\to\t0\t0\n\t\t3. 要求提供公开出版物"
     zeros = [i for i, ch in enumerate(ocr) if ch == "0"]
     row = _row(ocr, [(i, i + 1) for i in zeros] + [(ocr.index("\n") + 1,) * 2, (ocr.index("\n") + 2,) * 2])
@@ -176,6 +176,20 @@ def test_a_row_stands_plainly_in_the_text_or_its_blanks_are_not_taken() -> None:
     assert unprinted(row, no_skip) == {c.key for c in row}
     numbers = _row(ocr, [(i, i + 1) for i in zeros] + [(i, i + 1) for i, ch in enumerate(ocr) if ch == "o"])
     assert unprinted(numbers, ocr) == set()  # every cell read: the gaps are separators
+    alone = "行政强制\t\xa0\n"  # a one-cell row whose cell is blank: nothing after it on its line
+    assert unprinted([Cell("section2", "coercion", "decisions", None, "", (5, 6), 0.9)], alone) == set()
+    # section 四 prints its rows side by side on one line: a blank is followed by the next rows' cells
+    side = "\t0\t\t\t0\n"
+    review = [
+        Cell("section4", "review", "maintained", 0, "0", (1, 2), 1.0),
+        Cell("section4", "review", "corrected", None, "", (3, 3), 0.9),
+    ]
+    direct = [
+        Cell("section4", "litigation_direct", "maintained", None, "", (4, 4), 0.9),
+        Cell("section4", "litigation_direct", "corrected", 0, "0", (5, 6), 1.0),
+    ]
+    assert unprinted(review + direct, side) == set()
+    assert unprinted(review, side) == {c.key for c in review}  # a number no cell was read from follows
     skipped = _row("1\tx\t2\t3\t4\t5\t6\t7", [(0, 1), (4, 5), (6, 7), (8, 9), (10, 11), (12, 13), (14, 15)])
     assert unprinted(skipped, "1\tx\t2\t3\t4\t5\t6\t7") == {c.key for c in skipped}  # `x` between two cells
 

@@ -19,7 +19,7 @@ from gxie.grid.values import parse_number
 from gxie.templates import Relation
 from gxie.text.cells import Item
 from gxie.types import Cell, Number
-from gxie.validate import evaluate
+from gxie.validate import balance
 
 # Where a row printed with blanks dropped most likely has its numbers (section 三: natural persons
 # and the total first). Used only to break ties among placements the arithmetic allows.
@@ -121,11 +121,13 @@ def _place_dense(
     parsed = [parse_number(v.text) for v in vals]
     good: list[tuple[int, ...]] = []
     whole = {cols.index(c) for c in relation.whole}
+    parts_at, whole_at = [cols.index(c) for c in relation.parts], [cols.index(c) for c in relation.whole]
     for combo in combinations(range(len(cols)), k):
         if None in parsed or not whole <= set(combo):  # the whole must be printed for the row to say anything
             continue
-        placed = {cell.key: cell for cell in _cells_for(table, row, cols, vals, combo, certainty)}
-        if evaluate(relation, row, placed).passed:
+        # the relation on the row as cell_of would read it (evaluate's balance), without building the cells
+        value = dict(zip(combo, (_value_of(v, cols[i]) for v, i in zip(vals, combo, strict=True)), strict=True))
+        if balance([value.get(i) for i in parts_at], [value.get(i) for i in whole_at])[2]:
             good.append(combo)
     rank = {c: i for i, c in enumerate(_SECTION3_PRIOR)}
     if good:
@@ -138,6 +140,11 @@ def _place_dense(
     alternatives = tuple(tuple(_cells_for(table, row, cols, vals, combo, c)) for combo in good[1:])
     cells = _cells_for(table, row, cols, vals, chosen, c)
     return RowValues(cells, c, note, "info" if good else "warning", alternatives)
+
+
+def _value_of(item: Item, col: str) -> Number | None:
+    """The value ``cell_of`` gives ``item`` in column ``col``."""
+    return parse_number(item.text, col) if item.kind == "NUM" else None
 
 
 def _cells_for(

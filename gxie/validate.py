@@ -96,6 +96,74 @@ def tally(checks: Iterable[tuple[int, tuple[str, ...]]], cells: Mapping[str, Cel
     return passed, failed
 
 
+class RowTally:
+    """How many of ``checks`` (as ``tally`` takes them) pass when the cells ``row_keys`` take one placement
+    or another, the rest of ``cells`` fixed: what the other cells add to each check is summed once, and
+    each placement adds its own values (the same counts as ``count_passed`` on the cells with the placement
+    in; a check whose other values are not all whole numbers is evaluated in full)."""
+
+    def __init__(self, checks: Iterable[tuple[int, tuple[str, ...]]], cells: Mapping[str, Cell], row_keys: set[str]):
+        self.cells = cells
+        self.items: list[tuple[int, tuple[str, ...], bool, int, int, list[tuple[bool, str]]]] = []
+        for n, keys in checks:
+            parts = whole = 0
+            whole_numbers = True
+            own: list[tuple[bool, str]] = []
+            for i, k in enumerate(keys):
+                if k in row_keys:
+                    own.append((i < n, k))
+                    continue
+                c = cells.get(k)
+                if c is None:
+                    break  # a cell outside the row not read: never evaluable, whatever the row holds
+                v = c.value
+                if not v:
+                    continue
+                if type(v) is not int:
+                    whole_numbers = False
+                elif i < n:
+                    parts += v
+                else:
+                    whole += v
+            else:
+                self.items.append((n, keys, whole_numbers, parts, whole, own))
+
+    def passed(self, placement: Mapping[str, Cell]) -> int:
+        """The checks that pass with the row's cells as ``placement`` has them (a row key it lacks: not read)."""
+        count = 0
+        for n, keys, whole_numbers, parts, whole, own in self.items:
+            if whole_numbers:
+                p, w = parts, whole
+                for is_part, k in own:
+                    c = placement.get(k)
+                    if c is None:
+                        break
+                    v = c.value
+                    if not v:
+                        continue
+                    if type(v) is not int:
+                        break
+                    if is_part:
+                        p += v
+                    else:
+                        w += v
+                else:
+                    count += p == w
+                    continue
+                if c is None:
+                    continue
+            values = []
+            mine = {o for _, o in own}
+            for k in keys:
+                c = placement.get(k) if k in mine else self.cells.get(k)
+                if c is None:
+                    break
+                values.append(c.value)
+            else:
+                count += abs(_total(values[:n]) - _total(values[n:])) <= TOLERANCE
+        return count
+
+
 def every_check(template: Template) -> list[tuple[int, tuple[str, ...]]]:
     """Every check of ``template`` as ``(number of parts, keys)``, for ``tally`` and ``count_passed``
     (kept per template object)."""

@@ -287,3 +287,39 @@ def test_a_blank_row_in_a_table_with_cells_not_found_is_not_vouched_for() -> Non
     cells, _, _, _ = judge(T2021, grid, checks, ())
     assert {cells[k].confidence for k in row} == {0.85}
     assert cells["section3.granted.natural_person"].confidence == 0.95
+
+
+def test_a_rows_placements_are_counted_as_count_passed_counts_them() -> None:
+    # RowTally sums the other cells of each check once and adds each placement's values; on whole numbers,
+    # blanks, zeros, fractions, Decimals and cells not read it counts what count_passed counts with the
+    # placement put in
+    import random
+    from decimal import Decimal
+
+    from gxie.validate import RowTally, count_passed, every_check
+
+    t = load_template("2021")
+    checks = every_check(t)
+    keys = t.table_keys("section3")
+    row = [k for k in keys if k.startswith("section3.granted.")]
+    rng = random.Random(7)
+    compared = 0
+    for trial in range(300):  # fractions as floats, then as Decimals (the two never share a relation)
+        fraction = [0.5, 1.5] if trial % 2 else [Decimal("0.5"), Decimal("2")]
+        choices = [0, 0, 1, 2, 3, None, *fraction, True, "absent"]
+        cells = {}
+        for k in keys:
+            v = rng.choice(choices[:6] if rng.random() < 0.9 else choices)
+            if v != "absent":
+                cells[k] = Cell("section3", k.split(".")[1], k.split(".")[2], v, str(v), None, 1.0)
+        counter = RowTally(checks, cells, set(row))
+        for _ in range(4):
+            placement = {}
+            for k in row:
+                v = rng.choice(choices)
+                if v != "absent":
+                    placement[k] = Cell("section3", "granted", k.split(".")[2], v, str(v), None, 1.0)
+            whole = {k: c for k, c in cells.items() if k not in row} | placement
+            assert counter.passed(placement) == count_passed(checks, whole)
+            compared += 1
+    assert compared == 1200

@@ -27,7 +27,7 @@ from gxie.templates import Block, Template, load_template
 from gxie.templates.lexicon import best_label
 from gxie.text.cells import Item, items
 from gxie.types import Cell, Grid, Issue, IssueCode, Level, Span
-from gxie.validate import count_passed, every_check, scopes, tally
+from gxie.validate import RowTally, count_passed, every_check, scopes, tally
 
 SECTION4_HEADERS = {"maintained", "corrected", "other", "pending", "total"}
 SECTION4_GROUP_HEADERS = {"review_group", "litigation", "direct_group", "after_review_group"}
@@ -239,9 +239,9 @@ def _settle_by_relations(t: Template, grid: _Draft, ambiguous: list[RowValues]) 
         for placed, pairs in zip(ambiguous, touching, strict=True):
             options = [tuple(placed.cells), *placed.alternatives]
             best, best_score = None, -1
+            counter = RowTally(pairs, grid.cells, {c.key for option in options for c in option})
             for option in options:
-                grid.cells.update({c.key: c for c in option})
-                score = count_passed(pairs, grid.cells)
+                score = counter.passed({c.key: c for c in option})
                 if score > best_score:
                     best, best_score = option, score
             assert best is not None

@@ -46,7 +46,7 @@ from gxie.grid.values import parse_number
 from gxie.templates import Relation, Template
 from gxie.text.cells import Item
 from gxie.types import Cell, Check
-from gxie.validate import count_passed, run_checks, scopes
+from gxie.validate import RowTally, run_checks, scopes
 
 # Ranking of readings.
 REL_PASS = 0.5  # a relation that holds under the reading
@@ -345,9 +345,9 @@ def _settle(t: Template, reading: Reading, open_rows: list[list[tuple[Cell, ...]
     for _ in range(2):
         for options, pairs, keys in zip(open_rows, touching, row_keys, strict=True):
             best, best_score = options[0], -1
+            counter = RowTally(pairs, cells, keys)  # the other cells' sums, once per row
             for option in options:
-                place(option, keys)
-                score = count_passed(pairs, cells)
+                score = counter.passed({c.key: c for c in option if c.key})
                 if score > best_score:
                     best, best_score = option, score
             place(best, keys)

@@ -1,13 +1,14 @@
 """The rules-first cascade: a report the rules tagger reads completely and consistently skips the model, and
-of one it reads in part, the model reads only the tables left.
+of the others the model reads only the tables the rules did not settle.
 
 Most reports hold their tables as clean rows of labels and numbers. The rules tagger reads those in a
 few milliseconds; the model takes about ten times as long. So a model run first tags each document with
 the rules tagger and rebuilds its tables *without* the constrained decoder. When that reading is
-*settled* (``settled``) the report is final and the model never sees the document. When only some of
-its tables are settled (``unsettled_tables``), a model that can (``reads_within``) reads only the regions
-of the others (``focus``), and the rules' tags stand elsewhere (``Focus.merged``); every other document
-goes through the model as before (``gxie.pipeline``).
+*settled* (``settled``) the report is final and the model never sees the document. Otherwise a model
+that can (``reads_within``) reads only the regions of the tables not settled (``unsettled_tables``, all
+three when none is; ``focus``), and the rules' tags stand elsewhere (``Focus.merged``); a document with
+no format, a doubt about it or an error, and every document for a model that cannot, goes through the
+model whole (``gxie.pipeline``).
 
 Settled is strict, and checked on the finished report: status ``ok`` (every cell of the three tables
 found, every relation holding), no issue of any kind, every cell at least ``TRUSTED`` sure and standing
@@ -104,9 +105,9 @@ _SEPARATORS = frozenset(" \t|｜\u00a0\u3000")
 def unsettled_tables(report: Report) -> tuple[str, ...] | None:
     """The tables of a rules reading that are not settled (a cell missing, below ``TRUSTED`` or
     ``unprinted``, in a failed relation, or named by an issue: ``section3: ...``), when the others are: the
-    model need read only those. None when the whole document needs it: no format, a doubt about the
-    format, an error, every table unsettled, or none (the report is not settled for a reason that names no
-    table)."""
+    model need read only those (all three when none is settled). None when the whole document needs it: no
+    format, a doubt about the format, an error, or no table unsettled (the report is not settled for a
+    reason that names no table)."""
     if report.template is None or any(
         i.level == "error" or i.code is IssueCode.FORMAT_UNCERTAIN for i in report.issues
     ):
@@ -123,7 +124,7 @@ def unsettled_tables(report: Report) -> tuple[str, ...] | None:
         return c is not None and c.confidence >= TRUSTED and key not in doubtful and key not in failed
 
     out = tuple(t for t in TABLES if t in named or not all(sure(k) for k in keys(t)))
-    return out if 0 < len(out) < len(TABLES) else None
+    return out if out else None
 
 
 @dataclass(frozen=True)
@@ -145,9 +146,9 @@ class Focus:
 def focus(report: Report, spans: Sequence[Span], bounds: Mapping[str, tuple[int, int]], length: int) -> Focus | None:
     """The part of a document (``length`` characters) the model must read after the rules reading
     ``report`` (tagged ``spans``) was not settled: the regions (``bounds``, ``gxie.grid.candidates.regions``)
-    of its unsettled tables, widened by ``FOCUS_CONTEXT`` characters that are no settled table's; where an
-    unsettled table's region was not found, all the text outside the settled tables. None: the whole
-    document (``unsettled_tables``)."""
+    of its unsettled tables (all three when none is settled), widened by ``FOCUS_CONTEXT`` characters that
+    are no settled table's; where an unsettled table's region was not found, all the text outside the
+    settled tables. None: the whole document (``unsettled_tables``)."""
     tables = unsettled_tables(report)
     if tables is None:
         return None

@@ -196,8 +196,9 @@ def test_a_row_stands_plainly_in_the_text_or_its_blanks_are_not_taken() -> None:
 
 @pytest.mark.skipif(os.environ.get("GXIE_SKIP_MODEL") == "1", reason="GXIE_SKIP_MODEL=1")
 def test_settled_readings_are_the_models_own_on_generated_reports() -> None:
-    """On clean generated reports of every layout family, a report settled by the rules has the same
-    cells as the bundled model gives it alone, every one right."""
+    """On clean generated reports of every layout family, a report the rules settled in whole or in part
+    has the same cells as the bundled model gives it alone, every one right (where the rules settled no
+    table, the same cells)."""
     model = get_tagger("model")
     compared = 0
     for r in generate(24, 11, noise_levels=("clean",), agency_pool="heldout"):
@@ -208,6 +209,8 @@ def test_settled_readings_are_the_models_own_on_generated_reports() -> None:
         alone = extract_text(r.text, tagger=model, rules_first=False)
         flat = fast.to_flat()
         assert flat == alone.to_flat(), r.id
+        if "section2 section3 section4" in fast.versions["tags"]:
+            continue  # no table settled by the rules: the model read all three (a report cut short, say)
         assert all(flat.get(k) == v for k, v in r.flat.items()), r.id  # and right
         assert fast.status == "ok"  # the model alone may add issues of its own (a group header taken for a row)
     assert compared >= 5
@@ -241,7 +244,11 @@ def test_which_reports_the_model_reads_only_in_part() -> None:
     report = extract_text(unsettled, tagger="rules")
     assert unsettled_tables(replace(report, template=None)) is None  # no format: the whole text
     every = replace(report, cells=tuple(replace(c, confidence=0.5) for c in report.cells))
-    assert unsettled_tables(every) is None  # every table unsettled: the whole text
+    assert unsettled_tables(every) == ("section2", "section3", "section4")  # every table: their regions
+    text = normalize(unsettled).text
+    whole = focus(every, [], dict(regions(text)), len(text))
+    assert whole is not None and whole.tables == ("section2", "section3", "section4")
+    assert sum(b - a for a, b in whole.ranges) < len(text)  # the text around the tables stays the rules'
     s2 = next(c for c in report.cells if c.table == "section2")
     blank = replace(report, cells=tuple(replace(c, raw="") if c is s2 else c for c in report.cells))
     assert unsettled_tables(blank) == ("section2", "section3")

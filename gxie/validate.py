@@ -104,10 +104,10 @@ class RowTally:
 
     def __init__(self, checks: Iterable[tuple[int, tuple[str, ...]]], cells: Mapping[str, Cell], row_keys: set[str]):
         self.cells = cells
-        self.items: list[tuple[int, tuple[str, ...], bool, int, int, list[tuple[bool, str]]]] = []
+        # (parts, keys, the row's keys among them and whether each is a part, the others' sums or None)
+        self.items: list[tuple[int, tuple[str, ...], list[tuple[bool, str]], tuple[int, int] | None]] = []
         for n, keys in checks:
-            parts = whole = 0
-            whole_numbers = True
+            sums: tuple[int, int] | None = (0, 0)
             own: list[tuple[bool, str]] = []
             for i, k in enumerate(keys):
                 if k in row_keys:
@@ -116,52 +116,48 @@ class RowTally:
                 c = cells.get(k)
                 if c is None:
                     break  # a cell outside the row not read: never evaluable, whatever the row holds
-                v = c.value
-                if not v:
-                    continue
-                if type(v) is not int:
-                    whole_numbers = False
-                elif i < n:
-                    parts += v
-                else:
-                    whole += v
+                sums = _add(sums, c.value, i < n)
             else:
-                self.items.append((n, keys, whole_numbers, parts, whole, own))
+                self.items.append((n, keys, own, sums))
 
     def passed(self, placement: Mapping[str, Cell]) -> int:
         """The checks that pass with the row's cells as ``placement`` has them (a row key it lacks: not read)."""
         count = 0
-        for n, keys, whole_numbers, parts, whole, own in self.items:
-            if whole_numbers:
-                p, w = parts, whole
-                for is_part, k in own:
-                    c = placement.get(k)
-                    if c is None:
-                        break
-                    v = c.value
-                    if not v:
-                        continue
-                    if type(v) is not int:
-                        break
-                    if is_part:
-                        p += v
-                    else:
-                        w += v
-                else:
-                    count += p == w
-                    continue
+        for n, keys, own, sums in self.items:
+            for is_part, k in own:
+                c = placement.get(k)
                 if c is None:
-                    continue
-            values = []
-            mine = {o for _, o in own}
-            for k in keys:
-                c = placement.get(k) if k in mine else self.cells.get(k)
-                if c is None:
-                    break
-                values.append(c.value)
+                    break  # not read: the check is not evaluable
+                sums = _add(sums, c.value, is_part)
             else:
-                count += abs(_total(values[:n]) - _total(values[n:])) <= TOLERANCE
+                if sums is not None:
+                    count += sums[0] == sums[1]
+                else:  # not whole numbers throughout: the check as tally evaluates it
+                    mine = {k for _, k in own}
+                    values = [(placement if k in mine else self.cells)[k].value for k in keys]
+                    count += abs(_total(values[:n]) - _total(values[n:])) <= TOLERANCE
         return count
+
+    def best(self, options: Sequence[Sequence[Cell]]) -> Sequence[Cell]:
+        """The first of ``options`` (placements of the row) under which the most checks pass."""
+        scores = [self.passed({c.key: c for c in option if c.key}) for option in options]
+        return options[scores.index(max(scores))]
+
+
+def _add(sums: tuple[int, int] | None, value: Number | None, is_part: bool) -> tuple[int, int] | None:
+    """``sums`` (parts, whole) with ``value`` added to one of them; None once a value is not a whole number
+    (blanks and zeros add nothing)."""
+    if sums is None or not value:
+        return sums
+    if type(value) is not int:
+        return None
+    return (sums[0] + value, sums[1]) if is_part else (sums[0], sums[1] + value)
+
+
+def touching(template: Template, keys: set[str]) -> list[tuple[int, tuple[str, ...]]]:
+    """The checks of ``template`` (``every_check``) that involve one of ``keys``: a row's placements change
+    only those; the others hold or fail alike under each."""
+    return [(n, ks) for n, ks in every_check(template) if keys.intersection(ks)]
 
 
 def every_check(template: Template) -> list[tuple[int, tuple[str, ...]]]:

@@ -296,7 +296,7 @@ def test_a_rows_placements_are_counted_as_count_passed_counts_them() -> None:
     import random
     from decimal import Decimal
 
-    from gxie.validate import RowTally, count_passed, every_check
+    from gxie.validate import RowTally, count_passed, every_check, touching
 
     t = load_template("2021")
     checks = every_check(t)
@@ -313,6 +313,7 @@ def test_a_rows_placements_are_counted_as_count_passed_counts_them() -> None:
             if v != "absent":
                 cells[k] = Cell("section3", k.split(".")[1], k.split(".")[2], v, str(v), None, 1.0)
         counter = RowTally(checks, cells, set(row))
+        options, counts = [], []
         for _ in range(4):
             placement = {}
             for k in row:
@@ -320,6 +321,10 @@ def test_a_rows_placements_are_counted_as_count_passed_counts_them() -> None:
                 if v != "absent":
                     placement[k] = Cell("section3", "granted", k.split(".")[2], v, str(v), None, 1.0)
             whole = {k: c for k, c in cells.items() if k not in row} | placement
-            assert counter.passed(placement) == count_passed(checks, whole)
+            counts.append(count_passed(checks, whole))
+            assert counter.passed(placement) == counts[-1]
+            options.append(tuple(placement.values()))
             compared += 1
+        assert counter.best(options) is options[counts.index(max(counts))]  # the first of the most
+        assert touching(t, set(row)) == [(n, ks) for n, ks in checks if set(ks) & set(row)]
     assert compared == 1200

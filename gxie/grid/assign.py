@@ -64,9 +64,7 @@ def cell_of(table: str, row: str, col: str, item: Item | None, certainty: float)
     if item is None or item.kind == "BLANK":
         span = (item.start, item.end) if item is not None else None
         return Cell(table, row, col, None, "", span, round(BLANK_CELL * certainty, 3))
-    value: Number | None = None
-    if item.kind == "NUM":
-        value = parse_number(item.text, col)
+    value = _value_of(item, col)
     conf = item.score * certainty
     if item.kind == "NUM" and value is None:
         conf *= UNREADABLE_NUMBER
@@ -120,8 +118,8 @@ def _place_dense(
     k = len(vals)
     parsed = [parse_number(v.text) for v in vals]
     good: list[tuple[int, ...]] = []
-    whole = {cols.index(c) for c in relation.whole}
     parts_at, whole_at = [cols.index(c) for c in relation.parts], [cols.index(c) for c in relation.whole]
+    whole = set(whole_at)
     for combo in combinations(range(len(cols)), k):
         if None in parsed or not whole <= set(combo):  # the whole must be printed for the row to say anything
             continue
@@ -143,7 +141,7 @@ def _place_dense(
 
 
 def _value_of(item: Item, col: str) -> Number | None:
-    """The value ``cell_of`` gives ``item`` in column ``col``."""
+    """The value of a non-blank ``item`` in column ``col`` (``cell_of``'s): a number's, None for a mark."""
     return parse_number(item.text, col) if item.kind == "NUM" else None
 
 

@@ -27,7 +27,7 @@ from gxie.templates import Block, Template, load_template
 from gxie.templates.lexicon import best_label
 from gxie.text.cells import Item, items
 from gxie.types import Cell, Grid, Issue, IssueCode, Level, Span
-from gxie.validate import RowTally, count_passed, every_check, scopes, tally
+from gxie.validate import RowTally, count_passed, every_check, tally, touching
 
 SECTION4_HEADERS = {"maintained", "corrected", "other", "pending", "total"}
 SECTION4_GROUP_HEADERS = {"review_group", "litigation", "direct_group", "after_review_group"}
@@ -229,22 +229,13 @@ def _place_rows(
 def _settle_by_relations(t: Template, grid: _Draft, ambiguous: list[RowValues]) -> None:
     """Rows printed without their blank cells can often be placed several ways: choose, row by row,
     the placement under which the most column relations (R1, R3) hold (counted over the relations that
-    touch the row: the others hold or fail alike under every placement of it)."""
-    every = scopes(t)
-    touching = []
-    for placed in ambiguous:
-        keys = {c.key for option in (placed.cells, *placed.alternatives) for c in option}
-        touching.append([(len(r.parts), r.keys(s)) for r, s in every if keys.intersection(r.keys(s))])
+    touch the row, ``validate.touching``)."""
+    rows = [[tuple(placed.cells), *placed.alternatives] for placed in ambiguous]
+    keys = [{c.key for option in options for c in option} for options in rows]
+    checks = [touching(t, row_keys) for row_keys in keys]
     for _ in range(2):
-        for placed, pairs in zip(ambiguous, touching, strict=True):
-            options = [tuple(placed.cells), *placed.alternatives]
-            best, best_score = None, -1
-            counter = RowTally(pairs, grid.cells, {c.key for option in options for c in option})
-            for option in options:
-                score = counter.passed({c.key: c for c in option})
-                if score > best_score:
-                    best, best_score = option, score
-            assert best is not None
+        for options, row_keys, pairs in zip(rows, keys, checks, strict=True):
+            best = RowTally(pairs, grid.cells, row_keys).best(options)
             grid.cells.update({c.key: c for c in best})
 
 

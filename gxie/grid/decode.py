@@ -11,6 +11,7 @@ placed by the format's order alone where values were left over.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import combinations, pairwise
@@ -46,7 +47,7 @@ from gxie.grid.values import parse_number
 from gxie.templates import Relation, Template
 from gxie.text.cells import Item
 from gxie.types import Cell, Check
-from gxie.validate import RowTally, run_checks, scopes
+from gxie.validate import RowTally, run_checks, touching
 
 # Ranking of readings.
 REL_PASS = 0.5  # a relation that holds under the reading
@@ -70,8 +71,12 @@ class Reading:
 
 
 def _as_item(tok: Token) -> Item:
-    kind = "BLANK" if tok.kind == "blank" else ("EMPTY" if tok.text.strip() in EMPTY_MARKS else "NUM")
-    return Item(kind, tok.start, tok.end, tok.text, tok.line, tok.score)
+    return Item(_item_kind(tok.kind, tok.text), tok.start, tok.end, tok.text, tok.line, tok.score)
+
+
+def _item_kind(kind: str, text: str) -> str:
+    """The layout item kind of a token: a blank cell, an empty mark (``-``, ``/``) or a number."""
+    return "BLANK" if kind == "blank" else ("EMPTY" if text.strip() in EMPTY_MARKS else "NUM")
 
 
 def read_table(t: Template, table: str, stream: list[Token], context: dict[str, Cell]) -> list[Reading]:
@@ -237,8 +242,7 @@ def _cell_of(key: str, kind: str, start: int, end: int, text: str, line: int, sc
     readings of a table place the same tokens in the same slots over and over (cells are immutable; the
     cache is emptied for each table, ``read_table``)."""
     table, row, col = key.split(".")
-    item_kind = "BLANK" if kind == "blank" else ("EMPTY" if text.strip() in EMPTY_MARKS else "NUM")
-    return cell_of(table, row, col, Item(item_kind, start, end, text, line, score), factor)
+    return cell_of(table, row, col, Item(_item_kind(kind, text), start, end, text, line, score), factor)
 
 
 def _short_options(
@@ -323,16 +327,11 @@ def _glued_splits(g: Group, toks: list[Token]) -> list[tuple[Cell, ...]]:
 def _settle(t: Template, reading: Reading, open_rows: list[list[tuple[Cell, ...]]], context: dict[str, Cell]) -> None:
     """Rows with several placements: each takes the one under which the most relations hold (counted over
     the relations that touch the row: the others hold or fail alike under every placement of it)."""
-    every = scopes(t)
     cells = {**context, **reading.cells}  # kept up to date with reading.cells below
-    touching = []
-    row_keys = []
-    for options in open_rows:
-        keys = {c.key for option in options for c in option if c.key}
-        row_keys.append(keys)
-        touching.append([(len(r.parts), r.keys(s)) for r, s in every if keys.intersection(r.keys(s))])
+    row_keys = [{c.key for option in options for c in option if c.key} for options in open_rows]
+    checks = [touching(t, keys) for keys in row_keys]
 
-    def place(option: tuple[Cell, ...], keys: set[str]) -> None:
+    def place(option: Sequence[Cell], keys: set[str]) -> None:
         """The row's cells as ``option`` has them: none left over from another option (a short one
         places fewer cells than one with its blanks)."""
         for key in keys:
@@ -343,14 +342,8 @@ def _settle(t: Template, reading: Reading, open_rows: list[list[tuple[Cell, ...]
         cells.update(placed)
 
     for _ in range(2):
-        for options, pairs, keys in zip(open_rows, touching, row_keys, strict=True):
-            best, best_score = options[0], -1
-            counter = RowTally(pairs, cells, keys)  # the other cells' sums, once per row
-            for option in options:
-                score = counter.passed({c.key: c for c in option if c.key})
-                if score > best_score:
-                    best, best_score = option, score
-            place(best, keys)
+        for options, pairs, keys in zip(open_rows, checks, row_keys, strict=True):
+            place(RowTally(pairs, cells, keys).best(options), keys)
 
 
 def table_checks(t: Template, table: str, cells: dict[str, Cell], context: dict[str, Cell]) -> list[Check]:

@@ -11,7 +11,8 @@ CSV is plain UTF-8 (``write_csv``); ``excel=True`` adds the byte-order mark Exce
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -226,17 +227,26 @@ def write_csv(df: pd.DataFrame, target: str | Path | TextIO, *, excel: bool = Fa
     """Write ``df`` as CSV (UTF-8, ``\\n`` line ends, no index) to a path or an open text stream.
 
     ``excel=True`` starts the text with a byte-order mark: Excel reads a CSV without one in the local
-    code page and garbles Chinese. Every CSV gxie writes goes through here.
+    code page and garbles Chinese. Every CSV gxie writes is opened by ``_csv_stream``: here, and for the
+    batch tables written straight from rows, ``write_rows_csv``.
 
     >>> write_csv(long_table(reports), "cells.csv", excel=True)  # doctest: +SKIP
     """
+    with _csv_stream(target, excel) as handle:
+        df.to_csv(handle, index=False, lineterminator="\n")
+
+
+@contextmanager
+def _csv_stream(target: str | Path | TextIO, excel: bool) -> Iterator[TextIO]:
+    """``target`` as a text stream for CSV: a path opened as UTF-8 with no newline translation (closed
+    after), or the stream itself; with ``excel``, the byte-order mark written first."""
     if isinstance(target, str | Path):
-        with open(target, "w", encoding="utf-8", newline="") as handle:
-            write_csv(df, handle, excel=excel)
+        with open(target, "w", encoding="utf-8", newline="") as handle, _csv_stream(handle, excel) as stream:
+            yield stream
         return
     if excel:
         target.write("\ufeff")
-    df.to_csv(target, index=False, lineterminator="\n")
+    yield target
 
 
 def check_table_formats(formats: Sequence[str]) -> None:
@@ -283,15 +293,13 @@ def write_tables(
 
 
 def write_rows_csv(
-    columns: Sequence[str], rows: Iterable[Sequence[Any]], target: str | Path, *, excel: bool = False
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], target: str | Path | TextIO, *, excel: bool = False
 ) -> None:
     """Write rows of Python values as the CSV ``write_csv(cell_frame(columns, rows), target)`` writes, byte
     for byte, without building the frame: blanks (None) empty, numbers as Python writes them."""
     import csv
 
-    with open(target, "w", encoding="utf-8", newline="") as handle:
-        if excel:
-            handle.write("\ufeff")
+    with _csv_stream(target, excel) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows(rows)

@@ -129,7 +129,7 @@ def unsettled_tables(report: Report) -> tuple[str, ...] | None:
 
 @dataclass(frozen=True)
 class Focus:
-    """Where the model reads a document the rules half settled: ``ranges`` of the normalized text (the
+    """Where the model reads a document the rules did not settle: ``ranges`` of the normalized text (the
     ``tables`` not settled, with context), and the rules tagger's ``spans`` for the rest."""
 
     tables: tuple[str, ...]

@@ -441,13 +441,11 @@ class Aligner:
         got = self._shapes.get(key)
         if got is None:
             p, j = self.para, i + w * k
-            got = not (j < len(p) and p[j - 1] == p[j])
-            for m in range(w):
-                a = i + m * k
-                if not got or len({p[x] for x in range(a, a + k)}) != 1 or (a > 0 and p[a - 1] == p[a]):
-                    got = False
-                    break
-            self._shapes[key] = got
+            ends_there = not (j < len(p) and p[j - 1] == p[j])  # the band's last paragraph ends with it
+            got = self._shapes[key] = ends_there and all(
+                len({p[x] for x in range(a, a + k)}) == 1 and not (a > 0 and p[a - 1] == p[a])
+                for a in range(i, j, k)
+            )
         return got
 
     def _band_labels(self, grps: list[Group], i: int) -> float:

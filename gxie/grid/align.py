@@ -443,8 +443,7 @@ class Aligner:
             p, j = self.para, i + w * k
             ends_there = not (j < len(p) and p[j - 1] == p[j])  # the band's last paragraph ends with it
             got = self._shapes[key] = ends_there and all(
-                len({p[x] for x in range(a, a + k)}) == 1 and not (a > 0 and p[a - 1] == p[a])
-                for a in range(i, j, k)
+                len({p[x] for x in range(a, a + k)}) == 1 and not (a > 0 and p[a - 1] == p[a]) for a in range(i, j, k)
             )
         return got
 

@@ -11,10 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gxie.errors import ModelError
+from gxie.labels import TAGS, tags_to_spans
 from gxie.tagging import onnx as onnx_backend
 from gxie.tagging.base import Tagger
+from gxie.tagging.decode import repair_iob2, spans_of_ids
 from gxie.tagging.modeldir import INT8_FILE, ONNX_FILE
 from gxie.tagging.onnx import CPU_BATCH, CPU_PROVIDER, CUDA_PROVIDER, GPU_BATCH, OnnxTagger, select_providers
 from tests.conftest import ROOT
@@ -108,6 +112,27 @@ def test_a_texts_tags_do_not_depend_on_the_texts_tagged_with_it() -> None:
     alone = tagger.predict([texts[0]])[0]
     together = tagger.predict(texts)[0]
     assert alone[0] == together[0] and np.array_equal(np.asarray(alone[1]), np.asarray(together[1]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(TAGS) - 1), st.sampled_from(" 规1\t"), st.floats(0.05, 1.0)), max_size=40))
+def test_spans_come_straight_from_the_tag_ids(chars: list[tuple[int, str, float]]) -> None:
+    """``spans_of_ids`` (what ``tag_many`` returns) is ``tags_to_spans`` of the repaired tags ``predict``
+    gives: an I- after O or another entity starts a span, blank spans are dropped, the score is the lowest
+    probability in the span, to the float32 bit."""
+    ids = np.array([k for k, _, _ in chars], dtype=np.int64)
+    text = "".join(ch for _, ch, _ in chars)
+    prob = np.array([p for _, _, p in chars], dtype=np.float32)
+    want = tags_to_spans(text, repair_iob2([TAGS[k] for k in ids.tolist()]), prob.tolist())
+    assert spans_of_ids(text, ids, prob) == want
+    assert all(type(s.start) is int and type(s.score) is float for s in spans_of_ids(text, ids, prob))
+
+
+def test_tag_many_gives_the_spans_of_predict() -> None:
+    tagger = OnnxTagger(ROOT / "models" / "default")
+    spans = tagger.tag_many(TEXTS)
+    assert spans == [tags_to_spans(t, tags, scores) for t, (tags, scores) in zip(TEXTS, tagger.predict(TEXTS), strict=True)]
+    assert any(s.label == "NUM" for s in spans[2]) and spans[1] == []
 
 
 def test_session_is_created_on_first_use_and_not_pickled() -> None:

@@ -26,7 +26,7 @@ from gxie._version import __version__
 from gxie.errors import ModelError
 from gxie.labels import LABELS_VERSION, TAGS
 from gxie.tagging.cascade import planned_regions
-from gxie.tagging.decode import Merger, Prediction, SpanTagger, Within, plan_batches, repair_iob2
+from gxie.tagging.decode import Merger, SpanTagger, Within, plan_batches, repair_iob2
 from gxie.tagging.modeldir import (
     CONFIG_FILE,
     FORMAT,
@@ -300,9 +300,9 @@ class ModelTagger(SpanTagger):
             _write_onnx(path)
         return path
 
-    def predict(self, texts: Sequence[str], within: Within = None) -> list[Prediction]:
-        """Per text, one tag per character (argmax, made valid IOB2 by :func:`repair_iob2`) and the
-        probability the model gave the argmax tag."""
+    def merged(self, texts: Sequence[str], within: Within = None) -> Merger:
+        """The windows' argmax tags and the probabilities the model gave them, merged per character
+        (``SpanTagger.merged``)."""
         ids = [self.vocab.encode(t) for t in texts]
         merger = Merger([len(seq) for seq in ids])
         was_training = self.model.training
@@ -320,7 +320,7 @@ class ModelTagger(SpanTagger):
                     merger.add(batch, top.cpu().numpy(), top_prob.cpu().numpy())
         finally:
             self.model.train(was_training)
-        return merger.result()
+        return merger
 
 
 def _write_onnx(path: Path) -> None:

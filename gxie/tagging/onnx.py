@@ -29,7 +29,7 @@ import numpy as np
 
 from gxie.errors import ModelError
 from gxie.tagging.cascade import planned_regions
-from gxie.tagging.decode import Merger, Prediction, SpanTagger, Within, plan_batches, top_of_logits
+from gxie.tagging.decode import Merger, SpanTagger, Within, plan_batches, top_of_logits
 from gxie.tagging.modeldir import GXIE_CONFIG_FILE, INT8_FILE, ONNX_FILE, VOCAB_FILE, read_model_dir
 from gxie.tagging.vocab import CharVocab
 from gxie.tagging.windows import check_window
@@ -199,8 +199,8 @@ class OnnxTagger(SpanTagger):
             self._session = session
         return self._session
 
-    def predict(self, texts: Sequence[str], within: Within = None) -> list[Prediction]:
-        """Per text, one tag per character (argmax, valid IOB2) and the probability of that tag."""
+    def merged(self, texts: Sequence[str], within: Within = None) -> Merger:
+        """The windows' argmax tags and their probabilities, merged per character (``SpanTagger.merged``)."""
         ids = [self.vocab.encode(t) for t in texts]
         merger = Merger([len(i) for i in ids])
         session = self.session if any(ids) else None
@@ -209,4 +209,4 @@ class OnnxTagger(SpanTagger):
             assert session is not None
             (logits,) = session.run(["logits"], {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask})
             merger.add(batch, *top_of_logits(np.asarray(logits)))
-        return merger.result()
+        return merger

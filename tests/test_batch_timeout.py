@@ -108,3 +108,27 @@ def test_the_command_line_refuses_a_bad_timeout(value: str, capsys: pytest.Captu
 
 def test_the_command_lines_default_timeout_is_the_batchs() -> None:
     assert cli_extract.DEFAULT_TIMEOUT == DEFAULT_TIMEOUT == 300.0
+
+
+def test_closing_the_engine_tells_every_worker_before_waiting_and_they_exit_cleanly(tmp_path: Path) -> None:
+    """``close`` asks all workers to stop first, so they exit side by side; each leaves with code 0 through
+    ``os._exit`` (not the interpreter's teardown of its heap)."""
+    from gxie.batch.pool import LocalEngine
+
+    files = make(tmp_path / "in", {"a.txt": TEXTS[0], "b.txt": TEXTS[1]})
+    engine = LocalEngine(MarkerTagger(), "cpu", workers=2)
+    workers = list(engine._workers)
+    results = [r for chunk in engine.run([[(str(files["a.txt"]), None)], [(str(files["b.txt"]), None)]]) for r in chunk]
+    assert sorted(r.report.status for r in results) == ["ok", "ok"]
+    asked_before_join: list[bool] = []
+    for worker in workers:
+        join = worker.process.join
+
+        def checked(timeout: float | None = None, join: Any = join) -> None:
+            asked_before_join.append(all(w.asked for w in workers))
+            join(timeout)
+
+        worker.process.join = checked  # type: ignore[method-assign]
+    engine.close()
+    assert asked_before_join and all(asked_before_join)
+    assert [w.process.exitcode for w in workers] == [0, 0]

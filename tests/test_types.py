@@ -170,3 +170,9 @@ def test_statuses_and_failed_report() -> None:
 def test_report_fields_are_keyword_only() -> None:
     with pytest.raises(TypeError):
         Report("a.txt", "2021")  # type: ignore[misc]
+
+
+def test_cell_fields_are_the_ones_finish_copies() -> None:
+    """``pipeline.finish`` rebuilds each cell positionally (fast) to map its span onto the original text; a
+    field added to ``Cell`` must be copied there too."""
+    assert [f.name for f in fields(Cell)] == ["table", "row", "col", "value", "raw", "span", "confidence"]

@@ -34,8 +34,10 @@ _NOISE = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
 GROUP_PREFIX = "group:"
 
 
+@lru_cache(maxsize=65536)
 def label_core(text: str) -> str:
-    """The comparable core of a label: no numbering, bracketed explanations, punctuation or spaces.
+    """The comparable core of a label: no numbering, bracketed explanations, punctuation or spaces. Cached:
+    the same cell texts come back in every report.
 
     >>> label_core("（二）部分公开（区分处理的，只计这一情形，不计其他情形）")
     '部分公开'

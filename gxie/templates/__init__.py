@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -48,7 +48,11 @@ class Block:
     columns: tuple[ColumnDef, ...]  # value columns only (the "信息内容" label column is left out)
 
     def keys(self) -> list[str]:
-        return [f"{self.table}.{r.id}.{c.id}" for r in self.rows for c in self.columns]
+        return list(self._keys)
+
+    @cached_property
+    def _keys(self) -> tuple[str, ...]:  # templates are loaded once; the keys are asked for per table read
+        return tuple(f"{self.table}.{r.id}.{c.id}" for r in self.rows for c in self.columns)
 
 
 @dataclass(frozen=True)

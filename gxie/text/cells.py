@@ -10,6 +10,7 @@ spans into a stream of labelled items and blanks.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -54,6 +55,8 @@ class LayoutCell:
 def is_md_rule(line: str) -> bool:
     """Whether ``line`` is a markdown table rule: ``|``-ended cells of ``:?-{2,}:?`` (spaces around them),
     an optional leading ``|`` and a last cell ``:?-*:?`` with or without its ``|``. Linear in the line."""
+    if "--" not in line:  # every rule has a cell of two dashes or more: most lines end here
+        return False
     rest = line.strip()
     if rest.startswith("|"):
         rest = rest[1:]
@@ -216,10 +219,12 @@ def _signed(text: str, item: Item) -> Item:
 def _whole_number_cell(out: list[Item], first: int, cell: LayoutCell) -> None:
     """A cell that is one number (sign and unit included) is one NUM item, however a tagger cut it:
     ``-`` + ``1`` or ``180.16`` without its ``万元`` would otherwise misread the cell."""
+    if len(out) - first == 1:  # most cells: one item (a number tagged whole, a label)
+        only = out[first]
+        if only.kind != "NUM" or (only.start == cell.start and only.end == cell.end):
+            return
     pieces = out[first:]
     if not any(p.kind == "NUM" for p in pieces):
-        return
-    if len(pieces) == 1 and (pieces[0].start, pieces[0].end) == (cell.start, cell.end):
         return
     if not _ONE_NUMBER.match(cell.text.translate(_OCR_DIGITS)):
         return
@@ -260,6 +265,4 @@ def _line_starts(text: str) -> list[int]:
 
 
 def _span_item(span: Span, line_starts: list[int]) -> Item:
-    from bisect import bisect_right
-
     return Item(span.label, span.start, span.end, span.text, bisect_right(line_starts, span.start) - 1, span.score)

@@ -176,3 +176,48 @@ def test_cell_fields_are_the_ones_finish_copies() -> None:
     """``pipeline.finish`` rebuilds each cell positionally (fast) to map its span onto the original text; a
     field added to ``Cell`` must be copied there too."""
     assert [f.name for f in fields(Cell)] == ["table", "row", "col", "value", "raw", "span", "confidence"]
+
+
+def test_quick_init_classes_stay_frozen_equal_hashable_and_picklable() -> None:
+    import pickle
+    from dataclasses import replace
+
+    from gxie.grid.candidates import Token
+    from gxie.text.cells import Item, LayoutCell
+
+    made = [
+        Span(1, 3, "NUM", "12"),
+        Cell("section3", "granted", "total", 4, "4", (5, 6), 0.99),
+        Item("NUM", 1, 3, "12", 0),
+        LayoutCell(1, 3, "12", 0),
+        Token("value", 1, 3, "12", 0),
+    ]
+    for value in made:
+        again = pickle.loads(pickle.dumps(value))
+        assert again == value and hash(again) == hash(value)
+        assert replace(value) == value
+        with pytest.raises(FrozenInstanceError):
+            value.start = 9  # type: ignore[misc,union-attr]
+    assert Span(1, 3, "NUM", "12").score == 1.0 and Token("value", 1, 3, "12", 0).match is None
+    assert Span(start=1, end=3, label="NUM", text="12", score=0.5) == Span(1, 3, "NUM", "12", 0.5)
+    with pytest.raises(TypeError, match="label"):
+        Span(1, 3)  # type: ignore[call-arg]
+
+
+def test_quick_init_refuses_what_it_cannot_build() -> None:
+    from dataclasses import dataclass as dc
+    from dataclasses import field as fd
+
+    from gxie.types import quick_init
+
+    @dc
+    class Loose:
+        x: int
+
+    @dc(frozen=True)
+    class Listed:
+        xs: list[int] = fd(default_factory=list)
+
+    for cls in (Loose, Listed, Issue):
+        with pytest.raises(TypeError, match="quick_init"):
+            quick_init(cls)

@@ -22,7 +22,7 @@ from gxie.confidence import UNTAGGED_VALUE_SCORE
 from gxie.grid.values import parse_number
 from gxie.templates.lexicon import Match, best_label, label_core, numbering
 from gxie.text.cells import PAGE_MARK, LayoutCell, layout_cells
-from gxie.types import Span
+from gxie.types import Span, quick_init
 
 NUMBER_PIECE = re.compile(r"^[+\-]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:万元|万|元|%)?$")
 UNIT_PIECES = ("万元", "万", "元")
@@ -56,6 +56,7 @@ _HEADING = re.compile(r"^\s*([一二三四五六七])\s*[、.,，]")
 _CAPTION = re.compile(r"第\s*二十\s*条")
 
 
+@quick_init
 @dataclass(frozen=True)
 class Token:
     """A label fragment, a value or a blank cell of a table region (``[start, end)`` of the normalized text)."""

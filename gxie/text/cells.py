@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from gxie.confidence import MIN_LABEL_COVER
-from gxie.types import Span
+from gxie.types import Span, quick_init
 
 # A markdown rule line (``|---|:--:|``) is told apart by ``is_md_rule``, cell by cell: one regex over the
 # whole line (``\s*`` around optional parts) backtracked cubically on a long run of spaces.
@@ -38,6 +38,7 @@ PAGE_MARK = re.compile(
 )
 
 
+@quick_init
 @dataclass(frozen=True)
 class LayoutCell:
     """One cell of a line: ``[start, end)`` of its stripped text (empty range for a blank cell)."""
@@ -151,6 +152,7 @@ def _layout_cells(text: str) -> tuple[LayoutCell, ...]:
     return tuple(cells)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Item:
     """One element of the stream read by the grid: a labelled span, a blank cell or unlabelled text."""

@@ -120,6 +120,7 @@ def test_closing_the_engine_tells_every_worker_before_waiting_and_they_exit_clea
     workers = list(engine._workers)
     results = [r for chunk in engine.run([[(str(files["a.txt"]), None)], [(str(files["b.txt"]), None)]]) for r in chunk]
     assert sorted(r.report.status for r in results) == ["ok", "ok"]
+    assert all(r.report.text is None and r.row is not None for r in results)  # no text back from a worker
     asked_before_join: list[bool] = []
     for worker in workers:
         join = worker.process.join

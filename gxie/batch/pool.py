@@ -92,7 +92,8 @@ class LocalEngine:
         return _Worker((self.spec, self.device, threads_per_worker(self.workers), self.template, level))
 
     def run(self, chunks: Iterable[list[Item]]) -> Iterator[list[FileResult]]:
-        """The results of each chunk as it finishes (in order inline; in completion order with workers)."""
+        """The results of each chunk as it finishes (in order inline; in completion order with workers, whose
+        reports come without their ``text``: nothing a batch writes holds it)."""
         if self._tagger is not None:
             for chunk in chunks:
                 yield extract_chunk(chunk, self._tagger, template=self.template)

@@ -241,7 +241,8 @@ class _Run:
             line = self.journal.write_json(journal_line(result.row, where, attempt))
         else:
             line = self.journal.write(journal_row(report, where, attempt))
-        self.recorded.append(Written(replace(report, text=None), where, line))  # the row decodes to it (no text)
+        kept = report if report.text is None else replace(report, text=None)  # the row decodes to it (no text)
+        self.recorded.append(Written(kept, where, line))
         entry = Entry(report.status, tuple(c.rule for c in report.failed_checks), False, attempt)
         self.count(entry)
         self.now[entry_key(result.content_hash, where)] = entry

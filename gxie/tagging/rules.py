@@ -25,6 +25,8 @@ _TABLE_TITLE = re.compile(
     r"因政府信息公开(?:工作)?被申请行政复议、?提起行政诉讼)(?:的)?情况\s*[(（]\s*\d{4}\s*年度?\s*[)）]"
 )
 _HEADING = re.compile(r"^[一二三四五六七八九十]{1,2}\s*[、.．]")
+_BARE_NUMBERING = re.compile(r"[一二三四五六七八九十]{1,2}\s*、")  # a numbering split from its label
+_SENTENCE_END = re.compile(r"[。；;]")
 ROW_THRESHOLD = 0.8
 COL_THRESHOLD = 0.85
 MAX_HEADING = 40
@@ -77,7 +79,7 @@ class RulesTagger:
             return Span(start, end, "CAP", body)
         if _TABLE_TITLE.match(body):
             return Span(start, end, "CAP", body)
-        if re.fullmatch(r"[一二三四五六七八九十]{1,2}\s*、", body):
+        if _BARE_NUMBERING.fullmatch(body):
             return Span(start, end, "ROW", body)  # numbering split from its label (kept only before one)
         if len(label_core(body)) <= 45 and "。" not in body:
             label = self._label(body)
@@ -85,7 +87,7 @@ class RulesTagger:
                 return Span(start, end, label, body)
         heading = _HEADING.match(body)
         if heading:
-            title = re.split(r"[。；;]", body, maxsplit=1)[0].rstrip()
+            title = _SENTENCE_END.split(body, maxsplit=1)[0].rstrip()
             if len(title) <= MAX_HEADING and len(title) > len(heading.group(0)):
                 return Span(start, start + len(title), "SEC", title)
         return None

@@ -422,3 +422,23 @@ def test_a_tagger_that_cannot_load_stops_the_run_before_any_file(tmp_path: Path,
     with pytest.raises(ModelError, match=r"model directory .*no-model lacks "):
         run([tmp_path / "in"], tmp_path / "out", tagger=LazyModelTagger(tmp_path / "no-model"), workers=workers)
     assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("n", "batch", "workers", "sizes"),
+    [
+        (40, 8, 2, [8, 8, 8] + [2] * 8),
+        (10, 8, 2, [2] * 5),
+        (17, 16, 1, [16, 1]),
+        (0, 16, 2, []),
+        (35, 16, 2, [3] + [4] * 8),
+        (9, 3, 2, [3, 1, 1, 1, 1, 1, 1]),
+    ],
+)
+def test_the_last_chunks_are_small_so_workers_end_together(n: int, batch: int, workers: int, sizes: list[int]) -> None:
+    from gxie.batch.run import _chunks
+
+    items = [(f"{i}.txt", None) for i in range(n)]
+    chunks = list(_chunks(items, batch, workers))
+    assert [len(c) for c in chunks] == sizes
+    assert [item for c in chunks for item in c] == items  # every file once, in order

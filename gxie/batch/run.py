@@ -124,7 +124,7 @@ def run_batch(
                 JsonlWriter(results, append=True) as journal,
             ):
                 run.journal, run.label = journal, runner.label
-                _extract(run, runner, todo, unreadable, batch_size, progress)
+                _extract(run, runner, todo, unreadable, batch_size, progress, workers)
         elapsed = time.perf_counter() - started
         for key in run.twins:
             run.count(run.now[key])
@@ -151,18 +151,41 @@ def _finish(run: _Run, out: Path, n_files: int, tables: Sequence[str], elapsed: 
 
 
 def _extract(
-    run: _Run, runner: Engine, todo: list[Item], unreadable: list[tuple[str, str]], batch_size: int, progress: bool
+    run: _Run,
+    runner: Engine,
+    todo: list[Item],
+    unreadable: list[tuple[str, str]],
+    batch_size: int,
+    progress: bool,
+    workers: int = 1,
 ) -> None:
-    """Journal the unreadable files, then extract ``todo`` chunk by chunk."""
+    """Journal the unreadable files, then extract ``todo`` chunk by chunk (``chunks``)."""
     with Progress(len(todo) + len(unreadable), enabled=progress) as bar:
         run.progress = bar
         for path, text in unreadable:
             failed = failed_report(path, IssueCode.READ_ERROR, text, runner.label)
             run.record(FileResult(path, None, failed, 0.0))
-        chunks = (todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
+        chunks = _chunks(todo, batch_size, workers)
         for finished in runner.run(chunks):
             for result in finished:
                 run.record(result)
+
+
+def _chunks(todo: list[Item], batch_size: int, workers: int) -> Iterator[list[Item]]:
+    """``todo`` in chunks of ``batch_size``; with several workers, the last ``workers * batch_size`` files in
+    chunks of a quarter of that, so that the workers run out of files at nearly the same time (a worker
+    left with a whole last chunk kept the others idle for most of it).
+
+    >>> [len(c) for c in _chunks([("a", None)] * 40, 8, 2)]
+    [8, 8, 8, 2, 2, 2, 2, 2, 2, 2, 2]
+    """
+    tail = min(len(todo), workers * batch_size) if workers > 1 else 0
+    head = len(todo) - tail
+    for i in range(0, head, batch_size):
+        yield todo[i : min(i + batch_size, head)]
+    small = max(1, batch_size // 4)
+    for i in range(head, len(todo), small):
+        yield todo[i : i + small]
 
 
 def _engine(

@@ -133,3 +133,18 @@ def test_closing_the_engine_tells_every_worker_before_waiting_and_they_exit_clea
     engine.close()
     assert asked_before_join and all(asked_before_join)
     assert [w.process.exitcode for w in workers] == [0, 0]
+
+
+def test_a_worker_has_its_next_chunk_before_the_caller_gets_its_results(tmp_path: Path) -> None:
+    """Journaling a chunk's results (a write and an fsync per file) happens while the worker already runs
+    the next chunk, not while it waits for one."""
+    from gxie.batch.pool import LocalEngine
+
+    files = make(tmp_path / "in", {f"{k}.txt": TEXTS[k % 2] for k in range(3)})
+    chunks = [[(str(files[f"{k}.txt"]), None)] for k in range(3)]
+    with LocalEngine(MarkerTagger(), "cpu", workers=1, timeout=60) as engine:
+        seen = []
+        for results in engine.run(iter(chunks)):
+            job = engine._workers[0].job
+            seen.append((Path(results[0].path).name, Path(job[0][0]).name if job else None))
+    assert seen == [("0.txt", "1.txt"), ("1.txt", "2.txt"), ("2.txt", None)]

@@ -103,6 +103,7 @@ class LocalEngine:
     def _run_workers(self, chunks: Iterator[list[Item]]) -> Iterator[list[FileResult]]:
         alone: deque[Item] = deque()  # files of a chunk that timed out, lost its worker or failed: one at a time
         exhausted = False
+        done: list[list[FileResult]] = []  # results taken from the workers, handed out once they work again
         while True:
             for i, worker in enumerate(self._workers):
                 if worker.idle and not worker.process.is_alive():  # died between chunks (killed from outside)
@@ -115,6 +116,9 @@ class LocalEngine:
                         exhausted = True
                     elif chunk:
                         worker.give(chunk, self.timeout)
+            if done:  # the caller journals these while the workers run their next chunks
+                yield from done
+                done = []
             if exhausted and not alone and all(worker.job is None for worker in self._workers):
                 return
             deadlines = [worker.deadline for worker in self._workers if worker.deadline is not None]
@@ -129,7 +133,7 @@ class LocalEngine:
                 if job is None or outcome is None:
                     continue
                 if isinstance(outcome, list):
-                    yield outcome
+                    done.append(outcome)
                     continue
                 if outcome.code != INTERNAL_ERROR:  # dead or killed: a fresh worker takes its place
                     self._workers[i] = self._start()
@@ -137,7 +141,7 @@ class LocalEngine:
                     logger.warning("a chunk of %d files %s; running them one at a time", len(job), outcome.what)
                     alone.extend(job)
                 else:
-                    yield [self._failed(job[0], outcome)]
+                    done.append([self._failed(job[0], outcome)])
 
     def _failed(self, item: Item, lost: _Lost) -> FileResult:
         if lost.code == TIMEOUT:

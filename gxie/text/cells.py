@@ -127,12 +127,13 @@ def _spaced_blanks(bounds: list[tuple[int, int]], gaps: list[tuple[int, int]]) -
 
 def layout_cells(text: str) -> tuple[LayoutCell, ...]:
     """Cells of every line, in text order. Blank lines give no cells; markdown rule lines are skipped.
-    Cached for the last few texts: the rules tagger, the grid rebuild and the decoder's regions of one
-    document all ask for them."""
+    Cached for the last 64 texts: the rules tagger, the grid rebuild and the decoder's regions of one
+    document all ask for them, and a chunk's documents are read by the rules first and rebuilt after the
+    model tagged them all."""
     return _layout_cells(text)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=64)
 def _layout_cells(text: str) -> tuple[LayoutCell, ...]:
     cells: list[LayoutCell] = []
     offset = 0

@@ -195,3 +195,22 @@ def test_rows_outside_the_format_are_reported_with_their_table() -> None:
             seen[r.id] = [i.message for i in report.issues if i.code is wanted[r.id]]
     assert seen["synth-3-000017"][0].startswith("section2: local row '其他主动公开文件' is not part of format 2019")
     assert seen["synth-3-000044"][0].startswith("section2: row '其他对外管理服务事项' (other_admin_services) does not")
+
+
+def test_label_scores_equal_core_score_of_every_alias() -> None:
+    """``lexicon._scores`` (one cdist, prefix rules only on cores with the same first character, a reduceat
+    per entry) gives exactly the best ``core_score`` over each entry's alias cores."""
+    from gxie.templates.lexicon import _scores, _targets, core_score, entries
+
+    cores, owner = _targets()
+
+    def slow(core: str) -> list[float]:
+        best = [-1.0] * len(entries())
+        for k, target in enumerate(cores):
+            best[owner[k]] = max(best[owner[k]], core_score(core, target))
+        return best
+
+    probes = {"", "总计", "其他", "规章", "本年新收", "行政许可x", "一二三", "本机关不掌握相关政府信息y", "abc"}
+    for target in cores:
+        probes.update({target, target[:2], target[:4], target[1:], target + "（说明）", target + "等"})
+    assert all(_scores(core) == slow(core) for core in probes)

@@ -23,6 +23,7 @@ from gxie.confidence import (
     WRAPPED_PREFIX_SPAN,
 )
 from gxie.templates import TEMPLATE_IDS, _aliases, load_template
+from gxie.types import quick_init
 
 NUMBERING = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.,]|[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]"
@@ -132,6 +133,7 @@ def core_score(core: str, target: str) -> float:
     return edit_similarity(core, target)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Match:
     entry: Entry
@@ -158,23 +160,38 @@ def _targets() -> tuple[tuple[str, ...], tuple[int, ...]]:
     return tuple(cores), tuple(owner)
 
 
-def _scores(core: str) -> list[float]:
-    """``max(core_score(core, t) for t in e.cores)`` for every entry ``e``: the edit similarities of all
-    alias cores in one call (``rapidfuzz.process.cdist``), the prefix cases of ``core_score`` over them."""
+@cache
+def _target_blocks() -> tuple[np.ndarray, list[int], dict[str, tuple[int, ...]]]:
+    """For ``_targets()``: the first index of each entry's run of alias cores (entries with cores only), those
+    entries, and the indices of the cores by their first character (the only ones a prefix rule can hit)."""
     cores, owner = _targets()
-    sims = cdist([core], cores, scorer=Levenshtein.normalized_similarity, dtype=np.float64)[0].tolist()
-    best = [-1.0] * len(entries())
+    starts = [k for k in range(len(cores)) if k == 0 or owner[k] != owner[k - 1]]
+    by_first: dict[str, list[int]] = {}
     for k, target in enumerate(cores):
+        if target:
+            by_first.setdefault(target[0], []).append(k)
+    return np.array(starts, dtype=np.intp), [owner[k] for k in starts], {c: tuple(v) for c, v in by_first.items()}
+
+
+def _scores(core: str) -> list[float]:
+    """``max(core_score(core, t) for t in e.cores)`` for every entry ``e`` (-1 for an entry without cores):
+    the edit similarities of all alias cores in one call (``rapidfuzz.process.cdist``), the prefix cases of
+    ``core_score`` on the cores that start with ``core``'s first character (no other can be equal or a
+    prefix either way), the maximum per entry in one ``reduceat``."""
+    cores, _ = _targets()
+    starts, owners, by_first = _target_blocks()
+    sims = cdist([core], cores, scorer=Levenshtein.normalized_similarity, dtype=np.float64)[0]
+    for k in by_first.get(core[:1], ()) if core else range(len(cores)):
+        target = cores[k]
         if core == target:
-            score = 1.0
+            sims[k] = 1.0
         elif len(target) >= 3 and core.startswith(target):
-            score = PREFIX_MATCH
+            sims[k] = PREFIX_MATCH
         elif len(core) >= 4 and target.startswith(core):
-            score = WRAPPED_PREFIX_BASE + WRAPPED_PREFIX_SPAN * len(core) / len(target)
-        else:
-            score = float(sims[k])
-        if score > best[owner[k]]:
-            best[owner[k]] = score
+            sims[k] = WRAPPED_PREFIX_BASE + WRAPPED_PREFIX_SPAN * len(core) / len(target)
+    best = [-1.0] * len(entries())
+    for entry, top in zip(owners, np.maximum.reduceat(sims, starts).tolist(), strict=True):
+        best[entry] = top
     return best
 
 
@@ -186,14 +203,11 @@ def _match_label(text: str, kinds: tuple[str, ...]) -> tuple[Match, ...]:
     num = numbering(text)
     out: list[Match] = []
     scores = _scores(core)
+    bare = core in ("总计", "其他")
     for e, score in zip(entries(), scores, strict=True):
-        if e.kind not in kinds:
+        if score <= 0.0 or e.kind not in kinds:
             continue
-        if score <= 0.0:
-            continue
-        if e.kind == "col" and num and core in ("总计", "其他"):
-            score *= BARE_TOTAL_LABEL
-        if e.kind == "row" and not num and core in ("总计", "其他"):
+        if bare and ((e.kind == "col" and num) or (e.kind == "row" and not num)):
             score *= BARE_TOTAL_LABEL
         out.append(Match(e, score))
     out.sort(key=lambda m: -m.score)

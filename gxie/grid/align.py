@@ -223,6 +223,7 @@ class Aligner:
         self._rule_matrices: dict[tuple[int, int], np.ndarray] = {}
         self._terms: dict[tuple[int, str, bool], tuple[np.ndarray, ...]] = {}
         self._shapes: dict[tuple[int, int, int], bool] = {}
+        self._end_index: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._band_rules: dict[tuple[int, int, int], float] = {}
         self._row_rules: dict[tuple[int, int, int], float] = {}
 
@@ -575,6 +576,18 @@ class Aligner:
             self._rule_matrices[top, w] = got
         return got
 
+    def _by_end_index(self, top: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For runs of length ``k`` (0 to ``top``) ending at each ``e`` (0 to n): where ``run_matrix[k, e - k]``
+        sits in the flattened matrix, the start ``e - k`` (0 where negative) and whether the run fits
+        (``e - k >= 0``); cached per ``top``."""
+        got = self._end_index.get(top)
+        if got is None:
+            n = len(self.values)
+            starts = np.arange(n + 1)[None, :] - np.arange(top + 1)[:, None]
+            first = np.maximum(starts, 0)
+            got = self._end_index[top] = (np.arange(top + 1)[:, None] * (n + 1) + first, first, starts >= 0)
+        return got
+
     def solve(self) -> tuple[float, list[Run]]:
         """Best score and each group's run: the dynamic programme of ``solve_slow`` with each group's runs
         scored for all starts and lengths at once. Of the runs ending at one value, the best wins and, of
@@ -589,20 +602,19 @@ class Aligner:
         back = [np.full((3, n + 1), -1, dtype=np.int64) for _ in range(G + 1)]
         best[0][0] = 0.0
         skip = self.skip_cost
-        ends = np.arange(n + 1)
         bands = [i for i in range(n + 1) if 2 <= self._para_len[i] <= MAX_BAND]
         for gi in range(G + 1):
             r = best[gi].tolist()
             skipped = []
-            for i in range(n):  # leaving value i out: within the row, in order
-                cur = r[i]
-                if cur != neg and cur - skip[i] > r[i + 1]:
-                    r[i + 1] = cur - skip[i]
+            for i in range(n):  # leaving value i out: within the row, in order (-inf stays -inf)
+                cur = r[i] - skip[i]
+                if cur > r[i + 1]:
+                    r[i + 1] = cur
                     skipped.append(i)
             row = best[gi] = np.array(r)
             if skipped:
-                at = np.array(skipped)
-                back[gi][:, at + 1] = np.stack([np.full(len(at), gi), at, np.zeros(len(at), dtype=np.int64)])
+                tb, at = back[gi], np.array(skipped)
+                tb[0, at + 1], tb[1, at + 1], tb[2, at + 1] = gi, at, 0
             if gi == G:
                 continue
             g = grps[gi]
@@ -610,14 +622,14 @@ class Aligner:
             scores = self.run_matrix(gi)
             top = len(scores) - 1
             # by_end[k, e]: the run of length k ending at e (starting at e - k), -inf where there is none
-            lengths = np.arange(top + 1)[:, None]
-            starts = ends[None, :] - lengths
-            by_end = np.where(starts >= 0, (row[None, :] + scores)[lengths, np.maximum(starts, 0)], neg)
+            flat, first, fits = self._by_end_index(top)
+            by_end = np.where(fits, row[first] + scores.ravel()[flat], neg)
             longest = top - np.argmax(by_end[::-1], axis=0)
             cand = by_end.max(axis=0)
-            better = cand > target
-            target[better] = cand[better]
-            tb[0, better], tb[1, better], tb[2, better] = gi, (ends - longest)[better], 1
+            better = np.flatnonzero(cand > target)
+            if len(better):
+                target[better] = cand[better]
+                tb[0, better], tb[1, better], tb[2, better] = gi, better - longest[better], 1
             if g.row and self.mode != "before":
                 limit = min(MAX_BAND, G - gi)
                 for i in bands:

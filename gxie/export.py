@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -272,17 +273,23 @@ def write_tables(
     ['reports.csv', 'cells.csv']
     """
     check_table_formats(formats)
-    tables: dict[str, tuple[list[str], Sequence[Sequence[Any]]]] = {
-        TABLE_NAMES[0]: wide_rows(reports),
-        TABLE_NAMES[1]: long_rows(reports),
-    }
+    makers = {TABLE_NAMES[0]: wide_rows, TABLE_NAMES[1]: long_rows}
+    tables: dict[str, tuple[list[str], Sequence[Sequence[Any]]]] = {}
     frames: dict[str, pd.DataFrame] = {}
     written: list[Path] = []
     for fmt in formats:
-        for name, (columns, rows) in tables.items():
+        for name, make in makers.items():
             path = Path(out_dir) / f"{name}.{fmt}"
-            if fmt == "csv":  # straight from the rows: the CSV a frame of them gives (write_rows_csv)
+            if fmt == "csv":
                 path.parent.mkdir(parents=True, exist_ok=True)
+            if fmt == "csv" and name == TABLE_NAMES[1]:  # one line per cell: formatted straight from the cells
+                write_long_csv(reports, path, excel=excel_csv)
+                written.append(path)
+                continue
+            if name not in tables:
+                tables[name] = make(reports)
+            columns, rows = tables[name]
+            if fmt == "csv":  # straight from the rows: the CSV a frame of them gives (write_rows_csv)
                 write_rows_csv(columns, rows, path, excel=excel_csv)
             else:
                 if name not in frames:
@@ -303,6 +310,42 @@ def write_rows_csv(
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows(rows)
+
+
+def write_long_csv(reports: Iterable[Report], target: str | Path | TextIO, *, excel: bool = False) -> None:
+    """The long table (``long_rows``) as CSV, byte for byte what ``write_rows_csv(*long_rows(reports), target)``
+    writes, without building its rows: each cell one formatted line, every text field escaped as ``csv``
+    escapes it (``_csv_field``, once per distinct text), numbers written as ``csv`` writes them (``str``)."""
+    import csv
+
+    field = _csv_field
+    keys: dict[tuple[str, str, str], str] = {}
+    with _csv_stream(target, excel) as handle:
+        csv.writer(handle, lineterminator="\n").writerow(LONG_COLUMNS)
+        for r in reports:
+            source = field(r.source)
+            lines = []
+            for c in r.cells:
+                where = keys.get((c.table, c.row, c.col))
+                if where is None:
+                    parts = (c.table, c.row, c.col, c.key)
+                    where = keys[c.table, c.row, c.col] = ",".join(field(x) for x in parts)
+                value = "" if c.value is None else str(c.value)
+                start, end = ("", "") if c.span is None else (str(c.span[0]), str(c.span[1]))
+                lines.append(f"{source},{where},{value},{field(c.raw)},{start},{end},{c.confidence}\n")
+            handle.write("".join(lines))
+
+
+@lru_cache(maxsize=65536)
+def _csv_field(text: str) -> str:
+    """``text`` as one field of a CSV line the way ``csv.writer`` (minimal quoting) writes it among others."""
+    import csv
+
+    if not text:
+        return ""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([text])
+    return buffer.getvalue()[:-1]
 
 
 def require_extra(package: str, purpose: str) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gxie.errors import MissingExtraError
 from gxie.export import (
@@ -21,11 +23,14 @@ from gxie.export import (
     JsonlWriter,
     Written,
     latest_reports,
+    long_rows,
     long_table,
     read_jsonl,
     wide_table,
     write_csv,
     write_jsonl,
+    write_long_csv,
+    write_rows_csv,
     write_table,
     write_tables,
 )
@@ -289,6 +294,33 @@ def test_csv_tables_are_the_csv_of_their_frames(tmp_path: Path, excel: bool) -> 
         expected = tmp_path / f"pandas-{path.name}"
         write_csv(frame, expected, excel=excel)
         assert path.read_bytes() == expected.read_bytes(), path.name
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=6),
+            st.one_of(st.none(), st.integers(-(10**20), 10**20), st.floats(allow_nan=False, allow_infinity=False)),
+            st.one_of(st.none(), st.tuples(st.integers(0, 99), st.integers(0, 99))),
+            st.floats(0, 1),
+        ),
+        max_size=6,
+    ),
+    st.text(max_size=8),
+    st.booleans(),
+)
+def test_the_long_csv_is_the_csv_of_its_rows(
+    cells: list[tuple[str, float | None, tuple[int, int] | None, float]], source: str, excel: bool
+) -> None:
+    """``write_long_csv`` formats each cell's line itself: byte for byte what the csv module writes for the
+    rows of ``long_rows``, on any text (quotes, commas, line breaks), number and blank."""
+    made = tuple(Cell("section3", "granted", f"c{k}", v, raw, span, p) for k, (raw, v, span, p) in enumerate(cells))
+    reports = [report(source, cells=made), report("b.txt"), failed("c.txt")]
+    expected, got = io.StringIO(), io.StringIO()
+    write_rows_csv(*long_rows(reports), expected, excel=excel)
+    write_long_csv(reports, got, excel=excel)
+    assert got.getvalue() == expected.getvalue()
 
 
 def test_unknown_suffix_is_refused(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ CSV is plain UTF-8 (``write_csv``); ``excel=True`` adds the byte-order mark Exce
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -273,7 +273,10 @@ def write_tables(
     ['reports.csv', 'cells.csv']
     """
     check_table_formats(formats)
-    makers = {TABLE_NAMES[0]: wide_rows, TABLE_NAMES[1]: long_rows}
+    makers: dict[str, Callable[[Iterable[Report]], tuple[list[str], Sequence[Sequence[Any]]]]] = {
+        TABLE_NAMES[0]: wide_rows,
+        TABLE_NAMES[1]: long_rows,
+    }
     tables: dict[str, tuple[list[str], Sequence[Sequence[Any]]]] = {}
     frames: dict[str, pd.DataFrame] = {}
     written: list[Path] = []

@@ -148,3 +148,25 @@ def test_a_worker_has_its_next_chunk_before_the_caller_gets_its_results(tmp_path
             job = engine._workers[0].job
             seen.append((Path(results[0].path).name, Path(job[0][0]).name if job else None))
     assert seen == [("0.txt", "1.txt"), ("1.txt", "2.txt"), ("2.txt", None)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_batch_collects_garbage_less_often_and_gives_the_thresholds_back(tmp_path: Path, workers: int) -> None:
+    """Workers freeze what they loaded and raise the collector's thresholds (``gxie.batch.gcpolicy``); a run
+    in this process raises them only while it runs."""
+    import gc
+    import json
+
+    from gxie.batch.gcpolicy import THRESHOLDS
+    from tests.fake_taggers import GcTagger
+
+    folder = tmp_path / "in"
+    make(folder, {"a.txt": TEXTS[0], "b.txt": TEXTS[1]})
+    log = tmp_path / "gc.json"
+    before = gc.get_threshold()
+    summary = run_batch([str(folder)], tmp_path / "out", tagger=GcTagger(str(log)), workers=workers, progress=False)
+    assert summary.processed == 2
+    thresholds, frozen = json.loads(log.read_text(encoding="utf-8"))
+    assert tuple(thresholds) == THRESHOLDS
+    assert frozen > 0 or workers == 1  # a worker process froze what it loaded
+    assert gc.get_threshold() == before

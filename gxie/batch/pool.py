@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from gxie import pipeline
+from gxie.batch.gcpolicy import settle_worker
 from gxie.batch.jobs import (
     INTERNAL_ERROR,
     WORKER_DIED,
@@ -308,6 +309,7 @@ def _serve(
         except Exception:  # an exception that does not pickle
             conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
         return
+    settle_worker()  # its own process: the loaded tagger frozen, fewer collections
     conn.send(("ready", label))
     while True:
         try:

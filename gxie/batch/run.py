@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gxie.batch.discover import RESULTS_FILE, SUMMARY_FILE, discover, file_sha256
+from gxie.batch.gcpolicy import fewer_collections
 from gxie.batch.jobs import FileResult, failed_report
 from gxie.batch.journal import Entry, entry_key, journal_line, journal_row, read_journal, resolved_path
 from gxie.batch.lock import OutputLock
@@ -110,7 +111,7 @@ def run_batch(
     files = discover(inputs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    with OutputLock(out):
+    with OutputLock(out), fewer_collections():  # thousands of reports held: collect less often (gcpolicy)
         _clean_scratch(out)  # what a run killed while writing its tables left
         results = out / RESULTS_FILE
         done = read_journal(results) if resume and results.exists() else {}

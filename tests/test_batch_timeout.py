@@ -170,3 +170,23 @@ def test_a_batch_collects_garbage_less_often_and_gives_the_thresholds_back(tmp_p
     assert tuple(thresholds) == THRESHOLDS
     assert frozen > 0 or workers == 1  # a worker process froze what it loaded
     assert gc.get_threshold() == before
+
+
+def test_a_chunk_message_is_decoded_after_the_worker_got_new_work() -> None:
+    """``LocalEngine._open``: a chunk that raised in its worker (or whose message does not unpickle) sends its
+    files one at a time, and a single file gets a failed row naming the error."""
+    import pickle
+    from collections import deque
+
+    from gxie.batch.pool import LocalEngine, _Received
+
+    engine = LocalEngine(MarkerTagger(), "cpu", workers=1)  # inline: no process needed to decode
+    done: list[list[Any]] = []
+    alone: deque[tuple[str, str | None]] = deque()
+    two = [("a.txt", None), ("b.txt", None)]
+    engine._open(_Received(two, pickle.dumps(("failed", "RuntimeError: boom")), 0.5), done, alone)
+    assert list(alone) == two and done == []
+    engine._open(_Received([("c.txt", "h")], b"not a pickle", 0.5), done, alone)
+    (result,) = done[0]
+    assert result.path == "c.txt" and result.report.status == "failed"
+    assert "internal error while extracting 'c.txt'" in result.report.issues[0].message

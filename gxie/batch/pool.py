@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from gxie import pipeline
@@ -105,6 +106,7 @@ class LocalEngine:
         alone: deque[Item] = deque()  # files of a chunk that timed out, lost its worker or failed: one at a time
         exhausted = False
         done: list[list[FileResult]] = []  # results taken from the workers, handed out once they work again
+        received: list[_Received] = []  # chunks' results read from the pipes, decoded once the workers work again
         while True:
             for i, worker in enumerate(self._workers):
                 if worker.idle and not worker.process.is_alive():  # died between chunks (killed from outside)
@@ -117,6 +119,12 @@ class LocalEngine:
                         exhausted = True
                     elif chunk:
                         worker.give(chunk, self.timeout)
+            if received:  # unpickled while the workers run their next chunks
+                for got in received:
+                    self._open(got, done, alone)
+                received = []
+                if alone:
+                    continue  # to an idle worker first
             if done:  # the caller journals these while the workers run their next chunks
                 yield from done
                 done = []
@@ -133,8 +141,8 @@ class LocalEngine:
                 outcome = worker.poll() if job is not None else None
                 if job is None or outcome is None:
                     continue
-                if isinstance(outcome, list):
-                    done.append(outcome)
+                if isinstance(outcome, _Received):
+                    received.append(outcome)
                     continue
                 if outcome.code != INTERNAL_ERROR:  # dead or killed: a fresh worker takes its place
                     self._workers[i] = self._start()
@@ -143,6 +151,23 @@ class LocalEngine:
                     alone.extend(job)
                 else:
                     done.append([self._failed(job[0], outcome)])
+
+    def _open(self, got: _Received, done: list[list[FileResult]], alone: deque[Item]) -> None:
+        """Decode a chunk's message: its results into ``done``; the files of a chunk that raised in the worker
+        into ``alone`` (one at a time), or a failed row for a single file."""
+        try:
+            kind, value = ForkingPickler.loads(got.raw)
+        except Exception as exc:  # a result that does not unpickle
+            kind, value = "failed", f"{type(exc).__name__}: {exc}"
+        if kind == "done":
+            done.append(list(value))
+            return
+        lost = _Lost(INTERNAL_ERROR, got.seconds, str(value))
+        if len(got.job) > 1:
+            logger.warning("a chunk of %d files %s; running them one at a time", len(got.job), lost.what)
+            alone.extend(got.job)
+        else:
+            done.append([self._failed(got.job[0], lost)])
 
     def _failed(self, item: Item, lost: _Lost) -> FileResult:
         if lost.code == TIMEOUT:
@@ -172,6 +197,15 @@ class LocalEngine:
 
     def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         self.close(wait=exc_type is None)
+
+
+@dataclass(frozen=True)
+class _Received:
+    """A chunk's message as read from the pipe (``raw``, not unpickled yet): its ``job`` and its seconds."""
+
+    job: list[Item]
+    raw: bytes
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -242,18 +276,18 @@ class _Worker:
         self.job, self.started = items, time.monotonic()
         self.deadline = self.started + timeout * len(items) if timeout else None
 
-    def poll(self) -> list[FileResult] | _Lost | None:
-        """The chunk's results, a ``_Lost`` when it timed out, the worker died or it raised; None: running."""
+    def poll(self) -> _Received | _Lost | None:
+        """The chunk's message, read but not unpickled (the worker is idle again: give it work first); a
+        ``_Lost`` when it timed out or the worker died; None: running."""
         assert self.job is not None
         if self.conn.poll():
             try:
-                kind, value = self.conn.recv()
+                raw = self.conn.recv_bytes()
             except (EOFError, OSError):
                 return self._lost(WORKER_DIED_CODE)
+            got = _Received(self.job, raw, time.monotonic() - self.started)
             self.job, self.deadline = None, None
-            if kind == "done":
-                return list(value)
-            return _Lost(INTERNAL_ERROR, time.monotonic() - self.started, str(value))
+            return got
         if not self.process.is_alive():
             return self._lost(WORKER_DIED_CODE)
         if self.deadline is not None and time.monotonic() >= self.deadline:

@@ -351,3 +351,15 @@ def test_main_reads_an_ocr_corpus_and_splits_mild_by_layout(tmp_path: Path, monk
     assert "| OCR mild (all 2 sets) | 2 |" in section
     assert all(f"| OCR mild, layout {layout} | 1 |" in section for layout in layouts)
     assert "| mild | 6 | 2.00 |" in page  # OCR seconds per page: 2 records of 6 s over 6 pages
+
+
+def test_the_speed_table_goes_into_another_page_between_its_markers(tmp_path: Path) -> None:
+    from training.speed_table import BEGIN, END, write_block
+
+    page = tmp_path / "benchmarks.md"
+    page.write_text("# benchmarks\n\nintro\n", encoding="utf-8")
+    write_block(page, "| a |\n")
+    assert page.read_text(encoding="utf-8") == f"# benchmarks\n\nintro\n\n{BEGIN}\n| a |\n{END}\n"
+    page.write_text(page.read_text(encoding="utf-8") + "\nafter\n", encoding="utf-8")
+    write_block(page, "| b |")  # a later run replaces its block only
+    assert page.read_text(encoding="utf-8") == f"# benchmarks\n\nintro\n\n{BEGIN}\n| b |\n{END}\n\nafter\n"

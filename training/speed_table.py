@@ -177,6 +177,25 @@ def write_measured(path: Path, measured: str) -> None:
     path.write_text(measured.rstrip("\n") + "\n\n" + MARK + (rest or "\n"), encoding="utf-8")
 
 
+BEGIN = "<!-- speed table: written by python -m training.bench.speed --table --also FILE -->"
+END = "<!-- end of the speed table -->"
+
+
+def write_block(path: Path, measured: str) -> None:
+    """Put ``measured`` (the same run's table) into another page, ``path``: between ``BEGIN`` and ``END``
+    where the page has them, else at its end; the rest of the page stays."""
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    block = f"{BEGIN}\n{measured.strip()}\n{END}"
+    if BEGIN in old and END in old[old.index(BEGIN) :]:
+        start = old.index(BEGIN)
+        stop = old.index(END, start) + len(END)
+        text = old[:start] + block + old[stop:]
+    else:
+        text = old.rstrip("\n") + ("\n\n" if old else "") + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
 def _load() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 

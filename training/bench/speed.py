@@ -9,7 +9,7 @@ printed, rasterized report. ``--table`` writes the end-to-end speed table of doc
 ``training.speed_table``).
 
     python -m training.bench.speed --tagger model --n 40 --threads 2     # prints one JSON line
-    python -m training.bench.speed --table --n 1000 --out docs/speed.md  # the speed table
+    python -m training.bench.speed --table --n 1000 --out docs/speed.md --also docs/benchmarks.md  # the speed table
 """
 
 from __future__ import annotations
@@ -224,14 +224,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--table", action="store_true", help="the speed table of docs/speed.md (module docstring)")
     p.add_argument("--out", type=Path, default=None, help="--table: also write the markdown to this file")
     p.add_argument("--repeats", type=int, default=5, help="--table: one-file extract runs (median)")
+    p.add_argument(
+        "--also", type=Path, action="append", default=[], help="--table: put the same table into this page too"
+    )
     args = p.parse_args(argv)
     if args.table:
-        from training.speed_table import speed_table, write_measured
+        from training.speed_table import speed_table, write_block, write_measured
 
         text = speed_table(args.n, args.repeats, _command(argv))
         print(text)
         if args.out is not None:
             write_measured(args.out, text)
+        for page in args.also:
+            write_block(page, text)
         return 0
     result = (
         ocr_worker(args.threads) if args.tagger == "ocr" else worker(args.tagger, args.n, args.threads, args.device)

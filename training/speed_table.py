@@ -182,10 +182,13 @@ END = "<!-- end of the speed table -->"
 
 
 def write_block(path: Path, measured: str) -> None:
-    """Put ``measured`` (the same run's table) into another page, ``path``: between ``BEGIN`` and ``END``
-    where the page has them, else at its end; the rest of the page stays."""
+    """Put ``measured`` (the same run's table, without its ``# `` title) into another page, ``path``: between
+    ``BEGIN`` and ``END`` where the page has them, else at its end; the rest of the page stays."""
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
-    block = f"{BEGIN}\n{measured.strip()}\n{END}"
+    body = measured.strip()
+    if body.startswith("# "):  # the page has its own title
+        body = body.split("\n", 1)[1].strip() if "\n" in body else ""
+    block = f"{BEGIN}\n{body}\n{END}"
     if BEGIN in old and END in old[old.index(BEGIN) :]:
         start = old.index(BEGIN)
         stop = old.index(END, start) + len(END)

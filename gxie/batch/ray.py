@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from gxie import pipeline
+from gxie.batch.gcpolicy import settle_worker
 from gxie.batch.jobs import FileResult, extract_chunk
 from gxie.errors import MissingExtraError
 from gxie.report import Report
@@ -59,6 +60,7 @@ class ChunkExtractor:
     def __init__(self, tagger: str | Tagger, device: str, template: str | None):
         self.tagger = pipeline.get_tagger(tagger, device)
         self.template = template
+        settle_worker()  # an actor is a process of its own: the loaded tagger frozen, fewer collections
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         paths = [str(p) for p in batch["path"]]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from gxie.errors import GxieError, NeedsOCRError, UnsupportedFormatError
+from gxie.gcpolicy import fewer_collections
 from gxie.grid.build import rebuild
 from gxie.grid.candidates import regions
 from gxie.limits import Limits
@@ -267,10 +268,19 @@ def _loop(
     for source in sources:
         chunk.append(source)
         if len(chunk) == batch_size:
-            yield from _chunk(chunk, tagger, template, limits, first)
+            yield from _collected(chunk, tagger, template, limits, first)
             chunk = []
     if chunk:
-        yield from _chunk(chunk, tagger, template, limits, first)
+        yield from _collected(chunk, tagger, template, limits, first)
+
+
+def _collected(
+    sources: Sequence[Source], tagger: Tagger, template: str | None, limits: Limits | None, first: Tagger | None
+) -> list[Extraction]:
+    """One chunk's extractions, made with fewer garbage collections (``gxie.gcpolicy``); the caller's
+    thresholds are back before any is handed out."""
+    with fewer_collections():
+        return list(_chunk(sources, tagger, template, limits, first))
 
 
 def _chunk(

@@ -152,12 +152,12 @@ def test_a_worker_has_its_next_chunk_before_the_caller_gets_its_results(tmp_path
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_batch_collects_garbage_less_often_and_gives_the_thresholds_back(tmp_path: Path, workers: int) -> None:
-    """Workers freeze what they loaded and raise the collector's thresholds (``gxie.batch.gcpolicy``); a run
+    """Workers freeze what they loaded and raise the collector's thresholds (``gxie.gcpolicy``); a run
     in this process raises them only while it runs."""
     import gc
     import json
 
-    from gxie.batch.gcpolicy import THRESHOLDS
+    from gxie.gcpolicy import THRESHOLDS
     from tests.fake_taggers import GcTagger
 
     folder = tmp_path / "in"

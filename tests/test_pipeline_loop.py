@@ -180,3 +180,24 @@ def test_bad_options_raise_at_the_call_before_any_document(options: dict[str, An
 def test_the_tagger_label_is_name_colon_version() -> None:
     assert tagger_label(RulesTagger()) == "rules:1" and tagger_label(FakeTagger()) == "fake:1"
     assert extract_text(OK[0], tagger="rules").tagger == "rules:1"
+
+
+def test_each_chunk_runs_with_fewer_collections_and_the_caller_keeps_its_thresholds(tmp_path: Path) -> None:
+    """``pipeline.run`` raises the collector's thresholds while it works on a chunk (``gxie.gcpolicy``) and
+    hands each extraction out with the caller's own thresholds back."""
+    import gc
+    import json
+
+    from gxie.gcpolicy import THRESHOLDS
+    from gxie.training.synth import generate
+    from tests.fake_taggers import GcTagger
+
+    log = tmp_path / "gc.json"
+    docs = [Document(text=r.text, source=f"r{i}.txt", kind="text") for i, r in enumerate(generate(3, seed=7))]
+    before = gc.get_threshold()
+    seen = []
+    for extraction in run(docs, tagger=GcTagger(str(log)), batch_size=2):
+        seen.append(gc.get_threshold())
+        assert extraction.report.status in ("ok", "partial")
+    assert seen == [before] * 3
+    assert tuple(json.loads(log.read_text(encoding="utf-8"))[0]) == THRESHOLDS

@@ -28,7 +28,6 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from gxie import pipeline
-from gxie.batch.gcpolicy import settle_worker
 from gxie.batch.jobs import (
     INTERNAL_ERROR,
     WORKER_DIED,
@@ -41,6 +40,7 @@ from gxie.batch.jobs import (
     threads_per_worker,
 )
 from gxie.batch.journal import TIMEOUT, WORKER_DIED_CODE
+from gxie.gcpolicy import settle_worker
 from gxie.tagging.base import Tagger, tagger_label
 from gxie.types import IssueCode
 

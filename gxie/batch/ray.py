@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from gxie import pipeline
-from gxie.batch.gcpolicy import settle_worker
 from gxie.batch.jobs import FileResult, extract_chunk
 from gxie.errors import MissingExtraError
+from gxie.gcpolicy import settle_worker
 from gxie.report import Report
 from gxie.tagging.base import Tagger, tagger_label
 

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Protocol
 
 from gxie.batch.discover import RESULTS_FILE, SUMMARY_FILE, discover, file_sha256
-from gxie.batch.gcpolicy import fewer_collections
 from gxie.batch.jobs import FileResult, failed_report
 from gxie.batch.journal import Entry, entry_key, journal_line, journal_row, read_journal, resolved_path
 from gxie.batch.lock import OutputLock
 from gxie.batch.summary import N_FAILURES, N_SLOWEST, BatchSummary, Progress
 from gxie.export import TABLE_FORMATS, check_table_formats, write_tables
+from gxie.gcpolicy import fewer_collections
 from gxie.jsonl import JsonlWriter, Written, latest_reports
 from gxie.report import Report
 from gxie.tagging.base import Tagger

@@ -1,13 +1,15 @@
-"""Fewer garbage collections in a batch.
+"""Fewer garbage collections while gxie extracts.
 
 A batch allocates hundreds of thousands of short-lived objects per report (spans, cells, items), while a
 worker also holds many long-lived ones: the loaded model and modules, and the caches that grow with the
 reports (label matches, laid-out texts, parsed numbers). With Python's default thresholds the collector
 runs every 700 allocations and keeps scanning those long-lived objects. A worker process therefore
-freezes what it loaded (``gc.freeze``: never scanned again) and collects less often; the main process
-collects less often while a batch runs, and gets its own thresholds back after. Cycles are still
-collected, only later. On 1,000 typical reports with the default settings this took the end-to-end rate
-from about 49 to about 57 reports/s on one machine (AMD EPYC, 2 cores; docs/speed.md).
+freezes what it loaded (``gc.freeze``: never scanned again) and collects less often
+(``gxie.batch.pool``, ``gxie.batch.ray``); in the caller's process a batch, and each chunk of
+``gxie.pipeline.run`` (``extract``, ``extract_many``), runs with fewer collections and gives the
+caller's thresholds back after. Cycles are still collected, only later. On 1,000 typical reports with
+the default settings this took the end-to-end rate from about 49 to about 57 reports/s on one machine
+(AMD EPYC, 2 cores; docs/speed.md).
 """
 
 from __future__ import annotations

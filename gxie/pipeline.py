@@ -242,7 +242,8 @@ def run(
     ``"torch"`` (see ``gxie.tagging.load.get_tagger``); ``limits`` (``gxie.Limits``) raises or lowers what one
     file may take (bytes, pages, pixels, DOCX parts, HTML elements: docs/limits.md). ``rules_first``: whether
     a document the rules tagger reads completely and consistently skips the model (``gxie.rules_first``;
-    None: on for the model tagger with its cascade on, the default).
+    None: on for the model tagger with its cascade on, the default). Each chunk is worked on with fewer
+    garbage collections (``gxie.gcpolicy``); the caller's thresholds are back whenever it gets an extraction.
 
     >>> [e.report.status for e in run(["a.txt", "b.docx"], tagger="rules")]  # doctest: +SKIP
     ['ok', 'partial']

@@ -146,11 +146,7 @@ class LocalEngine:
                     continue
                 if outcome.code != INTERNAL_ERROR:  # dead or killed: a fresh worker takes its place
                     self._workers[i] = self._start()
-                if len(job) > 1:
-                    logger.warning("a chunk of %d files %s; running them one at a time", len(job), outcome.what)
-                    alone.extend(job)
-                else:
-                    done.append([self._failed(job[0], outcome)])
+                self._after_loss(job, outcome, done, alone)
 
     def _open(self, got: _Received, done: list[list[FileResult]], alone: deque[Item]) -> None:
         """Decode a chunk's message: its results into ``done``; the files of a chunk that raised in the worker
@@ -162,12 +158,15 @@ class LocalEngine:
         if kind == "done":
             done.append(list(value))
             return
-        lost = _Lost(INTERNAL_ERROR, got.seconds, str(value))
-        if len(got.job) > 1:
-            logger.warning("a chunk of %d files %s; running them one at a time", len(got.job), lost.what)
-            alone.extend(got.job)
+        self._after_loss(got.job, _Lost(INTERNAL_ERROR, got.seconds, str(value)), done, alone)
+
+    def _after_loss(self, job: list[Item], lost: _Lost, done: list[list[FileResult]], alone: deque[Item]) -> None:
+        """A chunk that gave no results: its files one at a time (``alone``), or a failed row for a single file."""
+        if len(job) > 1:
+            logger.warning("a chunk of %d files %s; running them one at a time", len(job), lost.what)
+            alone.extend(job)
         else:
-            done.append([self._failed(got.job[0], lost)])
+            done.append([self._failed(job[0], lost)])
 
     def _failed(self, item: Item, lost: _Lost) -> FileResult:
         if lost.code == TIMEOUT:

@@ -160,7 +160,7 @@ def _extract(
     progress: bool,
     workers: int = 1,
 ) -> None:
-    """Journal the unreadable files, then extract ``todo`` chunk by chunk (``chunks``)."""
+    """Journal the unreadable files, then extract ``todo`` chunk by chunk (``_chunks``)."""
     with Progress(len(todo) + len(unreadable), enabled=progress) as bar:
         run.progress = bar
         for path, text in unreadable:

@@ -11,7 +11,7 @@ CSV is plain UTF-8 (``write_csv``); ``excel=True`` adds the byte-order mark Exce
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -273,31 +273,31 @@ def write_tables(
     ['reports.csv', 'cells.csv']
     """
     check_table_formats(formats)
-    makers: dict[str, Callable[[Iterable[Report]], tuple[list[str], Sequence[Sequence[Any]]]]] = {
-        TABLE_NAMES[0]: wide_rows,
-        TABLE_NAMES[1]: long_rows,
-    }
-    tables: dict[str, tuple[list[str], Sequence[Sequence[Any]]]] = {}
+    table_rows: dict[str, tuple[list[str], Sequence[Sequence[Any]]]] = {}  # each built once, for all formats
     frames: dict[str, pd.DataFrame] = {}
+
+    def rows(name: str) -> tuple[list[str], Sequence[Sequence[Any]]]:
+        if name not in table_rows:
+            table_rows[name] = (wide_rows if name == TABLE_NAMES[0] else long_rows)(reports)
+        return table_rows[name]
+
+    def frame(name: str) -> pd.DataFrame:
+        if name not in frames:
+            frames[name] = cell_frame(*rows(name))
+        return frames[name]
+
     written: list[Path] = []
     for fmt in formats:
-        for name, make in makers.items():
+        for name in TABLE_NAMES:
             path = Path(out_dir) / f"{name}.{fmt}"
-            if fmt == "csv":
+            if fmt != "csv":
+                write_table(frame(name), path, excel_csv=excel_csv)
+            elif name == TABLE_NAMES[0]:  # CSV straight from the rows: what a frame of them gives
                 path.parent.mkdir(parents=True, exist_ok=True)
-            if fmt == "csv" and name == TABLE_NAMES[1]:  # one line per cell: formatted straight from the cells
+                write_rows_csv(*rows(name), path, excel=excel_csv)
+            else:  # one line per cell, formatted straight from the cells
+                path.parent.mkdir(parents=True, exist_ok=True)
                 write_long_csv(reports, path, excel=excel_csv)
-                written.append(path)
-                continue
-            if name not in tables:
-                tables[name] = make(reports)
-            columns, rows = tables[name]
-            if fmt == "csv":  # straight from the rows: the CSV a frame of them gives (write_rows_csv)
-                write_rows_csv(columns, rows, path, excel=excel_csv)
-            else:
-                if name not in frames:
-                    frames[name] = cell_frame(columns, rows)
-                write_table(frames[name], path, excel_csv=excel_csv)
             written.append(path)
     return written
 

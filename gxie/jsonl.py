@@ -5,6 +5,7 @@ latest row per file and per content (``latest_reports``). The tables built from 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -172,11 +173,20 @@ def journal_path(row: Mapping[str, Any]) -> str:
 @dataclass(frozen=True)
 class Written:
     """A journal row a run wrote: its ``report`` (without text), the file it is about (``journal_path``)
-    and the ``line`` as written (``JsonlWriter.write``)."""
+    and the ``digest`` of the line as written (``Written.of``), not the line: a batch keeps one per report."""
 
     report: Report
     path: str
-    line: bytes
+    digest: bytes
+
+    @classmethod
+    def of(cls, report: Report, path: str, line: bytes) -> Written:
+        """The row whose ``line`` (``JsonlWriter.write``'s bytes) holds ``report`` about the file ``path``."""
+        return cls(report, path, _digest(line))
+
+
+def _digest(line: bytes) -> bytes:
+    return hashlib.blake2b(line, digest_size=16).digest()
 
 
 def latest_reports(path: str | Path, recent: Sequence[Written] = ()) -> list[Report]:
@@ -185,27 +195,26 @@ def latest_reports(path: str | Path, recent: Sequence[Written] = ()) -> list[Rep
     A later row supersedes an earlier one with the same content hash (a retried file, a ``--no-resume``
     run) or about the same file (``journal_path``: a file edited since, or unreadable before, named by a
     relative or an absolute path); the order follows the latest rows. ``recent``: the rows a run just
-    wrote, in order. When the journal ends with exactly their lines, byte for byte, their reports are
-    taken as they are instead of decoded again; otherwise every row is decoded.
+    wrote, in order. When the journal ends with exactly their lines, byte for byte (their digests), their
+    reports are taken as they are instead of decoded again; otherwise every row is decoded. The file is read
+    line by line twice (the lines' digests, then the rows), not held.
     """
     path = Path(path)
-    lines = list(_raw_lines(path))
-    first = len(lines) - len(recent)
-    tail = lines[first:] if first >= 0 else []
-    if not recent or len(tail) != len(recent) or any(w.line != raw for w, (_, raw) in zip(recent, tail, strict=True)):
-        first = len(lines)
+    digests = [_digest(raw) for _, raw in _raw_lines(path)]
+    count = len(digests)
+    first = count - len(recent)
+    if not recent or first < 0 or any(w.digest != d for w, d in zip(recent, digests[first:], strict=True)):
+        first = count
     rows: dict[int, Report | dict[str, Any]] = {}
     by_hash: dict[str, int] = {}
     by_path: dict[str, int] = {}
-    for index, (number, raw) in enumerate(lines):
+    for index, (number, raw) in enumerate(_raw_lines(path)):
         item: Report | dict[str, Any] | None
         if index >= first:
             written = recent[index - first]
             item, content_hash, where = written.report, written.report.content_hash, written.path
         else:
-            item = (
-                _parse_line(path, number, raw, last=False) if index + 1 < len(lines) else _parse_last(path, number, raw)
-            )
+            item = _parse_line(path, number, raw, last=False) if index + 1 < count else _parse_last(path, number, raw)
             if item is None:
                 continue
             content_hash, where = item.get("content_hash"), journal_path(item)

@@ -165,7 +165,7 @@ def test_latest_reports_takes_the_runs_own_reports_for_its_rows(tmp_path: Path) 
     older, mine = [report("a.txt"), report("b.txt")], [report("b.txt", status="partial"), report("c.txt")]
     write_jsonl(older, path)
     with JsonlWriter(path, append=True) as out:
-        written = [Written(r, os.path.abspath(r.source), out.write(r)) for r in mine]
+        written = [Written.of(r, os.path.abspath(r.source), out.write(r)) for r in mine]
     decoded = latest_reports(path)
     taken = latest_reports(path, written)
     assert taken == decoded and [r.source for r in taken] == ["a.txt", "b.txt", "c.txt"]

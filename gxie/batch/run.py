@@ -266,7 +266,7 @@ class _Run:
         else:
             line = self.journal.write(journal_row(report, where, attempt))
         kept = report if report.text is None else replace(report, text=None)  # the row decodes to it (no text)
-        self.recorded.append(Written(kept, where, line))
+        self.recorded.append(Written.of(kept, where, line))
         entry = Entry(report.status, tuple(c.rule for c in report.failed_checks), False, attempt)
         self.count(entry)
         self.now[entry_key(result.content_hash, where)] = entry

@@ -174,6 +174,64 @@ def test_regions_start_at_the_tables_not_at_the_prose() -> None:
     assert text[bounds["section4"][1] :].startswith("五、")
 
 
+def _section3_split_by_section4s_heading() -> tuple[str, dict[str, list[int]]]:
+    """A 2021 report as pdfminer orders a table's page: section 三's first rows with their numbers, the
+    other rows' labels, then section 四's heading, then those rows' numbers, then section 四's table."""
+    some = {"new_received": [2, 1], "carried_over": [1, 0], "granted": [1, 0], "partially_granted": [0, 1],
+            "unable_not_held": [1, 0], "total_processed": [2, 1], "carried_forward": [1, 0]}  # fmt: skip
+    rows = T2021.section3.rows
+    values = {r.id: [*some.get(r.id, [0, 0]), 0, 0, 0, 0, sum(some.get(r.id, [0, 0]))] for r in rows}
+    page1 = "".join(f"{r.label}\n{' '.join(map(str, values[r.id]))}\n" for r in rows[:6])
+    page2 = "".join(f"{r.label}\n" for r in rows[6:])
+    stranded = "".join(f"{' '.join(map(str, values[r.id]))}\n" for r in rows[6:])
+    s2 = "第二十条第(一)项\n信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 3 1 20\n"
+    s3 = "申请人情况 自然人 法人或其他组织 总计\n" + page1 + page2
+    s4 = stranded + "行政复议 行政诉讼\n结果维持 结果纠正 其他结果 尚未审结 总计\n0 0 0 0 0 1 0 0 0 1 0 0 0 0 0\n"
+    return _report(s2, s3, s4), values
+
+
+def test_section3s_numbers_printed_after_section4s_heading_are_section3s() -> None:
+    text, values = _section3_split_by_section4s_heading()
+    bounds = regions(text)
+    assert text[slice(*bounds["section4"])].startswith("行政复议 行政诉讼\n")
+    assert text[slice(*bounds["section3"])].endswith("2 1 0 0 0 0 3\n1 0 0 0 0 0 1\n")  # the last two stranded rows
+    report = extract_text(text, tagger="rules")
+    flat = report.to_flat()
+    for r in T2021.section3.rows:
+        assert [flat[f"section3.{r.id}.{c}"] for c in S3_COLS] == values[r.id], r.id
+    assert [flat[f"section4.litigation_direct.{c}"] for c in S4_COLS] == [1, 0, 0, 0, 1]
+    assert all(c.passed is not False for c in report.checks)
+
+
+def test_section4s_own_numbers_before_its_labels_stay_section4s() -> None:
+    # Fifteen numbers or fewer between section 四's heading and its labels can be section 四's own cells
+    # printed before their labels: the regions are left as the headings cut them.
+    s4 = "0 0 0 0 0 1 0 0 0 1 0 0 0 0 0\n行政复议 行政诉讼\n结果维持 结果纠正 其他结果 尚未审结 总计\n"
+    text = _report("第二十条第(一)项\n规章 0 0 0\n", "(一)予以公开 1 0 0 0 0 0 1\n", s4)
+    bounds = regions(text)
+    assert text[slice(*bounds["section4"])].startswith("四、政府信息公开行政复议")
+    assert text[slice(*bounds["section3"])].endswith("(一)予以公开 1 0 0 0 0 0 1\n")
+
+
+def test_section4s_table_going_on_after_section5s_heading_stays_section4s() -> None:
+    # pdfminer can print section 五's heading inside section 四's table: section 四 holds fewer numbers
+    # than its cells, and its labels and numbers go on after that heading, up to the first prose.
+    s4 = "行政复议\n结果维持 结果纠正 其他结果 尚未审结 总计\n0 1 0 0 1\n"
+    tail = "行政诉讼\n未经复议直接起诉\n结果\n维持\n0 0 0 0 0\n复议后起诉\n0 0 0 0 0\n"
+    prose = "本年度本局政府信息公开工作存在的问题主要是公开的深度和广度还不能满足公众的需求，下一步将加以改进。\n"
+    text = _report("第二十条第(一)项\n规章 0 0 0\n", "(一)予以公开 1 0 0 0 0 0 1\n", s4).replace(
+        "五、存在的主要问题及改进情况\n无。\n", "五、存在的主要问题及改进情况\n" + tail + prose
+    )
+    bounds = regions(text)
+    assert text[slice(*bounds["section4"])].endswith("复议后起诉\n0 0 0 0 0")
+    flat = extract_text(text, tagger="rules").to_flat()
+    assert [flat[f"section4.review.{c}"] for c in S4_COLS] == [0, 1, 0, 0, 1]
+    assert [flat[f"section4.litigation_after_review.{c}"] for c in S4_COLS] == [0] * 5
+    # with all fifteen numbers before section 五's heading, the region ends at that heading
+    whole = _report("第二十条第(一)项\n规章 0 0 0\n", "", s4 + tail + prose)
+    assert whole[regions(whole)["section4"][1] :].startswith("五、")
+
+
 def _report(section2: str, section3: str, section4: str) -> str:
     return (
         "某某市某某局2023年政府信息公开工作年度报告\n一、总体情况\n本局依法公开政府信息。\n"

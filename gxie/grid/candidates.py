@@ -54,6 +54,12 @@ MAX_HEADING = 60  # a longer line is prose, not a section heading
 MAX_CAPTION = 40  # a longer line holding 第二十条 is prose, not a table caption
 _HEADING = re.compile(r"^\s*([一二三四五六七])\s*[、.,，]")
 _CAPTION = re.compile(r"第\s*二十\s*条")
+_S4_LABEL = re.compile(r"复议|诉讼|维持|纠正|审结")  # words of section 四's table labels (its heading holds them too)
+_STRANDED_NUMBER = re.compile(r"(?<!\S)\d+(?!\S)")
+_NUMBER_LINE = re.compile(r"\d+(?:\s+\d+)*")
+S4_CELLS = 15  # section 四's cells in both formats
+_S4_WORDS = re.compile(r"复议|诉讼|起诉|维持|纠正|结果|审结|总计")  # section 四's row and column labels
+MAX_S4_LABEL = 12  # a longer line is not one of section 四's labels
 
 
 @quick_init
@@ -86,7 +92,10 @@ def regions(text: str) -> dict[str, tuple[int, int]]:
     """``{table: [start, end)}`` of the section 二, 三 and 四 tables in ``text`` (absent ones left out).
 
     Sections start at heading-like lines (numbering and the heading's key words, in order); section 二's
-    tables start at their first 第二十条 caption, so the numbers of its prose are not read as cells."""
+    tables start at their first 第二十条 caption, so the numbers of its prose are not read as cells. Where a
+    converter printed a table's text boxes across the next section's heading (pdfminer orders a page's
+    boxes by its own layout analysis), the stranded part goes back to its table: ``_s4_tail``,
+    ``_overflow_moved``."""
     heads: dict[str, int] = {}
     offset = 0
     for line in text.split("\n"):
@@ -108,7 +117,53 @@ def regions(text: str) -> dict[str, tuple[int, int]]:
         bounds["section3"] = (s3, s4 if s4 is not None else (s5 if s5 is not None else len(text)))
     if s4 is not None:
         bounds["section4"] = (s4, s5 if s5 is not None and s5 > s4 else len(text))
-    return bounds
+        if s5 is not None and s5 > s4:
+            bounds["section4"] = (s4, _s4_tail(text, s4, s5))
+    return _overflow_moved(text, bounds)
+
+
+def _s4_tail(text: str, start: int, s5: int) -> int:
+    """The end of section 四's table: section 五's heading, or past it when section 四 holds fewer numbers
+    than its cells and its table's labels and numbers go on after that heading (a converter that orders
+    text boxes by its own layout analysis can print section 五's heading inside section 四's table); the
+    stretch ends at its last such line, before any prose."""
+    if len(_STRANDED_NUMBER.findall(text, start, s5)) >= S4_CELLS:
+        return s5
+    offset = text.find("\n", s5)
+    if offset < 0:
+        return s5
+    offset += 1
+    end, labelled = s5, False
+    for line in text[offset:].split("\n"):
+        bare = line.strip()
+        label = len(bare) <= MAX_S4_LABEL and _S4_WORDS.search(bare) is not None
+        if label or _NUMBER_LINE.fullmatch(bare):
+            end, labelled = offset + len(line), labelled or label
+        elif len(bare) > MAX_S4_LABEL * 2:
+            break
+        offset += len(line) + 1
+    # a page number alone after the heading is not section 四's: the stretch holds its labels and numbers
+    return end if labelled and _STRANDED_NUMBER.search(text, s5, end) else s5
+
+
+def _overflow_moved(text: str, bounds: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """``bounds`` with the numbers printed between section 四's heading and its table's first label given
+    to section 三, when there are more of them than section 四 has cells: a converter that orders a page's
+    text boxes by its own layout analysis (pdfminer) can put the part of section 三's table that shares a
+    page with section 四's heading after that heading; section 四's own numbers cannot be so many."""
+    if "section3" not in bounds or "section4" not in bounds:
+        return bounds
+    start, end = bounds["section4"]
+    head = text.find("\n", start, end)
+    if head < 0:
+        return bounds
+    label = _S4_LABEL.search(text, head, end)
+    if label is None:
+        return bounds
+    cut = text.rfind("\n", head, label.start()) + 1
+    if len(_STRANDED_NUMBER.findall(text, head, cut)) <= S4_CELLS:
+        return bounds
+    return {**bounds, "section3": (bounds["section3"][0], cut), "section4": (cut, end)}
 
 
 def _after(heads: dict[str, int], table: str, offset: int) -> bool:

@@ -108,6 +108,30 @@ def test_rows_printed_as_a_band_column_by_column() -> None:
     assert row(cells, "section3", "granted", S3_COLS) == [4, 1, 0, 0, 0, 0, 5]
 
 
+def test_a_long_band_of_rows_column_by_column() -> None:
+    """Section 三 as pdftotext prints a real report's first page: every label first, then three rows
+    column by column (seven paragraphs of three), one row whole, then fifteen rows (不予公开, 无法提供,
+    不予处理) column by column: seven paragraphs of fifteen numbers."""
+    rows = [r.id for r in T2021.section3.rows[:19]]
+    head = {"new_received": 7, "carried_over": 0, "granted": 5}
+    natural = [4, 0, 0, 3, 32, 0, 0, 0, 75, 0, 0, 0, 1, 0, 0]
+    band = rows[4:]
+
+    def column(values: list[int]) -> str:
+        return "\n".join(map(str, values))
+
+    numbers = [column(list(head.values()))] + [column([0, 0, 0])] * 5 + [column(list(head.values()))]
+    numbers += ["2", "0", "0", "0", "0", "0", "2"]
+    numbers += [column(natural)] + [column([0] * 15)] * 5 + [column(natural)]
+    text = "".join(S3_LABELS[r] + "\n" for r in rows) + "申请人情况\n自然人\n总计\n" + "\n\n".join(numbers) + "\n"
+    cells = decode(text, "section3")
+    for r, n in head.items():
+        assert row(cells, "section3", r, S3_COLS) == [n, 0, 0, 0, 0, 0, n], r
+    assert row(cells, "section3", "partially_granted", S3_COLS) == [2, 0, 0, 0, 0, 0, 2]
+    for r, n in zip(band, natural, strict=True):
+        assert row(cells, "section3", r, S3_COLS) == [n, 0, 0, 0, 0, 0, n], r
+
+
 def test_table_split_across_pages() -> None:
     """Rows of section 三 broken by a page footer and a repeated header."""
     rows = section3_rows(6)

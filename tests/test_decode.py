@@ -10,7 +10,7 @@ import pytest
 
 from gxie import extract_text
 from gxie.grid.candidates import UNTAGGED_VALUE_SCORE as UNTAGGED
-from gxie.grid.candidates import regions, tokens
+from gxie.grid.candidates import region_cells, regions, tokens
 from gxie.grid.decode import ANCHORED, IN_ORDER, doubt, read_table
 from gxie.templates import load_template
 from gxie.types import Cell
@@ -130,6 +130,29 @@ def test_a_long_band_of_rows_column_by_column() -> None:
     assert row(cells, "section3", "partially_granted", S3_COLS) == [2, 0, 0, 0, 0, 0, 2]
     for r, n in zip(band, natural, strict=True):
         assert row(cells, "section3", r, S3_COLS) == [n, 0, 0, 0, 0, 0, n], r
+
+
+def test_a_column_aligned_row_whose_gaps_are_all_even_keeps_no_blank_cells() -> None:
+    """pdftotext -layout pads columns with spaces: a row whose gaps happen to be all even (2, 8, 4) looks
+    like cells joined by a two-space tab stop with blank cells in the wide gaps, which gave it eleven
+    cells where the table has seven and left its last numbers unread. The region's other rows have odd
+    gaps (no unit); the row's seven numbers fill a row by themselves, so it keeps no blank cells."""
+    text = (
+        "  一、本年新收政府信息公开申请数量   50  2  0  0  0        0    52\n"
+        "  二、上年结转政府信息公开申请数量   0   0  0  0  0        0    0\n"
+        "  三、本 （一）予以公开        12  0  0  0  0        0    12\n"
+        "  年度办 （二）部分公开（区分处理的，\n"
+        "  理结果 只计这一情形，不计其他情形） 9  1  0  0  0        0    10\n"
+    )
+    assert sum(c.blank for c in region_cells(text, 0, len(text))) == 11  # read line by line: 7 + 4 blanks
+    cells = region_cells(text, 0, len(text), width=7)
+    assert not any(c.blank for c in cells)
+    decoded = doubt(read_table(T2021, "section3", tokens(text, [], 0, len(text), cells), {}))
+    assert row(decoded, "section3", "granted", S3_COLS) == [12, 0, 0, 0, 0, 0, 12]
+    assert row(decoded, "section3", "partially_granted", S3_COLS) == [9, 1, 0, 0, 0, 0, 10]
+    # a row of fewer numbers than the table's width keeps its blank cells: they may be its blank cells
+    short = "  三、本 （一）予以公开  12  0  0        0  12\n"
+    assert sum(c.blank for c in region_cells(short, 0, len(short), width=7)) == 3
 
 
 def test_table_split_across_pages() -> None:

@@ -56,6 +56,7 @@ _HEADING = re.compile(r"^\s*([一二三四五六七])\s*[、.,，]")
 _CAPTION = re.compile(r"第\s*二十\s*条")
 _S4_LABEL = re.compile(r"复议|诉讼|维持|纠正|审结")  # words of section 四's table labels (its heading holds them too)
 _STRANDED_NUMBER = re.compile(r"(?<!\S)\d+(?!\S)")
+_SPACED_TAIL = re.compile(r"\s[+\-]?\d[\d,]*(?:\.\d+)?$")
 _NUMBER_LINE = re.compile(r"\d+(?:\s+\d+)*")
 S4_CELLS = 15  # section 四's cells in both formats
 _S4_WORDS = re.compile(r"复议|诉讼|起诉|维持|纠正|结果|审结|总计")  # section 四's row and column labels
@@ -234,10 +235,13 @@ def _unglue(stream: list[Token]) -> list[Token]:
     return out
 
 
-def region_cells(text: str, start: int, end: int) -> list[LayoutCell]:
+def region_cells(text: str, start: int, end: int, width: int | None = None) -> list[LayoutCell]:
     """The layout cells of ``text[start:end]``; where the region's lines join cells with a fixed run of
     ``u`` spaces (a tab stop turned into spaces), a run ``k * u`` long holds ``k - 1`` blank cells and a
-    trailing run ``k * u`` long holds ``k``: decided over the whole region, not line by line."""
+    trailing run ``k * u`` long holds ``k``: decided over the whole region, not line by line. Where the
+    region has no such unit, a line whose own runs happened to look like one (column-aligned PDF text
+    whose gaps are all even) keeps no blank cells when its numbers alone fill a row of ``width`` cells
+    and the blanks would make it longer than any row."""
     cells = [c for c in layout_cells(text) if c.start >= start and c.end <= end]
     lines: dict[int, tuple[int, str]] = {}
     offset = 0
@@ -247,7 +251,7 @@ def region_cells(text: str, start: int, end: int) -> list[LayoutCell]:
         offset += len(line) + 1
     unit = _space_unit([line for _, line in lines.values()])
     if unit is None:
-        return cells
+        return cells if width is None else _overlong_blanks_dropped(cells, set(lines), width)
     out: list[LayoutCell] = []
     done: set[int] = set()
     for c in cells:
@@ -257,6 +261,20 @@ def region_cells(text: str, start: int, end: int) -> list[LayoutCell]:
             done.add(c.line)
             out.extend(_split_by_unit(*lines[c.line], c.line, unit))
     return out
+
+
+def _overlong_blanks_dropped(cells: list[LayoutCell], plain: set[int], width: int) -> list[LayoutCell]:
+    """``cells`` without the blank cells of the lines (among ``plain``: no tab, no ``|``) that hold exactly
+    ``width`` numbers and, with their blanks, more than ``width`` cells."""
+    numbers: dict[int, int] = {}
+    blanks: dict[int, int] = {}
+    for c in cells:
+        if c.blank:
+            blanks[c.line] = blanks.get(c.line, 0) + 1
+        elif _ONE_NUMBER.match(c.text.strip()) or c.text.strip() in EMPTY_MARKS or _SPACED_TAIL.search(c.text):
+            numbers[c.line] = numbers.get(c.line, 0) + 1  # a label's cell may end with its row's first number
+    drop = {no for no, k in blanks.items() if no in plain and numbers.get(no, 0) == width}
+    return [c for c in cells if not (c.blank and c.line in drop)] if drop else cells
 
 
 def _gaps(line: str) -> list[tuple[int, bool]]:

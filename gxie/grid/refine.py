@@ -62,7 +62,7 @@ def refine(
         if policy != "always" and _sound(t, table, base, context):
             continue  # today's table is complete and breaks no relation: nothing to decode
         # The decoder's work grows with the region's cells: a region far larger than its table is not decoded.
-        region = region_cells(text, *bounds[table])
+        region = region_cells(text, *bounds[table], row_width(t, table))
         cells_in = len(region)
         stream = tokens(text, spans, *bounds[table], region) if cells_in <= max_cells(t, table) else []
         values_in = sum(1 for tok in stream if tok.is_value)
@@ -135,6 +135,11 @@ def _better(
     b_score = _expected(base, b_checks, differ) - UNREAD_WEIGHT * _unread(stream, base)
     d_score = _expected(decoded, d_checks, differ) - UNREAD_WEIGHT * _unread(stream, decoded)
     return b_score + REPLACE_MARGIN < d_score
+
+
+def row_width(t: Template, table: str) -> int:
+    """The cells of the table's widest row."""
+    return max(len(b.columns) for b in t.blocks if b.table == table)
 
 
 def max_cells(t: Template, table: str) -> int:

@@ -279,6 +279,38 @@ def test_section4s_table_going_on_after_section5s_heading_stays_section4s() -> N
     assert whole[regions(whole)["section4"][1] :].startswith("五、")
 
 
+def _own_numbering_report() -> str:
+    """A 2021 report that numbers its sections its own way: no 收到和处理 or 复议/诉讼 section heading, the
+    tables standing under headings of its own, the section 三 table found by its header note."""
+    twos = ("new_received", "granted", "total_processed")
+    rows = [r.label + " " + ("2 0 0 0 0 0 2" if r.id in twos else "0 0 0 0 0 0 0") for r in T2021.section3.rows]
+    return (
+        "某某县某某局2021年政府信息公开工作年度报告\n一、加强组织领导\n本局依法公开政府信息。\n"
+        "二、信息公开总体情况\n全年公开信息 12 条。\n"
+        "第二十条第(一)项\n信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 3 1 20\n"
+        "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)\n申请人情况 自然人 法人或其他组织 总计\n"
+        + "\n".join(rows)
+        + "\n(三)政府信息公开行政复议、行政诉讼情况\n行政复议 行政诉讼\n结果维持 结果纠正 其他结果 尚未审结 总计\n"
+        "0 0 0 0 0 1 0 0 0 1 0 0 0 0 0\n三、健全制度机制,规范公开流程\n本局全年组织培训 5 次,印发资料 300 份。\n"
+    )
+
+
+def test_regions_of_a_report_numbering_its_sections_its_own_way() -> None:
+    text = _own_numbering_report()
+    bounds = regions(text)
+    assert text[slice(*bounds["section2"])].startswith("第二十条第(一)项")
+    assert text[slice(*bounds["section3"])].startswith("(本列数据的勾稽关系为")
+    assert text[slice(*bounds["section3"])].endswith("四、结转下年度继续办理 0 0 0 0 0 0 0\n")
+    assert text[slice(*bounds["section4"])].startswith("(三)政府信息公开行政复议")
+    assert text[bounds["section4"][1] :].startswith("三、健全制度机制")  # its own heading, not a table's label
+    report = extract_text(text, tagger="rules")
+    flat = report.to_flat()
+    assert [flat[f"section3.granted.{c}"] for c in S3_COLS] == [2, 0, 0, 0, 0, 0, 2]
+    assert [flat[f"section4.litigation_direct.{c}"] for c in S4_COLS] == [1, 0, 0, 0, 1]
+    assert all(c.passed is not False for c in report.checks)
+    assert not any(c.value in (5, 300) for c in report.cells)  # the prose after the tables is not read
+
+
 def _report(section2: str, section3: str, section4: str) -> str:
     return (
         "某某市某某局2023年政府信息公开工作年度报告\n一、总体情况\n本局依法公开政府信息。\n"

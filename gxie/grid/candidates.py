@@ -56,6 +56,9 @@ _HEADING = re.compile(r"^\s*([一二三四五六七])\s*[、.,，]")
 _CAPTION = re.compile(r"第\s*二十\s*条")
 _S4_LABEL = re.compile(r"复议|诉讼|维持|纠正|审结")  # words of section 四's table labels (its heading holds them too)
 _STRANDED_NUMBER = re.compile(r"(?<!\S)\d+(?!\S)")
+MIN_TITLE = 6  # a section heading's title after its numbering is at least this long (a wrapped label is shorter)
+_DIGIT = re.compile(r"\d")
+_S3_TABLE = re.compile(r"勾稽关系|申请人情况")  # section 三's table header
 _SPACED_TAIL = re.compile(r"\s[+\-]?\d[\d,]*(?:\.\d+)?$")
 _NUMBER_LINE = re.compile(r"\d+(?:\s+\d+)*")
 S4_CELLS = 15  # section 四's cells in both formats
@@ -96,7 +99,9 @@ def regions(text: str) -> dict[str, tuple[int, int]]:
     tables start at their first 第二十条 caption, so the numbers of its prose are not read as cells. Where a
     converter printed a table's text boxes across the next section's heading (pdfminer orders a page's
     boxes by its own layout analysis), the stranded part goes back to its table: ``_s4_tail``,
-    ``_overflow_moved``."""
+    ``_overflow_moved``. A report numbering its sections its own way (no 收到和处理 heading) has its
+    section 三 table found by its header note, section 四's by its caption or header, and both end at the
+    report's next heading of its own: ``_s3_table_start``, ``_s4_table_start``, ``_s3_table_end``."""
     heads: dict[str, int] = {}
     offset = 0
     for line in text.split("\n"):
@@ -112,15 +117,58 @@ def regions(text: str) -> dict[str, tuple[int, int]]:
     bounds: dict[str, tuple[int, int]] = {}
     s2 = heads.get("section2_tables", heads.get("section2"))
     s3, s4, s5 = heads.get("section3"), heads.get("section4"), heads.get("section5")
+    found3 = s3 is not None
+    if s3 is None and s2 is not None and "section2_tables" in heads:
+        s3 = _s3_table_start(text, s2)
     if s2 is not None and s3 is not None and s2 < s3:
         bounds["section2"] = (s2, s3)
+    last = len(text)
     if s3 is not None:
-        bounds["section3"] = (s3, s4 if s4 is not None else (s5 if s5 is not None else len(text)))
+        if not found3:  # a report numbering its sections its own way: its tables end at a heading of its own
+            last = _s3_table_end(text, s3)
+            s4 = s4 if s4 is not None else _s4_table_start(text, s3, s5 if s5 is not None and s5 > s3 else last)
+        bounds["section3"] = (s3, s4 if s4 is not None else (s5 if s5 is not None else last))
     if s4 is not None:
-        bounds["section4"] = (s4, s5 if s5 is not None and s5 > s4 else len(text))
+        bounds["section4"] = (s4, s5 if s5 is not None and s5 > s4 else last)
         if s5 is not None and s5 > s4:
             bounds["section4"] = (s4, _s4_tail(text, s4, s5))
     return _overflow_moved(text, bounds)
+
+
+def _s3_table_start(text: str, after: int) -> int | None:
+    """Where section 三's table starts when its heading is not one gxie knows (a report numbering its
+    sections its own way): the line of its header note (勾稽关系) or its applicant header (申请人情况),
+    after section 二's tables."""
+    m = _S3_TABLE.search(text, after)
+    return None if m is None else text.rfind("\n", after, m.start()) + 1
+
+
+def _s3_table_end(text: str, start: int) -> int:
+    """The end of a section 三 table found by its header (``_s3_table_start``), when no heading gxie knows
+    follows: the next heading-like line that is no label of the formats and is long enough not to be a
+    label wrapped in a narrow cell (``三、健全制度机制，规范公开流程``), else the end of the text."""
+    offset = start
+    for line in text[start:].split("\n"):
+        m = _HEADING.match(line)
+        bare = line.strip()
+        title = bare[m.end() - (len(line) - len(line.lstrip())) :].strip() if m else ""
+        titled = len(title) >= MIN_TITLE and not _DIGIT.search(title)
+        if m and len(bare) <= MAX_HEADING and titled and _best(bare) is None:
+            return offset
+        offset += len(line) + 1
+    return len(text)
+
+
+def _s4_table_start(text: str, start: int, end: int) -> int | None:
+    """Where section 四's table starts inside ``text[start:end]`` when its heading is not one gxie knows:
+    its caption or header, a short line naming both 复议 and 诉讼, or one starting with 行政复议."""
+    offset = start
+    for line in text[start:end].split("\n"):
+        bare = line.strip()
+        if len(bare) <= MAX_HEADING and (("复议" in bare and "诉讼" in bare) or bare.startswith("行政复议")):
+            return offset
+        offset += len(line) + 1
+    return None
 
 
 def _s4_tail(text: str, start: int, s5: int) -> int:

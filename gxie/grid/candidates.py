@@ -54,7 +54,9 @@ MAX_HEADING = 60  # a longer line is prose, not a section heading
 MAX_CAPTION = 40  # a longer line holding 第二十条 is prose, not a table caption
 _HEADING = re.compile(r"^\s*([一二三四五六七])\s*[、.,，]")
 _CAPTION = re.compile(r"第\s*二十\s*条")
-_S4_LABEL = re.compile(r"复议|诉讼|维持|纠正|审结")  # words of section 四's table labels (its heading holds them too)
+# Words of section 四's table labels that no label of section 三 holds (its 总计 and 办理结果 do): the
+# first of them after section 四's heading ends what section 三 may have left there (_overflow_moved).
+_S4_LABEL = re.compile(r"复议|诉讼|维持|纠正|审结")
 _STRANDED_NUMBER = re.compile(r"(?<!\S)\d+(?!\S)")
 MIN_TITLE = 6  # a section heading's title after its numbering is at least this long (a wrapped label is shorter)
 _DIGIT = re.compile(r"\d")
@@ -62,7 +64,7 @@ _S3_TABLE = re.compile(r"勾稽关系|申请人情况")  # section 三's table h
 _SPACED_TAIL = re.compile(r"\s[+\-]?\d[\d,]*(?:\.\d+)?$")
 _NUMBER_LINE = re.compile(r"\d+(?:\s+\d+)*")
 S4_CELLS = 15  # section 四's cells in both formats
-_S4_WORDS = re.compile(r"复议|诉讼|起诉|维持|纠正|结果|审结|总计")  # section 四's row and column labels
+_S4_WORDS = re.compile(r"复议|诉讼|起诉|维持|纠正|结果|审结|总计")  # any of section 四's row and column labels
 MAX_S4_LABEL = 12  # a longer line is not one of section 四's labels
 
 
@@ -129,9 +131,7 @@ def regions(text: str) -> dict[str, tuple[int, int]]:
             s4 = s4 if s4 is not None else _s4_table_start(text, s3, s5 if s5 is not None and s5 > s3 else last)
         bounds["section3"] = (s3, s4 if s4 is not None else (s5 if s5 is not None else last))
     if s4 is not None:
-        bounds["section4"] = (s4, s5 if s5 is not None and s5 > s4 else last)
-        if s5 is not None and s5 > s4:
-            bounds["section4"] = (s4, _s4_tail(text, s4, s5))
+        bounds["section4"] = (s4, _s4_tail(text, s4, s5) if s5 is not None and s5 > s4 else last)
     return _overflow_moved(text, bounds)
 
 
@@ -150,11 +150,11 @@ def _s3_table_end(text: str, start: int) -> int:
     offset = start
     for line in text[start:].split("\n"):
         m = _HEADING.match(line)
-        bare = line.strip()
-        title = bare[m.end() - (len(line) - len(line.lstrip())) :].strip() if m else ""
-        titled = len(title) >= MIN_TITLE and not _DIGIT.search(title)
-        if m and len(bare) <= MAX_HEADING and titled and _best(bare) is None:
-            return offset
+        if m is not None:
+            bare, title = line.strip(), line[m.end() :].strip()
+            titled = len(title) >= MIN_TITLE and not _DIGIT.search(title)
+            if len(bare) <= MAX_HEADING and titled and _best(bare) is None:
+                return offset
         offset += len(line) + 1
     return len(text)
 
@@ -319,7 +319,9 @@ def _overlong_blanks_dropped(cells: list[LayoutCell], plain: set[int], width: in
     for c in cells:
         if c.blank:
             blanks[c.line] = blanks.get(c.line, 0) + 1
-        elif _ONE_NUMBER.match(c.text.strip()) or c.text.strip() in EMPTY_MARKS or _SPACED_TAIL.search(c.text):
+            continue
+        whole = c.text.strip()
+        if _ONE_NUMBER.match(whole) or whole in EMPTY_MARKS or _SPACED_TAIL.search(c.text):
             numbers[c.line] = numbers.get(c.line, 0) + 1  # a label's cell may end with its row's first number
     drop = {no for no, k in blanks.items() if no in plain and numbers.get(no, 0) == width}
     return [c for c in cells if not (c.blank and c.line in drop)] if drop else cells

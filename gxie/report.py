@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,11 @@ class Report:
         doubted = {k for c in self.failed_checks for k in c.cells}
         return tuple(c for c in self.cells if c.confidence >= TRUSTED and c.key not in doubted)
 
+    def without_text(self) -> Report:
+        """This report without its input ``text`` (itself when it holds none): what ``from_dict(to_dict())``
+        gives, and all a batch keeps (the journal and the tables hold no text)."""
+        return self if self.text is None else replace(self, text=None)
+
     def cell(self, key: str) -> Cell | None:
         """The cell with flat key ``key`` (e.g. ``"section4.review.total"``), or None when not found."""
         return next((c for c in self.cells if c.key == key), None)
@@ -109,7 +114,7 @@ class Report:
     def from_dict(cls, d: Mapping[str, Any]) -> Report:
         """Rebuild a report from ``to_dict()`` output (e.g. one line of a batch's ``results.jsonl``).
 
-        >>> Report.from_dict(report.to_dict()) == replace(report, text=None)  # doctest: +SKIP
+        >>> Report.from_dict(report.to_dict()) == report.without_text()  # doctest: +SKIP
         True
         """
         version = d.get("schema_version")

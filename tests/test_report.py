@@ -112,6 +112,14 @@ def test_text_only_with_include_text() -> None:
     assert "本年新收" not in repr(report)  # the whole input text would flood a repr
 
 
+def test_without_text_is_what_the_json_row_decodes_to() -> None:
+    report = make_report()
+    bare = report.without_text()
+    assert bare.text is None and bare == replace(report, text=None)
+    assert Report.from_dict(report.to_dict()) == bare
+    assert bare.without_text() is bare  # a report without text is kept as it is
+
+
 def test_json_keeps_ints_floats_and_nulls_and_chinese() -> None:
     text = make_report().to_json(indent=None)
     assert '"value": 0,' in text and '"value": 180.16,' in text and '"value": null,' in text

@@ -125,7 +125,7 @@ def chunk_job(items: Sequence[tuple[str, str | None]], template: str | None) -> 
     """``extract_chunk`` in a worker process, with the worker's tagger; the reports go back to the main
     process without their text (a batch keeps none: the journal and the tables do not hold it)."""
     results = extract_chunk(items, _worker_tagger(), template=template)
-    return [replace(r, report=replace(r.report, text=None)) if r.report.text is not None else r for r in results]
+    return [r if r.report.text is None else replace(r, report=r.report.without_text()) for r in results]
 
 
 def threads_per_worker(workers: int) -> int:

@@ -20,7 +20,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -265,8 +264,7 @@ class _Run:
             line = self.journal.write_json(journal_line(result.row, where, attempt))
         else:
             line = self.journal.write(journal_row(report, where, attempt))
-        kept = report if report.text is None else replace(report, text=None)  # the row decodes to it (no text)
-        self.recorded.append(Written.of(kept, where, line))
+        self.recorded.append(Written.of(report.without_text(), where, line))  # the row decodes to it
         entry = Entry(report.status, tuple(c.rule for c in report.failed_checks), False, attempt)
         self.count(entry)
         self.now[entry_key(result.content_hash, where)] = entry

@@ -500,3 +500,47 @@ def test_a_row_placed_by_its_options_keeps_no_cell_of_an_option_it_did_not_take(
     spans = [c.span for c in cells.values() if c.span is not None and c.span[1] > c.span[0]]
     assert spans and len(spans) == len(set(spans))
     assert all(c.confidence < TRUSTED for c in cells.values() if c.row in ("new_received", "carried_over"))
+
+
+def test_a_group_label_and_its_first_rows_label_right_of_the_rows_numbers() -> None:
+    """Labels printed right of their numbers (PDF text, the label column last): ``（六）其他处理`` and its first
+    row's label ``1.申请人…`` stand on one line after that row's numbers. The numbers are the first row's,
+    not the group label's (which holds no cell of the 2021 format)."""
+    lines = []
+    values = {}
+    given = ("new_received", "granted", "other_no_correction")
+    for k, r in enumerate(T2021.section3.rows):
+        parts = [k, 1, 0, 0, 0, 0] if r.id in given else [0, 0, 0, 0, 0, 0]
+        values[r.id] = [*parts, sum(parts)]
+    values["total_processed"] = [a + b for a, b in zip(values["granted"], values["other_no_correction"], strict=True)]
+    values["carried_over"] = [0] * 7
+    values["new_received"] = list(values["total_processed"])
+    group_and_row = "（六）其他处理  1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"
+    for r in T2021.section3.rows:
+        label = r.label if r.id != "other_no_correction" else group_and_row
+        lines.append("     ".join(str(v) for v in values[r.id]) + "    " + label)
+    cells = decode("\n".join(lines) + "\n", "section3")
+    for r in T2021.section3.rows:
+        assert row(cells, "section3", r.id, S3_COLS) == values[r.id], r.id
+    assert all(c.confidence >= TRUSTED for c in cells.values() if c.row == "other_no_correction")
+
+
+def test_row_labels_all_before_too_few_values_are_doubted() -> None:
+    """Section 四's three row labels printed together, then five numbers: the labels printed as a column and
+    the first row's numbers after it, or two rows printed blank (blank cells dropped) and the last row's
+    numbers after its label. The text cannot say which; no cell of those rows is trusted."""
+    text = "结果维持 结果纠正 其他结果 尚未审结 总计\n行政复议\n未经复议直接起诉\n复议后起诉\n2\n1\n2\n1\n6\n"
+    cells = decode(text, "section4")
+    assert [c.value for c in cells.values() if c.span is not None and c.span[1] > c.span[0]] == [2, 1, 2, 1, 6]
+    assert all(c.confidence < TRUSTED for c in cells.values())
+
+
+def test_a_row_printed_blank_between_rows_with_numbers_keeps_its_trust() -> None:
+    """The same row labels with numbers between them: the row with no numbers was printed blank, and the
+    others' numbers stand after their own labels."""
+    text = "结果维持 结果纠正 其他结果 尚未审结 总计\n行政复议\n2 1 2 1 6\n未经复议直接起诉\n复议后起诉\n1 0 0 0 1\n"
+    cells = decode(text, "section4")
+    assert row(cells, "section4", "review", S4_COLS) == [2, 1, 2, 1, 6]
+    assert row(cells, "section4", "litigation_direct", S4_COLS) == [None] * 5
+    assert row(cells, "section4", "litigation_after_review", S4_COLS) == [1, 0, 0, 0, 1]
+    assert all(c.confidence >= TRUSTED for c in cells.values() if c.row != "litigation_direct")

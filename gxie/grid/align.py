@@ -139,6 +139,14 @@ class Aligner:
                 self.between[n].append(t)
                 last = t
         self.table = grps[0].table if grps else ""
+        # The label right after each stretch of values: the first one, or, where several labels start on
+        # the line of the stretch's last value (a group's label and its first row's, printed right of the
+        # row's numbers: ``0 0 0  （六）其他处理  1.申请人…``), the last of those, the row's own.
+        self.next_label: list[list[Token]] = [labels[:1] for labels in self.between]
+        for j in range(1, len(self.values) + 1):
+            on_its_line = [lab for lab in self.between[j] if lab.line == self.values[j - 1].line]
+            if len(on_its_line) >= 2:
+                self.next_label[j] = on_its_line[-1:]
         self.ids = {g.anchor for g in grps}
         # Where each row's or column's own label stands (as a count of values before it).
         self.label_at: dict[tuple[str, str], list[int]] = {}
@@ -195,7 +203,7 @@ class Aligner:
         self._starts = [self._start(i) for i in range(n + 1)]
         self._headers = [self._header_row(i) if i < n else False for i in range(n + 1)]
         self._before = [self.between[self.label_slot[i]][-1:] if i < n else self.between[i][-1:] for i in range(n + 1)]
-        self._after = [self.between[j][:1] for j in range(n + 1)]
+        self._after = [self.next_label[j] for j in range(n + 1)]
         # A label names only the group of its best match: each label fills its group's entry.
         of_anchor: dict[tuple[str, str], list[int]] = {}
         for gi, g in enumerate(self.groups):
@@ -265,7 +273,7 @@ class Aligner:
     def near(self, i: int, j: int) -> list[Token]:
         """The labels a run of values ``[i, j)`` stands next to: the last one before it (``after``), the
         first one after it (``before``), both (``mixed``: each row's numbers on either side of its label)."""
-        before, after = self.between[self.label_slot[i]][-1:], self.between[j][:1]
+        before, after = self.between[self.label_slot[i]][-1:], self.next_label[j]
         return {"after": before, "before": after, "mixed": before + after}.get(self.mode, [])
 
     def _affinity(self, labels: list[Token], g: Group) -> float:
@@ -296,7 +304,7 @@ class Aligner:
             return 0.0
         if self.mode != "mixed":
             return self._affinity(self.near(i, j), g)
-        before, after = self.between[self.label_slot[i]][-1:], self.between[j][:1]
+        before, after = self.between[self.label_slot[i]][-1:], self.next_label[j]
         if not any(g.keys):  # a row outside the format is only read right after its own label
             return self._affinity(before, g)
         return max(self._affinity(before, g), MIXED_BEFORE * self._affinity(after, g))
@@ -474,7 +482,7 @@ class Aligner:
         self._np_foreign: dict[str, tuple[np.ndarray, np.ndarray]] = {
             kind: (
                 np.array([self._foreign(self.between[s][-1:], kind) for s in slots], dtype=bool),
-                np.array([self._foreign(self.between[j][:1], kind) for j in range(n + 1)], dtype=bool),
+                np.array([self._foreign(self.next_label[j], kind) for j in range(n + 1)], dtype=bool),
             )
             for kind in ("row", "col")
         }

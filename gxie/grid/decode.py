@@ -175,6 +175,11 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
             open_rows.append(options)
         out.notes.append(f"{g.table} {g.row or g.anchor[1]}: only {len(toks)} of {w} cells found")
     _settle(t, out, open_rows, context)
+    for gi in _stacked(al):  # which of the stacked rows holds the values, the text does not say
+        for key in al.groups[gi].keys:
+            c = out.cells.get(key)
+            if c is not None:
+                out.cells[key] = replace(c, confidence=min(c.confidence, DOUBTFUL))
     out.checks = checks = table_checks(t, al.table, out.cells, context)
     out.score += REL_PASS * sum(1 for c in checks if c.passed) - REL_FAIL * sum(1 for c in checks if not c.passed)
     return out
@@ -193,6 +198,20 @@ def _printed_blank(al: Aligner, runs: list[Run], clean: bool) -> list[bool]:
         bool(g.row) and all(g.keys) and not r.indices and g.anchor in al.label_at
         for g, r in zip(al.groups, runs, strict=True)
     ]
+
+
+def _stacked(al: Aligner) -> list[int]:
+    """The rows whose labels stand together before every value of the table, when there are two or more
+    of them and the values are too few to fill them all: labels printed as a column with the values
+    after it (a block, the first rows' values), or rows printed blank with their blank cells dropped and
+    the last row's values after its label. The text cannot tell these apart."""
+    first = next((i for i, v in enumerate(al.values) if v.kind != "blank"), None)
+    if first is None:
+        return []
+    rows = [gi for gi, g in enumerate(al.groups) if g.row and al.label_at.get(g.anchor)]
+    if len(rows) < 2 or any(max(al.label_at[al.groups[gi].anchor]) > first for gi in rows):
+        return []
+    return rows if len(al.values) < sum(len(al.groups[gi].keys) for gi in rows) else []
 
 
 def _clean(al: Aligner, runs: list[Run]) -> bool:

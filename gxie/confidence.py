@@ -56,6 +56,7 @@ DECODED_DOUBTFUL = 0.6  # ceiling for a cell the rival readings disagree on
 DECODED_BLANK_ROW = 0.9  # a row whose label stands in a clean reading with no value: printed blank, blanks dropped
 DECODED_GLUED = 0.8  # ceiling for a cell split out of a glued digit run
 IMPLAUSIBLE_CONFIDENCE = 0.3  # ceiling of a flagged cell's confidence: a value beyond what its cell can hold
+OCR_LOOKALIKE_SCORE = 0.85  # rules tagger: a cell read as a number only with OCR look-alikes as digits (``o`` for 0)
 UNTAGGED_VALUE_SCORE = 0.97  # a number the tagger did not mark: sure of the text, less of its role
 
 # --- Trust and the rules-first cascade (gxie.rules_first) ----------------------------------------------------

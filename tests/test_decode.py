@@ -544,3 +544,17 @@ def test_a_row_printed_blank_between_rows_with_numbers_keeps_its_trust() -> None
     assert row(cells, "section4", "litigation_direct", S4_COLS) == [None] * 5
     assert row(cells, "section4", "litigation_after_review", S4_COLS) == [1, 0, 0, 0, 1]
     assert all(c.confidence >= TRUSTED for c in cells.values() if c.row != "litigation_direct")
+
+
+def test_a_one_cell_rows_number_run_into_its_label_with_nothing_after_it() -> None:
+    """Section 二's one-cell rows with their separator lost (``行政强制49``, ``行政事业性收费14.41``): the
+    number is the row's, not a part of its label; a label ending in digits of no row stays a label."""
+    text = (
+        "第二十条第(六)项\n信息内容\t本年处理决定数量\n行政处罚\t1162\n行政强制49\n"
+        "第二十条第(八)项\n信息内容\t本年收费金额(单位:万元)\n行政事业性收费14.41\t\t\n"
+    )
+    cells = decode(text, "section2")
+    assert cells["section2.punishment.decisions"].value == 1162
+    assert cells["section2.coercion.decisions"].value == 49
+    assert cells["section2.fees.amount_10k_yuan"].value == 14.41
+    assert [t.text for t in tokens("本机关共2020\n", [], 0, 13) if t.kind == "value"] == []

@@ -45,7 +45,7 @@ _INNER_NUMBERING = re.compile(r"(?<=\s)(?:\d{1,2}[.、]|[(（][一二三四五�
 _LEADING_NUMBER = re.compile(r"\d+(?=[\u4e00-\u9fff])")
 # A run of digits (or OCR's O, I, l) ending a label right after a CJK character; linear (no nested
 # quantifier); _glued_tail keeps the runs holding a digit, a lone I or l, and the empty marks.
-_GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])(?:[\dOIl]+|无|—|/)$")
+_GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])(?:\d+\.\d+|[\dOoIl〇]+|无|—|/)$")
 _OCR_NUMBER = re.compile(r"^[+\-]?[\dOoIl|〇SB][\dOoIl|〇SB,.]*$")
 _ONE_NUMBER = re.compile(r"^[+\-]?\s?(?:\d[\d,]*(?:\.\d+)?|\.\d+)\s?(?:万元|万|元|%)?$")
 _WIDE = re.compile(r" {2,}")
@@ -262,19 +262,27 @@ def _glued_tail(text: str) -> re.Match[str] | None:
     if m is None:
         return None
     tail = m.group(0)
-    ocr_run = tail[0] in "0123456789OIl"
+    ocr_run = tail[0] in "0123456789OoIl〇"
     return m if not ocr_run or any(ch.isdigit() for ch in tail) or tail in ("I", "l") else None
 
 
 def _unglue(stream: list[Token]) -> list[Token]:
     """A label with its row's first number run into it (``申请数量42`` then ``8 0 1 ...`` on the same line)
-    gives the number back as a value."""
+    gives the number back as a value; so does a row label with digits run into it and no value after it
+    on its line (``行政强制49``, a one-cell row of section 二, its separator lost)."""
     out: list[Token] = []
     for k, tok in enumerate(stream):
         nxt = stream[k + 1] if k + 1 < len(stream) else None
         m = _glued_tail(tok.text) if tok.kind == "label" else None
         glued = m is not None and (m.group(0) in EMPTY_MARKS or _ocr_number(m.group(0)))
-        if m is None or not glued or nxt is None or nxt.kind != "value" or nxt.line != tok.line:
+        followed = nxt is not None and nxt.kind == "value" and nxt.line == tok.line
+        alone = (
+            m is not None
+            and m.group(0).replace(".", "", 1).isdigit()
+            and (nxt is None or nxt.line != tok.line or nxt.kind == "blank")
+            and _row_label(tok.text[: m.start()])
+        )
+        if m is None or not glued or not (followed or alone):
             out.append(tok)
             continue
         cut = tok.start + m.start()
@@ -468,6 +476,12 @@ def _tag_score(tagged: Tagged, pos: int) -> float:
     """The tagger's score for a value at ``pos``: its NUM or EMPTY span's, or a fixed one when untagged."""
     sp = tagged.holding(pos, ("NUM", "EMPTY"))
     return sp.score if sp is not None else UNTAGGED_VALUE_SCORE
+
+
+def _row_label(text: str) -> bool:
+    """``text`` names a row of the formats well (a strong label match)."""
+    m = _best(text)
+    return m is not None and m.entry.kind == "row" and m.score >= STRONG_LABEL
 
 
 def _best(text: str) -> Match | None:

@@ -10,12 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from gxie.confidence import OCR_LOOKALIKE_SCORE
 from gxie.templates.lexicon import best_label, label_core, numbering, split_label
 from gxie.text.cells import NUMBER_TOKEN, LayoutCell, layout_cells
 from gxie.types import Span
 
 RULES_VERSION = "1"
 _NUM = re.compile(rf"^{NUMBER_TOKEN}$")
+# A cell of digits and the letters OCR puts for them (``o`` ``O`` ``〇`` for 0, ``l`` ``I`` for 1), at least one
+# digit or 0-like letter: a lone ``l`` or ``I`` may be a ruling line.
+_OCR_NUM = re.compile(r"^(?=.*[\doO〇])[\doO〇lI]{1,6}$")
+# A row label's first number run into it (``行政强制49``): digits (or OCR look-alikes) right after a CJK character, a
+# closing bracket or a closing quote.
+_GLUED_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff）)”」])(?:\d[\d,]*(?:\.\d+)?|[\doO〇lI]{1,6})$")
 _EMPTY = re.compile(r"^(?:无|—+|-{1,2}|/|／|－|–)$")
 _CAPTION = re.compile(r"第二十条第\s*[(（]\s*[一二三四五六七八九十]{1,2}\s*[)）]\s*项")
 _NOTE = re.compile(r"勾稽关系")
@@ -42,11 +49,15 @@ class RulesTagger:
         spans: list[Span] = []
         cells = layout_cells(text)
         multi_lines = _lines_with_several_cells(cells)
+        tab_lines = {no for no, line in enumerate(text.split("\n")) if "\t" in line and "|" not in line}
         pending_numbering: list[Span] = []
         for cell in cells:
             if cell.blank:
                 continue
-            span = self._tag_cell(text, cell.start, cell.end, cell.text, cell.line in multi_lines)
+            in_table_line = cell.line in multi_lines
+            span, glued = self._glued(text, cell)
+            if span is None:
+                span = self._tag_cell(text, cell.start, cell.end, cell.text, in_table_line, cell.line in tab_lines)
             if span is None:
                 pending_numbering.clear()
                 continue
@@ -62,14 +73,37 @@ class RulesTagger:
                 )
             else:
                 spans.append(span)
+            if glued is not None:
+                spans.append(glued)
         return spans
+
+    def _glued(self, text: str, cell: LayoutCell) -> tuple[Span | None, Span | None]:
+        """A row label with its first number run into it (``行政强制49``, ``…稳定o  0  0``): the label and the
+        number, or (None, None)."""
+        m = _GLUED_NUMBER.search(cell.text)
+        if m is None:
+            return None, None
+        label = self._tag_cell(text, cell.start, cell.start + m.start(), cell.text[: m.start()], True)
+        if label is None or label.label != "ROW":
+            return None, None
+        number = m.group(0)
+        if _NUM.match(number):
+            return label, Span(cell.start + m.start(), cell.end, "NUM", number)
+        if _OCR_NUM.match(number):
+            return label, Span(cell.start + m.start(), cell.end, "NUM", number, OCR_LOOKALIKE_SCORE)
+        return None, None
 
     def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
         return [self.tag(t) for t in texts]
 
-    def _tag_cell(self, text: str, start: int, end: int, body: str, in_table_line: bool) -> Span | None:
+    def _tag_cell(
+        self, text: str, start: int, end: int, body: str, in_table_line: bool, tab_line: bool = False
+    ) -> Span | None:
         if _NUM.match(body):
             return Span(start, end, "NUM", body)
+        lookalike = _OCR_NUM.match(body) or (tab_line and body in ("l", "I"))  # no ruling line is a tab field
+        if in_table_line and lookalike:
+            return Span(start, end, "NUM", body, OCR_LOOKALIKE_SCORE)  # a number read by look-alikes: less sure
         if _EMPTY.match(body):
             return Span(start, end, "EMPTY", body) if in_table_line or len(body) == 1 else None
         cap = _CAPTION.search(body)

@@ -1,0 +1,84 @@
+"""The rules tagger on hand-made lines: OCR look-alikes of digits in table cells, and a row label with its
+number run into it."""
+
+from __future__ import annotations
+
+from gxie import extract_text
+from gxie.confidence import OCR_LOOKALIKE_SCORE, TRUSTED
+from gxie.tagging.rules import RulesTagger
+from gxie.templates import load_template
+
+T2021 = load_template("2021")
+
+
+def tags(text: str) -> list[tuple[str, str, float]]:
+    return [(s.label, s.text, s.score) for s in RulesTagger().tag(text)]
+
+
+def test_a_table_cell_of_ocr_look_alikes_is_a_number_it_is_less_sure_of() -> None:
+    got = tags("2.重复申请\t0\to\t0\tO\t1\t〇\t1\n")
+    assert [t for t in got if t[0] == "NUM"] == [
+        ("NUM", "0", 1.0),
+        ("NUM", "o", OCR_LOOKALIKE_SCORE),
+        ("NUM", "0", 1.0),
+        ("NUM", "O", OCR_LOOKALIKE_SCORE),
+        ("NUM", "1", 1.0),
+        ("NUM", "〇", OCR_LOOKALIKE_SCORE),
+        ("NUM", "1", 1.0),
+    ]
+
+
+def test_a_lone_l_is_a_number_only_as_a_tab_field() -> None:
+    """``l`` alone may be a ruling line on a line of spaced cells; a tab field is no ruling line."""
+    assert ("NUM", "l", OCR_LOOKALIKE_SCORE) in tags("规章\t0\tl\t1\n")
+    assert not [t for t in tags("规章  0  l  1\n") if t[1] == "l"]
+    assert not [t for t in tags("本机关公开信息o条。\n") if t[0] == "NUM"]  # prose: no cell
+
+
+def test_a_row_label_with_its_number_run_into_it_gives_both() -> None:
+    assert tags("行政强制49\n") == [("ROW", "行政强制", 1.0), ("NUM", "49", 1.0)]
+    assert tags("行政事业性收费14.41\t\t\n") == [("ROW", "行政事业性收费", 1.0), ("NUM", "14.41", 1.0)]
+    got = tags("3.危及“三安全一稳定”o\t0\t0\t0\t0\t0\t0\n")
+    assert got[0][0] == "ROW" and got[1] == ("NUM", "o", OCR_LOOKALIKE_SCORE) and len(got) == 8
+    assert [t[0] for t in tags("本机关共2020\n")] == []  # digits after words that name no row: no cell
+
+
+def _report_with_ocr_zeros() -> tuple[str, dict[str, list[int]]]:
+    """A 2021 report whose section 三 is tab rows with empty merged cells around the labels, some zeros read by
+    OCR as ``o`` or ``O``. Unread, an ``o`` shifts its row onto the empty cell, and the blank placed there adds
+    up like the 0 it stands for."""
+    values: dict[str, list[int]] = {r.id: [0] * 7 for r in T2021.section3.rows}
+    values["new_received"] = values["granted"] = values["total_processed"] = [3, 1, 0, 0, 0, 0, 4]
+    lines = []
+    for k, r in enumerate(T2021.section3.rows):
+        cells = [str(v) for v in values[r.id]]
+        if k % 3 == 1:
+            cells = ["o" if c == "0" else c for c in cells]
+        if k % 3 == 2:
+            cells = ["O" if c == "0" else c for c in cells]
+        lines.append("\t".join(["", r.label, "", *cells]))  # an empty merged cell before and after the label
+    s3 = "申请人情况\t自然人\t商业企业\t科研机构\t社会公益组织\t法律服务机构\t其他\t总计\n" + "\n".join(lines) + "\n"
+    text = (
+        "某某市某某局2023年政府信息公开工作年度报告\n一、总体情况\n本局依法公开政府信息。\n"
+        "二、主动公开政府信息情况\n第二十条第(一)项\n信息内容\t本年制发件数\t本年废止件数\t现行有效件数\n"
+        "规章\t0\t0\t0\n行政规范性文件\t3\t1\t20\n"
+        f"三、收到和处理政府信息公开申请情况\n{s3}"
+        "四、政府信息公开行政复议、行政诉讼情况\n行政复议\t行政诉讼\n结果维持\t结果纠正\t其他结果\t尚未审结\t总计\n"
+        "0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n五、存在的主要问题及改进情况\n无。\n六、其他需要报告的事项\n无。\n"
+    )
+    return text, values
+
+
+def test_ocr_zeros_in_tab_rows_end_to_end() -> None:
+    text, values = _report_with_ocr_zeros()
+    report = extract_text(text, tagger="rules")
+    flat = report.to_flat()
+    cols = [c.id for c in T2021.section3.columns]
+    for r in T2021.section3.rows:
+        assert [flat[f"section3.{r.id}.{c}"] for c in cols] == values[r.id], r.id
+    assert all(c.passed is not False for c in report.checks)
+    assert "decoded_table" not in {m.code for m in report.issues}  # read by its labels, no decoding needed
+    ocr = [c for c in report.cells if c.raw in ("o", "O")]
+    assert ocr and all(c.value == 0 for c in ocr)
+    assert {c.key for c in report.trusted_cells} >= {f"section3.granted.{c}" for c in cols}
+    assert all(c.confidence < TRUSTED or c.key in {t.key for t in report.trusted_cells} for c in ocr)

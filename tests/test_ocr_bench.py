@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import training.bench.__main__ as bench
+from gxie import extract_text
 from gxie.pipeline import get_tagger
 from gxie.training.synth import LAYOUTS, generate
 from training.bench.__main__ import DEFAULT_OUT, Progress, command_line, parse_args
@@ -20,15 +21,19 @@ from training.bench.score import Score, breakdown, calibration, pooled, score_se
 from training.bench.sets import REPO, Case, noise_sets
 from training.bench.speed import rates, speed_lines, typical_texts
 from training.bench.tables import (
+    CONVERTED,
     FINDINGS,
     accuracy_table,
     calibration_table,
+    kept_block,
     load_note,
     machine_line,
     model_section,
     summary_lines,
     training_time,
+    trust_lines,
 )
+from training.speed_table import BEGIN, END
 
 
 def _cases(n: int) -> list[Case]:
@@ -65,6 +70,25 @@ def test_score_set_counts_cells_reports_relations_confidence_and_parts() -> None
         formats = [p for tag, p in score.parts.items() if tag.startswith("format ")]
         assert sum(p.reports for p in formats) == 2 and sum(p.right for p in formats) == score.right
     assert scores["gold spans"].accuracy >= scores["rules"].accuracy - 0.05
+
+
+def test_trusted_cells_are_counted_against_the_gold_and_judged_per_set() -> None:
+    cases = _cases(2)
+    rules = score_set(cases, {"rules": get_tagger("rules")})["rules"]
+    reports = [extract_text(c.text, tagger="rules") for c in cases]
+    trusted = [(c, case.flat[c.key]) for r, case in zip(reports, cases, strict=True) for c in r.trusted_cells]
+    assert rules.trusted == len(trusted) > 0
+    assert rules.trusted_right == sum(1 for c, gold in trusted if c.value == gold and type(c.value) is type(gold))
+    assert rules.coverage == rules.trusted / rules.cells
+    good = Score(100, 100, 1, 1, trusted=90, trusted_right=90)
+    bad = Score(200, 190, 1, 0, trusted=150, trusted_right=149)
+    lines = trust_lines({"set a": {"rules": good, "model": good}, "set b": {"rules": bad, "model": good}})
+    assert lines[0] == (
+        "- Trusted cells, rules: below 99.5% right on 1 of 2 sets (set b); lowest 99.33% (set b, 149 of 150); "
+        "coverage 80.0% of all 300 cells (239 of 240 trusted cells right)."
+    )
+    assert lines[1].startswith("- Trusted cells, model: at least 99.5% right on every one of the 2 sets; lowest")
+    assert Score(10, 10).trusted_precision is None
 
 
 def test_pooled_and_breakdown_sum_the_sets() -> None:
@@ -111,10 +135,15 @@ def test_calibration_buckets_partition_the_cells() -> None:
 
 def test_tables_render_every_set_and_bucket() -> None:
     by = {"rules": Score(10, 9, 1, 0, 4, 3, [(0.9, True)]), "model": Score(10, 10, 1, 1, 4, 4, [(0.99, True)])}
+    by["rules"].trusted, by["rules"].trusted_right = 8, 8
+    by["model"].trusted, by["model"].trusted_right = 9, 8
     lines = accuracy_table({"OCR mild: synthetic": by})
-    assert lines[2] == "| OCR mild: synthetic | 1 | 0.9000 | 1.0000 | - | 0/1 | 1/1 | 0.750 | 1.000 | - |"
+    assert lines[2] == (
+        "| OCR mild: synthetic | 1 | 0.9000 | 1.0000 | - | 100.00% / 80.0% | 88.89% / 90.0% | - | 0/1 | 1/1 | "
+        "0.750 | 1.000 | - |"
+    )
     with_gold = accuracy_table({"x": {**by, "gold spans": Score(10, 10, 1, 1, 4, 2)}})
-    assert with_gold[2].endswith("| 1.0000 | 0/1 | 1/1 | 0.750 | 1.000 | 0.500 |")
+    assert with_gold[2].endswith("| - / 0.0% | 0/1 | 1/1 | 0.750 | 1.000 | 0.500 |")
     cal = calibration_table({"OCR mild: synthetic": by}, "OCR")
     assert len(cal) == 2 + 6 and "| [0.99, 1.00] | 0 | - | 1 | 1.0000 |" in cal
 
@@ -158,6 +187,7 @@ def test_summary_states_model_vs_rules_and_the_targets() -> None:
     no_speed = "\n".join(summary_lines(scores, []))
     assert "94.50% of the cells right (2 reports): it misses the 98% target" in no_speed
     assert "not measured in this run (`--speed-reports 0`)" in no_speed
+    assert "Trusted cells" not in no_speed  # no cell trusted anywhere: no claim either way
     text_only = "\n".join(summary_lines({k: v for k, v in scores.items() if k.startswith("text:")}, []))
     assert "OCR damage `mild`: not measured in this run" in text_only and "| OCR" not in text_only
 
@@ -252,6 +282,7 @@ def test_main_writes_the_page_to_out_with_rules_as_model(
         assert f"| text: synthetic noise {level} | 1 |" in page
     assert "| text: synthetic (all 10 sets) | 10 |" in page and "| text: synthetic, layout tab_rows |" in page
     assert page.rstrip().endswith(FINDINGS)
+    assert "trusted right / coverage" in page and "- Trusted cells, rules:" in page and CONVERTED in page
     assert (DEFAULT_OUT.stat().st_mtime_ns if DEFAULT_OUT.exists() else None) == docs_before
     printed, progress = capsys.readouterr()
     assert printed == ""
@@ -363,3 +394,21 @@ def test_the_speed_table_goes_into_another_page_between_its_markers(tmp_path: Pa
     page.write_text(page.read_text(encoding="utf-8") + "\nafter\n", encoding="utf-8")
     write_block(page, "# Speed\n\n| b |")  # a later run replaces its block only, without the title
     assert page.read_text(encoding="utf-8") == f"# benchmarks\n\nintro\n\n{BEGIN}\n| b |\n{END}\n\nafter\n"
+
+
+def test_a_rerun_keeps_the_pages_speed_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The speed table that training.bench.speed --also wrote into the page stays when the accuracy
+    benchmark rewrites the page."""
+    _rules_as_model(monkeypatch)
+    out = tmp_path / "bench.md"
+    table = "| configuration | reports/s |\n|---|---|\n| rules | 96.4 |"
+    block = f"{BEGIN}\n## Speed: `gxie extract` end to end\n\n{table}\n{END}"
+    out.write_text(f"# gxie benchmarks\n\nold text\n\n{block}\n\nold tables\n", encoding="utf-8")
+    assert kept_block(out) == block and kept_block(tmp_path / "none.md") == ""
+    argv = ["--n", "1", "--seeds-dir", str(tmp_path / "no-seeds"), "--speed-reports", "0", "--out", str(out)]
+    assert bench.main(argv) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.count(block) == 1 and "old text" not in page and "old tables" not in page
+    assert page.index(block) < page.index("## Summary")

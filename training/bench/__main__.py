@@ -20,7 +20,7 @@ from gxie.tagging.base import Tagger
 from training.bench.score import Score, score_set
 from training.bench.sets import HELDOUT_SEED, REPO, Case, noise_sets, ocr_sets, seed_set, synth_sets
 from training.bench.speed import measure_all
-from training.bench.tables import bench_environment, markdown
+from training.bench.tables import bench_environment, kept_block, markdown
 
 DEFAULT_OUT = REPO / "docs" / "benchmarks.md"  # the repository's page: written only with --out docs/benchmarks.md
 PROGRESS_EVERY = 5.0  # seconds between progress lines within one tagger's pass over a set
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None, stream: TextIO | None = None) -> int:
     speed = measure_all(args.speed_reports, args.threads, progress.note) if args.speed_reports else []
     result["load"] = (load_before, os.getloadavg()[0])
     result["environment"] = bench_environment(args.device)
-    text = markdown(result, speed, command_line(args))
+    text = markdown(result, speed, command_line(args), kept_block(args.out) if args.out is not None else "")
     if args.out is None:
         sys.stdout.write(text)
     else:

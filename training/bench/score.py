@@ -31,12 +31,15 @@ class Score:
     checks_passed: int = 0
     confidence: list[tuple[float, bool]] = field(default_factory=list)
     parts: dict[str, Score] = field(default_factory=dict)
+    trusted: int = 0  # cells the published rule lets a user take without review (Report.trusted_cells)
+    trusted_right: int = 0
 
     def add(self, report: Report, gold: dict[str, Any], tags: Sequence[str] = ()) -> None:
         """Count one report against its gold grid, in the whole and in the part of each tag."""
         flat = report.to_flat()
         right = sum(1 for k, v in gold.items() if _same(flat.get(k), v))
         evaluated = [c for c in report.checks if c.passed is not None]
+        trusted = [c for c in report.trusted_cells if c.key in gold]
         one = Score(
             cells=len(gold),
             right=right,
@@ -45,6 +48,8 @@ class Score:
             checks=len(evaluated),
             checks_passed=sum(1 for c in evaluated if c.passed),
             confidence=[(c.confidence, _same(c.value, gold[c.key])) for c in report.cells if c.key in gold],
+            trusted=len(trusted),
+            trusted_right=sum(1 for c in trusted if _same(c.value, gold[c.key])),
         )
         self.merge(one)
         for tag in tags:
@@ -63,6 +68,16 @@ class Score:
     def accuracy(self) -> float:
         """The share of gold cells read right (0 for an empty score)."""
         return self.right / max(1, self.cells)
+
+    @property
+    def trusted_precision(self) -> float | None:
+        """The share of trusted cells that are right (None when no cell is trusted)."""
+        return self.trusted_right / self.trusted if self.trusted else None
+
+    @property
+    def coverage(self) -> float:
+        """The share of gold cells given as trusted (0 for an empty score)."""
+        return self.trusted / max(1, self.cells)
 
 
 def pooled(scores: Iterable[Score]) -> Score:

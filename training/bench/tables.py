@@ -16,9 +16,11 @@ from gxie.training.card import CARD_FILE, environment
 from training.bench.score import Score, breakdown, calibration, ocr_levels, pooled_sets
 from training.bench.sets import REPO, TYPED
 from training.bench.speed import TYPICAL, rates, speed_lines
+from training.speed_table import BEGIN, END
 
 TARGET_REPORTS_PER_SECOND = 5.0  # the model's speed target on typical text reports
 MILD_TARGET = 0.98  # the model's cell-accuracy target at OCR damage level ``mild``
+TRUST_TARGET = 0.995  # trusted cells (Report.trusted_cells) right on every set
 FINDINGS = (
     "Findings and what the numbers mean: [benchmark_findings.md](benchmark_findings.md)  \n"
     "Batch throughput (workers, batch size, memory): [batch_benchmark.md](batch_benchmark.md)"
@@ -112,23 +114,61 @@ def _relations(score: Score | None) -> str:
     return f"{score.checks_passed / max(1, score.checks):.3f}" if score else "-"
 
 
+def _trusted(score: Score | None) -> str:
+    """Trusted precision / coverage of a score (``-`` for precision where no cell is trusted)."""
+    if score is None:
+        return "-"
+    p = score.trusted_precision
+    return f"{'-' if p is None else f'{p:.2%}'} / {score.coverage:.1%}"
+
+
 def accuracy_table(scores: dict[str, dict[str, Score]]) -> list[str]:
-    """The accuracy table: per set, reports, cells right, reports all right and relations passing by tagger.
+    """The accuracy table: per set, reports, cells right, trusted cells right and their coverage, reports
+    all right and relations passing by tagger.
 
     >>> accuracy_table({"text: seed reports": {"rules": Score(10, 9, 1), "model": Score(10, 10, 1, 1)}})[2]
-    '| text: seed reports | 1 | 0.9000 | 1.0000 | - | 0/1 | 1/1 | 0.000 | 0.000 | - |'
+    '| text: seed reports | 1 | 0.9000 | 1.0000 | - | - / 0.0% | - / 0.0% | - | 0/1 | 1/1 | 0.000 | 0.000 | - |'
     """
     lines = [
-        "| set | reports | rules: cells right | model: cells right | gold spans: cells right | rules: reports "
-        "all right | model: reports all right | rules: relations pass | model: relations pass | gold spans: "
-        "relations pass |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| set | reports | rules: cells right | model: cells right | gold spans: cells right | rules: trusted "
+        "right / coverage | model: trusted right / coverage | gold spans: trusted right / coverage | rules: "
+        "reports all right | model: reports all right | rules: relations pass | model: relations pass | gold "
+        "spans: relations pass |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, by in scores.items():
         r, m, g = by["rules"], by["model"], by.get("gold spans")
         lines.append(
-            f"| {name} | {r.reports} | {_cell(r)} | {_cell(m)} | {_cell(g)} | {r.perfect}/{r.reports} | "
-            f"{m.perfect}/{m.reports} | {_relations(r)} | {_relations(m)} | {_relations(g)} |"
+            f"| {name} | {r.reports} | {_cell(r)} | {_cell(m)} | {_cell(g)} | {_trusted(r)} | {_trusted(m)} | "
+            f"{_trusted(g)} | {r.perfect}/{r.reports} | {m.perfect}/{m.reports} | {_relations(r)} | "
+            f"{_relations(m)} | {_relations(g)} |"
+        )
+    return lines
+
+
+def trust_lines(scores: dict[str, dict[str, Score]]) -> list[str]:
+    """The published trust rule against its target on every set: per tagger, the sets whose trusted cells
+    are below ``TRUST_TARGET`` right (or all meet it), the lowest set, and the coverage over all sets."""
+    lines = []
+    for tagger in ("rules", "model"):
+        rows = [(name, by[tagger]) for name, by in scores.items() if tagger in by]
+        rated = [(name, s.trusted_precision, s) for name, s in rows if s.trusted_precision is not None]
+        if not rated:
+            continue
+        below = [name for name, p, _ in rated if p < TRUST_TARGET]
+        low_name, low, low_score = min(rated, key=lambda x: x[1])
+        whole = Score()
+        for _, s in rows:
+            whole.merge(s)
+        verdict = (
+            f"at least {TRUST_TARGET:.1%} right on every one of the {len(rated)} sets"
+            if not below
+            else f"below {TRUST_TARGET:.1%} right on {len(below)} of {len(rated)} sets ({', '.join(below)})"
+        )
+        lines.append(
+            f"- Trusted cells, {tagger}: {verdict}; lowest {low:.2%} ({low_name}, {low_score.trusted_right:,} of "
+            f"{low_score.trusted:,}); coverage {whole.coverage:.1%} of all {whole.cells:,} cells "
+            f"({whole.trusted_right:,} of {whole.trusted:,} trusted cells right)."
         )
     return lines
 
@@ -200,6 +240,7 @@ def summary_lines(scores: dict[str, dict[str, Score]], speed: Sequence[dict[str,
             f"every cell right: model {by['model'].perfect}/{by['model'].reports}, rules "
             f"{by['rules'].perfect}/{by['rules'].reports}."
         )
+    lines += trust_lines(scores)
     models = [res for res in speed if res["tagger"] == "model"]
     target = TARGET_REPORTS_PER_SECOND
     for res in models:
@@ -219,14 +260,32 @@ def summary_lines(scores: dict[str, dict[str, Score]], speed: Sequence[dict[str,
         )
     if not models:
         lines.append(
-            f"- Model speed: not measured in this run (`--speed-reports 0`); the {target:.0f} reports/s "
-            "target is unchecked."
+            "- Model speed: not measured in this run (`--speed-reports 0`); the speed of `gxie extract` is the "
+            "table of `python -m training.bench.speed --table` (docs/speed.md)."
         )
     return [*lines, ""]
 
 
-def markdown(result: dict[str, Any], speed: list[dict[str, Any]], command: str) -> str:
-    """The benchmark page for :func:`run`'s result (plus ``environment`` and ``load``) and the speed results."""
+CONVERTED = (
+    "Text that other tools made of the reports (pdftotext, pdfminer, pypdf, markitdown, LibreOffice, browsers, "
+    "tesseract, rapidocr), per converter × set (generated held-out, seed, real) with the rules, the model and the "
+    "default, cells right with trusted precision and coverage: [`docs/converted_text.md`](converted_text.md)."
+)
+
+
+def kept_block(page: Path) -> str:
+    """The speed table block (``BEGIN`` .. ``END``, written by ``training.bench.speed --table --also``) of an
+    existing page, so that a rerun of the accuracy benchmark keeps it; empty when the page has none."""
+    old = page.read_text(encoding="utf-8") if page.is_file() else ""
+    if BEGIN not in old or END not in old[old.index(BEGIN) :]:
+        return ""
+    start = old.index(BEGIN)
+    return old[start : old.index(END, start) + len(END)]
+
+
+def markdown(result: dict[str, Any], speed: list[dict[str, Any]], command: str, kept: str = "") -> str:
+    """The benchmark page for :func:`run`'s result (plus ``environment`` and ``load``) and the speed results;
+    ``kept``: the speed table block of the page it replaces (``kept_block``)."""
     scores: dict[str, dict[str, Score]] = result["scores"]
     load = result.get("load", (0.0, 0.0))
     env = result.get("environment") or {}
@@ -240,11 +299,19 @@ def markdown(result: dict[str, Any], speed: list[dict[str, Any]], command: str) 
         f"1-minute load average at the start and the end of the run: {load[0]:.1f} / {load[1]:.1f} "
         + load_note(load, os.cpu_count() or 1),
         "",
+        *([kept, ""] if kept else []),
+        CONVERTED,
+        "",
         *summary_lines(scores, speed),
         *model_section(Path(result.get("model_dir") or default_model_dir())),
-        "Cells right: every key of the report's format compared with the gold grid (null and 0 told apart); "
-        "reports all right: reports with every cell right; relations pass: the report's relation checks that "
-        "hold. `gold spans` feeds the generator's own labels (carried onto OCR text by `training.ocr_align`) to "
+        "*rules*: the rules tagger; *model*: the bundled model as `gxie extract` runs it by default (the rules "
+        "tagger first, the model for every report the rules do not read completely and consistently). Cells "
+        "right: every key of the report's format compared with the gold grid (null and 0 told apart); trusted "
+        "right / coverage: of the cells a user may take without review (`Report.trusted_cells`: confidence >= "
+        f"0.9 and in no failed check), the share that is right (target {TRUST_TARGET:.1%} on every set), and "
+        "their share of all the set's cells; reports all right: reports with every cell right; relations pass: "
+        "the report's relation checks that hold. `gold spans` feeds the generator's own labels (carried onto "
+        "OCR text by `training.ocr_align`) to "
         "the grid rebuild: what a perfect tagger would get from that text. Text sets: synthetic reports with "
         "agency names held out from training, clean per layout family and noisy per noise level of "
         "`gxie.training.synth` (`light` and `heavy` OCR-like confusions, `traditional` Chinese; every layout family "

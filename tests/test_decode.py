@@ -558,3 +558,17 @@ def test_a_one_cell_rows_number_run_into_its_label_with_nothing_after_it() -> No
     assert cells["section2.coercion.decisions"].value == 49
     assert cells["section2.fees.amount_10k_yuan"].value == 14.41
     assert [t.text for t in tokens("本机关共2020\n", [], 0, 13) if t.kind == "value"] == []
+
+
+def test_a_pipe_row_with_a_rows_numbers_among_padding_cells() -> None:
+    """markitdown's table of a PDF page: a row's seven numbers spread over twelve ``|`` fields, two numbers
+    in some fields. The blank fields are no cells of the row: seven numbers fill it."""
+    text = (
+        "|  |  | 1. 本机关不掌握相关政府信息 |  | 3 1 |  | 0 | 0 |  | 0 0 |  | 4 |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        "|  |  | 2. 没有现成信息需要另行制作 |  | 0 2 |  | 0 | 0 |  | 0 0 |  | 2 |\n"
+    )
+    t = T2021
+    cells = doubt(read_table(t, "section3", tokens(text, [], 0, len(text), region_cells(text, 0, len(text), 7)), {}))
+    assert row(cells, "section3", "unable_not_held", S3_COLS) == [3, 1, 0, 0, 0, 0, 4]
+    assert row(cells, "section3", "unable_needs_creation", S3_COLS) == [0, 2, 0, 0, 0, 0, 2]

@@ -214,3 +214,35 @@ def test_label_scores_equal_core_score_of_every_alias() -> None:
     for target in cores:
         probes.update({target, target[:2], target[:4], target[1:], target + "（说明）", target + "等"})
     assert all(_scores(core) == slow(core) for core in probes)
+
+
+def test_a_run_with_exactly_a_rows_numbers_among_more_cells_keeps_the_numbers() -> None:
+    """A PDF converter spread merged cells over several columns: ``| 行政许可 |  | 4 |  |  | 0 |  | 54 |  |  |``.
+    Three numbers for three cells: the blanks between them are no cells of the row."""
+    cols = ["prev_year_items", "change", "decisions"]
+    placed = place_row("section2", "licensing", cols, _items("", "4", "", "", "0", "", "54", "", ""), 1.0)
+    assert [c.value for c in placed.cells] == [4, 0, 54]
+    # fewer numbers than cells: the blanks may be cells, read as before
+    placed = place_row("section2", "fees", ["prev_year_items", "change"], _items("", "0", ""), 1.0)
+    assert [c.value for c in placed.cells] == [None, 0]
+
+
+def test_padding_columns_of_a_markdown_table_give_no_blank_cells() -> None:
+    """A markdown table (a PDF converter's) whose header spreads over padding columns: a column empty in every
+    row, the header's included, gives no blank cell; a column with a header label keeps its blank cells;
+    a block without a header row is left as it is."""
+    text = (
+        "| 信息内容 |  | 上一年项目数量 |  |  | 本年增/减 |  | 处理决定数量 |  |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        "| 行政许可 |  | 4 |  |  | 0 |  | 54 |  |\n"
+        "| 行政事业性收费 |  | 1 |  |  |  |  |  |  |\n"
+        "说明\n"
+        "| 规章 |  | 0 |  |  | 0 |\n"
+    )
+    rows: dict[int, list[str]] = {}
+    for c in layout_cells(text):
+        rows.setdefault(c.line, []).append(c.text)
+    assert rows[0] == ["信息内容", "上一年项目数量", "本年增/减", "处理决定数量"]
+    assert rows[2] == ["行政许可", "4", "0", "54"]
+    assert rows[3] == ["行政事业性收费", "1", "", ""]  # 本年增/减 and 处理决定数量 printed blank
+    assert rows[5] == ["规章", "", "0", "", "", "0"]  # no header: no column is known to be padding

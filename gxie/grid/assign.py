@@ -50,8 +50,13 @@ def fit(values: list[Item], n: int, *, wide_tables: bool = False) -> tuple[list[
 
     ``wide_tables``: the row's table may be wider than the row (section 二's small tables printed as one
     table, padded with empty cells at the right), so a trailing blank goes before a leading one.
+    A run holding exactly ``n`` numbers among more cells keeps the numbers: its blank cells cannot all be
+    cells of the row (padding columns, merged cells a converter spread over several columns).
     Returns (kept, dropped non-blank values)."""
     vals = list(values)
+    numbers = [v for v in vals if v.kind != "BLANK"]
+    if len(vals) > n and len(numbers) == n:
+        return numbers, []
     while wide_tables and len(vals) > n and vals[-1].kind == "BLANK":
         vals.pop()
     while len(vals) > n and vals[0].kind == "BLANK":

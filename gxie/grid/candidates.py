@@ -297,17 +297,24 @@ def region_cells(text: str, start: int, end: int, width: int | None = None) -> l
     trailing run ``k * u`` long holds ``k``: decided over the whole region, not line by line. Where the
     region has no such unit, a line whose own runs happened to look like one (column-aligned PDF text
     whose gaps are all even) keeps no blank cells when its numbers alone fill a row of ``width`` cells
-    and the blanks would make it longer than any row."""
+    and the blanks would make it longer than any row; so does a line of tab or ``|`` fields (padding
+    columns, merged cells a converter spread over several columns)."""
     cells = [c for c in layout_cells(text) if c.start >= start and c.end <= end]
     lines: dict[int, tuple[int, str]] = {}
+    fielded: set[int] = set()
     offset = 0
     for no, line in enumerate(text.split("\n")):
-        if offset >= start and offset + len(line) <= end and "\t" not in line and "|" not in line:
-            lines[no] = (offset, line)
+        if offset >= start and offset + len(line) <= end:
+            if "\t" not in line and "|" not in line:
+                lines[no] = (offset, line)
+            else:
+                fielded.add(no)
         offset += len(line) + 1
     unit = _space_unit([line for _, line in lines.values()])
     if unit is None:
-        return cells if width is None else _overlong_blanks_dropped(cells, set(lines), width)
+        return cells if width is None else _overlong_blanks_dropped(cells, set(lines) | fielded, width)
+    if width is not None:
+        cells = _overlong_blanks_dropped(cells, fielded, width)
     out: list[LayoutCell] = []
     done: set[int] = set()
     for c in cells:
@@ -320,8 +327,8 @@ def region_cells(text: str, start: int, end: int, width: int | None = None) -> l
 
 
 def _overlong_blanks_dropped(cells: list[LayoutCell], plain: set[int], width: int) -> list[LayoutCell]:
-    """``cells`` without the blank cells of the lines (among ``plain``: no tab, no ``|``) that hold exactly
-    ``width`` numbers and, with their blanks, more than ``width`` cells."""
+    """``cells`` without the blank cells of the lines (among ``plain``) that hold exactly ``width`` numbers
+    and, with their blanks, more than ``width`` cells."""
     numbers: dict[int, int] = {}
     blanks: dict[int, int] = {}
     for c in cells:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from gxie.confidence import MIN_LABEL_COVER
+from gxie.templates.lexicon import best_label
 from gxie.types import Span, quick_init
 
 # A markdown rule line (``|---|:--:|``) is told apart by ``is_md_rule``, cell by cell: one regex over the
@@ -24,6 +25,8 @@ _MD_RULE_TAIL = re.compile(r":?-*:?")
 _SEP = re.compile(r"[\t|]")
 _WIDE_GAP = re.compile(r"\s{2,}")
 MAX_SPACE_UNIT = 4
+MAX_HEADER_CELL = 20  # longest cell tried as a column label of a header row
+HEADER_LABEL = 0.85  # how well a header cell matches a column label
 NUMBER_TOKEN = r"[+\-]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:万元|万|元|件|个|条|项|%))?"
 _NUMBERS_RUN = re.compile(rf"^{NUMBER_TOKEN}(?: {NUMBER_TOKEN})+$")
 _NUMBER_ITEM = re.compile(NUMBER_TOKEN)
@@ -71,7 +74,7 @@ def is_md_rule(line: str) -> bool:
     return len(parts) >= 3 and not parts[-1] and ruled(parts[:-2], parts[-2])
 
 
-def _fields(line: str, offset: int) -> list[tuple[int, int]]:
+def line_fields(line: str, offset: int) -> list[tuple[int, int]]:
     """Raw ``[start, end)`` ranges of the fields of one line (before stripping)."""
     if _SEP.search(line):
         bounds, pos = [], 0
@@ -137,13 +140,16 @@ def layout_cells(text: str) -> tuple[LayoutCell, ...]:
 def _layout_cells(text: str) -> tuple[LayoutCell, ...]:
     cells: list[LayoutCell] = []
     offset = 0
+    padding = _padding_columns(text)
     for lineno, line in enumerate(text.split("\n")):
         if not is_md_rule(line):
-            for a, b in _fields(line, offset):
+            for a, b in line_fields(line, offset):
                 raw = text[a:b]
                 lead = len(raw) - len(raw.lstrip())
                 body = raw.strip()
                 s = a + lead
+                if not body and b in padding:
+                    continue
                 if body and _NUMBERS_RUN.match(body):
                     for m in _NUMBER_ITEM.finditer(body):
                         cells.append(LayoutCell(s + m.start(), s + m.end(), m.group(0), lineno))
@@ -151,6 +157,48 @@ def _layout_cells(text: str) -> tuple[LayoutCell, ...]:
                     cells.append(LayoutCell(s, s + len(body), body, lineno))
         offset += len(line) + 1
     return tuple(cells)
+
+
+def _padding_columns(text: str) -> set[int]:
+    """The ends of the fields of padding columns: in a block of ``|`` rows (a markdown table a PDF converter
+    wrote, merged cells spread over several columns) with a header row (two column labels or more), a
+    column empty in every row, the header's included, is no column of the table, and its fields give no
+    blank cell. A blank cell's field is known by its end, where the blank cell starts."""
+    if "|" not in text:
+        return set()
+    blocks: list[list[list[tuple[int, str]]]] = []
+    block: list[list[tuple[int, str]]] = []
+    offset = 0
+    for line in text.split("\n"):
+        if is_md_rule(line):
+            pass  # the rule under a header row: the same table goes on
+        elif "|" in line and "\t" not in line:
+            block.append([(b, text[a:b].strip()) for a, b in line_fields(line, offset)])
+        elif block:
+            blocks.append(block)
+            block = []
+        offset += len(line) + 1
+    if block:
+        blocks.append(block)
+    out: set[int] = set()
+    for rows in blocks:
+        width = max(len(r) for r in rows)
+        empty = [k for k in range(width) if all(k >= len(r) or not r[k][1] for r in rows)]
+        if len(rows) < 2 or not empty or not any(_header(r) for r in rows):
+            continue
+        out.update(r[k][0] for r in rows for k in empty if k < len(r))
+    return out
+
+
+def _header(row: list[tuple[int, str]]) -> bool:
+    """A row of two column labels or more (``信息内容 | 上一年项目数量 | 本年增/减``)."""
+    found = 0
+    for _, body in row:
+        m = best_label(body, ("col",)) if body and len(body) <= MAX_HEADER_CELL else None
+        found += m is not None and m.score >= HEADER_LABEL
+        if found >= 2:
+            return True
+    return False
 
 
 @quick_init

@@ -27,6 +27,7 @@ _WIDE_GAP = re.compile(r"\s{2,}")
 MAX_SPACE_UNIT = 4
 MAX_HEADER_CELL = 20  # longest cell tried as a column label of a header row
 HEADER_LABEL = 0.85  # how well a header cell matches a column label
+HEADER_ROWS = 3  # rows at the top of a ``|`` table looked at for its header
 NUMBER_TOKEN = r"[+\-]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:万元|万|元|件|个|条|项|%))?"
 _NUMBERS_RUN = re.compile(rf"^{NUMBER_TOKEN}(?: {NUMBER_TOKEN})+$")
 _NUMBER_ITEM = re.compile(NUMBER_TOKEN)
@@ -161,9 +162,10 @@ def _layout_cells(text: str) -> tuple[LayoutCell, ...]:
 
 def _padding_columns(text: str) -> set[int]:
     """The ends of the fields of padding columns: in a block of ``|`` rows (a markdown table a PDF converter
-    wrote, merged cells spread over several columns) with a header row (two column labels or more), a
-    column empty in every row, the header's included, is no column of the table, and its fields give no
-    blank cell. A blank cell's field is known by its end, where the blank cell starts."""
+    wrote, merged cells spread over several columns) with a header row among its first ``HEADER_ROWS`` (two
+    column labels or more), a column empty in every row, the header's included, is no column of the table,
+    and its fields give no blank cell. A blank cell's field is known by its end, where the blank cell
+    starts."""
     if "|" not in text:
         return set()
     blocks: list[list[list[tuple[int, str]]]] = []
@@ -184,7 +186,7 @@ def _padding_columns(text: str) -> set[int]:
     for rows in blocks:
         width = max(len(r) for r in rows)
         empty = [k for k in range(width) if all(k >= len(r) or not r[k][1] for r in rows)]
-        if len(rows) < 2 or not empty or not any(_header(r) for r in rows):
+        if len(rows) < 2 or not empty or not any(_header(r) for r in rows[:HEADER_ROWS]):
             continue
         out.update(r[k][0] for r in rows for k in empty if k < len(r))
     return out

@@ -141,10 +141,15 @@ def layout_cells(text: str) -> tuple[LayoutCell, ...]:
 def _layout_cells(text: str) -> tuple[LayoutCell, ...]:
     cells: list[LayoutCell] = []
     offset = 0
-    padding = _padding_columns(text)
-    for lineno, line in enumerate(text.split("\n")):
-        if not is_md_rule(line):
-            for a, b in line_fields(line, offset):
+    lines = text.split("\n")
+    fields: list[list[tuple[int, int]] | None] = []  # per line; None for a markdown rule line
+    for line in lines:
+        fields.append(None if is_md_rule(line) else line_fields(line, offset))
+        offset += len(line) + 1
+    padding = _padding_columns(text, lines, fields) if "|" in text else set()
+    for lineno, bounds in enumerate(fields):
+        if bounds is not None:
+            for a, b in bounds:
                 raw = text[a:b]
                 lead = len(raw) - len(raw.lstrip())
                 body = raw.strip()
@@ -156,30 +161,25 @@ def _layout_cells(text: str) -> tuple[LayoutCell, ...]:
                         cells.append(LayoutCell(s + m.start(), s + m.end(), m.group(0), lineno))
                 else:
                     cells.append(LayoutCell(s, s + len(body), body, lineno))
-        offset += len(line) + 1
     return tuple(cells)
 
 
-def _padding_columns(text: str) -> set[int]:
+def _padding_columns(text: str, lines: list[str], fields: list[list[tuple[int, int]] | None]) -> set[int]:
     """The ends of the fields of padding columns: in a block of ``|`` rows (a markdown table a PDF converter
     wrote, merged cells spread over several columns) with a header row among its first ``HEADER_ROWS`` (two
     column labels or more), a column empty in every row, the header's included, is no column of the table,
     and its fields give no blank cell. A blank cell's field is known by its end, where the blank cell
-    starts."""
-    if "|" not in text:
-        return set()
+    starts. ``fields``: each of the ``lines``' field bounds (None for a markdown rule line)."""
     blocks: list[list[list[tuple[int, str]]]] = []
     block: list[list[tuple[int, str]]] = []
-    offset = 0
-    for line in text.split("\n"):
-        if is_md_rule(line):
-            pass  # the rule under a header row: the same table goes on
-        elif "|" in line and "\t" not in line:
-            block.append([(b, text[a:b].strip()) for a, b in line_fields(line, offset)])
+    for line, bounds in zip(lines, fields, strict=True):
+        if bounds is None:
+            continue  # the rule under a header row: the same table goes on
+        if "|" in line and "\t" not in line:
+            block.append([(b, text[a:b].strip()) for a, b in bounds])
         elif block:
             blocks.append(block)
             block = []
-        offset += len(line) + 1
     if block:
         blocks.append(block)
     out: set[int] = set()

@@ -39,6 +39,8 @@ AMBIGUOUS_PLACEMENT = 0.6  # several placements of a row without its blanks add 
 NO_PLACEMENT_ADDS_UP = 0.4  # no placement of a row without its blanks adds up: read left to right
 
 # --- Judging failed relations (gxie.validate) ----------------------------------------------------------
+OCR_HOLE = 0.85  # in text an OCR engine made, a blank (or empty-marked) cell in a row whose other cells all hold
+# values: likely a digit the OCR lost (or a thin 1 read as /); no relation tells a lost 0 from a blank
 UNVERIFIED_IN_DAMAGED = 0.85  # a cell no passing relation checks, in a report that lost a table or rows: not
 # trusted (on OCR text of the seeds, such section 二 cells read at 1.0 were wrong: 9 for 91, 64 for 2418)
 SOURCE_CONSISTENT = 0.8  # a failed relation whose cells were all read at least this surely is the source's

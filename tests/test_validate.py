@@ -328,3 +328,23 @@ def test_a_rows_placements_are_counted_as_count_passed_counts_them() -> None:
         assert counter.best(options) is options[counts.index(max(counts))]  # the first of the most
         assert touching(t, set(row)) == [(n, ks) for n, ks in checks if set(ks) & set(row)]
     assert compared == 1200
+
+
+def test_in_ocr_text_a_lone_blank_among_a_rows_values_is_not_trusted() -> None:
+    """Text an OCR engine made: a blank cell whose row's other cells all hold values is likely a digit the
+    OCR lost (``0 0 _ 0 0 0 0``, or a ``1`` read as ``/``); no relation tells a lost 0 from a blank. A row
+    printed blank throughout, and a blank beside another blank, keep their confidence, and so does the
+    same lone blank in text no OCR made."""
+    values: dict[str, float | None] = dict.fromkeys(T2021.flat_keys(), 0)  # every cell found: no table lost
+    values["section3.new_received.research"] = None  # a lone blank among values
+    for c in (*APPLICANTS, "total"):
+        values[f"section3.carried_over.{c}"] = None  # a row printed blank
+    values["section3.granted.research"] = values["section3.granted.other"] = None  # two blanks
+    ocr = (Issue("info", IssueCode.OCR, "the pages were read by OCR"),)
+    judged, _, _, _ = judge(T2021, cells_of(values), (), ocr)
+    assert judged["section3.new_received.research"].confidence < 0.9
+    assert judged["section3.new_received.natural_person"].confidence == 1.0
+    assert all(judged[f"section3.carried_over.{c}"].confidence == 1.0 for c in APPLICANTS)
+    assert judged["section3.granted.research"].confidence == judged["section3.granted.other"].confidence == 1.0
+    plain, _, _, _ = judge(T2021, cells_of(values), (), ())
+    assert plain["section3.new_received.research"].confidence == 1.0

@@ -12,7 +12,7 @@ from typing import Any
 from gxie.pipeline import Prepared, finish, get_tagger, prepare, run
 from gxie.report import Report
 from gxie.tagging.base import Tagger
-from gxie.types import Document, Span
+from gxie.types import Document, Issue, IssueCode, Span
 from training.bench.sets import TYPED, Case
 
 BUCKETS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)  # lower edges of the confidence buckets
@@ -120,7 +120,7 @@ def score_set(cases: Sequence[Case], taggers: dict[str, Tagger], progress: Progr
     >>> score_set(cases, {"rules": get_tagger("rules")})["rules"].accuracy  # doctest: +SKIP
     0.9983
     """
-    documents = [Document(text=c.text, source=c.id, kind="text") for c in cases]
+    documents = [Document(text=c.text, source=c.id, kind="text", issues=_read_by_ocr(c)) for c in cases]
     out: dict[str, Score] = {}
     for name, tagger in taggers.items():
         out[name] = Score()
@@ -138,6 +138,11 @@ def score_set(cases: Sequence[Case], taggers: dict[str, Tagger], progress: Progr
             if progress is not None:
                 progress(GOLD, done, len(cases))
     return out
+
+
+def _read_by_ocr(case: Case) -> tuple[Issue, ...]:
+    """The issue gxie's OCR gives a document it read (``gxie.ocr.scan``), for a case whose text it made."""
+    return (Issue("info", IssueCode.OCR, "the pages were read by OCR (benchmark corpus)"),) if case.ocr else ()
 
 
 def calibration(scores: Sequence[Score]) -> list[tuple[str, int, float]]:

@@ -24,6 +24,7 @@ class Case:
     flat: dict[str, Any]
     spans: tuple[Span, ...] | None = None
     tags: tuple[str, ...] = ()
+    ocr: bool = False  # the text is what gxie's OCR read from the report's pages: its report says so, as it would
 
 
 def _synth_case(r: Any) -> Case:
@@ -104,6 +105,6 @@ def ocr_sets(corpus: Path) -> tuple[dict[str, list[Case]], dict[str, dict[str, f
             tags = tuple(f"{kind} {rec[key]}" for kind, key in kinds if rec.get(key))
             typed = rec.get("layout") in TEXT_LAYOUTS
             name = f"OCR {level}: {'seed reports' if rec['set'] != 'synth' else TYPED if typed else 'synthetic'}"
-            sets.setdefault(name, []).append(Case(rec["id"], rec["text"], rec["flat"], spans, tags))
+            sets.setdefault(name, []).append(Case(rec["id"], rec["text"], rec["flat"], spans, tags, ocr=True))
         timing[level] = {"pages": pages, "seconds_per_page": seconds / max(1.0, pages)}
     return sets, timing

@@ -14,6 +14,10 @@ held-out, seed, real):
 
     python -m training.convert_bench --corpus data/convert                 # markdown on stdout
     python -m training.convert_bench --corpus data/convert --out docs/converted_text.md
+    python -m training.convert_bench --corpus data/convert data/convert_ocr --taggers rules default  # pooled
+
+With several ``--corpus`` folders the table holds every converter of each, a pooled row per folder and
+one over all of them (the whole converted-text set, model against rules).
 """
 
 from __future__ import annotations
@@ -128,8 +132,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def tables(results: dict[tuple[str, str, str], Tally], taggers: Sequence[str]) -> list[str]:
-    """The markdown tables: per converter × set, pooled per converter, calibration."""
+def tables(
+    results: dict[tuple[str, str, str], Tally], taggers: Sequence[str], groups: dict[str, list[str]] | None = None
+) -> list[str]:
+    """The markdown tables: per converter × set, pooled per group of converters (``groups``: a name and its
+    converters, e.g. one per corpus folder, when there are several) and over all, calibration."""
     converters = list(dict.fromkeys(k[0] for k in results))
     sets = list(dict.fromkeys(k[1] for k in results))
     head = ["converter", "set", "reports"]
@@ -150,6 +157,9 @@ def tables(results: dict[tuple[str, str, str], Tally], taggers: Sequence[str]) -
             parts = {t: results[(conv, subset, t)] for t in taggers if (conv, subset, t) in results}
             if len(parts) == len(taggers):
                 lines.append(row(conv, subset, parts))
+    for name, members in (groups or {}).items() if len(groups or {}) > 1 else ():
+        chosen = {t: pooled(v for k, v in results.items() if k[2] == t and k[0] in members) for t in taggers}
+        lines.append(row(f"**{name}**", "all", chosen))
     lines.append(
         row("**all converters**", "all", {t: pooled(v for k, v in results.items() if k[2] == t) for t in taggers})
     )
@@ -167,7 +177,12 @@ def tables(results: dict[tuple[str, str, str], Tally], taggers: Sequence[str]) -
     return lines
 
 
-def markdown(results: dict[tuple[str, str, str], Tally], taggers: Sequence[str], command: str) -> str:
+def markdown(
+    results: dict[tuple[str, str, str], Tally],
+    taggers: Sequence[str],
+    command: str,
+    groups: dict[str, list[str]] | None = None,
+) -> str:
     """The whole page."""
     load = os.getloadavg()
     return "\n".join(
@@ -178,7 +193,7 @@ def markdown(results: dict[tuple[str, str, str], Tally], taggers: Sequence[str],
             f"Load average (1 min) at the end: {load[0]:.2f}; a cell is *trusted* when its confidence is >= "
             f"{TRUST_CONFIDENCE} and no failed check involves it.",
             "",
-            *tables(results, taggers),
+            *tables(results, taggers, groups),
             "",
         ]
     )
@@ -188,18 +203,27 @@ def main(argv: list[str] | None = None) -> int:
     from training.convert_corpus import read_corpus
 
     parser = argparse.ArgumentParser(prog="python -m training.convert_bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, required=True, help="folder built by training.convert_corpus")
+    parser.add_argument(
+        "--corpus", type=Path, nargs="+", required=True, help="folders built by training.convert_corpus"
+    )
     parser.add_argument("--out", type=Path, help="write the markdown here (default: stdout)")
     parser.add_argument("--taggers", nargs="+", choices=TAGGERS, default=list(TAGGERS))
     parser.add_argument("--converters", nargs="+", help="only these converters")
     args = parser.parse_args(argv)
-    corpus = read_corpus(args.corpus)
-    if args.converters:
-        corpus = {k: v for k, v in corpus.items() if k in args.converters}
+    corpus: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[str]] = {}
+    for folder in args.corpus:
+        found = read_corpus(folder)
+        if args.converters:
+            found = {k: v for k, v in found.items() if k in args.converters}
+        for converter, records in found.items():
+            corpus.setdefault(converter, []).extend(records)
+        groups[f"all of {folder}"] = list(found)
     if not corpus:
-        parser.error(f"no converter files in {args.corpus}; build them with python -m training.convert_corpus")
+        folders = " ".join(str(f) for f in args.corpus)
+        parser.error(f"no converter files in {folders}; build them with python -m training.convert_corpus")
     command = "python -m training.convert_bench " + " ".join(argv if argv is not None else sys.argv[1:])
-    page = markdown(run(corpus, args.taggers), args.taggers, command)
+    page = markdown(run(corpus, args.taggers), args.taggers, command, groups)
     if args.out:
         args.out.write_text(page, encoding="utf-8")
     else:

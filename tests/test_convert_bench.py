@@ -1,0 +1,52 @@
+"""The converted-text benchmark (training.convert_bench) on a small corpus written here: per converter ×
+set rows, a pooled row per corpus folder and over all of them, trusted precision and coverage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from gxie import extract_text
+from gxie.training.synth import generate
+from training.convert_bench import main, same, score
+
+
+def _write(folder: Path, converter: str, reports: list, damage: bool = False) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"{converter}.jsonl").open("w", encoding="utf-8") as fh:
+        for r in reports:
+            text = r.text.replace("\t", "  ") if damage else r.text  # a converter that lost the tab stops
+            fh.write(json.dumps({"id": r.id, "set": "synth", "text": text, "flat": dict(r.flat)}, ensure_ascii=False))
+            fh.write("\n")
+
+
+def test_several_corpus_folders_give_one_table_with_a_pooled_row_each(tmp_path: Path) -> None:
+    reports = list(generate(2, seed=505, layouts=("tab_rows",), noise_levels=("clean",), broken_share=0.0))
+    _write(tmp_path / "text", "pypdf", reports)
+    _write(tmp_path / "ocr", "rapidocr_lines", reports, damage=True)
+    out = tmp_path / "page.md"
+    argv = ["--corpus", str(tmp_path / "text"), str(tmp_path / "ocr"), "--taggers", "rules", "--out", str(out)]
+    assert main(argv) == 0
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in out.read_text(encoding="utf-8").splitlines()}
+    assert rows["pypdf"].startswith("| pypdf | synth | 2 | ")
+    assert rows["rapidocr_lines"].startswith("| rapidocr_lines | synth | 2 | ")
+    assert rows[f"**all of {tmp_path / 'text'}**"].startswith(f"| **all of {tmp_path / 'text'}** | all | 2 | ")
+    assert rows["**all converters**"].startswith("| **all converters** | all | 4 | ")
+    # the pooled row is the sum of the reports: cells right as scored one by one
+    tallies = [score(extract_text(r.text, tagger="rules"), dict(r.flat)) for r in reports]
+    right = sum(t.right for t in tallies) / sum(t.cells for t in tallies)
+    assert rows["pypdf"].split(" | ")[3] == f"{100 * right:.1f}%"
+
+
+def test_one_folder_has_no_per_folder_row_and_scores_trust_by_the_published_rule(tmp_path: Path) -> None:
+    reports = list(generate(1, seed=506, layouts=("markdown",), noise_levels=("clean",), broken_share=0.0))
+    _write(tmp_path / "text", "pypdf", reports)
+    out = tmp_path / "page.md"
+    assert main(["--corpus", str(tmp_path / "text"), "--taggers", "rules", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "**all of" not in page and "| **all converters** | all | 1 | " in page
+    report = extract_text(reports[0].text, tagger="rules")
+    tally = score(report, dict(reports[0].flat))
+    assert tally.trusted == len(report.trusted_cells) > 0
+    assert tally.trusted_right == sum(1 for c in report.trusted_cells if same(c.value, reports[0].flat[c.key]))
+    assert not same(0, None) and not same(1, 1.0) and same(0, 0)

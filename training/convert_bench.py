@@ -157,7 +157,8 @@ def tables(
             parts = {t: results[(conv, subset, t)] for t in taggers if (conv, subset, t) in results}
             if len(parts) == len(taggers):
                 lines.append(row(conv, subset, parts))
-    for name, members in (groups or {}).items() if len(groups or {}) > 1 else ():
+    per_folder = groups if groups is not None and len(groups) > 1 else {}
+    for name, members in per_folder.items():
         chosen = {t: pooled(v for k, v in results.items() if k[2] == t and k[0] in members) for t in taggers}
         lines.append(row(f"**{name}**", "all", chosen))
     lines.append(

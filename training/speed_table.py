@@ -181,6 +181,15 @@ BEGIN = "<!-- speed table: written by python -m training.bench.speed --table --a
 END = "<!-- end of the speed table -->"
 
 
+def block_span(page: str) -> tuple[int, int] | None:
+    """``[start, end)`` of the speed table block (``BEGIN`` .. ``END``, markers included) in ``page``, or None."""
+    if BEGIN not in page:
+        return None
+    start = page.index(BEGIN)
+    stop = page.find(END, start)
+    return None if stop < 0 else (start, stop + len(END))
+
+
 def write_block(path: Path, measured: str) -> None:
     """Put ``measured`` (the same run's table, without its ``# `` title) into another page, ``path``: between
     ``BEGIN`` and ``END`` where the page has them, else at its end; the rest of the page stays."""
@@ -189,10 +198,9 @@ def write_block(path: Path, measured: str) -> None:
     if body.startswith("# "):  # the page has its own title
         body = body.split("\n", 1)[1].strip() if "\n" in body else ""
     block = f"{BEGIN}\n{body}\n{END}"
-    if BEGIN in old and END in old[old.index(BEGIN) :]:
-        start = old.index(BEGIN)
-        stop = old.index(END, start) + len(END)
-        text = old[:start] + block + old[stop:]
+    span = block_span(old)
+    if span is not None:
+        text = old[: span[0]] + block + old[span[1] :]
     else:
         text = old.rstrip("\n") + ("\n\n" if old else "") + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)

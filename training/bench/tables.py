@@ -13,10 +13,10 @@ from gxie.labels import ENTITY_TYPES
 from gxie.pipeline import default_model_dir
 from gxie.tagging.model import GXIE_CONFIG_FILE
 from gxie.training.card import CARD_FILE, environment
-from training.bench.score import Score, breakdown, calibration, ocr_levels, pooled_sets
+from training.bench.score import Score, breakdown, calibration, ocr_levels, pooled, pooled_sets
 from training.bench.sets import REPO, TYPED
 from training.bench.speed import TYPICAL, rates, speed_lines
-from training.speed_table import BEGIN, END
+from training.speed_table import block_span
 
 TARGET_REPORTS_PER_SECOND = 5.0  # the model's speed target on typical text reports
 MILD_TARGET = 0.98  # the model's cell-accuracy target at OCR damage level ``mild``
@@ -157,9 +157,7 @@ def trust_lines(scores: dict[str, dict[str, Score]]) -> list[str]:
             continue
         below = [name for name, p, _ in rated if p < TRUST_TARGET]
         low_name, low, low_score = min(rated, key=lambda x: x[1])
-        whole = Score()
-        for _, s in rows:
-            whole.merge(s)
+        whole = pooled(s for _, s in rows)
         verdict = (
             f"at least {TRUST_TARGET:.1%} right on every one of the {len(rated)} sets"
             if not below
@@ -277,10 +275,8 @@ def kept_block(page: Path) -> str:
     """The speed table block (``BEGIN`` .. ``END``, written by ``training.bench.speed --table --also``) of an
     existing page, so that a rerun of the accuracy benchmark keeps it; empty when the page has none."""
     old = page.read_text(encoding="utf-8") if page.is_file() else ""
-    if BEGIN not in old or END not in old[old.index(BEGIN) :]:
-        return ""
-    start = old.index(BEGIN)
-    return old[start : old.index(END, start) + len(END)]
+    span = block_span(old)
+    return "" if span is None else old[span[0] : span[1]]
 
 
 def markdown(result: dict[str, Any], speed: list[dict[str, Any]], command: str, kept: str = "") -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from gxie import extract_text
 from gxie.training.synth import generate
 from training.convert_bench import main, same, score
@@ -50,3 +52,18 @@ def test_one_folder_has_no_per_folder_row_and_scores_trust_by_the_published_rule
     assert tally.trusted == len(report.trusted_cells) > 0
     assert tally.trusted_right == sum(1 for c in report.trusted_cells if same(c.value, reports[0].flat[c.key]))
     assert not same(0, None) and not same(1, 1.0) and same(0, 0)
+
+
+def test_a_corpus_folder_without_converter_files_is_named_and_nothing_is_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports = list(generate(1, seed=507, layouts=("tab_rows",), noise_levels=("clean",), broken_share=0.0))
+    _write(tmp_path / "text", "pypdf", reports)
+    out = tmp_path / "page.md"
+    with pytest.raises(SystemExit) as stop:
+        main(["--corpus", str(tmp_path / "text"), str(tmp_path / "missing"), "--out", str(out)])
+    assert stop.value.code == 2 and not out.exists()
+    assert f"--corpus {tmp_path / 'missing'}: no converter files there" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--corpus", str(tmp_path / "text"), "--converters", "pdfminer", "--out", str(out)])
+    assert "--converters pdfminer: none of them in the --corpus folders" in capsys.readouterr().err

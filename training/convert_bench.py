@@ -215,14 +215,19 @@ def main(argv: list[str] | None = None) -> int:
     groups: dict[str, list[str]] = {}
     for folder in args.corpus:
         found = read_corpus(folder)
+        if not found:
+            parser.error(
+                f"--corpus {folder}: no converter files there; build them with python -m "
+                f"training.convert_corpus --out {folder}, or leave that folder out"
+            )
         if args.converters:
             found = {k: v for k, v in found.items() if k in args.converters}
         for converter, records in found.items():
             corpus.setdefault(converter, []).extend(records)
-        groups[f"all of {folder}"] = list(found)
+        if found:
+            groups[f"all of {folder}"] = list(found)
     if not corpus:
-        folders = " ".join(str(f) for f in args.corpus)
-        parser.error(f"no converter files in {folders}; build them with python -m training.convert_corpus")
+        parser.error(f"--converters {' '.join(args.converters)}: none of them in the --corpus folders")
     command = "python -m training.convert_bench " + " ".join(argv if argv is not None else sys.argv[1:])
     page = markdown(run(corpus, args.taggers), args.taggers, command, groups)
     if args.out:

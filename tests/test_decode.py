@@ -279,16 +279,17 @@ def test_section4s_table_going_on_after_section5s_heading_stays_section4s() -> N
     assert whole[regions(whole)["section4"][1] :].startswith("五、")
 
 
-def _own_numbering_report() -> str:
+def _own_numbering_report(note: str = "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)") -> str:
     """A 2021 report that numbers its sections its own way: no 收到和处理 or 复议/诉讼 section heading, the
-    tables standing under headings of its own, the section 三 table found by its header note."""
+    tables standing under headings of its own, the section 三 table found by its header ``note``."""
     twos = ("new_received", "granted", "total_processed")
     rows = [r.label + " " + ("2 0 0 0 0 0 2" if r.id in twos else "0 0 0 0 0 0 0") for r in T2021.section3.rows]
     return (
         "某某县某某局2021年政府信息公开工作年度报告\n一、加强组织领导\n本局依法公开政府信息。\n"
         "二、信息公开总体情况\n全年公开信息 12 条。\n"
         "第二十条第(一)项\n信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 3 1 20\n"
-        "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)\n申请人情况 自然人 法人或其他组织 总计\n"
+        + note
+        + "\n申请人情况 自然人 法人或其他组织 总计\n"
         + "\n".join(rows)
         + "\n(三)政府信息公开行政复议、行政诉讼情况\n行政复议 行政诉讼\n结果维持 结果纠正 其他结果 尚未审结 总计\n"
         "0 0 0 0 0 1 0 0 0 1 0 0 0 0 0\n三、健全制度机制,规范公开流程\n本局全年组织培训 5 次,印发资料 300 份。\n"
@@ -309,6 +310,27 @@ def test_regions_of_a_report_numbering_its_sections_its_own_way() -> None:
     assert [flat[f"section4.litigation_direct.{c}"] for c in S4_COLS] == [1, 0, 0, 0, 1]
     assert all(c.passed is not False for c in report.checks)
     assert not any(c.value in (5, 300) for c in report.cells)  # the prose after the tables is not read
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "(本列数\n据的勾稽\n关系为:\n第一项加\n第二项之\n和,等于\n第三项加\n第四项之\n和)",
+        "(本列数 申请人情\n据的勾稽 况\n关系为:\n第一项加\n第二项之\n和,等于\n第三项加\n第四项之\n和)",
+    ],
+    ids=["wrapped", "wrapped beside the next cell"],
+)
+def test_a_header_note_wrapped_in_a_narrow_cell_still_starts_section3s_table(note: str) -> None:
+    """A PDF converter prints the note of a narrow header cell four characters a line (勾稽 / 关系), maybe
+    each line with a piece of the next header cell after it (pdfplumber: ``据的勾稽 况``): the note still
+    marks where section 三's table starts in a report numbering its sections its own way."""
+    text = _own_numbering_report(note)
+    bounds = regions(text)
+    assert text[slice(*bounds["section3"])].startswith(note)
+    assert text[slice(*bounds["section2"])].endswith("行政规范性文件 3 1 20\n")
+    flat = extract_text(text, tagger="rules").to_flat()
+    assert [flat[f"section3.granted.{c}"] for c in S3_COLS] == [2, 0, 0, 0, 0, 0, 2]
+    assert [flat[f"section4.litigation_direct.{c}"] for c in S4_COLS] == [1, 0, 0, 0, 1]
 
 
 def _report(section2: str, section3: str, section4: str) -> str:
@@ -572,3 +594,42 @@ def test_a_pipe_row_with_a_rows_numbers_among_padding_cells() -> None:
     cells = doubt(read_table(t, "section3", tokens(text, [], 0, len(text), region_cells(text, 0, len(text), 7)), {}))
     assert row(cells, "section3", "unable_not_held", S3_COLS) == [3, 1, 0, 0, 0, 0, 4]
     assert row(cells, "section3", "unable_needs_creation", S3_COLS) == [0, 2, 0, 0, 0, 0, 2]
+
+
+def test_a_unit_after_a_number_inside_a_labels_open_bracket_stays_with_the_number() -> None:
+    """A wrapped label's bracket closes on the next line (``政府集中采购(以…采购 0 7.65 万元`` / ``的项目)``):
+    the 万元 after the amount is its unit, not label text, so the amount is 76,500 元."""
+    text = "第二十条第(九)项\n信息内容 采购项目数量 采购总金额\n"
+    text += "政府集中采购(以政府集中采购方式采购 0 7.65 万元\n的项目)\n"
+    assert [(t.kind, t.text) for t in tokens(text, [], 0, len(text)) if t.kind == "value"] == [
+        ("value", "0"),
+        ("value", "7.65 万元"),
+    ]
+    cells = decode(text, "section2", "2019")
+    assert row(cells, "section2", "procurement", ["items", "total_amount"]) == [0, 76500]
+
+
+def test_a_pipe_row_whose_numbers_fill_its_own_row_keeps_no_padding_blanks() -> None:
+    """markitdown prints each small table of section 二 as a ``|`` table of its own, with padding columns
+    and no header row to find them by: a row whose label names procurement and whose two numbers fill its
+    two cells keeps none of its blank fields. Without the rows' widths, the blank next to 5 is taken and
+    the amount left out; that blank is then below the trust bar, not a trusted empty cell."""
+    text = (
+        "第二十条第(八)项\n| 信息内容 |  | 上一年项目数量 |  | 本年增/减 |  |  |\n"
+        "| --- | --- | --- | --- | --- | --- | --- |\n"
+        "| 行政事业性收费 |  | 6 |  | 0 |  |  |\n"
+        "第二十条第(九)项\n| 信息内容 |  | 采购项目数量(以集中采购方 |  | 采购总金额(已支付金额) |  |  |\n"
+        "| --- | --- | --- | --- | --- | --- | --- |\n式采购的项目个数)\n"
+        "| 政府集中采购(以政府集中采 |  | 5 |  | 5619130元 |  |  |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+        "购方式采购的项目)\n"
+    )
+    t = T2019
+    keys = ["items", "total_amount"]
+    widths = {r.id: len(b.columns) for b in t.blocks if b.table == "section2" for r in b.rows}
+    region = region_cells(text, 0, len(text), 3, widths)
+    cells = doubt(read_table(t, "section2", tokens(text, [], 0, len(text), region), {}))
+    assert row(cells, "section2", "procurement", keys) == [5, 5619130]
+    assert cells["section2.procurement.total_amount"].confidence >= TRUSTED
+    plain = doubt(read_table(t, "section2", tokens(text, [], 0, len(text), region_cells(text, 0, len(text), 3)), {}))
+    assert row(plain, "section2", "procurement", keys) == [5, None]
+    assert plain["section2.procurement.total_amount"].confidence < TRUSTED

@@ -60,7 +60,11 @@ _S4_LABEL = re.compile(r"复议|诉讼|维持|纠正|审结")
 _STRANDED_NUMBER = re.compile(r"(?<!\S)\d+(?!\S)")
 MIN_TITLE = 6  # a section heading's title after its numbering is at least this long (a wrapped label is shorter)
 _DIGIT = re.compile(r"\d")
-_S3_TABLE = re.compile(r"勾稽关系|申请人情况")  # section 三's table header
+MAX_NOTE_LEAD = 12  # characters from the header note's opening bracket to 勾稽关系 (本列数据的, wrapped)
+# section 三's table header, its words broken where a narrow cell wraps them, a line of the PDF text
+# perhaps holding a piece of the next cell before the break (``据的勾稽 况`` / ``关系为``)
+_WRAP = r"(?:[ \t]*|[^\n]{0,8}\n[ \t]*)"
+_S3_TABLE = re.compile("|".join(_WRAP.join(word) for word in ("勾稽关系", "申请人情况")))
 _SPACED_TAIL = re.compile(r"\s[+\-]?\d[\d,]*(?:\.\d+)?$")
 _NUMBER_LINE = re.compile(r"\d+(?:\s+\d+)*")
 S4_CELLS = 15  # section 四's cells in both formats
@@ -140,7 +144,11 @@ def _s3_table_start(text: str, after: int) -> int | None:
     sections its own way): the line of its header note (勾稽关系) or its applicant header (申请人情况),
     after section 二's tables."""
     m = _S3_TABLE.search(text, after)
-    return None if m is None else text.rfind("\n", after, m.start()) + 1
+    if m is None:
+        return None
+    opening = max(text.rfind("(", after, m.start()), text.rfind("（", after, m.start()))
+    at = opening if opening >= 0 and m.start() - opening <= MAX_NOTE_LEAD else m.start()  # the note's bracket
+    return text.rfind("\n", after, at) + 1
 
 
 def _s3_table_end(text: str, start: int) -> int:
@@ -291,14 +299,18 @@ def _unglue(stream: list[Token]) -> list[Token]:
     return out
 
 
-def region_cells(text: str, start: int, end: int, width: int | None = None) -> list[LayoutCell]:
+def region_cells(
+    text: str, start: int, end: int, width: int | None = None, rows: dict[str, int] | None = None
+) -> list[LayoutCell]:
     """The layout cells of ``text[start:end]``; where the region's lines join cells with a fixed run of
     ``u`` spaces (a tab stop turned into spaces), a run ``k * u`` long holds ``k - 1`` blank cells and a
     trailing run ``k * u`` long holds ``k``: decided over the whole region, not line by line. Where the
     region has no such unit, a line whose own runs happened to look like one (column-aligned PDF text
     whose gaps are all even) keeps no blank cells when its numbers alone fill a row of ``width`` cells
     and the blanks would make it longer than any row; so does a line of tab or ``|`` fields (padding
-    columns, merged cells a converter spread over several columns)."""
+    columns, merged cells a converter spread over several columns), and, given ``rows`` (each row's id and
+    its cells), such a line whose label names a row and whose numbers fill exactly that row
+    (``| 政府集中采购（… |  | 5 |  | 5619130元 |  |``: two numbers for the two cells of procurement)."""
     cells = [c for c in layout_cells(text) if c.start >= start and c.end <= end]
     lines: dict[int, tuple[int, str]] = {}
     fielded: set[int] = set()
@@ -310,6 +322,8 @@ def region_cells(text: str, start: int, end: int, width: int | None = None) -> l
             else:
                 fielded.add(no)
         offset += len(line) + 1
+    if rows:
+        cells = _filled_rows_blanks_dropped(cells, fielded, rows)
     unit = _space_unit([line for _, line in lines.values()])
     if unit is None:
         return cells if width is None else _overlong_blanks_dropped(cells, set(lines) | fielded, width)
@@ -339,6 +353,35 @@ def _overlong_blanks_dropped(cells: list[LayoutCell], plain: set[int], width: in
         if _ONE_NUMBER.match(whole) or whole in EMPTY_MARKS or _SPACED_TAIL.search(c.text):
             numbers[c.line] = numbers.get(c.line, 0) + 1  # a label's cell may end with its row's first number
     drop = {no for no, k in blanks.items() if no in plain and numbers.get(no, 0) == width}
+    return [c for c in cells if not (c.blank and c.line in drop)] if drop else cells
+
+
+def _filled_rows_blanks_dropped(cells: list[LayoutCell], fielded: set[int], rows: dict[str, int]) -> list[LayoutCell]:
+    """``cells`` without the blank cells of the ``fielded`` lines whose first text cell is a row's label
+    (a strong match, ``_row_label``) and whose numbers are exactly that row's cells."""
+    first: dict[int, str] = {}
+    numbers: dict[int, int] = {}
+    blanks: set[int] = set()
+    for c in cells:
+        if c.line not in fielded:
+            continue
+        whole = c.text.strip()
+        if c.blank:
+            blanks.add(c.line)
+        elif _ONE_NUMBER.match(whole):
+            numbers[c.line] = numbers.get(c.line, 0) + 1
+        elif c.line not in first and c.line not in numbers:
+            first[c.line] = whole
+    drop = set()
+    for no in blanks & set(first):
+        m = _best(first[no])
+        if (
+            m is not None
+            and m.entry.kind == "row"
+            and m.score >= STRONG_LABEL
+            and numbers.get(no, 0) == rows.get(m.entry.id)
+        ):
+            drop.add(no)
     return [c for c in cells if not (c.blank and c.line in drop)] if drop else cells
 
 
@@ -395,7 +438,9 @@ def _cell_tokens(text: str, offset: int, line: int, tagged: Tagged) -> list[Toke
         piece = text[a:b]
         nxt = text[pieces[k + 1][0] : pieces[k + 1][1]] if k + 1 < len(pieces) else ""
         in_run = numeric[k] and ((k > 0 and numeric[k - 1]) or (k + 1 < len(numeric) and numeric[k + 1]))
-        if depth > 0 and not in_run:
+        if piece in UNIT_PIECES and kinds and kinds[-1] == "value":
+            kind = "unit"  # also after a label's open bracket: ``采购（以政府集中采购方式 0 7.65 万元``
+        elif depth > 0 and not in_run:
             kind = "label"  # numbers inside a label's explanation, unless several stand together (cells)
         elif piece in RULING_MARKS:
             kind = "rule"
@@ -403,8 +448,6 @@ def _cell_tokens(text: str, offset: int, line: int, tagged: Tagged) -> list[Toke
             (piece in OCR_ONES or _tagged_num(tagged, offset + a)) and _ocr_number(piece)
         ):
             kind = "value"
-        elif piece in UNIT_PIECES and kinds and kinds[-1] == "value":
-            kind = "unit"
         elif piece in EMPTY_MARKS and not (kinds and kinds[-1] == "label" and nxt and not _value_like(nxt)):
             kind = "value"  # an empty cell, unless it stands between two words of a label
         else:

@@ -146,6 +146,7 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
     clean = _clean(al, runs)
     open_rows: list[list[tuple[Cell, ...]]] = []
     printed = _printed_blank(al, runs, clean)
+    left = _left_out_lines(al, runs)
     for gi, (g, run) in enumerate(zip(al.groups, runs, strict=True)):
         if not run.indices:
             if printed[gi]:
@@ -158,7 +159,11 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
             factor = ANCHORED if anchored[gi] else (IN_ORDER if exact[gi] and confirmed else UNLABELLED)
             if not clean or run.band > 1 or any(al.between[m] for m in range(run.lo + 1, run.hi)):
                 factor = min(factor, UNLABELLED)  # values left out, a band, or a run across other text
-            cells = [_cell(key, tok, factor) for key, tok in zip(g.keys, toks, strict=True) if key]
+            cells = [
+                _cell(key, tok, min(factor, UNLABELLED) if tok.kind == "blank" and tok.line in left else factor)
+                for key, tok in zip(g.keys, toks, strict=True)
+                if key
+            ]  # a blank beside a number its line left out may be where that number belongs
             out.cells.update({c.key: c for c in cells})
             continue
         later = any(r.indices for r in runs[gi + 1 :])
@@ -212,6 +217,12 @@ def _stacked(al: Aligner) -> list[int]:
     if len(rows) < 2 or any(max(al.label_at[al.groups[gi].anchor]) > first for gi in rows):
         return []
     return rows if len(al.values) < sum(len(al.groups[gi].keys) for gi in rows) else []
+
+
+def _left_out_lines(al: Aligner, runs: list[Run]) -> set[int]:
+    """The lines holding a number (not a blank) that no run took."""
+    taken = {i for r in runs for i in r.indices}
+    return {v.line for i, v in enumerate(al.values) if i not in taken and v.kind != "blank"}
 
 
 def _clean(al: Aligner, runs: list[Run]) -> bool:

@@ -62,7 +62,7 @@ def refine(
         if policy != "always" and _sound(t, table, base, context):
             continue  # today's table is complete and breaks no relation: nothing to decode
         # The decoder's work grows with the region's cells: a region far larger than its table is not decoded.
-        region = region_cells(text, *bounds[table], row_width(t, table))
+        region = region_cells(text, *bounds[table], row_width(t, table), row_cells(t, table))
         cells_in = len(region)
         stream = tokens(text, spans, *bounds[table], region) if cells_in <= max_cells(t, table) else []
         values_in = sum(1 for tok in stream if tok.is_value)
@@ -140,6 +140,11 @@ def _better(
 def row_width(t: Template, table: str) -> int:
     """The cells of the table's widest row."""
     return max(len(b.columns) for b in t.blocks if b.table == table)
+
+
+def row_cells(t: Template, table: str) -> dict[str, int]:
+    """Each row of the table and the cells it holds."""
+    return {r.id: len(b.columns) for b in t.blocks if b.table == table for r in b.rows}
 
 
 def max_cells(t: Template, table: str) -> int:

@@ -255,23 +255,51 @@ def test_cells_placed_by_order_that_two_holding_relations_vouch_for_are_trusted(
     assert cells["section3.granted.natural_person"].confidence < 0.9
 
 
+def _blanked(grid: dict[str, Cell], value: int | None) -> dict[str, Cell]:
+    """``grid`` with its section 三 zeros printed as ``value`` (None: blank cells)."""
+    return {k: replace(c, value=value) if k.startswith("section3.") and c.value == 0 else c for k, c in grid.items()}
+
+
 @pytest.mark.parametrize("value", [None, 0], ids=["blank", "zero"])
 def test_a_blank_or_zero_cell_is_vouched_for_only_in_a_table_that_adds_up_everywhere(value: int | None) -> None:
     """The relations cannot tell a blank from a 0: a row of blanks (or of zeros) placed at 0.85 is raised
-    only while its table breaks no relation anywhere."""
+    only while its table breaks no relation anywhere (a table whose empty cells are all blank, or all 0)."""
     row = [f"section3.carried_over.{c}" for c in (*APPLICANTS, "total")]
-    grid = _vouching_grid()
+    grid = _blanked(_vouching_grid(), value)
     for k in row:
         grid[k] = replace(cell(k, value), confidence=0.85)
     cells, _, _, _ = judge(T2021, grid, tuple(run_checks(T2021, grid)), ())
     assert {cells[k].confidence for k in row} == {0.9}
-    elsewhere = _vouching_grid(denied_state_secret__commercial=1)  # breaks its row and its column, not carried_over's
+    elsewhere = _blanked(_vouching_grid(denied_state_secret__commercial=1), value)  # breaks its row and column
     for k in row:
         elsewhere[k] = replace(cell(k, value), confidence=0.85)
     cells, checks, _, _ = judge(T2021, elsewhere, tuple(run_checks(T2021, elsewhere)), ())
     assert any(c.passed is False for c in checks)
     assert not any(k in c.cells for c in checks if c.passed is False for k in row)
     assert {cells[k].confidence for k in row} == {0.85}
+
+
+def test_zeros_and_blanks_of_one_table_are_not_vouched_for() -> None:
+    """A table read with both blank and 0 cells: a converter that dropped the blank cells leaves zeros the
+    format's order placed, and a 0 and a blank add up alike, so neither is raised; its other cells are."""
+    grid = _vouching_grid()
+    blank_row = [f"section3.carried_over.{c}" for c in (*APPLICANTS, "total")]
+    zero = "section3.denied_state_secret.research"
+    two = "section3.granted.natural_person"
+    for k in blank_row:
+        grid[k] = replace(cell(k, None), confidence=0.85)
+    grid[zero] = replace(grid[zero], confidence=0.85)
+    grid[two] = replace(grid[two], confidence=0.85)
+    checks = tuple(run_checks(T2021, grid))
+    assert all(c.passed is not False for c in checks) and grid[zero].value == 0 and grid[two].value == 2
+    cells, _, _, _ = judge(T2021, grid, checks, ())
+    assert {cells[k].confidence for k in [*blank_row, zero]} == {0.85}
+    assert cells[two].confidence == 0.9
+    # the same zero in a table with no blank cell is raised
+    whole = _vouching_grid()
+    whole[zero] = replace(whole[zero], confidence=0.85)
+    cells, _, _, _ = judge(T2021, whole, tuple(run_checks(T2021, whole)), ())
+    assert cells[zero].confidence == 0.9
 
 
 def test_a_blank_row_in_a_table_with_cells_not_found_is_not_vouched_for() -> None:

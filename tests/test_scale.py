@@ -87,3 +87,29 @@ def test_extract_dataset_maps_paths_to_report_rows(inputs: Path) -> None:
     assert {row["path"]: row["status"] for row in rows} == {p: d["status"] for p, d in reports.items()}
     assert reports[str(inputs / "notes.xyz")]["issues"][0]["code"] == "unsupported_format"
     assert json.loads(rows[0]["report"])["tagger"] == "rules:1"
+
+
+@pytest.mark.usefixtures("local_ray")
+def test_a_file_that_hangs_on_ray_times_out_and_the_others_finish(tmp_path: Path) -> None:
+    """``--timeout`` holds on Ray as it does locally: each actor extracts in a worker process of its own,
+    stopped when a file runs past the limit; that file gets a failed row, the batch's others their own."""
+    from gxie.batch import TIMEOUT
+    from gxie.training.synth import generate
+    from tests.fake_taggers import HANG, MarkerTagger
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    texts = [r.text for r in generate(2, seed=4242, broken_share=0.0)]
+    (folder / "a.txt").write_text(texts[0], encoding="utf-8")
+    (folder / "b_hang.txt").write_text(texts[1] + HANG, encoding="utf-8")
+    out = tmp_path / "out"
+    summary = run_batch(
+        [folder], out, tagger=MarkerTagger(), workers=1, batch_size=2, engine="ray", timeout=3, progress=False
+    )
+    rows = {Path(r["source"]).name: r for r in read_jsonl(out / "results.jsonl")}
+    assert {name: r["status"] for name, r in rows.items()} == {"a.txt": "ok", "b_hang.txt": "failed"}
+    assert rows["b_hang.txt"]["issues"][0]["code"] == TIMEOUT
+    assert "took longer than the limit of 3 s per file" in rows["b_hang.txt"]["issues"][0]["message"]
+    assert summary.by_status == {"ok": 1, "failed": 1}
+    with pytest.raises(ValueError, match=r"timeout must be 0 \(no limit\) or a number of seconds above 0"):
+        extract_dataset(ray.data.from_items([{"path": str(folder / "a.txt")}]), timeout=-1)

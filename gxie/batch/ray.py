@@ -28,6 +28,7 @@ from typing import Any
 
 from gxie import pipeline
 from gxie.batch.jobs import FileResult, extract_chunk
+from gxie.batch.pool import LocalEngine
 from gxie.errors import MissingExtraError
 from gxie.gcpolicy import settle_worker
 from gxie.report import Report
@@ -54,19 +55,32 @@ class ChunkExtractor:
     """A Ray Data callable class: each actor loads the tagger once, then extracts one batch per call.
 
     A batch is a dict of columns with ``path`` (and optionally ``content_hash``); the answer has the
-    columns of ``RESULT_COLUMNS``, one row per input row.
+    columns of ``RESULT_COLUMNS``, one row per input row. With a ``timeout`` (seconds per file, 0: none)
+    the actor extracts in a worker process of its own (``gxie.batch.pool.LocalEngine``, one worker): a
+    file that runs past the limit, or kills that process, gets a failed row (code ``timeout`` or
+    ``worker_died``) and the batch's other files their own, as in a local run.
     """
 
-    def __init__(self, tagger: str | Tagger, device: str, template: str | None):
-        self.tagger = pipeline.get_tagger(tagger, device)
+    def __init__(self, tagger: str | Tagger, device: str, template: str | None, timeout: float = 0.0):
         self.template = template
+        self.engine: LocalEngine | None = None
+        self.tagger: Tagger | None = None
+        if timeout:
+            self.engine = LocalEngine(tagger, device, 1, template, timeout=timeout)
+        else:
+            self.tagger = pipeline.get_tagger(tagger, device)
         settle_worker()  # an actor is a process of its own: the loaded tagger frozen, fewer collections
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         paths = [str(p) for p in batch["path"]]
         hashes = list(batch["content_hash"]) if "content_hash" in batch else [None] * len(paths)
         items = [(p, str(h) if h else None) for p, h in zip(paths, hashes, strict=True)]
-        results = extract_chunk(items, self.tagger, template=self.template)
+        if self.engine is None:
+            assert self.tagger is not None
+            results = extract_chunk(items, self.tagger, template=self.template)
+        else:  # in the order given: a file retried alone after a timeout comes back later
+            done = {(r.path, r.content_hash): r for got in self.engine.run([items]) for r in got}
+            results = [done[item] for item in items]
         return {
             "path": [r.path for r in results],
             "content_hash": [r.content_hash for r in results],
@@ -85,19 +99,24 @@ def extract_dataset(
     batch_size: int = 16,
     concurrency: int = 2,
     num_gpus: float = 0.0,
+    timeout: float = 0.0,
 ) -> Any:
     """Map a Ray Dataset with a ``path`` column (and optional ``content_hash``) to rows of ``RESULT_COLUMNS``.
 
     ``concurrency`` actors each load the tagger once and tag ``batch_size`` documents per model call;
     ``num_gpus`` is each actor's share of a GPU (e.g. 1, or 0.25 for four actors on one GPU) when
-    ``device`` is "cuda" or "auto". Lazy, like any Ray Dataset: nothing runs until it is consumed.
+    ``device`` is "cuda" or "auto". ``timeout``: the seconds one file may take (0: no limit), enforced by
+    a worker process per actor (``ChunkExtractor``). Lazy, like any Ray Dataset: nothing runs until it is
+    consumed.
     """
     ray = _ray()
     if batch_size < 1 or concurrency < 1:
         raise ValueError(f"batch_size and concurrency must be at least 1, got {batch_size} and {concurrency}")
+    if not timeout >= 0:  # also refuses NaN
+        raise ValueError(f"timeout must be 0 (no limit) or a number of seconds above 0, got {timeout!r}")
     return ds.map_batches(
         ChunkExtractor,
-        fn_constructor_kwargs={"tagger": tagger, "device": device, "template": template},
+        fn_constructor_kwargs={"tagger": tagger, "device": device, "template": template, "timeout": timeout},
         batch_size=batch_size,
         batch_format="default",
         compute=ray.data.ActorPoolStrategy(size=concurrency),
@@ -126,10 +145,11 @@ class RayEngine:
         workers: int,
         template: str | None = None,
         batch_size: int = 16,
+        timeout: float = 0.0,
     ) -> None:
         ray = _ray()
         self.spec, self.device, self.workers, self.template = tagger, device, workers, template
-        self.batch_size = batch_size
+        self.batch_size, self.timeout = batch_size, timeout
         self.label = tagger_label(pipeline.get_tagger(tagger, "cpu" if device == "cuda" else device))
         self._started = False
         if not ray.is_initialized():
@@ -164,6 +184,7 @@ class RayEngine:
             batch_size=self.batch_size,
             concurrency=self.workers,
             num_gpus=1.0 if self.device == "cuda" else 0.0,
+            timeout=self.timeout,
         )
         for batch in results.iter_batches(batch_size=None, batch_format="default"):
             yield [

@@ -194,7 +194,7 @@ def _engine(
     if name == "ray":
         from gxie.batch.ray import RayEngine
 
-        return RayEngine(tagger, device, workers, template, batch_size)
+        return RayEngine(tagger, device, workers, template, batch_size, timeout)
     from gxie.batch.pool import LocalEngine
 
     return LocalEngine(tagger, device, workers, template, timeout=timeout)

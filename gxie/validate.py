@@ -252,11 +252,11 @@ def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]
     """Cells placed by the format's order (confidence ``VOUCHED_FLOOR`` up to ``TRUSTED``) that two holding
     relations vouch for, and no failed one touches, are raised to ``TRUSTED``: a wrong value or a wrong
     place would have to balance a row and a column at once. A relation cannot tell a blank cell from a 0,
-    so a blank or 0 cell is raised only where its whole table was found, breaks no relation and holds
-    no blank cell beside a 0 one (a row printed blank in a table that adds up everywhere, not a row whose
-    numbers the text lost, nor zeros placed where a converter dropped blank cells: the format's order
-    then fills rows with zeros that belong elsewhere and leaves blank the rows they ran out on). Doubted
-    cells (a rival reading or placement, 0.6) stay below."""
+    so a blank or 0 cell is raised only where its whole table was found, breaks no relation and has no
+    blank beside a 0 among the cells placed by order (a row printed blank in a table that adds up
+    everywhere; not a row whose numbers the text lost, nor zeros placed where a converter dropped blank
+    cells: the format's order then fills rows with zeros that belong elsewhere and leaves blank the rows
+    they ran out on). Doubted cells (a rival reading or placement, 0.6) stay below."""
     failed = {k for c in checks if c.passed is False for k in c.cells}
     broken = {k.split(".", 1)[0] for k in failed}
     broken.update(k.split(".", 1)[0] for k in template.flat_keys() if k not in cells)
@@ -265,8 +265,9 @@ def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]
         if check.passed:
             for k in check.cells:
                 held[k] = held.get(k, 0) + 1
-    blanks = {c.table for c in cells.values() if c.value is None}
-    broken.update(c.table for c in cells.values() if c.value == 0 and c.table in blanks)  # blank and 0 cells
+    placed = [c for c in cells.values() if VOUCHED_FLOOR <= c.confidence < TRUSTED]  # by the format's order
+    blanks = {c.table for c in placed if c.value is None}
+    broken.update(c.table for c in placed if c.value == 0 and c.table in blanks)  # blank and 0 cells
     out = dict(cells)
     for k, c in cells.items():
         if not VOUCHED_FLOOR <= c.confidence < TRUSTED or k in failed or held.get(k, 0) < 2:

@@ -280,8 +280,9 @@ def test_a_blank_or_zero_cell_is_vouched_for_only_in_a_table_that_adds_up_everyw
 
 
 def test_zeros_and_blanks_of_one_table_are_not_vouched_for() -> None:
-    """A table read with both blank and 0 cells: a converter that dropped the blank cells leaves zeros the
-    format's order placed, and a 0 and a blank add up alike, so neither is raised; its other cells are."""
+    """A table whose cells placed by the format's order hold both blanks and zeros: a converter that dropped
+    the blank cells leaves zeros the order placed, and a 0 and a blank add up alike, so neither is raised;
+    its other cells are."""
     grid = _vouching_grid()
     blank_row = [f"section3.carried_over.{c}" for c in (*APPLICANTS, "total")]
     zero = "section3.denied_state_secret.research"
@@ -295,11 +296,16 @@ def test_zeros_and_blanks_of_one_table_are_not_vouched_for() -> None:
     cells, _, _, _ = judge(T2021, grid, checks, ())
     assert {cells[k].confidence for k in [*blank_row, zero]} == {0.85}
     assert cells[two].confidence == 0.9
-    # the same zero in a table with no blank cell is raised
+    # the same zero in a table with no blank cell is raised, and so it is beside a blank already doubted
+    # (a cell an OCR lost, read below 0.8): that blank is no cell the format's order placed
     whole = _vouching_grid()
     whole[zero] = replace(whole[zero], confidence=0.85)
     cells, _, _, _ = judge(T2021, whole, tuple(run_checks(T2021, whole)), ())
     assert cells[zero].confidence == 0.9
+    lost = "section3.carried_over.total"
+    whole[lost] = replace(cell(lost, None), confidence=0.54)
+    cells, _, _, _ = judge(T2021, whole, tuple(run_checks(T2021, whole)), ())
+    assert cells[zero].confidence == 0.9 and cells[lost].confidence == 0.54
 
 
 def test_a_blank_row_in_a_table_with_cells_not_found_is_not_vouched_for() -> None:

@@ -67,3 +67,42 @@ def test_a_corpus_folder_without_converter_files_is_named_and_nothing_is_run(
     with pytest.raises(SystemExit):
         main(["--corpus", str(tmp_path / "text"), "--converters", "pdfminer", "--out", str(out)])
     assert "--converters pdfminer: none of them in the --corpus folders" in capsys.readouterr().err
+
+
+def test_the_gold_column_reads_the_generators_own_labels_and_skips_reports_without_them(tmp_path: Path) -> None:
+    """``--taggers ... gold``: generated reports read with their own labels carried onto the converted
+    text (a perfect tagger); a seed or real report has no such labels and shows ``-``; a pooled row of the
+    generated reports compares every column on the same reports."""
+    reports = list(generate(2, seed=508, layouts=("tab_rows",), noise_levels=("clean",), broken_share=0.0))
+    folder = tmp_path / "text"
+    folder.mkdir()
+    with (folder / "pypdf.jsonl").open("w", encoding="utf-8") as fh:
+        for r, kind in zip(reports, ("synth", "seed"), strict=True):
+            record = {"id": r.id, "set": kind, "text": r.text.replace("\t", "  "), "flat": dict(r.flat)}
+            if kind == "synth":
+                record.update(source_text=r.text, source_spans=[[s.start, s.end, s.label] for s in r.spans])
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out = tmp_path / "page.md"
+    assert main(["--corpus", str(folder), "--taggers", "rules", "gold", "--out", str(out)]) == 0
+    rows = {tuple(line.split(" | ")[:2]): line.split(" | ") for line in out.read_text(encoding="utf-8").splitlines()}
+    synth, seed = rows[("| pypdf", "synth")], rows[("| pypdf", "seed")]
+    assert seed[6:9] == ["-", "-", "- |"]  # gold: no labels for that report
+    assert synth[2] == "1" and synth[6] != "-"
+    pooled = rows[("| **generated reports, all converters**", "synth")]
+    assert pooled[2] == "1" and pooled[3:] == synth[3:]
+    assert rows[("| **all converters**", "all")][6:9] == ["-", "-", "- |"]
+    # the gold column is the grid rebuilt from the generator's own labels carried onto this text
+    from gxie.pipeline import finish, get_tagger, prepare
+    from gxie.types import Span
+    from training.bench.score import on_normalized
+    from training.ocr_align import align_record
+
+    path = tmp_path / "one.txt"
+    text = reports[0].text.replace("\t", "  ")
+    path.write_text(text, encoding="utf-8")
+    labels = [[s.start, s.end, s.label] for s in reports[0].spans]
+    carried, _ = align_record({"id": "x", "text": text, "source_text": reports[0].text, "source_spans": labels})
+    prepared = prepare(path)
+    spans = [Span(a, b, lab, text[a:b]) for a, b, lab in carried["spans"]]
+    tally = score(finish(prepared, on_normalized(prepared, spans), get_tagger("rules")), dict(reports[0].flat))
+    assert synth[6] == f"{100 * tally.right / tally.cells:.1f}%"

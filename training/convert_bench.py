@@ -12,6 +12,11 @@ held-out, seed, real):
   share of all gold cells that they are;
 - a calibration table: confidence bins against accuracy, over every cell found.
 
+``--taggers ... gold`` adds a column fed the generator's own labels, carried onto each converted text by
+``training.ocr_align`` (generated reports only; the seed and real reports have no such labels, ``-``):
+what a perfect tagger would get from that text, the rest being the grid decoder's and the text's. A row
+pools the generated reports of every converter, so that the three taggers and gold compare on one set.
+
     python -m training.convert_bench --corpus data/convert                 # markdown on stdout
     python -m training.convert_bench --corpus data/convert --out docs/converted_text.md
     python -m training.convert_bench --corpus data/convert data/convert_ocr --taggers rules default  # pooled
@@ -36,6 +41,7 @@ from gxie.confidence import TRUSTED
 
 TRUST_CONFIDENCE = TRUSTED  # the published rule: Report.trusted_cells
 TAGGERS = ("rules", "model", "default")  # model: the model alone; default: rules first, the model for the rest
+GOLD = "gold"  # the generator's labels carried onto the text: a perfect tagger (generated reports only)
 BINS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 0.95), (0.95, 1.01))
 
 
@@ -109,14 +115,40 @@ def run(corpus: dict[str, list[dict[str, Any]]], taggers: Sequence[str]) -> dict
                 path.write_text(record["text"], encoding="utf-8")
                 paths.append(path)
             for tagger in taggers:
-                name, first = ("model", True) if tagger == "default" else (tagger, False)
-                reports = extract_many(paths, tagger=name, rules_first=first)
+                if tagger == GOLD:
+                    reports = gold_reports(records, paths)
+                else:
+                    name, first = ("model", True) if tagger == "default" else (tagger, False)
+                    reports = extract_many(paths, tagger=name, rules_first=first)
                 for record, report in zip(records, reports, strict=True):
-                    key = (converter, record["set"], tagger)
-                    out.setdefault(key, Tally()).add(score(report, record["flat"]))
+                    if report is not None:
+                        key = (converter, record["set"], tagger)
+                        out.setdefault(key, Tally()).add(score(report, record["flat"]))
                 done += len(records)
                 elapsed = time.perf_counter() - started
                 print(f"[{done}/{total}] {converter} {tagger} ({elapsed:.0f} s)", file=sys.stderr, flush=True)
+    return out
+
+
+def gold_reports(records: Sequence[dict[str, Any]], paths: Sequence[Path]) -> list[Any]:
+    """Each record's report read with the generator's own labels carried onto its text (None for a record
+    without them: a seed or real report): the grid rebuild as a perfect tagger would feed it."""
+    from gxie.pipeline import finish, get_tagger, prepare
+    from gxie.types import Span
+    from training.bench.score import on_normalized
+    from training.ocr_align import align_record
+
+    oracle = get_tagger("rules")
+    out: list[Any] = []
+    for record, path in zip(records, paths, strict=True):
+        if "source_spans" not in record:
+            out.append(None)
+            continue
+        carried, _ = align_record(record)
+        text = record["text"]
+        spans = [Span(a, b, label, text[a:b]) for a, b, label in carried["spans"]]
+        prepared = prepare(path)
+        out.append(finish(prepared, on_normalized(prepared, spans), oracle))
     return out
 
 
@@ -148,22 +180,32 @@ def tables(
         first = next(iter(parts.values()))
         cells = [name, subset, str(first.reports)]
         for t in taggers:
-            tally = parts[t]
-            cells += [_pct(tally.accuracy), _pct(tally.precision), _pct(tally.coverage)]
+            tally = parts.get(t)
+            cells += ["-"] * 3 if tally is None else [_pct(tally.accuracy), _pct(tally.precision), _pct(tally.coverage)]
         return "| " + " | ".join(cells) + " |"
 
+    def pool(keys: list[tuple[str, str]]) -> dict[str, Tally]:
+        """The taggers' tallies over ``keys`` (converter, set); gold only where every key has it."""
+        out = {}
+        for t in taggers:
+            have = [results[(c, s, t)] for c, s in keys if (c, s, t) in results]
+            if have and (t != GOLD or len(have) == len(keys)):
+                out[t] = pooled(have)
+        return out
+
+    plain = [t for t in taggers if t != GOLD]
     for conv in converters:
         for subset in sets:
             parts = {t: results[(conv, subset, t)] for t in taggers if (conv, subset, t) in results}
-            if len(parts) == len(taggers):
+            if all(t in parts for t in plain):
                 lines.append(row(conv, subset, parts))
+    keys = list(dict.fromkeys((k[0], k[1]) for k in results))
     per_folder = groups if groups is not None and len(groups) > 1 else {}
     for name, members in per_folder.items():
-        chosen = {t: pooled(v for k, v in results.items() if k[2] == t and k[0] in members) for t in taggers}
-        lines.append(row(f"**{name}**", "all", chosen))
-    lines.append(
-        row("**all converters**", "all", {t: pooled(v for k, v in results.items() if k[2] == t) for t in taggers})
-    )
+        lines.append(row(f"**{name}**", "all", pool([k for k in keys if k[0] in members])))
+    if GOLD in taggers and any(k[1] == "synth" for k in keys):
+        lines.append(row("**generated reports, all converters**", "synth", pool([k for k in keys if k[1] == "synth"])))
+    lines.append(row("**all converters**", "all", pool(keys)))
     lines += ["", "Calibration (every cell found, all converters pooled):", ""]
     lines += ["| confidence | " + " | ".join(f"{t}: cells | {t}: right" for t in taggers) + " |"]
     lines.append("|---|" + "---|---|" * len(taggers))
@@ -208,7 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, nargs="+", required=True, help="folders built by training.convert_corpus"
     )
     parser.add_argument("--out", type=Path, help="write the markdown here (default: stdout)")
-    parser.add_argument("--taggers", nargs="+", choices=TAGGERS, default=list(TAGGERS))
+    parser.add_argument(
+        "--taggers", nargs="+", choices=(*TAGGERS, GOLD), default=list(TAGGERS), help=f"{GOLD}: a perfect tagger"
+    )
     parser.add_argument("--converters", nargs="+", help="only these converters")
     args = parser.parse_args(argv)
     corpus: dict[str, list[dict[str, Any]]] = {}

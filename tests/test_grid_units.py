@@ -246,3 +246,28 @@ def test_padding_columns_of_a_markdown_table_give_no_blank_cells() -> None:
     assert rows[2] == ["行政许可", "4", "0", "54"]
     assert rows[3] == ["行政事业性收费", "1", "", ""]  # 本年增/减 and 处理决定数量 printed blank
     assert rows[5] == ["规章", "", "0", "", "", "0"]  # no header: no column is known to be padding
+
+
+def test_a_table_read_from_another_tables_text_is_decoded_again_from_its_own() -> None:
+    """In a report without a 四 heading, today's rebuild read section 四's fifteen zeros from section 三's
+    text (the same numbers as section 三's last rows). Complete and adding up, it is still not sound: its
+    cells lie outside its region. The decoded reading of its own region, the same values, replaces it."""
+    from gxie.grid.candidates import Token
+    from gxie.grid.refine import _better, _sound
+
+    t = load_template("2021")
+    keys = t.table_keys("section4")
+    region = (500, 700)
+
+    def cells(start: int) -> dict[str, Cell]:
+        return {
+            k: Cell(*k.split("."), value=0, raw="0", span=(start + 3 * i, start + 3 * i + 1), confidence=0.97)
+            for i, k in enumerate(keys)
+        }
+
+    stolen, own = cells(100), cells(520)
+    stream = [Token("value", a, b, "0", 1) for a, b in (c.span for c in own.values())]
+    assert not _sound(t, "section4", stolen, {}, region)
+    assert _sound(t, "section4", own, {}, region)
+    assert _better(t, "section4", stolen, own, {}, stream, region)
+    assert not _better(t, "section4", own, cells(530), {}, stream, region)  # both inside: nothing gained

@@ -59,8 +59,8 @@ def refine(
             continue
         context = {k: c for k, c in out.items() if not k.startswith(table + ".")}
         base = {k: c for k, c in out.items() if k.startswith(table + ".")}
-        if policy != "always" and _sound(t, table, base, context):
-            continue  # today's table is complete and breaks no relation: nothing to decode
+        if policy != "always" and _sound(t, table, base, context, bounds[table]):
+            continue  # today's table is complete, breaks no relation and was read in its region: nothing to decode
         # The decoder's work grows with the region's cells: a region far larger than its table is not decoded.
         region = region_cells(text, *bounds[table], row_width(t, table), row_cells(t, table))
         cells_in = len(region)
@@ -83,7 +83,7 @@ def refine(
         decoded = doubt(readings)
         if sum(1 for c in table_checks(t, table, decoded, context) if not c.passed) > MAX_FAILED:
             decoded = {k: replace(c, confidence=min(c.confidence, UNLABELLED)) for k, c in decoded.items()}
-        if policy == "always" or _better(t, table, base, decoded, context, stream):
+        if policy == "always" or _better(t, table, base, decoded, context, stream, bounds[table]):
             out = {**context, **decoded}
             # a relation the decoded reading breaks on cells placed without a sure label (by the format's
             # order) may be gxie's misplacement, not the report's: those cells drop below SOURCE_CONSISTENT,
@@ -122,17 +122,23 @@ def _better(
     decoded: dict[str, Cell],
     context: dict[str, Cell],
     stream: list[Token],
+    bounds: tuple[int, int],
 ) -> bool:
-    """The decoded table replaces today's when today's is incomplete or breaks a relation, and the
-    decoded one is better: more right cells expected among those the two give different values, less
-    the numbers of the table each leaves unread (the same values: more cells found)."""
+    """The decoded table replaces today's when today's is incomplete, breaks a relation or took numbers
+    from outside the table's region, and the decoded one is better: more right cells expected among those
+    the two give different values (today's cells read outside the region count as wrong), less the
+    numbers of the table each leaves unread (the same values: more cells found, or as many found inside
+    the region)."""
     keys = t.table_keys(table)
+    away = {k for k, c in base.items() if not _inside(c, bounds)}
     b_checks = table_checks(t, table, base, context)
     differ = {k for k in keys if not _same(base.get(k), decoded.get(k))}
     if not differ:  # the same values: the decoded table where it finds more of the table's cells
-        return sum(1 for k in keys if k in decoded) > sum(1 for k in keys if k in base)
+        found, before = sum(1 for k in keys if k in decoded), sum(1 for k in keys if k in base)
+        return found > before or (found == before and bool(away) and all(_inside(c, bounds) for c in decoded.values()))
     d_checks = table_checks(t, table, decoded, context)
-    b_score = _expected(base, b_checks, differ) - UNREAD_WEIGHT * _unread(stream, base)
+    b_score = _expected({k: c for k, c in base.items() if k not in away}, b_checks, differ)
+    b_score -= UNREAD_WEIGHT * _unread(stream, base)
     d_score = _expected(decoded, d_checks, differ) - UNREAD_WEIGHT * _unread(stream, decoded)
     return b_score + REPLACE_MARGIN < d_score
 
@@ -157,9 +163,21 @@ def max_values(t: Template, table: str) -> int:
     return max(MAX_VALUES_PER_CELL * len(t.table_keys(table)), MIN_MAX_VALUES)
 
 
-def _sound(t: Template, table: str, base: dict[str, Cell], context: dict[str, Cell]) -> bool:
-    """Today's reading of ``table`` has every cell and breaks no relation: the decoder is not asked."""
-    return all(k in base for k in t.table_keys(table)) and all(c.passed for c in table_checks(t, table, base, context))
+def _sound(t: Template, table: str, base: dict[str, Cell], context: dict[str, Cell], bounds: tuple[int, int]) -> bool:
+    """Today's reading of ``table`` has every cell, breaks no relation and took no number from outside the
+    table's region (section 四 read from zeros of section 三's text, in a report without a 四 heading):
+    the decoder is not asked."""
+    inside = all(_inside(c, bounds) for c in base.values())
+    return (
+        inside
+        and all(k in base for k in t.table_keys(table))
+        and all(c.passed for c in table_checks(t, table, base, context))
+    )
+
+
+def _inside(cell: Cell, bounds: tuple[int, int]) -> bool:
+    """The cell was read from text inside ``bounds`` (or from no text: a blank)."""
+    return cell.span is None or cell.span[1] <= cell.span[0] or bounds[0] <= cell.span[0] < bounds[1]
 
 
 def _unread(stream: list[Token], cells: dict[str, Cell]) -> int:

@@ -250,6 +250,35 @@ def test_section3s_numbers_printed_after_section4s_heading_are_section3s() -> No
     assert all(c.passed is not False for c in report.checks)
 
 
+def test_section3s_last_rows_printed_after_section4s_heading_with_their_labels_are_section3s() -> None:
+    """pdftotext can print section 三's last two rows after section 四's heading: their fourteen numbers,
+    then their labels. Fourteen numbers could be section 四's own; section 三's row labels say they are
+    not. Section 四's table, after them, keeps its own numbers."""
+    rows = T2021.section3.rows
+    some = {"new_received": [2, 1], "granted": [2, 1], "total_processed": [2, 1], "carried_forward": [1, 0]}
+    values = {r.id: [*some.get(r.id, [0, 0]), 0, 0, 0, 0, sum(some.get(r.id, [0, 0]))] for r in rows}
+    values["carried_over"] = [1, 0, 0, 0, 0, 0, 1]
+    s2 = "第二十条第(一)项\n信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n行政规范性文件 3 1 20\n"
+    s3 = "申请人情况 自然人 法人或其他组织 总计\n" + "".join(
+        f"{r.label} {' '.join(map(str, values[r.id]))}\n" for r in rows[:-2]
+    )
+    stranded = "".join(f"{' '.join(map(str, values[r.id]))}\n" for r in rows[-2:])
+    labels = "".join(f"{r.label}\n" for r in rows[-2:])
+    s4 = (
+        stranded
+        + labels
+        + "行政复议 行政诉讼\n结果维持 结果纠正 其他结果 尚未审结 总计\n0 0 0 0 0 1 0 0 0 1 0 0 0 0 0\n"
+    )
+    text = _report(s2, s3, s4)
+    bounds = regions(text)
+    assert text[slice(*bounds["section4"])].startswith("行政复议 行政诉讼\n")
+    assert text[slice(*bounds["section3"])].endswith(labels)
+    flat = extract_text(text, tagger="rules").to_flat()
+    for r in rows[-2:]:
+        assert [flat[f"section3.{r.id}.{c}"] for c in S3_COLS] == values[r.id], r.id
+    assert [flat[f"section4.litigation_direct.{c}"] for c in S4_COLS] == [1, 0, 0, 0, 1]
+
+
 def test_section4s_own_numbers_before_its_labels_stay_section4s() -> None:
     # Fifteen numbers or fewer between section 四's heading and its labels can be section 四's own cells
     # printed before their labels: the regions are left as the headings cut them.

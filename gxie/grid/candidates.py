@@ -136,7 +136,7 @@ def regions(text: str) -> dict[str, tuple[int, int]]:
         bounds["section3"] = (s3, s4 if s4 is not None else (s5 if s5 is not None else last))
     if s4 is not None:
         bounds["section4"] = (s4, _s4_tail(text, s4, s5) if s5 is not None and s5 > s4 else last)
-    return _overflow_moved(text, bounds)
+    return _overflow_moved(text, bounds, s5 if s5 is not None and s4 is not None and s5 > s4 else None)
 
 
 def _s3_table_start(text: str, after: int) -> int | None:
@@ -203,11 +203,13 @@ def _s4_tail(text: str, start: int, s5: int) -> int:
     return end if labelled and _STRANDED_NUMBER.search(text, s5, end) else s5
 
 
-def _overflow_moved(text: str, bounds: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
-    """``bounds`` with the numbers printed between section 四's heading and its table's first label given
-    to section 三, when there are more of them than section 四 has cells: a converter that orders a page's
-    text boxes by its own layout analysis (pdfminer) can put the part of section 三's table that shares a
-    page with section 四's heading after that heading; section 四's own numbers cannot be so many."""
+def _overflow_moved(text: str, bounds: dict[str, tuple[int, int]], s5: int | None = None) -> dict[str, tuple[int, int]]:
+    """``bounds`` with the text printed between section 四's heading and its table's first label given
+    to section 三, when it holds more numbers than section 四 has cells or a row label of section 三: a
+    converter that orders a page's text boxes by its own layout analysis (pdfminer, pdftotext) can put the
+    part of section 三's table that shares a page with section 四's heading after that heading; section
+    四's own numbers cannot be so many, nor its labels section 三's. Section 四 then ends as ``_s4_tail``
+    finds from where it now starts (``s5``: section 五's heading)."""
     if "section3" not in bounds or "section4" not in bounds:
         return bounds
     start, end = bounds["section4"]
@@ -218,9 +220,24 @@ def _overflow_moved(text: str, bounds: dict[str, tuple[int, int]]) -> dict[str, 
     if label is None:
         return bounds
     cut = text.rfind("\n", head, label.start()) + 1
-    if len(_STRANDED_NUMBER.findall(text, head, cut)) <= S4_CELLS:
+    if len(_STRANDED_NUMBER.findall(text, head, cut)) <= S4_CELLS and not _s3_labels(text, head, cut):
         return bounds
+    if s5 is not None and end == s5:
+        end = _s4_tail(text, cut, s5)
     return {**bounds, "section3": (bounds["section3"][0], cut), "section4": (cut, end)}
+
+
+def _s3_labels(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` holds a row label of section 三 (wrapped labels joined): pdftotext can print
+    the last rows of section 三's table, numbers and labels, after section 四's heading."""
+    return any(
+        tok.match is not None
+        and tok.match.entry.kind == "row"
+        and tok.match.entry.table == "section3"
+        and tok.match.score >= STRONG_LABEL
+        for tok in tokens(text, [], start, end)
+        if tok.kind == "label"
+    )
 
 
 def _after(heads: dict[str, int], table: str, offset: int) -> bool:

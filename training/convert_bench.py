@@ -115,6 +115,7 @@ def run(corpus: dict[str, list[dict[str, Any]]], taggers: Sequence[str]) -> dict
                 path.write_text(record["text"], encoding="utf-8")
                 paths.append(path)
             for tagger in taggers:
+                reports: Iterable[Any]
                 if tagger == GOLD:
                     reports = gold_reports(records, paths)
                 else:

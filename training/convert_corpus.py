@@ -142,7 +142,7 @@ def rapidocr_text(path: Path) -> str:
     out = []
     with tempfile.TemporaryDirectory(prefix="gxie-rocr-") as tmp:
         for page in _page_images(path, Path(tmp)):
-            result = engine(str(page))
+            result: Any = engine(str(page))  # a RapidOCROutput: boxes and txts, both None on a blank page
             boxes = [] if result.boxes is None else list(zip(result.boxes, result.txts, strict=True))
             out.append(_reading_order(boxes))
     return "\n".join(out)

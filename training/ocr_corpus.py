@@ -165,7 +165,10 @@ def damage(page: np.ndarray, spec: Damage, rng: np.random.Generator) -> np.ndarr
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, spec.jpeg])
         if not ok:
             raise RuntimeError(f"JPEG encoding at quality {spec.jpeg} failed")
-        out = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        if decoded is None:
+            raise RuntimeError(f"JPEG decoding at quality {spec.jpeg} failed")
+        out = decoded
     return np.ascontiguousarray(out)
 
 

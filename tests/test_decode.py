@@ -662,3 +662,22 @@ def test_a_pipe_row_whose_numbers_fill_its_own_row_keeps_no_padding_blanks() -> 
     plain = doubt(read_table(t, "section2", tokens(text, [], 0, len(text), region_cells(text, 0, len(text), 3)), {}))
     assert row(plain, "section2", "procurement", keys) == [5, None]
     assert plain["section2.procurement.total_amount"].confidence < TRUSTED
+
+
+def test_empty_fields_of_a_pipe_row_that_is_a_table_of_its_own_are_not_trusted_where_they_could_shift() -> None:
+    """markitdown prints each row of a PDF table as a ``|`` table of its own (a rule line after each). A
+    row with five zeros among eight fields after its label could have its blank cells on the left or on
+    the right: nothing says which empty field is its label's padding, so its cells stay below the trust
+    bar. A row whose seven fields are all numbers is not in doubt."""
+    rule = "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+    text = (
+        "| 1.属于国家秘密 |  | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n" + rule
+        + "| 2.其他法律行政法规禁止公开 |  | 0 | 0 | 0 | 0 | 0 |  |  |\n" + rule
+        + "| 3.危及“三安全一稳定” |  | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n" + rule
+    )  # fmt: skip
+    stream = tokens(text, [], 0, len(text), region_cells(text, 0, len(text), 7))
+    cells = doubt(read_table(T2021, "section3", stream, {}))
+    shifty = [cells[f"section3.denied_law_forbidden.{c}"] for c in S3_COLS]
+    assert [c.value for c in shifty] == [0, 0, 0, 0, 0, None, None]
+    assert max(c.confidence for c in shifty) < TRUSTED
+    assert min(cells[f"section3.denied_state_secret.{c}"].confidence for c in S3_COLS) >= TRUSTED

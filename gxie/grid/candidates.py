@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from gxie.confidence import UNTAGGED_VALUE_SCORE
 from gxie.grid.values import parse_number
 from gxie.templates.lexicon import Match, best_label, label_core, numbering
-from gxie.text.cells import PAGE_MARK, LayoutCell, layout_cells
+from gxie.text.cells import PAGE_MARK, LayoutCell, is_md_rule, layout_cells
 from gxie.types import Span, quick_init
 
 NUMBER_PIECE = re.compile(r"^[+\-]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:万元|万|元|%)?$")
@@ -85,6 +85,7 @@ class Token:
     score: float = 1.0  # values: how sure the reading is a cell value (the tagger's score when it tagged it)
     match: Match | None = None  # labels: the best row, group, extra or column label it matches
     last_line: int = -1  # labels: the last line a wrapped label reaches (-1: its first line)
+    loose: bool = False  # blanks: an empty field of a ``|`` row that is a table of its own (``_lone_rows``)
 
     @property
     def is_value(self) -> bool:
@@ -251,12 +252,26 @@ def tokens(text: str, spans: list[Span], start: int, end: int, cells: list[Layou
     ``region_cells``, when the caller has them already)."""
     tagged = Tagged([s for s in spans if start <= s.start < end])
     out: list[Token] = []
+    lone = _lone_rows(text, start, end) if "|" in text[start:end] else set()
     for cell in region_cells(text, start, end) if cells is None else cells:
         if cell.blank:
-            out.append(Token("blank", cell.start, cell.start, "", cell.line))
+            out.append(Token("blank", cell.start, cell.start, "", cell.line, loose=cell.line in lone))
         elif not PAGE_MARK.match(cell.text):
             out.extend(_cell_tokens(cell.text, cell.start, cell.line, tagged))
     return _header_blanks_dropped(_merge_wrapped(_unglue(out)))
+
+
+def _lone_rows(text: str, start: int, end: int) -> set[int]:
+    """The lines of ``text[start:end]`` that are a ``|`` row of numbers with a table rule right after it:
+    markitdown prints each row of a PDF table as a table of its own, so no header row says which of its
+    empty fields are cells and which the padding of its label's merged cells."""
+    first = text.count("\n", 0, start)
+    lines = text[start:end].split("\n")
+    return {
+        first + k
+        for k, line in enumerate(lines[:-1])
+        if "|" in line and _DIGIT.search(line) and is_md_rule(lines[k + 1])
+    }
 
 
 def _header_blanks_dropped(stream: list[Token]) -> list[Token]:

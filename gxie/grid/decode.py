@@ -159,6 +159,8 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
             factor = ANCHORED if anchored[gi] else (IN_ORDER if exact[gi] and confirmed else UNLABELLED)
             if not clean or run.band > 1 or any(al.between[m] for m in range(run.lo + 1, run.hi)):
                 factor = min(factor, UNLABELLED)  # values left out, a band, or a run across other text
+            if run.band == 1 and _shiftable(al, run):
+                factor = min(factor, UNLABELLED)  # its blanks could stand a cell to the left or right
             cells = [
                 _cell(key, tok, min(factor, UNLABELLED) if tok.kind == "blank" and tok.line in left else factor)
                 for key, tok in zip(g.keys, toks, strict=True)
@@ -217,6 +219,20 @@ def _stacked(al: Aligner) -> list[int]:
     if len(rows) < 2 or any(max(al.label_at[al.groups[gi].anchor]) > first for gi in rows):
         return []
     return rows if len(al.values) < sum(len(al.groups[gi].keys) for gi in rows) else []
+
+
+def _shiftable(al: Aligner, run: Run) -> bool:
+    """A run holding an empty field of a ``|`` row that is a table of its own (``Token.loose``) with
+    another empty field just before or after it on the same line: the same fields one cell to the left or
+    right are as long a run, with the numbers in other slots, and nothing says which is the row's."""
+    toks = [al.values[i] for i in run.indices]
+    if not any(t.loose for t in toks):
+        return False
+    before = al.values[run.lo - 1] if run.lo > 0 else None
+    after = al.values[run.hi] if run.hi < len(al.values) else None
+    return (before is not None and before.loose and before.line == toks[0].line) or (
+        after is not None and after.loose and after.line == toks[-1].line
+    )
 
 
 def _left_out_lines(al: Aligner, runs: list[Run]) -> set[int]:

@@ -135,9 +135,10 @@ def regions(text: str) -> dict[str, tuple[int, int]]:
             last = _s3_table_end(text, s3)
             s4 = s4 if s4 is not None else _s4_table_start(text, s3, s5 if s5 is not None and s5 > s3 else last)
         bounds["section3"] = (s3, s4 if s4 is not None else (s5 if s5 is not None else last))
+    s5_after = s5 if s5 is not None and s4 is not None and s5 > s4 else None  # section 五's heading after 四's
     if s4 is not None:
-        bounds["section4"] = (s4, _s4_tail(text, s4, s5) if s5 is not None and s5 > s4 else last)
-    return _overflow_moved(text, bounds, s5 if s5 is not None and s4 is not None and s5 > s4 else None)
+        bounds["section4"] = (s4, _s4_tail(text, s4, s5_after) if s5_after is not None else last)
+    return _overflow_moved(text, bounds, s5_after)
 
 
 def _s3_table_start(text: str, after: int) -> int | None:
@@ -232,10 +233,7 @@ def _s3_labels(text: str, start: int, end: int) -> bool:
     """``text[start:end]`` holds a row label of section 三 (wrapped labels joined): pdftotext can print
     the last rows of section 三's table, numbers and labels, after section 四's heading."""
     return any(
-        tok.match is not None
-        and tok.match.entry.kind == "row"
-        and tok.match.entry.table == "section3"
-        and tok.match.score >= STRONG_LABEL
+        _strong_row(tok.match) and tok.match is not None and tok.match.entry.table == "section3"
         for tok in tokens(text, [], start, end)
         if tok.kind == "label"
     )
@@ -252,7 +250,7 @@ def tokens(text: str, spans: list[Span], start: int, end: int, cells: list[Layou
     ``region_cells``, when the caller has them already)."""
     tagged = Tagged([s for s in spans if start <= s.start < end])
     out: list[Token] = []
-    lone = _lone_rows(text, start, end) if "|" in text[start:end] else set()
+    lone = _lone_rows(text, start, end) if text.find("|", start, end) >= 0 else set()
     for cell in region_cells(text, start, end) if cells is None else cells:
         if cell.blank:
             out.append(Token("blank", cell.start, cell.start, "", cell.line, loose=cell.line in lone))
@@ -407,12 +405,7 @@ def _filled_rows_blanks_dropped(cells: list[LayoutCell], fielded: set[int], rows
     drop = set()
     for no in blanks & set(first):
         m = _best(first[no])
-        if (
-            m is not None
-            and m.entry.kind == "row"
-            and m.score >= STRONG_LABEL
-            and numbers.get(no, 0) == rows.get(m.entry.id)
-        ):
+        if _strong_row(m) and m is not None and numbers.get(no, 0) == rows.get(m.entry.id):
             drop.add(no)
     return [c for c in cells if not (c.blank and c.line in drop)] if drop else cells
 
@@ -562,7 +555,11 @@ def _tag_score(tagged: Tagged, pos: int) -> float:
 
 def _row_label(text: str) -> bool:
     """``text`` names a row of the formats well (a strong label match)."""
-    m = _best(text)
+    return _strong_row(_best(text))
+
+
+def _strong_row(m: Match | None) -> bool:
+    """``m`` matches a row of the formats well."""
     return m is not None and m.entry.kind == "row" and m.score >= STRONG_LABEL
 
 

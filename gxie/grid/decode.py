@@ -143,10 +143,11 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
     anchored = [al.mode != "block" and r.lead and bool(r.indices) and _run_anchored(al, g, r)
                 for g, r in zip(al.groups, runs, strict=True)]  # fmt: skip
     exact = _exactly_filled(al, runs, anchored)
-    clean = _clean(al, runs)
+    taken = {i for r in runs for i in r.indices}
+    clean = _clean(al, taken)
     open_rows: list[list[tuple[Cell, ...]]] = []
     printed = _printed_blank(al, runs, clean)
-    left = _left_out_lines(al, runs)
+    left = {v.line for i, v in enumerate(al.values) if i not in taken and v.kind != "blank"}  # a number left out
     for gi, (g, run) in enumerate(zip(al.groups, runs, strict=True)):
         if not run.indices:
             if printed[gi]:
@@ -235,15 +236,9 @@ def _shiftable(al: Aligner, run: Run) -> bool:
     )
 
 
-def _left_out_lines(al: Aligner, runs: list[Run]) -> set[int]:
-    """The lines holding a number (not a blank) that no run took."""
-    taken = {i for r in runs for i in r.indices}
-    return {v.line for i, v in enumerate(al.values) if i not in taken and v.kind != "blank"}
-
-
-def _clean(al: Aligner, runs: list[Run]) -> bool:
-    """No value between the table's first and last cell was left out, except after a local extra row's label."""
-    taken = {i for r in runs for i in r.indices}
+def _clean(al: Aligner, taken: set[int]) -> bool:
+    """No value between the table's first and last cell was left out, except after a local extra row's label
+    (``taken``: the values the runs took)."""
     if not taken:
         return True
     for i in range(min(taken), max(taken)):

@@ -135,19 +135,16 @@ def gold_reports(records: Sequence[dict[str, Any]], paths: Sequence[Path]) -> li
     """Each record's report read with the generator's own labels carried onto its text (None for a record
     without them: a seed or real report): the grid rebuild as a perfect tagger would feed it."""
     from gxie.pipeline import finish, get_tagger, prepare
-    from gxie.types import Span
     from training.bench.score import on_normalized
-    from training.ocr_align import align_record
+    from training.ocr_align import carried_labels
 
     oracle = get_tagger("rules")
     out: list[Any] = []
     for record, path in zip(records, paths, strict=True):
-        if "source_spans" not in record:
+        spans = carried_labels(record)
+        if spans is None:
             out.append(None)
             continue
-        carried, _ = align_record(record)
-        text = record["text"]
-        spans = [Span(a, b, label, text[a:b]) for a, b, label in carried["spans"]]
         prepared = prepare(path)
         out.append(finish(prepared, on_normalized(prepared, spans), oracle))
     return out

@@ -31,6 +31,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from gxie.types import Span
+
 MIN_SHARE = 0.6  # share of a span's characters that must map for the span to be carried
 MAX_SUBSTITUTION = 4  # a replaced run up to this long is a misreading, longer ones are different text
 MAX_GROWTH = 2.0  # a carried span may be at most this many times (+2 characters) as long as its source
@@ -100,6 +102,16 @@ def carry_spans(
         ok = ok and not any(c in target[a:b] for c in _BREAKS)
         (carried if ok else dropped).append((a, b, label) if ok else (start, end, label))
     return carried, dropped
+
+
+def carried_labels(record: dict[str, Any]) -> tuple[Span, ...] | None:
+    """The generator's labels of a corpus record carried onto its ``text`` (``carry_spans``), as spans; None
+    for a record without them (a seed or real report: no ``source_text``)."""
+    if "source_text" not in record:
+        return None
+    text = record["text"]
+    carried, _ = carry_spans(record["source_text"], record["source_spans"], text)
+    return tuple(Span(a, b, label, text[a:b]) for a, b, label in carried)
 
 
 def unlabelled_ranges(

@@ -84,7 +84,7 @@ def ocr_sets(corpus: Path) -> tuple[dict[str, list[Case]], dict[str, dict[str, f
     >>> timing["mild"]["pages"]  # doctest: +SKIP
     98.0
     """
-    from training.ocr_align import carry_spans
+    from training.ocr_align import carried_labels
     from training.ocr_corpus import DAMAGE, TEXT_LAYOUTS, read_corpus
 
     sets: dict[str, list[Case]] = {}
@@ -97,10 +97,7 @@ def ocr_sets(corpus: Path) -> tuple[dict[str, list[Case]], dict[str, dict[str, f
         for rec in read_corpus(path):
             pages += rec["pages"]
             seconds += rec["ocr_seconds"]
-            spans = None
-            if "source_text" in rec:
-                carried, _ = carry_spans(rec["source_text"], rec["source_spans"], rec["text"])
-                spans = tuple(Span(a, b, lab, rec["text"][a:b]) for a, b, lab in carried)
+            spans = carried_labels(rec)
             kinds = (("format", "template"), ("layout", "layout"), ("noise", "noise"))
             tags = tuple(f"{kind} {rec[key]}" for kind, key in kinds if rec.get(key))
             typed = rec.get("layout") in TEXT_LAYOUTS

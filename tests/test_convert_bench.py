@@ -10,7 +10,8 @@ import pytest
 
 from gxie import extract_text
 from gxie.training.synth import generate
-from training.convert_bench import main, same, score
+from training.bench.score import same
+from training.convert_bench import main, score
 
 
 def _write(folder: Path, converter: str, reports: list, damage: bool = False) -> None:

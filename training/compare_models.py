@@ -4,7 +4,7 @@ and, with ``--convert``, the converted-text corpus per converter (training.conve
 
 Columns: the rules tagger; each model alone (every report through the model, ``rules_first=False``); the
 new model as ``gxie extract`` runs it by default (rules first, the model for the reports they do not
-settle). Trusted cells: confidence >= 0.9 and outside every failed check (training.convert_bench.score).
+settle). Trusted cells: confidence >= 0.9 and outside every failed check (training.bench.score.Score).
 
     python -m training.compare_models --old /tmp/old-model --new models/default --n 20 \\
         --convert data/convert --out docs/model_comparison.md
@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gxie.pipeline import get_tagger, run
+from training.bench.score import Score, pooled
 from training.bench.sets import HELDOUT_SEED, Case, noise_sets, seed_set, synth_sets
-from training.convert_bench import Tally, pooled, score
+from training.convert_bench import precision
 from training.convert_corpus import read_corpus
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,10 +47,10 @@ def columns(old: Path, new: Path) -> list[tuple[str, object, bool]]:
     ]
 
 
-def compare(sets: dict[str, list[Case]], cols: Sequence[tuple[str, object, bool]]) -> dict[str, dict[str, Tally]]:
-    """``{set: {column: Tally}}``; each text read from a ``.txt`` file, as a user holding it would (HTML
+def compare(sets: dict[str, list[Case]], cols: Sequence[tuple[str, object, bool]]) -> dict[str, dict[str, Score]]:
+    """``{set: {column: Score}}``; each text read from a ``.txt`` file, as a user holding it would (HTML
     saved as text is read as HTML)."""
-    out: dict[str, dict[str, Tally]] = {}
+    out: dict[str, dict[str, Score]] = {}
     with tempfile.TemporaryDirectory(prefix="gxie-compare-") as folder:
         tmp = Path(folder)
         for name, cases in sets.items():
@@ -58,7 +59,7 @@ def compare(sets: dict[str, list[Case]], cols: Sequence[tuple[str, object, bool]
     return out
 
 
-def _compare_set(folder: Path, cases: Sequence[Case], cols: Sequence[tuple[str, object, bool]]) -> dict[str, Tally]:
+def _compare_set(folder: Path, cases: Sequence[Case], cols: Sequence[tuple[str, object, bool]]) -> dict[str, Score]:
     """Each column's tally on ``cases``, every text saved in ``folder`` and read from there."""
     folder.mkdir()
     docs = []
@@ -66,16 +67,16 @@ def _compare_set(folder: Path, cases: Sequence[Case], cols: Sequence[tuple[str, 
         path = folder / f"{i:04d}.txt"
         path.write_text(case.text, encoding="utf-8")
         docs.append(path)
-    out: dict[str, Tally] = {}
+    out: dict[str, Score] = {}
     for col, tagger, first in cols:
-        tally = Tally()
+        tally = Score()
         for case, e in zip(cases, run(docs, tagger=tagger, rules_first=first), strict=True):  # type: ignore[arg-type]
-            tally.add(score(e.report, case.flat))
+            tally.add(e.report, case.flat)
         out[col] = tally
     return out
 
 
-def markdown(results: dict[str, dict[str, Tally]], command: str) -> str:
+def markdown(results: dict[str, dict[str, Score]], command: str) -> str:
     cols = list(next(iter(results.values())))
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
@@ -100,7 +101,7 @@ def markdown(results: dict[str, dict[str, Tally]], command: str) -> str:
         (g, {c: pooled(results[k][c] for k in keys) for c in cols}) for g, keys in groups.items() if keys
     ]
     for name, by in rows:
-        cells = [f"{t.accuracy:.4f} ({100 * t.precision:.1f}% / {100 * t.coverage:.1f}%)" for t in by.values()]
+        cells = [f"{t.accuracy:.4f} ({100 * precision(t):.1f}% / {100 * t.coverage:.1f}%)" for t in by.values()]
         lines.append(f"| {name} | {next(iter(by.values())).reports} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

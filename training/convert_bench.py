@@ -33,11 +33,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gxie.confidence import TRUSTED
+from training.bench.score import Score, pooled
 
 TRUST_CONFIDENCE = TRUSTED  # the published rule: Report.trusted_cells
 TAGGERS = ("rules", "model", "default")  # model: the model alone; default: rules first, the model for the rest
@@ -45,66 +45,25 @@ GOLD = "gold"  # the generator's labels carried onto the text: a perfect tagger 
 BINS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 0.95), (0.95, 1.01))
 
 
-@dataclass
-class Tally:
-    """Cells and trusted cells of one converter × set × tagger."""
-
-    reports: int = 0
-    cells: int = 0
-    right: int = 0
-    trusted: int = 0
-    trusted_right: int = 0
-    found: list[tuple[float, bool]] = field(default_factory=list)
-
-    def add(self, other: Tally) -> None:
-        """Add ``other``'s counts to these."""
-        self.reports += other.reports
-        self.cells += other.cells
-        self.right += other.right
-        self.trusted += other.trusted
-        self.trusted_right += other.trusted_right
-        self.found += other.found
-
-    @property
-    def accuracy(self) -> float:
-        return self.right / max(1, self.cells)
-
-    @property
-    def precision(self) -> float:
-        return self.trusted_right / self.trusted if self.trusted else 1.0
-
-    @property
-    def coverage(self) -> float:
-        return self.trusted / max(1, self.cells)
-
-
-def same(found: Any, gold: Any) -> bool:
-    """Equal values of the same type (0 is not null, 1 is not 1.0)."""
-    return found == gold and type(found) is type(gold)
-
-
-def score(report: Any, gold: dict[str, Any]) -> Tally:
-    """One report against its gold grid."""
-    flat = report.to_flat()
-    trusted = {c.key for c in report.trusted_cells}
-    out = Tally(reports=1, cells=len(gold))
-    out.right = sum(1 for k, v in gold.items() if same(flat.get(k), v))
-    for cell in report.cells:
-        if cell.key not in gold:
-            continue
-        ok = same(cell.value, gold[cell.key])
-        out.found.append((cell.confidence, ok))
-        if cell.key in trusted:
-            out.trusted += 1
-            out.trusted_right += int(ok)
+def score(report: Any, gold: dict[str, Any]) -> Score:
+    """One report against its gold grid (``training.bench.score.Score``: cells right, trusted cells, and
+    each cell's confidence with whether it is right)."""
+    out = Score()
+    out.add(report, gold)
     return out
 
 
-def run(corpus: dict[str, list[dict[str, Any]]], taggers: Sequence[str]) -> dict[tuple[str, str, str], Tally]:
-    """``{(converter, set, tagger): Tally}`` over every record, each text extracted from a .txt file."""
+def precision(score: Score) -> float:
+    """Trusted precision, 100% where no cell is trusted (nothing a user takes is wrong)."""
+    p = score.trusted_precision
+    return 1.0 if p is None else p
+
+
+def run(corpus: dict[str, list[dict[str, Any]]], taggers: Sequence[str]) -> dict[tuple[str, str, str], Score]:
+    """``{(converter, set, tagger): Score}`` over every record, each text extracted from a .txt file."""
     from gxie import extract_many
 
-    out: dict[tuple[str, str, str], Tally] = {}
+    out: dict[tuple[str, str, str], Score] = {}
     total = sum(len(records) for records in corpus.values()) * len(taggers)
     done, started = 0, time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gxie-convbench-") as tmp:
@@ -124,7 +83,7 @@ def run(corpus: dict[str, list[dict[str, Any]]], taggers: Sequence[str]) -> dict
                 for record, report in zip(records, reports, strict=True):
                     if report is not None:
                         key = (converter, record["set"], tagger)
-                        out.setdefault(key, Tally()).add(score(report, record["flat"]))
+                        out.setdefault(key, Score()).add(report, record["flat"])
                 done += len(records)
                 elapsed = time.perf_counter() - started
                 print(f"[{done}/{total}] {converter} {tagger} ({elapsed:.0f} s)", file=sys.stderr, flush=True)
@@ -150,20 +109,12 @@ def gold_reports(records: Sequence[dict[str, Any]], paths: Sequence[Path]) -> li
     return out
 
 
-def pooled(tallies: Iterable[Tally]) -> Tally:
-    """The sum of several tallies."""
-    out = Tally()
-    for t in tallies:
-        out.add(t)
-    return out
-
-
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
 def tables(
-    results: dict[tuple[str, str, str], Tally], taggers: Sequence[str], groups: dict[str, list[str]] | None = None
+    results: dict[tuple[str, str, str], Score], taggers: Sequence[str], groups: dict[str, list[str]] | None = None
 ) -> list[str]:
     """The markdown tables: per converter × set, pooled per group of converters (``groups``: a name and its
     converters, e.g. one per corpus folder, when there are several) and over all, calibration."""
@@ -174,15 +125,17 @@ def tables(
         head += [f"{t}: cells right", f"{t}: trusted precision", f"{t}: trusted coverage"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
-    def row(name: str, subset: str, parts: dict[str, Tally]) -> str:
+    def row(name: str, subset: str, parts: dict[str, Score]) -> str:
         first = next(iter(parts.values()))
         cells = [name, subset, str(first.reports)]
         for t in taggers:
             tally = parts.get(t)
-            cells += ["-"] * 3 if tally is None else [_pct(tally.accuracy), _pct(tally.precision), _pct(tally.coverage)]
+            cells += (
+                ["-"] * 3 if tally is None else [_pct(tally.accuracy), _pct(precision(tally)), _pct(tally.coverage)]
+            )
         return "| " + " | ".join(cells) + " |"
 
-    def pool(keys: list[tuple[str, str]]) -> dict[str, Tally]:
+    def pool(keys: list[tuple[str, str]]) -> dict[str, Score]:
         """The taggers' tallies over ``keys`` (converter, set); gold only where every key has it."""
         out = {}
         for t in taggers:
@@ -211,7 +164,10 @@ def tables(
         cells = [f"[{lo:.2f}, {min(hi, 1.0):.2f}{']' if hi > 1 else ')'}"]
         for t in taggers:
             found = [
-                ok for tally in (v for k, v in results.items() if k[2] == t) for c, ok in tally.found if lo <= c < hi
+                ok
+                for tally in (v for k, v in results.items() if k[2] == t)
+                for c, ok in tally.confidence
+                if lo <= c < hi
             ]
             cells += [str(len(found)), _pct(sum(found) / len(found)) if found else "-"]
         lines.append("| " + " | ".join(cells) + " |")
@@ -219,7 +175,7 @@ def tables(
 
 
 def markdown(
-    results: dict[tuple[str, str, str], Tally],
+    results: dict[tuple[str, str, str], Score],
     taggers: Sequence[str],
     command: str,
     groups: dict[str, list[str]] | None = None,

@@ -37,7 +37,7 @@ class Score:
     def add(self, report: Report, gold: dict[str, Any], tags: Sequence[str] = ()) -> None:
         """Count one report against its gold grid, in the whole and in the part of each tag."""
         flat = report.to_flat()
-        right = sum(1 for k, v in gold.items() if _same(flat.get(k), v))
+        right = sum(1 for k, v in gold.items() if same(flat.get(k), v))
         evaluated = [c for c in report.checks if c.passed is not None]
         trusted = [c for c in report.trusted_cells if c.key in gold]
         one = Score(
@@ -47,9 +47,9 @@ class Score:
             perfect=int(right == len(gold)),
             checks=len(evaluated),
             checks_passed=sum(1 for c in evaluated if c.passed),
-            confidence=[(c.confidence, _same(c.value, gold[c.key])) for c in report.cells if c.key in gold],
+            confidence=[(c.confidence, same(c.value, gold[c.key])) for c in report.cells if c.key in gold],
             trusted=len(trusted),
-            trusted_right=sum(1 for c in trusted if _same(c.value, gold[c.key])),
+            trusted_right=sum(1 for c in trusted if same(c.value, gold[c.key])),
         )
         self.merge(one)
         for tag in tags:
@@ -94,7 +94,7 @@ def pooled_sets(group: Sequence[dict[str, Score]]) -> dict[str, Score]:
     return {name: pooled(by[name] for by in group) for name in names}
 
 
-def _same(found: Any, gold: Any) -> bool:
+def same(found: Any, gold: Any) -> bool:
     return found == gold and type(found) is type(gold)
 
 

@@ -46,10 +46,27 @@ class Corpus:
     tables: dict[str, bytes]
 
 
-def command(folder: Path, out: Path, workers: int) -> list[str]:
+# ``python -m gxie`` whose table write holds still once the tables are in the scratch folder: written in a
+# few milliseconds, the write is otherwise over before a poll sees it on a fast machine
+SLOW_TABLES = """
+import sys, time
+import gxie.batch.run as run
+write = run.write_tables
+def held(*args, **kwargs):
+    written = write(*args, **kwargs)
+    time.sleep(60)
+    return written
+run.write_tables = held
+from gxie.cli import main
+raise SystemExit(main())
+"""
+
+
+def command(folder: Path, out: Path, workers: int, hold_tables: bool = False) -> list[str]:
     # --fail-on any: a resumed run exits like a clean one (the default, new, counts this run's failures only)
     args = ["extract", str(folder), "-o", str(out), "--tagger", "rules", "--batch-size", "1", "--fail-on", "any"]
-    return [sys.executable, "-m", "gxie", *args, "--workers", str(workers)]
+    entry = ["-c", SLOW_TABLES] if hold_tables else ["-m", "gxie"]
+    return [sys.executable, *entry, *args, "--workers", str(workers)]
 
 
 def environment() -> dict[str, str]:
@@ -109,8 +126,9 @@ def moments(out: Path) -> dict[str, Callable[[], bool]]:
     def locked_without_rows() -> bool:  # the lock is taken and says whose: the run is past its start
         return lock.exists() and lock.stat().st_size > 0 and not lines_of(results)
 
-    def writing_tables() -> bool:
-        return out.is_dir() and any(name.startswith(".gxie-tables-") for name in os.listdir(out))
+    def writing_tables() -> bool:  # the scratch folder holds the tables, not yet moved into place
+        scratch = [out / name for name in os.listdir(out) if name.startswith(".gxie-tables-")] if out.is_dir() else []
+        return any(sorted(p.name for p in folder.iterdir()) == sorted(TABLES) for folder in scratch)
 
     return {
         "before the first row": locked_without_rows,
@@ -131,7 +149,8 @@ def test_a_killed_run_resumes_with_every_report_exactly_once(
     results = out / "results.jsonl"
     argv = command(corpus.folder, out, workers)
 
-    assert kill_when(start(argv), moments(out)[moment], moment) == -signal.SIGKILL
+    first = command(corpus.folder, out, workers, hold_tables=moment == "during the table write")
+    assert kill_when(start(first), moments(out)[moment], moment) == -signal.SIGKILL
     killed = [json.loads(line) for line in lines_of(results)]  # every line on disk is a whole JSON object
     assert not (out / "summary.json").exists()  # it really stopped before the end
     if moment == "before the first row":
@@ -140,6 +159,7 @@ def test_a_killed_run_resumes_with_every_report_exactly_once(
         assert KILL_AFTER_ROWS <= len(killed) < N_FILES
     else:
         assert len(killed) == N_FILES and any(p.name.startswith(".gxie-tables-") for p in out.iterdir())
+        assert not any((out / name).exists() for name in TABLES)  # killed before the tables were moved in
 
     again = subprocess.run(argv, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=300)
     assert again.returncode == corpus.returncode, again.stderr

@@ -209,6 +209,26 @@ def test_label_with_its_first_number_glued_on() -> None:
     assert row(cells, "section3", "new_received", S3_COLS) == [42, 8, 0, 1, 13, 0, 64]
 
 
+def test_a_wrapped_labels_wu_is_wording_not_an_empty_mark() -> None:
+    """``1.申请人无`` is the first line of 申请人无正当理由… wrapped in a narrow cell, its row's numbers beside
+    it: the 无 goes on the label (it is not an empty mark run into it), so the row's first cell is its
+    first number, no number is left over, and the rows stay anchored to their labels."""
+    s3 = T2021.section3
+    other = [r.id for r in s3.rows if r.id.startswith("other_")]
+    assert next(r for r in s3.rows if r.id == other[0]).label.startswith("1.申请人无正当理由")
+    lines = []
+    for k, r in enumerate(s3.rows):
+        values = [0, k % 2, 0, 0, 0, 0, k % 2] if r.id != other[0] else [2, 0, 0, 0, 0, 1, 3]
+        label = "(六)其他处    1.申请人无" if r.id == other[0] else r.label
+        lines.append(f"{label}    " + "    ".join(map(str, values)))
+        if r.id == other[0]:
+            lines += ["理         正当理由逾", "          期不补正、"]
+    cells = decode("\n".join(lines) + "\n", "section3")
+    assert row(cells, "section3", other[0], S3_COLS) == [2, 0, 0, 0, 0, 1, 3]
+    assert row(cells, "section3", other[1], S3_COLS) == [0, 1, 0, 0, 0, 0, 1]
+    assert all(c.confidence >= TRUSTED for c in cells.values())
+
+
 def test_regions_start_at_the_tables_not_at_the_prose() -> None:
     text = (
         "二、主动公开政府信息情况\n全年公开信息 12 条。\n第二十条第(一)项\n规章 0 0 0\n"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from gxie.confidence import UNTAGGED_VALUE_SCORE
 from gxie.grid.values import parse_number
-from gxie.templates.lexicon import Match, best_label, label_core, numbering
+from gxie.templates.lexicon import Match, best_label, in_label_wording, label_core, numbering
 from gxie.text.cells import PAGE_MARK, LayoutCell, is_md_rule, layout_cells
 from gxie.types import Span, quick_init
 
@@ -291,15 +291,19 @@ def _header_blanks_dropped(stream: list[Token]) -> list[Token]:
 
 def _glued_tail(text: str) -> re.Match[str] | None:
     """The number run into the end of a label: digits (with OCR's O, I, l) holding a digit, a lone I or l
-    (a 1), or an empty mark, right after a CJK character.
+    (a 1), or an empty mark, right after a CJK character. Not a 无 that goes on a label's wording, cut
+    where a narrow cell wrapped it (``1.申请人无`` of 申请人无正当理由…).
 
-    >>> [m.group(0) if (m := _glued_tail(t)) else None for t in ("申请数量42", "数量l", "数量OO", "数量无")]
-    ['42', 'l', None, '无']
+    >>> texts = ("申请数量42", "数量l", "数量OO", "数量无", "1.申请人无")
+    >>> [m.group(0) if (m := _glued_tail(t)) else None for t in texts]
+    ['42', 'l', None, '无', None]
     """
     m = _GLUED_TAIL.search(text)
     if m is None:
         return None
     tail = m.group(0)
+    if tail in EMPTY_MARKS and in_label_wording(text[max(0, m.start() - 2) : m.end()]):
+        return None
     ocr_run = tail[0] in "0123456789OoIl〇"
     return m if not ocr_run or any(ch.isdigit() for ch in tail) or tail in ("I", "l") else None
 

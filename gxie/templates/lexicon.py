@@ -122,6 +122,16 @@ def entries() -> tuple[Entry, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1024)
+def in_label_wording(text: str) -> bool:
+    """``text`` (a few characters, e.g. ``请人无``) occurs in the wording of some label of either format.
+
+    >>> in_label_wording("请人无"), in_label_wording("数量无")
+    (True, False)
+    """
+    return any(text in core for entry in entries() for core in entry.cores)
+
+
 def core_score(core: str, target: str) -> float:
     """Similarity of a label core to one alias core (prefix matches count: labels carry explanations)."""
     if core == target:

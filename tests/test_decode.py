@@ -11,7 +11,7 @@ import pytest
 from gxie import extract_text
 from gxie.grid.candidates import UNTAGGED_VALUE_SCORE as UNTAGGED
 from gxie.grid.candidates import region_cells, regions, tokens
-from gxie.grid.decode import ANCHORED, IN_ORDER, doubt, read_table
+from gxie.grid.decode import ANCHORED, IN_ORDER, _column_blocks, doubt, read_table
 from gxie.templates import load_template
 from gxie.types import Cell
 
@@ -227,6 +227,48 @@ def test_a_wrapped_labels_wu_is_wording_not_an_empty_mark() -> None:
     assert row(cells, "section3", other[0], S3_COLS) == [2, 0, 0, 0, 0, 1, 3]
     assert row(cells, "section3", other[1], S3_COLS) == [0, 1, 0, 0, 0, 0, 1]
     assert all(c.confidence >= TRUSTED for c in cells.values())
+
+
+def _section2_by_page_columns() -> tuple[str, dict[str, list[object]]]:
+    """A 2019 section 二 as pdfminer reads a page of stacked tables: every caption and row label first, then
+    each table's first column (header, numbers), each table's second column, and so on."""
+    blocks = [b for b in T2019.blocks if b.table == "section2"]
+    values: dict[str, list[object]] = {}
+    for k, b in enumerate(blocks):
+        for j, r in enumerate(b.rows):
+            values[r.id] = [k * 10 + j * 3 + c for c in range(len(b.columns))]
+    labels = "".join(f"{b.caption}\n信息内容\n" + "".join(f"{r.label}\n" for r in b.rows) for b in blocks)
+    columns = ""
+    for page in (blocks[:3], blocks[3:]):  # the first three tables share the page's columns, the last two too
+        for c in range(3):
+            for b in page:
+                if c < len(b.columns):
+                    columns += f"{b.columns[c].label}\n" + "".join(f"{values[r.id][c]}\n" for r in b.rows)
+    return labels + columns, values
+
+
+def test_column_blocks_of_stacked_tables_go_to_their_tables_in_the_formats_order() -> None:
+    """Blocks of section 二's tables interleaved column by column (as pdfminer prints them) each go to the
+    first table whose next column they can be: (五) and (六) have the same headers and row count and are told
+    apart by order."""
+    text, values = _section2_by_page_columns()
+    cells = decode(text, "section2", "2019")
+    for b in (b for b in T2019.blocks if b.table == "section2"):
+        for r in b.rows:
+            assert row(cells, "section2", r.id, [c.id for c in b.columns]) == values[r.id], r.id
+    assert all(c.confidence >= TRUSTED for c in cells.values())
+
+
+def test_column_blocks_that_fit_no_table_are_not_reordered() -> None:
+    """A block with more numbers than its table has rows fits no table: no reordered reading is made, so
+    nothing is read as sure from an order the blocks do not show."""
+    text, _ = _section2_by_page_columns()
+    text = text.replace("处理决定数量\n", "处理决定数量\n7\n", 1)  # (五)'s third column: three numbers for two rows
+    t = T2019
+    stream = tokens(text, [], 0, len(text))
+    assert _column_blocks(t, "section2", stream) == []
+    cells = decode(text, "section2", "2019")
+    assert not any(c.confidence >= TRUSTED for k, c in cells.items() if ".licensing." in k or ".punishment." in k)
 
 
 def test_regions_start_at_the_tables_not_at_the_prose() -> None:

@@ -57,6 +57,7 @@ MARGIN = 1.0  # readings within this of the best are rivals: cells they disagree
 MAX_GLUED_DIGITS = 9  # longest digit run tried as several cells run together
 ROW_RULES = ("section3", "section4")  # tables whose rows have their own relation (R2, R5)
 RULING_ONES = OCR_ONES | {"1"}  # what a ruling line between two cells is read as
+STRONG_HEADER = 0.8  # a column label matching this well heads a column block (``_column_blocks``)
 
 
 @dataclass
@@ -82,7 +83,7 @@ def _item_kind(kind: str, text: str) -> str:
 def read_table(t: Template, table: str, stream: list[Token], context: dict[str, Cell]) -> list[Reading]:
     """Every reading of ``table`` from its candidate ``stream``, best first."""
     _cell_of.cache_clear()  # cells are shared between the readings of one table, not kept past it
-    variants = [("", stream), *_without_rulings(stream)]
+    variants = [("", stream), *_without_rulings(stream), *_column_blocks(t, table, stream)]
     readings: list[Reading] = []
     for vname, toks in variants:
         for order in ("row", "col"):
@@ -135,6 +136,52 @@ def _without_rulings(stream: list[Token]) -> list[tuple[str, list[Token]]]:
     if not drop:
         return []
     return [(" rulings", [tok for k, tok in enumerate(stream) if k not in drop])]
+
+
+def _column_blocks(t: Template, table: str, stream: list[Token]) -> list[tuple[str, list[Token]]]:
+    """The stream with its column blocks in the format's order, where a converter printed the blocks of
+    several tables interleaved. pdfminer reads a page of stacked section 二 tables column by column across
+    them: every label first, then each table's first column (its header and its numbers), then each
+    table's second column, and so on. A block is a column label followed by its numbers; each goes to
+    the first table of the format whose next column it can be: the header matches that column and the
+    numbers are as many as the table's rows. Nothing when a block fits no table, or when the blocks are
+    in the format's order already."""
+    if table != "section2":
+        return []
+    blocks: list[tuple[int, int]] = []  # [start, end) in the stream: a column label, then its values
+    k = 0
+    while k < len(stream):
+        tok = stream[k]
+        m = tok.match
+        end = k + 1
+        while end < len(stream) and stream[end].is_value:
+            end += 1
+        if tok.kind == "label" and m is not None and m.entry.kind == "col" and m.entry.table == table and end > k + 1:
+            blocks.append((k, end))
+        k = end
+    grps = groups(t, table, "col")
+    used = [False] * len(grps)
+    placed: list[tuple[int, int, int]] = []  # (group index, start, end)
+    for lo, hi in blocks:
+        header = stream[lo]
+        for gi, g in enumerate(grps):
+            earlier = all(used[j] for j in range(gi) if grps[j].block == g.block)  # the table's next column
+            if used[gi] or not earlier or len(g.keys) != hi - lo - 1:
+                continue
+            if header.matches(g.anchor[0], table, g.anchor[1]) >= STRONG_HEADER:
+                used[gi] = True
+                placed.append((gi, lo, hi))
+                break
+        else:
+            return []
+    if len(placed) < 2 or placed == sorted(placed) or len({grps[gi].block for gi, _, _ in placed}) < 2:
+        return []
+    first = placed[0][1]
+    inside = {k for _, lo, hi in placed for k in range(lo, hi)}
+    moved = [stream[k] for _, lo, hi in sorted(placed) for k in range(lo, hi)]
+    rest = [tok for k, tok in enumerate(stream) if k not in inside]
+    cut = sum(1 for k in range(first) if k not in inside)
+    return [(" blocks", [*rest[:cut], *moved, *rest[cut:]])]
 
 
 def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[str, Cell]) -> Reading:

@@ -21,6 +21,7 @@ from gxie.errors import GxieError, NeedsOCRError, UnsupportedFormatError
 from gxie.gcpolicy import fewer_collections
 from gxie.grid.build import rebuild
 from gxie.grid.candidates import regions
+from gxie.grid.lost_layout import lost_layout
 from gxie.limits import Limits
 from gxie.metadata import find_metadata, find_sections
 from gxie.report import Report
@@ -171,8 +172,9 @@ def finish(
     hint = None if grid.cells else _no_tables_message(doc)
     found_issues = (*doc.issues, *grid.issues)
     cells, checks, issues, status = judge(tmpl, grid.cells, run_checks(tmpl, grid.cells), found_issues, no_tables=hint)
-    if not grid.cells:  # no table: what was noticed reading the document (a poor text layer...) still stands
-        issues = (*issues, *doc.issues)
+    # no table: what was noticed reading the document (a poor text layer...) still stands; a table whose
+    # text lost its layout: say so, and what to give gxie instead
+    issues = (*issues, *(lost_layout(tmpl, norm.text, cells) if grid.cells else doc.issues))
     order = {k: i for i, k in enumerate(tmpl.flat_keys())}
     found = sorted(cells.values(), key=lambda c: order.get(c.key, len(order)))
     out_cells = tuple(  # Cell(...), not dataclasses.replace: twice as fast, for ~200 cells per report

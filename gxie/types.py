@@ -120,6 +120,7 @@ class IssueCode(str, Enum):
     UNKNOWN_ROW = "unknown_row", False, "an unrecognised row label; its values were not used"
     DECODED_TABLE = "decoded_table", False, "a table read by constrained decoding over the format's row order"
     TABLE_TOO_LONG = "table_too_long", False, "a table region with far more numbers than cells; not decoded"
+    LOST_LAYOUT = "lost_layout", False, "a table printed one cell a line with many cells unsure: give the original"
     IMPLAUSIBLE_VALUE = "implausible_value", True, "a value beyond what its cell can hold: likely digits run together"
     # Validating the grid.
     SOURCE_INCONSISTENCY = "source_inconsistency", False, "the report's printed numbers break a relation"

@@ -16,6 +16,7 @@ from gxie.confidence import DECODED_BROKEN, TRUSTED
 from gxie.grid.candidates import Token, region_cells, regions, tokens
 from gxie.grid.decode import UNLABELLED, doubt, read_table, table_checks
 from gxie.grid.plausible import flag_implausible
+from gxie.grid.strays import strays_returned
 from gxie.templates import Template
 from gxie.types import Cell, Check, Issue, IssueCode, Span
 from gxie.validate import run_checks
@@ -95,6 +96,7 @@ def refine(
             messages.append(
                 Issue("info", IssueCode.DECODED_TABLE, f"{table}: read by constrained decoding ({readings[0].name})")
             )
+    out = strays_returned(t, text, spans, bounds, out)
     out, flagged = flag_implausible(out)
     return out, messages + flagged
 

@@ -66,3 +66,13 @@ def test_a_block_that_does_not_fill_its_column_leaves_it_unread() -> None:
     cells = {c.key: c for c in report.cells}
     assert all(f"section2.{r.id}.decisions" not in cells for r in S2[1].rows)
     assert [cells[f"section2.{r.id}.decisions"].value for r in S2[2].rows] == [30, 31]
+
+
+def test_stray_columns_printed_before_section_2s_heading_go_back_too() -> None:
+    """pdfminer can print the blocks before section 二's heading, after section 一's prose."""
+    values = {(0, 1): [21, 22], (0, 2): [23, 24], (4, 1): [33]}
+    text = _report("").replace("二、主动公开政府信息情况\n", _stray(values) + "二、主动公开政府信息情况\n")
+    report = extract_text(text, tagger="rules")
+    cells = {c.key: c for c in report.cells}
+    for (b, c), numbers in values.items():
+        assert [cells[f"section2.{r.id}.{S2[b].columns[c].id}"].value for r in S2[b].rows] == numbers

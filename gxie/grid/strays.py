@@ -3,13 +3,14 @@
 A converter that orders a page's text boxes by its own layout analysis (pdftotext without ``-layout``,
 pdfminer) can print section 二's tables partly after section 三's heading: the first column of each table
 with its row labels in section 二's place, the other columns later, each as its header followed by its
-numbers, among section 三's labels. Section 二 then lacks those columns and section 三's region holds
-numbers that are not its own. Each such block goes to the first column of section 二, in the format's
-order, that no reading found (every cell missing, or a blank the reading only guessed), whose header it
-is (the first such column takes the block: one that its numbers do not fill one for one, for a local
-extra row or a lost number, gets none of them). The cells stay below the trust bar (``DECODED_UNLABELLED``):
-where a block sits says nothing, its header and the format's order place it. A cell of section 三 read
-from one of those numbers is dropped: the number is section 二's.
+numbers, among section 三's labels (pdfminer also before section 二's heading). Section 二 then lacks
+those columns and section 三's region holds numbers that are not its own. Each such block goes to the
+first column of section 二, in the format's order, that no reading found (every cell missing, or a blank
+the reading only guessed), whose header it is (the first such column takes the block: one that its
+numbers do not fill one for one, for a local extra row or a lost number, gets none of them). The cells
+stay below the trust bar (``DECODED_UNLABELLED``): where a block sits says nothing, its header and the
+format's order place it. A cell of section 三 read from one of those numbers is dropped: the number is
+section 二's.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from gxie.text.cells import Item
 from gxie.types import Cell, Span
 
 HEADER_MATCH = 0.6  # a stray block's header names the column it matches best, at least this well
+MAX_BEFORE = 3000  # characters before section 二's tables looked at for its blocks (pdfminer can print them there)
 
 
 def strays_returned(
@@ -38,7 +40,9 @@ def strays_returned(
     out = dict(cells)
     used: set[int] = set()
     taken: set[tuple[int, int]] = set()
-    for header, values in _blocks(tokens(text, spans, *bounds["section3"])):
+    start = bounds["section2"][0]
+    before = tokens(text, spans, max(0, start - MAX_BEFORE), start)
+    for header, values in _blocks(before) + _blocks(tokens(text, spans, *bounds["section3"])):
         # the first open column this header names; a block that does not fill its rows (a local extra row,
         # a lost number) uses it up without cells, rather than falling to a later table's alike column
         gi = next((i for i, g in enumerate(open_groups) if i not in used and _names(header, g)), None)

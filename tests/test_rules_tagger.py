@@ -82,3 +82,16 @@ def test_ocr_zeros_in_tab_rows_end_to_end() -> None:
     assert ocr and all(c.value == 0 for c in ocr)
     assert {c.key for c in report.trusted_cells} >= {f"section3.granted.{c}" for c in cols}
     assert all(c.confidence < TRUSTED or c.key in {t.key for t in report.trusted_cells} for c in ocr)
+
+
+def test_an_amount_with_a_look_alike_digit_is_a_number_it_is_less_sure_of() -> None:
+    """``597.6I万元``: an amount whose last digit came out as ``I``; it was plain text, and the procurement
+    row's empty last field was read as its amount, blank and trusted."""
+    got = tags("政府集中采购\t9\t597.6I万元\t\n")
+    assert [t for t in got if t[0] == "NUM"] == [("NUM", "9", 1.0), ("NUM", "597.6I万元", OCR_LOOKALIKE_SCORE)]
+    text = (
+        "二、主动公开政府信息情况\n第二十条第（九）项\n信息内容\t采购项目数量\t采购总金额\t\n"
+        "政府集中采购\t9\t597.6I万元\t\n三、收到和处理政府信息公开申请情况\n"
+    )
+    amount = extract_text(text, tagger="rules", template="2019").cell("section2.procurement.total_amount")
+    assert amount is not None and amount.value == 5976100 and amount.confidence < TRUSTED

@@ -18,8 +18,11 @@ from gxie.types import Span
 RULES_VERSION = "1"
 _NUM = re.compile(rf"^{NUMBER_TOKEN}$")
 # A cell of digits and the letters OCR puts for them (``o`` ``O`` ``〇`` for 0, ``l`` ``I`` for 1), at least one
-# digit or 0-like letter: a lone ``l`` or ``I`` may be a ruling line.
-_OCR_NUM = re.compile(r"^(?=.*[\doO〇])[\doO〇lI]{1,6}$")
+# digit or 0-like letter: a lone ``l`` or ``I`` may be a ruling line. Also an amount, with decimals or a unit
+# (``597.6I万元``).
+_OCR_NUM = re.compile(
+    r"^(?=.*[\doO〇])(?:[\doO〇lI]{1,6}|[\doO〇lI]{1,9}\.[\doO〇lI]{1,4}(?:万元|万|元)?|[\doO〇lI]{1,9}(?:万元|元))$"
+)
 # A row label's first number run into it (``行政强制49``): digits (or OCR look-alikes) right after a CJK character, a
 # closing bracket or a closing quote.
 _GLUED_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff）)”」])(?:\d[\d,]*(?:\.\d+)?|[\doO〇lI]{1,6})$")

@@ -271,6 +271,20 @@ def test_column_blocks_that_fit_no_table_are_not_reordered() -> None:
     assert not any(c.confidence >= TRUSTED for k, c in cells.items() if ".licensing." in k or ".punishment." in k)
 
 
+def test_a_zero_read_as_o_run_into_a_label_is_the_rows_first_cell() -> None:
+    """``2.其他法律行政法规禁止公开o`` then six more cells: the ``o`` is the row's first cell (an OCR-like 0),
+    not part of the label; the row keeps its seven cells in place."""
+    text = (
+        "一、本年新收政府信息公开申请数量\t3\t0\t0\t0\t0\t0\t3\n"
+        "1.属于国家秘密\t0\t0\t0\t0\t0\t0\t0\n"
+        "2.其他法律行政法规禁止公开o\t０\t０\t０\t０\t１\t1\n"
+        "3.危及“三安全一稳定”\t0\t0\t0\t0\t0\t0\t0\n"
+    )
+    cells = decode(text, "section3")
+    assert row(cells, "section3", "denied_law_forbidden", S3_COLS) == [0, 0, 0, 0, 0, 1, 1]
+    assert cells["section3.denied_law_forbidden.natural_person"].confidence < TRUSTED
+
+
 def test_regions_start_at_the_tables_not_at_the_prose() -> None:
     text = (
         "二、主动公开政府信息情况\n全年公开信息 12 条。\n第二十条第(一)项\n规章 0 0 0\n"

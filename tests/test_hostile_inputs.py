@@ -80,7 +80,8 @@ def test_fixed_pattern_is_linear_on_1e5_chars(name: str) -> None:
     assert spent < PATTERN_SECONDS, f"{name}: {spent:.2f} s on {N:,} characters"
 
 
-OLD_GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])(?:[\dOIl]*\d[\dOIl]*|[Il]|无|—|/)$")
+# the old pattern, and a lone O, o or 〇 (a 0 read by OCR) that _glued_tail now takes as well
+OLD_GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])(?:[\dOIl]*\d[\dOIl]*|[Il]|[Oo〇]|无|—|/)$")
 OLD_MD_RULE = re.compile(r"^\s*\|?(?:\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
 OLD_TAIL = re.compile(r"(?:\d[\d.,]*\s*)*\d[\d.,]*$")
 OLD_BREAKS = re.compile(r"\n?[ ]*(?:\x00[ ]*)+")

@@ -18,7 +18,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 
-from gxie.confidence import UNTAGGED_VALUE_SCORE
+from gxie.confidence import OCR_LOOKALIKE_SCORE, UNTAGGED_VALUE_SCORE
 from gxie.grid.values import parse_number
 from gxie.templates.lexicon import Match, best_label, in_label_wording, label_core, numbering
 from gxie.text.cells import PAGE_MARK, LayoutCell, is_md_rule, layout_cells
@@ -46,7 +46,7 @@ _LEADING_NUMBER = re.compile(r"\d+(?=[\u4e00-\u9fff])")
 # A run of digits (or OCR's O, I, l) ending a label right after a CJK character; linear (no nested
 # quantifier); _glued_tail keeps the runs holding a digit, a lone I or l, and the empty marks.
 _GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])(?:\d+\.\d+|[\dOoIl〇]+|无|—|/)$")
-_OCR_NUMBER = re.compile(r"^[+\-]?[\dOoIl|〇SB][\dOoIl|〇SB,.]*$")
+_OCR_NUMBER = re.compile(r"^[+\-]?[\dOoIl|〇SB][\dOoIl|〇SB,.]*(?:万元|万|元|%)?$")
 _ONE_NUMBER = re.compile(r"^[+\-]?\s?(?:\d[\d,]*(?:\.\d+)?|\.\d+)\s?(?:万元|万|元|%)?$")
 _WIDE = re.compile(r" {2,}")
 MIN_BLANK_RUNS = 2  # runs of one unit between cells, and runs holding blank cells, a region needs to be read so
@@ -291,12 +291,12 @@ def _header_blanks_dropped(stream: list[Token]) -> list[Token]:
 
 def _glued_tail(text: str) -> re.Match[str] | None:
     """The number run into the end of a label: digits (with OCR's O, I, l) holding a digit, a lone I or l
-    (a 1), or an empty mark, right after a CJK character. Not a 无 that goes on a label's wording, cut
+    (a 1) or O, o, 〇 (a 0), or an empty mark, right after a CJK character. Not a 无 that goes on a label's wording, cut
     where a narrow cell wrapped it (``1.申请人无`` of 申请人无正当理由…).
 
-    >>> texts = ("申请数量42", "数量l", "数量OO", "数量无", "1.申请人无")
+    >>> texts = ("申请数量42", "数量l", "数量OO", "数量无", "1.申请人无", "禁止公开o")
     >>> [m.group(0) if (m := _glued_tail(t)) else None for t in texts]
-    ['42', 'l', None, '无', None]
+    ['42', 'l', None, '无', None, 'o']
     """
     m = _GLUED_TAIL.search(text)
     if m is None:
@@ -305,7 +305,7 @@ def _glued_tail(text: str) -> re.Match[str] | None:
     if tail in EMPTY_MARKS and in_label_wording(text[max(0, m.start() - 2) : m.end()]):
         return None
     ocr_run = tail[0] in "0123456789OoIl〇"
-    return m if not ocr_run or any(ch.isdigit() for ch in tail) or tail in ("I", "l") else None
+    return m if not ocr_run or any(ch.isdigit() for ch in tail) or tail in ("I", "l", "O", "o", "〇") else None
 
 
 def _unglue(stream: list[Token]) -> list[Token]:
@@ -329,7 +329,9 @@ def _unglue(stream: list[Token]) -> list[Token]:
             continue
         cut = tok.start + m.start()
         out.append(replace(tok, end=cut, text=tok.text[: m.start()]))
-        out.append(Token("value", cut, tok.end, m.group(0), tok.line, UNTAGGED_VALUE_SCORE))
+        looks = not _is_number(m.group(0)) and m.group(0) not in EMPTY_MARKS  # OCR look-alikes (``o`` for 0)
+        score = min(UNTAGGED_VALUE_SCORE, OCR_LOOKALIKE_SCORE) if looks else UNTAGGED_VALUE_SCORE
+        out.append(Token("value", cut, tok.end, m.group(0), tok.line, score))
     return out
 
 

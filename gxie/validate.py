@@ -210,6 +210,7 @@ def judge(
     if any(m.code in DAMAGED for m in out_issues):
         judged = _unverified_doubted(judged, out_checks)
     judged = _vouched(template, judged, out_checks)
+    judged = _cut_rows_doubted(template, judged)
     if any(m.code in READ_BY_OCR for m in out_issues):
         judged = _ocr_holes_doubted(judged)
     return judged, out_checks, out_issues, _status(template, judged, out_checks, out_issues)
@@ -246,6 +247,25 @@ def _unverified_doubted(cells: dict[str, Cell], checks: Sequence[Check]) -> dict
         k: c if k in verified else replace(c, confidence=min(c.confidence, UNVERIFIED_IN_DAMAGED))
         for k, c in cells.items()
     }
+
+
+def _cut_rows_doubted(template: Template, cells: dict[str, Cell]) -> dict[str, Cell]:
+    """In a table whose text stops before its last row, the last row read is capped at
+    ``UNVERIFIED_IN_DAMAGED``: the cut may have gone through it, and its cells may then stand one place off
+    (a row's empty label field read as its first cell, the row's last number gone), which no relation
+    shows when they are zeros."""
+    out = cells
+    for block in template.blocks:
+        rows = [[f"{block.table}.{r.id}.{c.id}" for c in block.columns] for r in block.rows]
+        if all(k in cells for k in rows[-1]) or not any(k in cells for keys in rows for k in keys):
+            continue
+        cut = next(keys for keys in reversed(rows) if any(k in cells for k in keys))
+        if out is cells:
+            out = dict(cells)
+        for k in cut:
+            if k in out:
+                out[k] = replace(out[k], confidence=min(out[k].confidence, UNVERIFIED_IN_DAMAGED))
+    return out
 
 
 def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]) -> dict[str, Cell]:

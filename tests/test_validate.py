@@ -382,3 +382,17 @@ def test_in_ocr_text_a_lone_blank_among_a_rows_values_is_not_trusted() -> None:
     assert judged["section3.granted.research"].confidence == judged["section3.granted.other"].confidence == 1.0
     plain, _, _, _ = judge(T2021, cells_of(values), (), ())
     assert plain["section3.new_received.research"].confidence == 1.0
+
+
+def test_the_last_row_read_of_a_truncated_table_stays_below_trust() -> None:
+    """Section 三 cut off after its total row's sixth cell: the cut may have gone through that row (its
+    empty label field read as its first cell), so its cells are not trusted though every relation holds;
+    the rows above keep their confidence."""
+    grid = _vouching_grid()
+    for k in [k for k in grid if k.startswith("section3.carried_forward.")]:
+        del grid[k]
+    cells, _, issues, _ = judge(T2021, grid, tuple(run_checks(T2021, grid)), ())
+    assert any(i.code is IssueCode.TRUNCATED_TABLE for i in issues)
+    assert all(c.confidence < 0.9 for k, c in cells.items() if k.startswith("section3.total_processed."))
+    assert cells["section3.granted.natural_person"].confidence == 0.95
+    assert cells["section4.review.total"].confidence == 0.95  # a table found whole keeps its cells

@@ -285,6 +285,18 @@ def test_a_zero_read_as_o_run_into_a_label_is_the_rows_first_cell() -> None:
     assert cells["section3.denied_law_forbidden.natural_person"].confidence < TRUSTED
 
 
+def test_a_zero_run_into_a_label_after_its_closing_quote_is_the_rows_first_cell() -> None:
+    """``3.危及“三安全一稳定”0`` (a Markdown row whose first cell ran into its label): the 0 after the closing
+    quote is the row's first cell, as the rules tagger reads it."""
+    text = (
+        "| 2.其他法律行政法规禁止公开 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n"
+        "| 3.危及“三安全一稳定”0 | 0 | 0 | 0 | 1 | 0 | 1 |\n"
+        "| 4.保护第三方合法权益 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n"
+    )
+    cells = decode(text, "section3")
+    assert row(cells, "section3", "denied_three_safeties_one_stability", S3_COLS) == [0, 0, 0, 0, 1, 0, 1]
+
+
 def test_regions_start_at_the_tables_not_at_the_prose() -> None:
     text = (
         "二、主动公开政府信息情况\n全年公开信息 12 条。\n第二十条第(一)项\n规章 0 0 0\n"

@@ -95,3 +95,23 @@ def test_an_amount_with_a_look_alike_digit_is_a_number_it_is_less_sure_of() -> N
     )
     amount = extract_text(text, tagger="rules", template="2019").cell("section2.procurement.total_amount")
     assert amount is not None and amount.value == 5976100 and amount.confidence < TRUSTED
+
+
+def test_a_lone_l_in_a_markdown_field_is_a_one() -> None:
+    """In a Markdown table row a field is delimited by ``|``: a lone ``l`` there is content, a 1 read by OCR
+    (a ruling line would be the ``|`` itself); it had been left out and the empty field after it read as
+    the row's cell, blank and trusted."""
+    got = tags("| 行政处罚 | 0 |  |  |\n| 行政强制 | l |  |  |\n")
+    assert [t for t in got if t[0] == "NUM"] == [("NUM", "0", 1.0), ("NUM", "l", OCR_LOOKALIKE_SCORE)]
+
+
+def test_a_lone_o_between_lines_of_numbers_is_a_zero() -> None:
+    """A table printed one cell a line: an ``O`` on its own line next to numbers is a 0 read by OCR, below
+    the trust bar; a lone ``l`` there is left alone (it may be a ruling line)."""
+    got = tags("（一）予以公开\n\t0\n\t0\n\tO\n\n（二）部分公开\n\tl\n\t0\n")
+    assert [t for t in got if t[0] == "NUM"] == [
+        ("NUM", "0", 1.0),
+        ("NUM", "0", 1.0),
+        ("NUM", "O", OCR_LOOKALIKE_SCORE),
+        ("NUM", "0", 1.0),
+    ]

@@ -43,9 +43,10 @@ HEADINGS = {
 }
 _INNER_NUMBERING = re.compile(r"(?<=\s)(?:\d{1,2}[.、]|[(（][一二三四五六七八九十]{1,3}[)）])(?!\d)")
 _LEADING_NUMBER = re.compile(r"\d+(?=[\u4e00-\u9fff])")
-# A run of digits (or OCR's O, I, l) ending a label right after a CJK character; linear (no nested
+# A run of digits (or OCR's O, I, l) ending a label right after a CJK character, a closing bracket or a closing
+# quote (as the rules tagger's ``_GLUED_NUMBER``); linear (no nested
 # quantifier); _glued_tail keeps the runs holding a digit, a lone I or l, and the empty marks.
-_GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])(?:\d+\.\d+|[\dOoIl〇]+|无|—|/)$")
+_GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff）)”」])(?:\d+\.\d+|[\dOoIl〇]+|无|—|/)$")
 _OCR_NUMBER = re.compile(r"^[+\-]?[\dOoIl|〇SB][\dOoIl|〇SB,.]*(?:万元|万|元|%)?$")
 _ONE_NUMBER = re.compile(r"^[+\-]?\s?(?:\d[\d,]*(?:\.\d+)?|\.\d+)\s?(?:万元|万|元|%)?$")
 _WIDE = re.compile(r" {2,}")
@@ -291,8 +292,9 @@ def _header_blanks_dropped(stream: list[Token]) -> list[Token]:
 
 def _glued_tail(text: str) -> re.Match[str] | None:
     """The number run into the end of a label: digits (with OCR's O, I, l) holding a digit, a lone I or l
-    (a 1) or O, o, 〇 (a 0), or an empty mark, right after a CJK character. Not a 无 that goes on a label's wording, cut
-    where a narrow cell wrapped it (``1.申请人无`` of 申请人无正当理由…).
+    (a 1) or O, o, 〇 (a 0), or an empty mark, right after a CJK character, a closing bracket or quote.
+    Not a 无 that goes on a label's wording, cut where a narrow cell wrapped it (``1.申请人无`` of
+    申请人无正当理由…).
 
     >>> texts = ("申请数量42", "数量l", "数量OO", "数量无", "1.申请人无", "禁止公开o")
     >>> [m.group(0) if (m := _glued_tail(t)) else None for t in texts]

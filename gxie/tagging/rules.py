@@ -42,6 +42,19 @@ COL_THRESHOLD = 0.85
 MAX_HEADING = 40
 
 
+def _zero_among_numbers(cell: LayoutCell, number_lines: set[int]) -> bool:
+    """An ``O``, ``o`` or ``〇`` alone on its line next to a line holding a number: a table printed one cell a
+    line, its 0 read by OCR (a lone ``l`` or ``I`` there may still be a ruling line)."""
+    return cell.text in ("O", "o", "〇") and (cell.line - 1 in number_lines or cell.line + 1 in number_lines)
+
+
+def _field_line(line: str) -> bool:
+    """A line whose cells are fields between separators: tab-separated (no ``|``, which OCR reads ruling lines
+    as), or a Markdown table row (``| … |``). A lone ``l`` or ``I`` in such a field is a 1, not a ruling line."""
+    bare = line.strip()
+    return ("\t" in line and "|" not in line) or (len(bare) > 1 and bare[0] == "|" and bare[-1] == "|")
+
+
 class RulesTagger:
     """Tags normalized report text with lexicon matching and patterns (no model)."""
 
@@ -52,12 +65,13 @@ class RulesTagger:
         spans: list[Span] = []
         cells = layout_cells(text)
         multi_lines = _lines_with_several_cells(cells)
-        tab_lines = {no for no, line in enumerate(text.split("\n")) if "\t" in line and "|" not in line}
+        tab_lines = {no for no, line in enumerate(text.split("\n")) if _field_line(line)}
         pending_numbering: list[Span] = []
+        number_lines = {cell.line for cell in cells if not cell.blank and _NUM.match(cell.text)}
         for cell in cells:
             if cell.blank:
                 continue
-            in_table_line = cell.line in multi_lines
+            in_table_line = cell.line in multi_lines or _zero_among_numbers(cell, number_lines)
             span, glued = self._glued(text, cell)
             if span is None:
                 span = self._tag_cell(text, cell.start, cell.end, cell.text, in_table_line, cell.line in tab_lines)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from gxie.confidence import (
+    BLANK_CELL,
     FAILED_RELATION,
     OCR_HOLE,
     SOURCE_CONSISTENT,
@@ -269,9 +270,10 @@ def _cut_rows_doubted(template: Template, cells: dict[str, Cell]) -> dict[str, C
 
 
 def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]) -> dict[str, Cell]:
-    """Cells placed by the format's order (confidence ``VOUCHED_FLOOR`` up to ``TRUSTED``) that two holding
-    relations vouch for, and no failed one touches, are raised to ``TRUSTED``: a wrong value or a wrong
-    place would have to balance a row and a column at once. A relation cannot tell a blank cell from a 0,
+    """Cells placed by the format's order (confidence ``VOUCHED_FLOOR`` up to ``TRUSTED``) that a holding row
+    relation and a holding column relation vouch for, and no failed one touches, are raised to ``TRUSTED``:
+    a wrong value or a wrong place would have to balance a row and a column at once (two column relations
+    alone hold for a whole column read into another column's place). A relation cannot tell a blank cell from a 0,
     so a blank or 0 cell is raised only where its whole table was found, breaks no relation and has no
     blank beside a 0 among the cells placed by order (a row printed blank in a table that adds up
     everywhere; not a row whose numbers the text lost, nor zeros placed where a converter dropped blank
@@ -280,17 +282,20 @@ def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]
     failed = {k for c in checks if c.passed is False for k in c.cells}
     broken = {k.split(".", 1)[0] for k in failed}
     broken.update(k.split(".", 1)[0] for k in template.flat_keys() if k not in cells)
-    held: dict[str, int] = {}
+    held: dict[str, set[str]] = {}  # the kinds of holding relation through each cell: a column's, a row's
     for check in checks:
         if check.passed:
+            kind = "column" if check.scope.startswith("column") else "row"
             for k in check.cells:
-                held[k] = held.get(k, 0) + 1
+                held.setdefault(k, set()).add(kind)
     placed = [c for c in cells.values() if VOUCHED_FLOOR <= c.confidence < TRUSTED]  # by the format's order
-    blanks = {c.table for c in placed if c.value is None}
+    # a blank placed by order is the less sure (``BLANK_CELL``): 0.765 where a number beside it is 0.85
+    floor = BLANK_CELL * VOUCHED_FLOOR
+    blanks = {c.table for c in cells.values() if c.value is None and floor <= c.confidence < TRUSTED}
     broken.update(c.table for c in placed if c.value == 0 and c.table in blanks)  # blank and 0 cells
     out = dict(cells)
     for k, c in cells.items():
-        if not VOUCHED_FLOOR <= c.confidence < TRUSTED or k in failed or held.get(k, 0) < 2:
+        if not VOUCHED_FLOOR <= c.confidence < TRUSTED or k in failed or len(held.get(k, ())) < 2:
             continue
         if not c.value and c.table in broken:  # a blank or a 0: the relations hold alike on either
             continue

@@ -297,6 +297,24 @@ def test_a_zero_run_into_a_label_after_its_closing_quote_is_the_rows_first_cell(
     assert row(cells, "section3", "denied_three_safeties_one_stability", S3_COLS) == [0, 0, 0, 0, 1, 0, 1]
 
 
+def test_blank_lines_on_both_sides_of_a_row_one_cell_a_line_make_it_a_guess() -> None:
+    """One cell a line, three label columns: the empty label fields stand after a top row's label and before
+    a sub-row's. Between two labels, nine lines for seven cells, blank at both ends: the row read from
+    either end differs, so neither is sure."""
+    rows = [
+        ("(一)予以公开", ["", "", "3", "0", "0", "0", "0", "0", "3"]),
+        ("(二)部分公开", ["", "", "0", "0", "", "", "0", "", ""]),
+        ("(三)不予公开", []),
+        ("1.属于国家秘密", ["1", "0", "0", "0", "0", "0", "1"]),
+    ]
+    text = "".join(f"{label}\n" + "".join(f"\t{v}\n" for v in values) for label, values in rows)
+    cells = decode(text, "section3")
+    assert row(cells, "section3", "granted", S3_COLS) == [3, 0, 0, 0, 0, 0, 3]
+    partial = [cells[f"section3.partially_granted.{c}"] for c in S3_COLS]
+    assert all(c.confidence < TRUSTED for c in partial)
+    assert all(cells[f"section3.granted.{c}"].confidence >= TRUSTED for c in S3_COLS)  # ends on a number
+
+
 def test_regions_start_at_the_tables_not_at_the_prose() -> None:
     text = (
         "二、主动公开政府信息情况\n全年公开信息 12 条。\n第二十条第(一)项\n规章 0 0 0\n"

@@ -396,3 +396,31 @@ def test_the_last_row_read_of_a_truncated_table_stays_below_trust() -> None:
     assert all(c.confidence < 0.9 for k, c in cells.items() if k.startswith("section3.total_processed."))
     assert cells["section3.granted.natural_person"].confidence == 0.95
     assert cells["section4.review.total"].confidence == 0.95  # a table found whole keeps its cells
+
+
+def test_zeros_beside_blanks_the_order_placed_are_not_vouched_for() -> None:
+    """A blank cell placed by the format's order is read at 0.9 x its number's confidence (0.765 beside a
+    0.85 number): still a cell the order placed, so the zeros of its table are not raised either."""
+    grid = _vouching_grid()
+    blank = "section3.carried_over.research"
+    zero = "section3.denied_state_secret.research"
+    grid[blank] = replace(cell(blank, None), confidence=0.765)
+    grid[zero] = replace(grid[zero], confidence=0.85)
+    checks = tuple(run_checks(T2021, grid))
+    assert all(c.passed is not False for c in checks)
+    cells, _, _, _ = judge(T2021, grid, checks, ())
+    assert cells[zero].confidence == 0.85
+
+
+def test_two_column_relations_alone_do_not_vouch() -> None:
+    """A whole column read into another column's place keeps that column's own relations (R1, R3): a cell
+    that only column relations vouch for (its row's total not read) stays below the bar."""
+    grid = _vouching_grid()
+    k = "section3.total_processed.natural_person"
+    grid[k] = replace(grid[k], confidence=0.85)
+    del grid["section3.total_processed.total"]
+    checks = tuple(run_checks(T2021, grid))
+    held = sorted(c.rule for c in checks if c.passed and k in c.cells)
+    assert held == ["R1_column_identity", "R3_outcome_total"]
+    cells, _, _, _ = judge(T2021, grid, checks, ())
+    assert cells[k].confidence == 0.85

@@ -207,7 +207,7 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
             factor = ANCHORED if anchored[gi] else (IN_ORDER if exact[gi] and confirmed else UNLABELLED)
             if not clean or run.band > 1 or any(al.between[m] for m in range(run.lo + 1, run.hi)):
                 factor = min(factor, UNLABELLED)  # values left out, a band, or a run across other text
-            if run.band == 1 and _shiftable(al, run):
+            if run.band == 1 and (_shiftable(al, run) or _padding_either_side(al, run)):
                 factor = min(factor, UNLABELLED)  # its blanks could stand a cell to the left or right
             cells = [
                 _cell(key, tok, min(factor, UNLABELLED) if tok.kind == "blank" and tok.line in left else factor)
@@ -281,6 +281,25 @@ def _shiftable(al: Aligner, run: Run) -> bool:
     return (before is not None and before.loose and before.line == toks[0].line) or (
         after is not None and after.loose and after.line == toks[-1].line
     )
+
+
+def _padding_either_side(al: Aligner, run: Run) -> bool:
+    """Text printed one cell a line whose stretch between two labels holds more blank lines than the row
+    has cells: the extra ones may be the row's empty label columns after its label or the next row's
+    before its label (a layout printing three label columns does both), and the row's cells read from
+    either end differ. Nothing says which; the run is a guess."""
+    lo = max((k for k in range(run.lo + 1) if al.between[k]), default=0)
+    hi = next((k for k in range(run.lo + 1, len(al.values)) if al.between[k]), len(al.values))
+    width = run.hi - run.lo
+    if hi - lo <= width or len({al.values[k].line for k in range(lo, hi)}) < hi - lo:
+        return False  # no extra values, or two values on one line: not one cell a line
+    starts = [
+        s
+        for s in range(lo, hi - width + 1)
+        if all(al.values[k].kind == "blank" for k in (*range(lo, s), *range(s + width, hi)))
+    ]
+    readings = {tuple((v.kind, v.text.strip()) for v in al.values[s : s + width]) for s in starts}
+    return len(readings) > 1
 
 
 def _clean(al: Aligner, taken: set[int]) -> bool:

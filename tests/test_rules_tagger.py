@@ -115,3 +115,13 @@ def test_a_lone_o_between_lines_of_numbers_is_a_zero() -> None:
         ("NUM", "O", OCR_LOOKALIKE_SCORE),
         ("NUM", "0", 1.0),
     ]
+
+
+def test_a_lone_i_opening_a_line_of_cells_is_a_one() -> None:
+    """``I  -  -  行政处罚`` (numbers before their label, space-aligned): the line's only lone ``I`` opens it,
+    before an empty mark, so it is a cell, a 1 read by OCR; several lone ``l`` between cells are ruling lines
+    and stay untagged."""
+    got = tags("     I        -        -   行政处罚\n     -       +2        -   行政强制\n")
+    assert ("NUM", "I", OCR_LOOKALIKE_SCORE) in got
+    ruled = tags("l  0  l  3  l  0  l\n")
+    assert [t for t in ruled if t[0] == "NUM"] == [("NUM", "0", 1.0), ("NUM", "3", 1.0), ("NUM", "0", 1.0)]

@@ -42,6 +42,27 @@ COL_THRESHOLD = 0.85
 MAX_HEADING = 40
 
 
+def _leading_ones(cells: Sequence[LayoutCell]) -> set[int]:
+    """Where a lone ``l`` or ``I`` opens a line of cells, the line's only one, and the next cell is a number
+    or an empty mark (``I  -  -  行政处罚``): a 1, not a ruling line (ruling lines come between cells, more
+    than one a line)."""
+    by_line: dict[int, list[LayoutCell]] = {}
+    for cell in cells:
+        if not cell.blank:
+            by_line.setdefault(cell.line, []).append(cell)
+    out = set()
+    for row in by_line.values():
+        ones = [c for c in row if c.text in ("l", "I")]
+        if (
+            len(row) > 1
+            and len(ones) == 1
+            and row[0] is ones[0]
+            and (_NUM.match(row[1].text) or _EMPTY.match(row[1].text))
+        ):
+            out.add(row[0].start)
+    return out
+
+
 def _zero_among_numbers(cell: LayoutCell, number_lines: set[int]) -> bool:
     """An ``O``, ``o`` or ``〇`` alone on its line next to a line holding a number: a table printed one cell a
     line, its 0 read by OCR (a lone ``l`` or ``I`` there may still be a ruling line)."""
@@ -68,13 +89,15 @@ class RulesTagger:
         tab_lines = {no for no, line in enumerate(text.split("\n")) if _field_line(line)}
         pending_numbering: list[Span] = []
         number_lines = {cell.line for cell in cells if not cell.blank and _NUM.match(cell.text)}
+        leading_ones = _leading_ones(cells)
         for cell in cells:
             if cell.blank:
                 continue
             in_table_line = cell.line in multi_lines or _zero_among_numbers(cell, number_lines)
             span, glued = self._glued(text, cell)
             if span is None:
-                span = self._tag_cell(text, cell.start, cell.end, cell.text, in_table_line, cell.line in tab_lines)
+                field = cell.line in tab_lines or cell.start in leading_ones
+                span = self._tag_cell(text, cell.start, cell.end, cell.text, in_table_line, field)
             if span is None:
                 pending_numbering.clear()
                 continue

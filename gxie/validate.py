@@ -257,10 +257,11 @@ def _cut_rows_doubted(template: Template, cells: dict[str, Cell]) -> dict[str, C
     shows when they are zeros."""
     out = cells
     for block in template.blocks:
-        rows = [[f"{block.table}.{r.id}.{c.id}" for c in block.columns] for r in block.rows]
-        if all(k in cells for k in rows[-1]) or not any(k in cells for keys in rows for k in keys):
-            continue
-        cut = next(keys for keys in reversed(rows) if any(k in cells for k in keys))
+        keys, width = block.keys(), len(block.columns)
+        if all(k in cells for k in keys[-width:]) or not any(k in cells for k in keys):
+            continue  # its last row read whole (most tables), or none of it
+        rows = [keys[i : i + width] for i in range(0, len(keys), width)]
+        cut = next(row for row in reversed(rows) if any(k in cells for k in row))
         if out is cells:
             out = dict(cells)
         for k in cut:
@@ -282,12 +283,12 @@ def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]
     failed = {k for c in checks if c.passed is False for k in c.cells}
     broken = {k.split(".", 1)[0] for k in failed}
     broken.update(k.split(".", 1)[0] for k in template.flat_keys() if k not in cells)
-    held: dict[str, set[str]] = {}  # the kinds of holding relation through each cell: a column's, a row's
+    held: dict[str, int] = {}  # the kinds of holding relation through each cell: 1 a column's, 2 a row's
     for check in checks:
         if check.passed:
-            kind = "column" if check.scope.startswith("column") else "row"
+            kind = 1 if check.scope.startswith("column") else 2
             for k in check.cells:
-                held.setdefault(k, set()).add(kind)
+                held[k] = held.get(k, 0) | kind
     placed = [c for c in cells.values() if VOUCHED_FLOOR <= c.confidence < TRUSTED]  # by the format's order
     # a blank placed by order is the less sure (``BLANK_CELL``): 0.765 where a number beside it is 0.85
     floor = BLANK_CELL * VOUCHED_FLOOR
@@ -295,7 +296,7 @@ def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]
     broken.update(c.table for c in placed if c.value == 0 and c.table in blanks)  # blank and 0 cells
     out = dict(cells)
     for k, c in cells.items():
-        if not VOUCHED_FLOOR <= c.confidence < TRUSTED or k in failed or len(held.get(k, ())) < 2:
+        if not VOUCHED_FLOOR <= c.confidence < TRUSTED or k in failed or held.get(k, 0) != 3:
             continue
         if not c.value and c.table in broken:  # a blank or a 0: the relations hold alike on either
             continue

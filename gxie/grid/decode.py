@@ -288,8 +288,16 @@ def _padding_either_side(al: Aligner, run: Run) -> bool:
     has cells: the extra ones may be the row's empty label columns after its label or the next row's
     before its label (a layout printing three label columns does both), and the row's cells read from
     either end differ. Nothing says which; the run is a guess."""
-    lo = max((k for k in range(run.lo + 1) if al.between[k]), default=0)
-    hi = next((k for k in range(run.lo + 1, len(al.values)) if al.between[k]), len(al.values))
+    n, values = len(al.values), al.values
+    before = run.lo > 0 and not al.between[run.lo] and values[run.lo - 1].kind == "blank"
+    if not before and not (run.hi < n and not al.between[run.hi] and values[run.hi].kind == "blank"):
+        return False  # no blank beside the run inside its stretch (most runs)
+    lo = run.lo
+    while lo > 0 and not al.between[lo]:
+        lo -= 1
+    hi = run.lo + 1
+    while hi < n and not al.between[hi]:
+        hi += 1
     width = run.hi - run.lo
     if hi - lo <= width or len({al.values[k].line for k in range(lo, hi)}) < hi - lo:
         return False  # no extra values, or two values on one line: not one cell a line

@@ -32,6 +32,9 @@ def lost_layout(t: Template, text: str, cells: dict[str, Cell]) -> list[Issue]:
     >>> lost_layout(t, heading + "行政复议 0 0 0 0 0\\n" * 30, {})
     []
     """
+    low = sum(1 for c in cells.values() if c.confidence < UNSURE)
+    if low + len(t.flat_keys()) - len(cells) < UNSURE_SHARE * min(len(t.table_keys(x)) for x in TABLES):
+        return []  # too few cells missing or unsure for any table (most reports)
     unsure = {table: _unsure(t, table, cells) for table in TABLES}
     wanted = [table for table, n in unsure.items() if n >= UNSURE_SHARE * len(t.table_keys(table))]
     if not wanted:

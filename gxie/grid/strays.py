@@ -15,6 +15,8 @@ section 二's.
 
 from __future__ import annotations
 
+import re
+
 from gxie.confidence import DECODED_UNLABELLED, TRUSTED
 from gxie.grid.align import Group, groups
 from gxie.grid.assign import cell_of
@@ -23,6 +25,12 @@ from gxie.templates import Template
 from gxie.text.cells import Item
 from gxie.types import Cell, Span
 
+# The starts of section 二's column labels (both formats, a typo's 午 for 年 too) at a line's start: a
+# stretch without one holds no stray block, and is not read into tokens.
+_S2_HEADER_WORDS = re.compile(
+    r"(?m)^[ \t]*(?:本[年午](?:新制作|新公开|增|制发|废止|处理决定|收费)"
+    r"|对外公开总|上一年项目|处理决定|采购[项总]|现行有效)"
+)
 HEADER_MATCH = 0.6  # a stray block's header names the column it matches best, at least this well
 MAX_BEFORE = 3000  # characters before section 二's tables looked at for its blocks (pdfminer can print them there)
 
@@ -41,8 +49,9 @@ def strays_returned(
     used: set[int] = set()
     taken: set[tuple[int, int]] = set()
     start = bounds["section2"][0]
-    before = tokens(text, spans, max(0, start - MAX_BEFORE), start)
-    for header, values in _blocks(before) + _blocks(tokens(text, spans, *bounds["section3"])):
+    stretches = [(max(0, start - MAX_BEFORE), start), bounds["section3"]]
+    found = [_blocks(tokens(text, spans, a, b)) for a, b in stretches if _S2_HEADER_WORDS.search(text, a, b)]
+    for header, values in [block for blocks in found for block in blocks]:
         # the first open column this header names; a block that does not fill its rows (a local extra row,
         # a lost number) uses it up without cells, rather than falling to a later table's alike column
         gi = next((i for i, g in enumerate(open_groups) if i not in used and _names(header, g)), None)

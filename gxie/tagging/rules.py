@@ -26,6 +26,7 @@ _OCR_NUM = re.compile(
 # A row label's first number run into it (``行政强制49``): digits (or OCR look-alikes) right after a CJK character, a
 # closing bracket or a closing quote.
 _GLUED_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff）)”」])(?:\d[\d,]*(?:\.\d+)?|[\doO〇lI]{1,6})$")
+_LONE_LOOKALIKES = frozenset({"l", "I", "O", "o", "〇"})
 _EMPTY = re.compile(r"^(?:无|—+|-{1,2}|/|／|－|–)$")
 _CAPTION = re.compile(r"第二十条第\s*[(（]\s*[一二三四五六七八九十]{1,2}\s*[)）]\s*项")
 _NOTE = re.compile(r"勾稽关系")
@@ -42,13 +43,13 @@ COL_THRESHOLD = 0.85
 MAX_HEADING = 40
 
 
-def _leading_ones(cells: Sequence[LayoutCell]) -> set[int]:
+def _leading_ones(cells: Sequence[LayoutCell], lines: set[int]) -> set[int]:
     """Where a lone ``l`` or ``I`` opens a line of cells, the line's only one, and the next cell is a number
     or an empty mark (``I  -  -  行政处罚``): a 1, not a ruling line (ruling lines come between cells, more
-    than one a line)."""
+    than one a line). ``lines``: the lines holding a lone look-alike."""
     by_line: dict[int, list[LayoutCell]] = {}
     for cell in cells:
-        if not cell.blank:
+        if not cell.blank and cell.line in lines:
             by_line.setdefault(cell.line, []).append(cell)
     out = set()
     for row in by_line.values():
@@ -86,10 +87,12 @@ class RulesTagger:
         spans: list[Span] = []
         cells = layout_cells(text)
         multi_lines = _lines_with_several_cells(cells)
-        tab_lines = {no for no, line in enumerate(text.split("\n")) if _field_line(line)}
+        lines = text.split("\n")
+        tab_lines = {no for no, line in enumerate(lines) if ("\t" in line or "|" in line) and _field_line(line)}
         pending_numbering: list[Span] = []
-        number_lines = {cell.line for cell in cells if not cell.blank and _NUM.match(cell.text)}
-        leading_ones = _leading_ones(cells)
+        lone = [c for c in cells if c.text in _LONE_LOOKALIKES]  # rare: most reports have none
+        number_lines = {c.line for c in cells if not c.blank and _NUM.match(c.text)} if lone else set()
+        leading_ones = _leading_ones(cells, {c.line for c in lone}) if lone else set()
         for cell in cells:
             if cell.blank:
                 continue

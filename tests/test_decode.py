@@ -310,6 +310,22 @@ def test_blank_lines_on_both_sides_of_a_row_one_cell_a_line_make_it_a_guess() ->
     assert all(cells[f"section3.granted.{c}"].confidence >= TRUSTED for c in S3_COLS)  # ends on a number
 
 
+def test_a_run_with_a_blank_where_its_lines_number_was_left_out_is_a_guess() -> None:
+    """Space-aligned columns (the gap before a row's first cell reads as blank cells): the procurement row
+    read as a blank and ``0``, its amount ``17298元`` left out. The blank may be where the left-out number
+    belongs, so neither cell of the run is sure (the 0 had been trusted as the amount)."""
+    text = (
+        "第二十条第(八)项\n信息内容           上一年   本年增\n                   项目数   /减\n                   量\n"
+        "行政事业性收费          0        0\n第二十条第(九)项\n信息内容           采购项   采购总\n"
+        "                   目数量   金额\n政府集中采购            0  17298元\n"
+    )
+    cells = decode(text, "section2", "2019")
+    amount = cells["section2.procurement.total_amount"]
+    assert amount.value == 17298 or amount.confidence < TRUSTED
+    assert cells["section2.procurement.items"].confidence < TRUSTED
+    assert row(cells, "section2", "fees", ["prev_year_items", "change"]) == [0, 0]
+
+
 def test_regions_start_at_the_tables_not_at_the_prose() -> None:
     text = (
         "二、主动公开政府信息情况\n全年公开信息 12 条。\n第二十条第(一)项\n规章 0 0 0\n"

@@ -209,11 +209,9 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
                 factor = min(factor, UNLABELLED)  # values left out, a band, or a run across other text
             if run.band == 1 and (_shiftable(al, run) or _padding_either_side(al, run)):
                 factor = min(factor, UNLABELLED)  # its blanks could stand a cell to the left or right
-            cells = [
-                _cell(key, tok, min(factor, UNLABELLED) if tok.kind == "blank" and tok.line in left else factor)
-                for key, tok in zip(g.keys, toks, strict=True)
-                if key
-            ]  # a blank beside a number its line left out may be where that number belongs
+            if any(tok.kind == "blank" and tok.line in left for tok in toks):
+                factor = min(factor, UNLABELLED)  # a blank where a number its line left out may belong
+            cells = [_cell(key, tok, factor) for key, tok in zip(g.keys, toks, strict=True) if key]
             out.cells.update({c.key: c for c in cells})
             continue
         later = any(r.indices for r in runs[gi + 1 :])

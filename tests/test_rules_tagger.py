@@ -125,3 +125,9 @@ def test_a_lone_i_opening_a_line_of_cells_is_a_one() -> None:
     assert ("NUM", "I", OCR_LOOKALIKE_SCORE) in got
     ruled = tags("l  0  l  3  l  0  l\n")
     assert [t for t in ruled if t[0] == "NUM"] == [("NUM", "0", 1.0), ("NUM", "3", 1.0), ("NUM", "0", 1.0)]
+
+
+def test_a_signed_change_with_a_look_alike_digit_is_a_number() -> None:
+    """``+l`` (本年增/减 +1 read by OCR) in a table row is a number below the trust bar, not text."""
+    got = tags("| 行政强制 | 0 | +l | O |\n")
+    assert ("NUM", "+l", OCR_LOOKALIKE_SCORE) in got

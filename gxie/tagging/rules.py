@@ -21,7 +21,8 @@ _NUM = re.compile(rf"^{NUMBER_TOKEN}$")
 # digit or 0-like letter: a lone ``l`` or ``I`` may be a ruling line. Also an amount, with decimals or a unit
 # (``597.6I万元``).
 _OCR_NUM = re.compile(
-    r"^(?=.*[\doO〇])(?:[\doO〇lI]{1,6}|[\doO〇lI]{1,9}\.[\doO〇lI]{1,4}(?:万元|万|元)?|[\doO〇lI]{1,9}(?:万元|元))$"
+    r"^(?:[+\-][\doO〇lI]{1,6}"  # a signed change (+l: +1)
+    r"|(?=.*[\doO〇])(?:[\doO〇lI]{1,6}|[\doO〇lI]{1,9}\.[\doO〇lI]{1,4}(?:万元|万|元)?|[\doO〇lI]{1,9}(?:万元|元)))$"
 )
 # A row label's first number run into it (``行政强制49``): digits (or OCR look-alikes) right after a CJK character, a
 # closing bracket or a closing quote.

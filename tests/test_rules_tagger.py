@@ -131,3 +131,10 @@ def test_a_signed_change_with_a_look_alike_digit_is_a_number() -> None:
     """``+l`` (本年增/减 +1 read by OCR) in a table row is a number below the trust bar, not text."""
     got = tags("| 行政强制 | 0 | +l | O |\n")
     assert ("NUM", "+l", OCR_LOOKALIKE_SCORE) in got
+
+
+def test_a_lone_i_run_into_a_label_is_a_one() -> None:
+    """``行政事业性收费I`` then the row's other cells: an ``I`` run into a label is no ruling line (one would
+    stand apart), so it is the row's first cell, a 1 below the trust bar; the label is the label alone."""
+    got = tags("行政事业性收费I\t0\t\n")
+    assert ("ROW", "行政事业性收费", 1.0) in got and ("NUM", "I", OCR_LOOKALIKE_SCORE) in got

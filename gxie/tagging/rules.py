@@ -133,7 +133,7 @@ class RulesTagger:
         number = m.group(0)
         if _NUM.match(number):
             return label, Span(cell.start + m.start(), cell.end, "NUM", number)
-        if _OCR_NUM.match(number):
+        if _OCR_NUM.match(number) or number in ("l", "I"):  # run into a label, a lone l or I is no ruling line
             return label, Span(cell.start + m.start(), cell.end, "NUM", number, OCR_LOOKALIKE_SCORE)
         return None, None
 

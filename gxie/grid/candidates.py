@@ -662,3 +662,20 @@ def _rejoin(stream: list[Token]) -> list[Token]:
             prev = len(out)
         out.append(tok)
     return out
+
+
+def column_blocks(stream: list[Token]) -> list[tuple[int, int]]:
+    """Where ``stream`` prints a section 二 column as its header and its numbers: ``[start, end)`` of each
+    column label followed directly by numbers (no blank, no other label between), then a label or the
+    stream's end. pdfminer and pdftotext print stacked tables so, column by column."""
+    out = []
+    for k, tok in enumerate(stream):
+        m = tok.match
+        if tok.kind != "label" or m is None or m.entry.kind != "col" or m.entry.table != "section2":
+            continue
+        end = k + 1
+        while end < len(stream) and stream[end].kind == "value":
+            end += 1
+        if end > k + 1 and (end == len(stream) or stream[end].kind == "label"):
+            out.append((k, end))
+    return out

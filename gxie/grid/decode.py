@@ -42,7 +42,7 @@ from gxie.confidence import (
 )
 from gxie.grid.align import MODES, Aligner, Group, Run, groups
 from gxie.grid.assign import _place_dense, cell_of
-from gxie.grid.candidates import EMPTY_MARKS, OCR_ONES, Token
+from gxie.grid.candidates import EMPTY_MARKS, OCR_ONES, Token, column_blocks
 from gxie.grid.values import parse_number
 from gxie.templates import Relation, Template
 from gxie.text.cells import Item
@@ -148,17 +148,7 @@ def _column_blocks(t: Template, table: str, stream: list[Token]) -> list[tuple[s
     in the format's order already."""
     if table != "section2":
         return []
-    blocks: list[tuple[int, int]] = []  # [start, end) in the stream: a column label, then its values
-    k = 0
-    while k < len(stream):
-        tok = stream[k]
-        m = tok.match
-        end = k + 1
-        while end < len(stream) and stream[end].is_value:
-            end += 1
-        if tok.kind == "label" and m is not None and m.entry.kind == "col" and m.entry.table == table and end > k + 1:
-            blocks.append((k, end))
-        k = end
+    blocks = column_blocks(stream)  # [start, end) in the stream: a column label, then its values
     grps = groups(t, table, "col")
     used = [False] * len(grps)
     placed: list[tuple[int, int, int]] = []  # (group index, start, end)

@@ -20,7 +20,7 @@ import re
 from gxie.confidence import DECODED_UNLABELLED, TRUSTED
 from gxie.grid.align import Group, groups
 from gxie.grid.assign import cell_of
-from gxie.grid.candidates import Token, tokens
+from gxie.grid.candidates import Token, column_blocks, tokens
 from gxie.templates import Template
 from gxie.text.cells import Item
 from gxie.types import Cell, Span
@@ -50,8 +50,9 @@ def strays_returned(
     taken: set[tuple[int, int]] = set()
     start = bounds["section2"][0]
     stretches = [(max(0, start - MAX_BEFORE), start), bounds["section3"]]
-    found = [_blocks(tokens(text, spans, a, b)) for a, b in stretches if _S2_HEADER_WORDS.search(text, a, b)]
-    for header, values in [block for blocks in found for block in blocks]:
+    streams = [tokens(text, spans, a, b) for a, b in stretches if _S2_HEADER_WORDS.search(text, a, b)]
+    blocks = [(stream[lo], stream[lo + 1 : hi]) for stream in streams for lo, hi in column_blocks(stream)]
+    for header, values in blocks:
         # the first open column this header names; a block that does not fill its rows (a local extra row,
         # a lost number) uses it up without cells, rather than falling to a later table's alike column
         gi = next((i for i, g in enumerate(open_groups) if i not in used and _names(header, g)), None)
@@ -78,19 +79,3 @@ def _open(g: Group, cells: dict[str, Cell]) -> bool:
     """No reading found the column: each cell missing, or a blank below the trust bar (a row the reading
     took as printed blank)."""
     return all(k not in cells or (cells[k].value is None and cells[k].confidence < TRUSTED) for k in g.keys)
-
-
-def _blocks(stream: list[Token]) -> list[tuple[Token, list[Token]]]:
-    """Each section 二 column label of ``stream`` followed directly by its numbers (no blank, no label
-    between them)."""
-    out = []
-    for k, tok in enumerate(stream):
-        m = tok.match
-        if tok.kind != "label" or m is None or m.entry.kind != "col" or m.entry.table != "section2":
-            continue
-        end = k + 1
-        while end < len(stream) and stream[end].kind == "value":
-            end += 1
-        if end > k + 1 and (end == len(stream) or stream[end].kind == "label"):
-            out.append((tok, stream[k + 1 : end]))
-    return out

@@ -89,7 +89,7 @@ class RulesTagger:
         cells = layout_cells(text)
         multi_lines = _lines_with_several_cells(cells)
         lines = text.split("\n")
-        tab_lines = {no for no, line in enumerate(lines) if ("\t" in line or "|" in line) and _field_line(line)}
+        field_lines = {no for no, line in enumerate(lines) if ("\t" in line or "|" in line) and _field_line(line)}
         pending_numbering: list[Span] = []
         lone = [c for c in cells if c.text in _LONE_LOOKALIKES]  # rare: most reports have none
         number_lines = {c.line for c in cells if not c.blank and _NUM.match(c.text)} if lone else set()
@@ -100,7 +100,7 @@ class RulesTagger:
             in_table_line = cell.line in multi_lines or _zero_among_numbers(cell, number_lines)
             span, glued = self._glued(text, cell)
             if span is None:
-                field = cell.line in tab_lines or cell.start in leading_ones
+                field = cell.line in field_lines or cell.start in leading_ones
                 span = self._tag_cell(text, cell.start, cell.end, cell.text, in_table_line, field)
             if span is None:
                 pending_numbering.clear()
@@ -141,11 +141,11 @@ class RulesTagger:
         return [self.tag(t) for t in texts]
 
     def _tag_cell(
-        self, text: str, start: int, end: int, body: str, in_table_line: bool, tab_line: bool = False
+        self, text: str, start: int, end: int, body: str, in_table_line: bool, field: bool = False
     ) -> Span | None:
         if _NUM.match(body):
             return Span(start, end, "NUM", body)
-        lookalike = _OCR_NUM.match(body) or (tab_line and body in ("l", "I"))  # no ruling line is a tab field
+        lookalike = _OCR_NUM.match(body) or (field and body in ("l", "I"))  # no ruling line is a field
         if in_table_line and lookalike:
             return Span(start, end, "NUM", body, OCR_LOOKALIKE_SCORE)  # a number read by look-alikes: less sure
         if _EMPTY.match(body):

@@ -326,6 +326,38 @@ def test_a_run_with_a_blank_where_its_lines_number_was_left_out_is_a_guess() -> 
     assert row(cells, "section2", "fees", ["prev_year_items", "change"]) == [0, 0]
 
 
+def test_blanks_counted_from_spaces_beside_ocr_look_alikes_are_a_guess() -> None:
+    """Cells joined by runs of spaces: a run twice the unit holds a blank cell (tabs exported as spaces). On
+    a line whose numbers show OCR look-alikes (``o``, ``O``) the spaces were laid out by the OCR, and a gap
+    read as a blank may stand where no cell was while a real blank was lost: the row is a guess. The same
+    row without look-alikes keeps its blank cell, and it is sure."""
+    ocr = (
+        "一、本年新收政府信息公开申请数量  1  0  0  0  0  0  1\n"
+        "二、上年结转政府信息公开申请数量    0  o  0  0 0 0\n"
+        "三、本年度办理结果  (一)予以公开  1  0  0  0  0  0  1\n"
+    )
+    cells = decode(ocr, "section3")
+    assert all(cells[f"section3.carried_over.{c}"].confidence < TRUSTED for c in S3_COLS)
+    exported = ocr.replace("    0  o  0  0 0 0", "  0    0  0  0  0  0")
+    cells = decode(exported, "section3")
+    assert row(cells, "section3", "carried_over", S3_COLS) == [0, None, 0, 0, 0, 0, 0]
+    assert all(cells[f"section3.carried_over.{c}"].confidence >= TRUSTED for c in S3_COLS)
+
+
+def test_a_zero_read_as_o_after_a_number_of_its_cell_is_a_value() -> None:
+    """``0 O`` in one space-aligned cell: the ``O`` is the row's last 0, read by OCR, not label text; the row
+    then holds a number more than its cells beside a spaced blank, and is not sure."""
+    text = (
+        "1.本机关不掌握相关政府信息  0  0  0  0  0  0  0\n"
+        "2.没有现成信息需要另行制作  0    0 0 0 0  0 O\n"
+        "3.补正后申请内容仍不明确  0  0  0  0  0  0  0\n"
+    )
+    stream = tokens(text, [], 0, len(text))
+    assert [t.kind for t in stream if t.line == 1][-2:] == ["value", "value"]
+    cells = decode(text, "section3")
+    assert all(cells[f"section3.unable_needs_creation.{c}"].confidence < TRUSTED for c in S3_COLS)
+
+
 def test_regions_start_at_the_tables_not_at_the_prose() -> None:
     text = (
         "二、主动公开政府信息情况\n全年公开信息 12 条。\n第二十条第(一)项\n规章 0 0 0\n"

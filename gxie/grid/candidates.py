@@ -29,6 +29,7 @@ UNIT_PIECES = ("万元", "万", "元")
 EMPTY_MARKS = frozenset({"无", "/", "／", "—", "——", "-", "－", "―", "\\"})
 RULING_MARKS = frozenset({"│", "丨", "｜", "┃"})  # always a ruling line, never a cell
 OCR_ONES = frozenset({"l", "I", "|"})  # a 1, or a ruling line read as text: the decoder tries both
+OCR_ZEROS = frozenset({"O", "o", "〇"})  # a 0 as OCR reads it
 COUNTING_WORDS = "年月日件条个项次人篇期份家户名批起余亿"
 MIN_LABEL_SCORE = 0.6  # a label fragment matching nothing this well is plain text
 TAIL_LABEL = 0.7  # a row label after a group label in one fragment is the fragment's label from this score
@@ -87,6 +88,7 @@ class Token:
     match: Match | None = None  # labels: the best row, group, extra or column label it matches
     last_line: int = -1  # labels: the last line a wrapped label reaches (-1: its first line)
     loose: bool = False  # blanks: an empty field of a ``|`` row that is a table of its own (``_lone_rows``)
+    spaced: bool = False  # blanks: read from a run of spaces (no tab or ``|`` on its line), not a field
 
     @property
     def is_value(self) -> bool:
@@ -254,7 +256,8 @@ def tokens(text: str, spans: list[Span], start: int, end: int, cells: list[Layou
     lone = _lone_rows(text, start, end) if text.find("|", start, end) >= 0 else set()
     for cell in region_cells(text, start, end) if cells is None else cells:
         if cell.blank:
-            out.append(Token("blank", cell.start, cell.start, "", cell.line, loose=cell.line in lone))
+            spaced = _spaced_line(text, cell.start)
+            out.append(Token("blank", cell.start, cell.start, "", cell.line, loose=cell.line in lone, spaced=spaced))
         elif not PAGE_MARK.match(cell.text):
             out.extend(_cell_tokens(cell.text, cell.start, cell.line, tagged))
     return _header_blanks_dropped(_merge_wrapped(_unglue(out)))
@@ -481,6 +484,8 @@ def _cell_tokens(text: str, offset: int, line: int, tagged: Tagged) -> list[Toke
             (piece in OCR_ONES or _tagged_num(tagged, offset + a)) and _ocr_number(piece)
         ):
             kind = "value"
+        elif piece in OCR_ZEROS and kinds and kinds[-1] == "value":
+            kind = "value"  # a 0 read as O after a number of the same cell (``0 O``)
         elif piece in EMPTY_MARKS and not (kinds and kinds[-1] == "label" and nxt and not _value_like(nxt)):
             kind = "value"  # an empty cell, unless it stands between two words of a label
         else:
@@ -494,7 +499,10 @@ def _cell_tokens(text: str, offset: int, line: int, tagged: Tagged) -> list[Toke
         if kind == "unit" and last is not None:
             out[-1] = replace(last, end=e, text=text[last.start - offset : b])
         elif kind == "value":
-            out.append(Token("value", s, e, text[a:b], line, _tag_score(tagged, s)))
+            score = _tag_score(tagged, s)
+            if text[a:b] in OCR_ZEROS and not _tagged_num(tagged, s):
+                score = min(score, OCR_LOOKALIKE_SCORE)
+            out.append(Token("value", s, e, text[a:b], line, score))
         elif kind == "label" and last is not None and last.kind == "label":
             out[-1] = replace(last, end=e, text=text[last.start - offset : b])
         elif kind == "label":
@@ -679,3 +687,11 @@ def column_blocks(stream: list[Token]) -> list[tuple[int, int]]:
         if end > k + 1 and (end == len(stream) or stream[end].kind == "label"):
             out.append((k, end))
     return out
+
+
+def _spaced_line(text: str, at: int) -> bool:
+    """The line holding ``at`` separates its cells by spaces only (no tab, no ``|``): its blank cells were
+    read from runs of spaces (``text.cells._spaced_blanks``)."""
+    start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+    line = text[start : end if end >= 0 else len(text)]
+    return "\t" not in line and "|" not in line

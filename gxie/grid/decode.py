@@ -57,6 +57,7 @@ MARGIN = 1.0  # readings within this of the best are rivals: cells they disagree
 MAX_GLUED_DIGITS = 9  # longest digit run tried as several cells run together
 ROW_RULES = ("section3", "section4")  # tables whose rows have their own relation (R2, R5)
 RULING_ONES = OCR_ONES | {"1"}  # what a ruling line between two cells is read as
+_LOOKALIKE_LETTERS = frozenset("oOlI〇")  # letters OCR reads digits as
 STRONG_HEADER = 0.8  # a column label matching this well heads a column block (``_column_blocks``)
 
 
@@ -201,6 +202,8 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
                 factor = min(factor, UNLABELLED)  # its blanks could stand a cell to the left or right
             if any(tok.kind == "blank" and tok.line in left for tok in toks):
                 factor = min(factor, UNLABELLED)  # a blank where a number its line left out may belong
+            if _spaced_in_ocr_text(al, toks):
+                factor = min(factor, UNLABELLED)  # blanks counted from spaces that OCR laid out
             cells = [_cell(key, tok, factor) for key, tok in zip(g.keys, toks, strict=True) if key]
             out.cells.update({c.key: c for c in cells})
             continue
@@ -268,6 +271,17 @@ def _shiftable(al: Aligner, run: Run) -> bool:
     after = al.values[run.hi] if run.hi < len(al.values) else None
     return (before is not None and before.loose and before.line == toks[0].line) or (
         after is not None and after.loose and after.line == toks[-1].line
+    )
+
+
+def _spaced_in_ocr_text(al: Aligner, toks: list[Token]) -> bool:
+    """A run holding a blank read from a run of spaces on a line with a number read from OCR look-alikes
+    (``o`` for 0, ``l`` for 1): the spaces were laid out by an OCR engine, not exported from tabs, and how
+    many cells a gap holds is a guess (a gap before the row's first number read as a blank cell while a
+    real blank was lost)."""
+    lines = {t.line for t in toks if t.kind == "blank" and t.spaced}
+    return bool(lines) and any(
+        v.line in lines and v.kind == "value" and any(ch in _LOOKALIKE_LETTERS for ch in v.text) for v in al.values
     )
 
 

@@ -209,6 +209,69 @@ def test_label_with_its_first_number_glued_on() -> None:
     assert row(cells, "section3", "new_received", S3_COLS) == [42, 8, 0, 1, 13, 0, 64]
 
 
+def sparse_cells_table(first: dict[str, str]) -> str:
+    """A section 三 whose rows are printed blank (their blank cells dropped), but for those in ``first``:
+    each of those is its label's first line, its numbers on that line, then the label's other line."""
+    groups = {"granted": "三、本年度办理结果", "denied_state_secret": "(三)不予公开", "unable_not_held": "(四)无法提供",
+              "not_processed_petition_complaint": "(五)不予处理", "other_no_correction": "(六)其他处理"}  # fmt: skip
+    lines = []
+    for r in T2021.section3.rows:
+        if r.id in groups:
+            lines.append(groups[r.id])
+        if r.id in first:
+            head, numbers = first[r.id].split(" ", 1)
+            lines += [f"{head} {numbers}", r.label.replace("（", "(").replace("）", ")")[len(head) :]]
+        else:
+            lines.append(r.label)
+    return "\n".join(lines) + "\n"
+
+
+def test_a_label_split_by_its_numbers_and_a_sparse_row_placed_where_it_adds_up() -> None:
+    """pdfplumber prints a wrapped label cell's first line with the row's numbers, its last line after
+    (``(七)总 2 1 3`` then ``计``), and drops blank cells (``2 1 3`` of seven). The two lines are one label,
+    and a short run goes where its row adds up (the leftmost such placement), not left to right with the
+    total left blank; which columns, the text does not say, so no such cell is trusted."""
+    text = sparse_cells_table(
+        {
+            "new_received": "一、本年 2 1 3",
+            "granted": "(一)予 1 1 2",
+            "not_processed_petition_complaint": "1.信访举 1 1",
+            "total_processed": "(七)总 2 1 3",
+        }
+    )
+    assert "(七)总 2 1 3\n计\n四、结转" in text
+    cells = decode(text, "section3")
+    n = None
+    assert row(cells, "section3", "new_received", S3_COLS) == [2, 1, n, n, n, n, 3]
+    assert row(cells, "section3", "granted", S3_COLS) == [1, 1, n, n, n, n, 2]
+    assert row(cells, "section3", "not_processed_petition_complaint", S3_COLS) == [1, n, n, n, n, n, 1]
+    assert row(cells, "section3", "total_processed", S3_COLS) == [2, 1, n, n, n, n, 3]
+    assert row(cells, "section3", "carried_forward", S3_COLS) == [n] * 7
+    for rid in ("new_received", "granted", "not_processed_petition_complaint", "total_processed"):
+        assert all(cells[f"section3.{rid}.{c}"].confidence < TRUSTED for c in S3_COLS), rid
+
+
+def test_blank_rows_stacked_with_the_label_of_a_guessed_run_are_doubted() -> None:
+    """pdftotext prints a page's labels as one block, then the numbers of its rows that are not blank:
+    ``1 1`` after the labels (一) to 8. may be any of those rows' numbers. The run goes to the last label
+    (where its row adds up), and the rows printed blank in that stack are doubted: the table adds up on
+    that guess, so it cannot vouch for them. A row printed blank after a row whose numbers stand on its
+    label's line (no stack) keeps its confidence."""
+    lines = [S3_LABELS["new_received"], "1", "1"]
+    lines += [S3_LABELS[r] for r in ("carried_over", "granted", "partially_granted")]
+    lines += [S3_LABELS[r.id] for r in T2021.section3.rows if r.id.startswith("denied_")] + ["1", "1"]
+    lines += [S3_LABELS[r.id] for r in T2021.section3.rows if r.id.startswith(("unable_", "not_proc", "other_"))]
+    lines += [S3_LABELS["total_processed"] + " 1 1", S3_LABELS["carried_forward"]]
+    cells = decode("\n".join(lines) + "\n", "section3")
+    n = None
+    assert row(cells, "section3", "denied_administrative_query", S3_COLS) == [1, n, n, n, n, n, 1]
+    assert row(cells, "section3", "total_processed", S3_COLS) == [1, n, n, n, n, n, 1]
+    for rid in ("granted", "partially_granted", "denied_state_secret", "denied_law_enforcement_file"):
+        assert row(cells, "section3", rid, S3_COLS) == [n] * 7
+        assert max(cells[f"section3.{rid}.{c}"].confidence for c in S3_COLS) <= 0.6, rid
+    assert min(cells[f"section3.carried_forward.{c}"].confidence for c in S3_COLS) >= 0.8
+
+
 def test_a_wrapped_labels_wu_is_wording_not_an_empty_mark() -> None:
     """``1.申请人无`` is the first line of 申请人无正当理由… wrapped in a narrow cell, its row's numbers beside
     it: the 无 goes on the label (it is not an empty mark run into it), so the row's first cell is its

@@ -19,6 +19,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from gxie.confidence import OCR_LOOKALIKE_SCORE, UNTAGGED_VALUE_SCORE
+from gxie.grid.empty_lines import empty_line_blanks
 from gxie.grid.values import parse_number
 from gxie.templates.lexicon import Match, best_label, in_label_wording, label_core, numbering
 from gxie.text.cells import PAGE_MARK, LayoutCell, is_md_rule, layout_cells
@@ -341,7 +342,13 @@ def _unglue(stream: list[Token]) -> list[Token]:
 
 
 def region_cells(
-    text: str, start: int, end: int, width: int | None = None, rows: dict[str, int] | None = None
+    text: str,
+    start: int,
+    end: int,
+    width: int | None = None,
+    rows: dict[str, int] | None = None,
+    *,
+    sums: bool = False,
 ) -> list[LayoutCell]:
     """The layout cells of ``text[start:end]``; where the region's lines join cells with a fixed run of
     ``u`` spaces (a tab stop turned into spaces), a run ``k * u`` long holds ``k - 1`` blank cells and a
@@ -351,7 +358,9 @@ def region_cells(
     and the blanks would make it longer than any row; so does a line of tab or ``|`` fields (padding
     columns, merged cells a converter spread over several columns), and, given ``rows`` (each row's id and
     its cells), such a line whose label names a row and whose numbers fill exactly that row
-    (``| 政府集中采购（… |  | 5 |  | 5619130元 |  |``: two numbers for the two cells of procurement)."""
+    (``| 政府集中采购（… |  | 5 |  | 5619130元 |  |``: two numbers for the two cells of procurement). Given
+    ``rows``, a table printed one cell a line keeps its empty lines as blank cells where they fit its rows
+    (``gxie.grid.empty_lines``; ``sums``: each row's last cell is the sum of the others)."""
     cells = [c for c in layout_cells(text) if c.start >= start and c.end <= end]
     lines: dict[int, tuple[int, str]] = {}
     fielded: set[int] = set()
@@ -365,6 +374,7 @@ def region_cells(
         offset += len(line) + 1
     if rows:
         cells = _filled_rows_blanks_dropped(cells, fielded, rows)
+        cells = empty_line_blanks(text, start, end, rows, cells, sums=sums)
     unit = _space_unit([line for _, line in lines.values()])
     if unit is None:
         return cells if width is None else _overlong_blanks_dropped(cells, set(lines) | fielded, width)
@@ -656,6 +666,10 @@ def _rejoin(stream: list[Token]) -> list[Token]:
             p = out[prev]
             joined = _match(p.text + tok.text)
             alone = tok.match
+            if _split_by_numbers(p, tok, joined, out[prev + 1 :]):
+                # one label on its numbers' line: it keeps that line, so the numbers stay beside it
+                out[prev] = replace(p, text=p.text + tok.text, match=joined)
+                continue
             if (
                 joined is not None
                 and p.match is not None
@@ -670,6 +684,20 @@ def _rejoin(stream: list[Token]) -> list[Token]:
             prev = len(out)
         out.append(tok)
     return out
+
+
+def _split_by_numbers(p: Token, tok: Token, joined: Match | None, between: list[Token]) -> bool:
+    """A label cell's first line too short to name its row (``(七)总``, ``(一)予``), its row's numbers on
+    that line and its last line on the next (``计``, ``以公开``): pdfplumber prints wrapped cells so. The
+    two lines are one label when together they name a row well and the second line names no other."""
+    return (
+        p.match is None
+        and joined is not None
+        and _strong_row(joined)
+        and (tok.match is None or tok.match.entry == joined.entry)
+        and tok.line == p.last_line + 1
+        and all(b.line == p.last_line for b in between)
+    )
 
 
 def column_blocks(stream: list[Token]) -> list[tuple[int, int]]:

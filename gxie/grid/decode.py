@@ -185,11 +185,13 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
     clean = _clean(al, taken)
     open_rows: list[list[tuple[Cell, ...]]] = []
     printed = _printed_blank(al, runs, clean)
+    guessed = _guessed_slots(al, runs)
     left = {v.line for i, v in enumerate(al.values) if i not in taken and v.kind != "blank"}  # a number left out
     for gi, (g, run) in enumerate(zip(al.groups, runs, strict=True)):
         if not run.indices:
             if printed[gi]:
-                out.cells.update({key: _blank(key, BLANK_ROW) for key in g.keys})
+                sure = BLANK_ROW if not guessed.intersection(al.label_at[g.anchor]) else DOUBTFUL
+                out.cells.update({key: _blank(key, sure) for key in g.keys})
             continue
         toks = [al.values[i] for i in run.indices]
         w = len(g.keys)
@@ -207,7 +209,7 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
             cells = [_cell(key, tok, factor) for key, tok in zip(g.keys, toks, strict=True) if key]
             out.cells.update({c.key: c for c in cells})
             continue
-        later = any(r.indices for r in runs[gi + 1 :])
+        later = any(r.indices for r in runs[gi + 1 :]) or any(printed[gi + 1 :])  # not a row cut off at the end
         lines = {tok.line for tok in toks}
         kept = any(v.kind == "blank" and v.line in lines for v in al.values)  # the layout keeps its blank cells
         options = _short_options(
@@ -244,6 +246,26 @@ def _printed_blank(al: Aligner, runs: list[Run], clean: bool) -> list[bool]:
         bool(g.row) and all(g.keys) and not r.indices and g.anchor in al.label_at
         for g, r in zip(al.groups, runs, strict=True)
     ]
+
+
+def _guessed_slots(al: Aligner, runs: list[Run]) -> set[int]:
+    """Where the labels stand that a short row run (blank cells dropped) was placed beside by the mode:
+    the slot before its values (after, mixed) and the one after them (before, mixed), unless that label
+    shares a line with the values. A row printed blank
+    whose label stands in the same stack of labels could be the one those values belong to (pdftotext
+    prints a page's labels as one block, then the values of its rows that are not blank): the table
+    then adds up on a guess, which vouches for none of its blank rows."""
+    out: set[int] = set()
+    for g, run in zip(al.groups, runs, strict=True):
+        if not g.row or not run.indices or len(run.indices) >= len(g.keys):
+            continue
+        first, last = al.values[run.indices[0]], al.values[run.indices[-1]]
+        before, after = al.between[run.lo][-1:], al.between[run.hi][:1]
+        if al.mode != "before" and not any(lab.last_line == first.line for lab in before):
+            out.add(run.lo)
+        if al.mode in ("before", "mixed") and not any(lab.line == last.line for lab in after):
+            out.add(run.hi)
+    return out
 
 
 def _stacked(al: Aligner) -> list[int]:
@@ -383,7 +405,10 @@ def _short_options(
     if values_only and dropped and g.table in ROW_RULES:
         # left to right, the rest blank: a whole row like the placements by the total it is weighed against
         rest = tuple(_blank(key, SHORT_RUN) for key in keys[len(toks) :] if key)
-        return [in_order + rest, *_total_placements(g, toks)]
+        by_total = _total_placements(g, toks)
+        # the leftmost placement under which the row adds up is the likeliest; left to right, the total
+        # would stay blank
+        return [*by_total[:1], in_order + rest, *by_total[1:]]
     return [in_order]
 
 

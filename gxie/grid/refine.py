@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from gxie.confidence import DECODED_BROKEN, TRUSTED
 from gxie.grid.candidates import Token, region_cells, regions, tokens
-from gxie.grid.decode import UNLABELLED, doubt, read_table, table_checks
+from gxie.grid.decode import ROW_RULES, UNLABELLED, doubt, read_table, table_checks
 from gxie.grid.plausible import flag_implausible
 from gxie.grid.strays import strays_returned
 from gxie.templates import Template
@@ -63,7 +63,7 @@ def refine(
         if policy != "always" and _sound(t, table, base, context, bounds[table]):
             continue  # today's table is complete, breaks no relation and was read in its region: nothing to decode
         # The decoder's work grows with the region's cells: a region far larger than its table is not decoded.
-        region = region_cells(text, *bounds[table], row_width(t, table), row_cells(t, table))
+        region = region_cells(text, *bounds[table], row_width(t, table), row_cells(t, table), sums=table in ROW_RULES)
         cells_in = len(region)
         stream = tokens(text, spans, *bounds[table], region) if cells_in <= max_cells(t, table) else []
         values_in = sum(1 for tok in stream if tok.is_value)

@@ -65,8 +65,9 @@ MIN_TITLE = 6  # a section heading's title after its numbering is at least this 
 _DIGIT = re.compile(r"\d")
 MAX_NOTE_LEAD = 12  # characters from the header note's opening bracket to 勾稽关系 (本列数据的, wrapped)
 # section 三's table header, its words broken where a narrow cell wraps them, a line of the PDF text
-# perhaps holding a piece of the next cell before the break (``据的勾稽 况`` / ``关系为``)
-_WRAP = r"(?:[ \t]*|[^\n]{0,8}\n[ \t]*)"
+# perhaps holding a piece of the next cell before the break (``据的勾稽 况`` / ``关系为``), after a run of
+# spaces where the text keeps the page's layout (pdftotext -layout)
+_WRAP = r"(?:[ \t]*|[ \t]*[^\n]{0,8}\n[ \t]*)"
 _S3_TABLE = re.compile("|".join(_WRAP.join(word) for word in ("勾稽关系", "申请人情况")))
 _SPACED_TAIL = re.compile(r"\s[+\-]?\d[\d,]*(?:\.\d+)?$")
 _NUMBER_LINE = re.compile(r"\d+(?:\s+\d+)*")
@@ -153,7 +154,8 @@ def _s3_table_start(text: str, after: int) -> int | None:
     if m is None:
         return None
     opening = max(text.rfind("(", after, m.start()), text.rfind("（", after, m.start()))
-    at = opening if opening >= 0 and m.start() - opening <= MAX_NOTE_LEAD else m.start()  # the note's bracket
+    lead = len("".join(text[opening : m.start()].split()))  # the spaces of a layout kept are no characters of it
+    at = opening if opening >= 0 and lead <= MAX_NOTE_LEAD else m.start()  # the note's bracket
     return text.rfind("\n", after, at) + 1
 
 

@@ -558,7 +558,7 @@ def test_regions_of_a_report_numbering_its_sections_its_own_way() -> None:
     [
         "(本列数\n据的勾稽\n关系为:\n第一项加\n第二项之\n和,等于\n第三项加\n第四项之\n和)",
         "(本列数 申请人情\n据的勾稽 况\n关系为:\n第一项加\n第二项之\n和,等于\n第三项加\n第四项之\n和)",
-        "(本列数" + " " * 21 + "申请人情\n据的勾稽" + " " * 21 + "况\n关系为:\n第一项加\n第二项之\n和,等于\n第三项加\n和)",
+        f"(本列数{' ' * 21}申请人情\n据的勾稽{' ' * 21}况\n关系为:\n第一项加\n第二项之\n和,等于\n第三项加\n和)",
     ],
     ids=["wrapped", "wrapped beside the next cell", "wrapped, the layout kept (pdftotext -layout)"],
 )

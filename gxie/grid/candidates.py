@@ -19,6 +19,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from gxie.confidence import OCR_LOOKALIKE_SCORE, UNTAGGED_VALUE_SCORE
+from gxie.grid.aligned_columns import aligned_blanks
 from gxie.grid.empty_lines import empty_line_blanks
 from gxie.grid.values import parse_number
 from gxie.templates.lexicon import Match, best_label, in_label_wording, label_core, numbering
@@ -379,7 +380,10 @@ def region_cells(
         cells = empty_line_blanks(text, start, end, rows, cells, sums=sums)
     unit = _space_unit([line for _, line in lines.values()])
     if unit is None:
-        return cells if width is None else _overlong_blanks_dropped(cells, set(lines) | fielded, width)
+        if width is None:
+            return cells
+        cells = aligned_blanks(text, cells, lines, width) if sums else cells
+        return _overlong_blanks_dropped(cells, set(lines) | fielded, width)
     if width is not None:
         cells = _overlong_blanks_dropped(cells, fielded, width)
     out: list[LayoutCell] = []

@@ -89,14 +89,16 @@ def _adds_up(cells: list[str]) -> bool:
 
 def _segments(text: str, start: int, end: int, rows: dict[str, int]) -> list[tuple[int, list[Line]]]:
     """Per line that is a row's label alone: the row's number of cells and the lines after it up to the
-    next line that is not empty or one number (offset, line number, stripped text each)."""
+    next line that is not empty or one number (offset, line number, stripped text each). An empty line
+    is one with nothing on it: a line of spaces, tabs or NBSP is some other layout's blank cell (its
+    tab-separated fields read it already), not LibreOffice's."""
     out: list[tuple[int, list[Line]]] = []
     lineno = text.count("\n", 0, start)
     offset = start
     current: list[Line] | None = None
     for line in text[start:end].split("\n"):
         body = line.strip()
-        if current is not None and _CELL.match(line):
+        if current is not None and (not line or ("\t" not in line and body and _CELL.match(line))):
             current.append((offset, lineno, body))
         else:
             current = None

@@ -102,3 +102,16 @@ def test_without_the_empty_lines_a_sparse_row_is_a_guess() -> None:
     text = one_cell_a_line(lead=2, trail=0)
     cells = doubt(read_table(T, "section3", tokens(text, [], 0, len(text), region_cells(text, 0, len(text), 7)), {}))
     assert all(cells[f"section3.new_received.{c}"].confidence < 0.9 for c in COLS)
+
+
+def test_lines_of_tabs_or_nbsp_are_not_empty_lines() -> None:
+    """A layout printing each cell as a tab field a line, a blank cell as a tab and an NBSP, and an empty
+    line between rows: its fields give the blank cells already; counted again as empty lines they would
+    shift every row."""
+    lines = []
+    for rid, values in TABLE.items():
+        label = next(r.label for r in T.section3.rows if r.id == rid)
+        lines += ["\t" + label, "\t", "\t", *["\t" + ("\xa0" if v is None else str(v)) for v in values], ""]
+    text = "\n".join(lines) + "\n"
+    cells = list(layout_cells(text))
+    assert empty_line_blanks(text, 0, len(text), ROWS, cells, sums=True) == cells

@@ -44,6 +44,15 @@ def laid_out(table: dict[str, list[int | None]], at: list[int] = AT, shift: dict
     return "\n".join(lines) + "\n"
 
 
+def numbered_lines(text: str) -> dict[int, tuple[int, str]]:
+    """Each line's number, offset and text."""
+    out, offset = {}, 0
+    for k, line in enumerate(text.split("\n")):
+        out[k] = (offset, line)
+        offset += len(line) + 1
+    return out
+
+
 def region(text: str) -> list:
     return region_cells(text, 0, len(text), 7, ROWS, sums=True)
 
@@ -74,12 +83,11 @@ def test_columns_are_taken_per_page() -> None:
 def test_no_blank_cells_where_the_columns_are_not_plain() -> None:
     text = laid_out(TABLE)
     cells = list(layout_cells(text))
-    lines = {k: (sum(len(x) + 1 for x in text.split("\n")[:k]), line) for k, line in enumerate(text.split("\n"))}
+    lines = numbered_lines(text)
     assert len([c for c in aligned_blanks(text, cells, lines, 7) if c.blank]) == 24
     # too few rows to show the columns
     short = laid_out(dict(list(TABLE.items())[:4]))
-    short_lines = {k: (sum(len(x) + 1 for x in short.split("\n")[:k]), line) for k, line in enumerate(short.split("\n"))}
-    assert aligned_blanks(short, list(layout_cells(short)), short_lines, 7) == list(layout_cells(short))
+    assert aligned_blanks(short, list(layout_cells(short)), numbered_lines(short), 7) == list(layout_cells(short))
     # rows shifted by a character or two each (text laid out by display width, then normalised): the
     # columns spread too wide to be told
     shifted = laid_out(TABLE, shift={rid: k % 3 for k, rid in enumerate(TABLE)})

@@ -294,9 +294,14 @@ def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]
     floor = BLANK_CELL * VOUCHED_FLOOR
     blanks = {c.table for c in cells.values() if c.value is None and floor <= c.confidence < TRUSTED}
     broken.update(c.table for c in placed if c.value == 0 and c.table in blanks)  # blank and 0 cells
+    # a relation failing on a cell of the row: the row's values may stand a column off (a number read into
+    # its neighbour's place balances the neighbour's column and the row, and breaks its own column)
+    shaky = {k.rsplit(".", 1)[0] for k in failed}
     out = dict(cells)
     for k, c in cells.items():
         if not VOUCHED_FLOOR <= c.confidence < TRUSTED or k in failed or held.get(k, 0) != 3:
+            continue
+        if k.rsplit(".", 1)[0] in shaky:
             continue
         if not c.value and c.table in broken:  # a blank or a 0: the relations hold alike on either
             continue

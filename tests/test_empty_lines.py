@@ -115,3 +115,17 @@ def test_lines_of_tabs_or_nbsp_are_not_empty_lines() -> None:
     text = "\n".join(lines) + "\n"
     cells = list(layout_cells(text))
     assert empty_line_blanks(text, 0, len(text), ROWS, cells, sums=True) == cells
+
+
+def test_a_row_whose_lines_end_at_a_number_of_another_form_gets_no_blank() -> None:
+    """``0 件`` is no cell line here: the row's lines before it are not all its cells, so its empty lines
+    are not counted as its blank cells."""
+    table = {**TABLE, "carried_over": [n, n, n, n, n, n, 0]}
+    text = one_cell_a_line(lead=2, trail=0, table=table)
+    label = text.split("\n").index(next(r.label for r in T.section3.rows if r.id == "carried_over"))
+    lines = text.split("\n")
+    lines[label + 9] = "0 件"
+    text = "\n".join(lines)
+    added = empty_line_blanks(text, 0, len(text), ROWS, [], sums=True)
+    assert len(added) == 38 - 7  # every blank cell of the other rows
+    assert not [c for c in added if label < c.line <= label + 9]

@@ -424,3 +424,22 @@ def test_two_column_relations_alone_do_not_vouch() -> None:
     assert held == ["R1_column_identity", "R3_outcome_total"]
     cells, _, _, _ = judge(T2021, grid, checks, ())
     assert cells[k].confidence == 0.85
+
+
+def test_a_cell_whose_row_has_a_failed_relation_is_not_vouched_for() -> None:
+    """markitdown printed a row one field to the right (``| 其他 |  | 1 | 0 | 0 |  | 0 | 1 |``): its ``1``
+    went to commercial, its natural_person cell was read blank. The row still adds up, and commercial's
+    column happened to balance (another cell of it read wrong too), so two holding relations vouched for
+    the misplaced 1. natural_person's column relation fails: a failed relation on a cell of the row
+    says the row may stand a column off, and none of its cells is raised (here: the row's total, its
+    row and column relations holding, and natural_person's column failing)."""
+    grid = _vouching_grid()
+    k = "section3.granted.total"  # 2: a blank or 0 is vouched for only in a table breaking no relation
+    grid[k] = replace(grid[k], confidence=0.85)
+    checks = tuple(run_checks(T2021, grid))
+    assert all(c.passed is not False for c in checks)
+    assert judge(T2021, grid, checks, ())[0][k].confidence == 0.9
+    np_column = next(c for c in checks if c.rule == "R3_outcome_total" and c.scope == "column natural_person")
+    broken = tuple(replace(c, passed=False) if c is np_column else c for c in checks)
+    assert "section3.granted.natural_person" in np_column.cells and k not in np_column.cells
+    assert judge(T2021, grid, broken, ())[0][k].confidence == 0.85

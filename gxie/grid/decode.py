@@ -287,13 +287,17 @@ def _shiftable(al: Aligner, run: Run) -> bool:
     another empty field just before or after it on the same line: the same fields one cell to the left or
     right are as long a run, with the numbers in other slots, and nothing says which is the row's."""
     toks = [al.values[i] for i in run.indices]
-    if not any(t.loose for t in toks):
+    if not any(_field(t) for t in toks):
         return False
     before = al.values[run.lo - 1] if run.lo > 0 else None
     after = al.values[run.hi] if run.hi < len(al.values) else None
-    return (before is not None and before.loose and before.line == toks[0].line) or (
-        after is not None and after.loose and after.line == toks[-1].line
+    return (before is not None and _field(before) and before.line == toks[0].line) or (
+        after is not None and _field(after) and after.line == toks[-1].line
     )
+
+
+def _field(tok: Token) -> bool:
+    return tok.kind == "blank" and (tok.loose or not tok.spaced)
 
 
 def _spaced_in_ocr_text(al: Aligner, toks: list[Token]) -> bool:

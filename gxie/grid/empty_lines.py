@@ -26,8 +26,9 @@ MIN_ROWS = 5  # rows whose lines fit their cells, at least
 MIN_SHARE = 0.6  # of the rows whose label stands alone on a line
 MAX_EXTRA = 3  # cells' worth of lines in a row that are not its cells (its label's merged cells, one after)
 STRIDES = (1, 2)  # lines per cell: the cell alone, or the cell and an empty line after it (paragraph spacing)
-_CELL = re.compile(r"^\s*(?:[+\-]?\d[\d,]*(?:\.\d+)?(?:万元|万|元|%)?|无|/|／|—|——|-|－)?\s*$")
+_CELL = re.compile(r"^\s*(?:[+\-]?\d[\d,]*(?:\.\d+)?\s?(?:万元|万|元|%)?|无|/|／|—|——|-|－)?\s*$")
 _DIGIT = re.compile(r"\d")
+_OTHER_NUMBER = re.compile(r"[+\-]?\d[\d,]*(?:\.\d+)?\s*[^\d\s.．、)）]")  # ``0 件``, not a numbering (``1.属于``)
 
 Line = tuple[int, int, str]  # offset, line number, stripped text
 
@@ -89,7 +90,9 @@ def _adds_up(cells: list[str]) -> bool:
 
 def _segments(text: str, start: int, end: int, rows: dict[str, int]) -> list[tuple[int, list[Line]]]:
     """Per line that is a row's label alone: the row's number of cells and the lines after it up to the
-    next line that is not empty or one number (offset, line number, stripped text each). An empty line
+    next line that is not empty or one number (offset, line number, stripped text each); none for a row
+    whose lines end at a line holding a number in a form not read here (``12 件``): its cells are not all
+    among them. An empty line
     is one with nothing on it: a line of spaces, tabs or NBSP is some other layout's blank cell (its
     tab-separated fields read it already), not LibreOffice's."""
     out: list[tuple[int, list[Line]]] = []
@@ -101,6 +104,8 @@ def _segments(text: str, start: int, end: int, rows: dict[str, int]) -> list[tup
         if current is not None and (not line or ("\t" not in line and body and _CELL.match(line))):
             current.append((offset, lineno, body))
         else:
+            if current is not None and _OTHER_NUMBER.match(body):
+                out.pop()  # the row's lines end at a line holding a number in some other form: not counted
             current = None
             m = best_label(body, ("row",)) if body and not _DIGIT.search(_unnumbered(body)) else None  # the label alone
             if m is not None and m.score >= STRONG_ROW and m.entry.id in rows:

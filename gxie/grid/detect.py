@@ -20,6 +20,10 @@ COLS_2019 = {
     "total_amount",
 }
 COLS_2021 = {"issued", "repealed", "in_force", "amount_10k_yuan"}
+WIDTH_2019_ADMIN = 3  # cells of 其他对外管理服务事项 in the 2019 format (the 2021 format has no such row)
+LOCAL_ROW = 0.5  # evidence of a 2019-only row printed without its 2019 cells
+STRONG_EVIDENCE = 2.0  # table evidence from which the report's year does not weigh in
+YEAR_WEIGHT = 0.75  # the report year's weight where the tables say little: below one column header
 # Number of value columns of section 二 rows in each format (3 vs 1 for 行政许可 …).
 WIDTH = {
     "2019": {"licensing": 3, "punishment": 3, "coercion": 3, "fees": 2},
@@ -34,7 +38,13 @@ def detect_template(stream: list[Item], hits: list[RowHit], year: int | None) ->
     for h in hits:
         if h.kind != "row":
             continue
-        if h.row in ROWS_2019:
+        if h.row == "other_admin_services":
+            # kept by many 2021 reports as a local row: the 2019 format's only where it holds its 3 cells
+            vals = values_between(stream, h.index + 1, next_boundary(stream, h.index))
+            full = len([v for v in vals if v.kind != "BLANK"]) == WIDTH_2019_ADMIN
+            score["2019"] += 2 if full else LOCAL_ROW
+            evidence.append(f"row {h.row}" + ("" if full else " (as a local row)"))
+        elif h.row in ROWS_2019:
             score["2019"] += 2
             evidence.append(f"row {h.row}")
         elif h.row in ROWS_2021:
@@ -65,6 +75,11 @@ def detect_template(stream: list[Item], hits: list[RowHit], year: int | None) ->
             evidence.append(f"column {m.entry.id}")
         elif m.entry.id == "decisions" and "本年" in it.text:
             score["2021"] += 1
+    if year is not None and sum(score.values()) < STRONG_EVIDENCE:
+        # little evidence in the tables: the format in force for the report's year weighs in, no more
+        # than one header would (2019 format for reports up to 2020, the 2021 format from 2021 on)
+        score["2021" if year >= 2021 else "2019"] += YEAR_WEIGHT
+        evidence.append(f"little table evidence; report year {year} weighs in")
     if score["2019"] == score["2021"]:
         tid = "2021" if (year or 0) >= 2021 else "2019"
         return tid, FORMAT_BY_YEAR, [*evidence, f"no table evidence either way; chose by report year {year}"]

@@ -24,6 +24,12 @@ WIDTH_2019_ADMIN = 3  # cells of 其他对外管理服务事项 in the 2019 form
 LOCAL_ROW = 0.5  # evidence of a 2019-only row printed without its 2019 cells
 STRONG_EVIDENCE = 2.0  # table evidence from which the report's year does not weigh in
 YEAR_WEIGHT = 0.75  # the report year's weight where the tables say little: below one column header
+# Header words of section 二's columns found in one format only (their full wording, so that a label
+# wrapped in a narrow cell, 本年处理决 / 定数量, is no evidence)
+HEADER_WORDS = {
+    "2019": ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "采购项目数量", "采购总金额"),
+    "2021": ("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额"),
+}
 # Number of value columns of section 二 rows in each format (3 vs 1 for 行政许可 …).
 WIDTH = {
     "2019": {"licensing": 3, "punishment": 3, "coercion": 3, "fees": 2},
@@ -61,8 +67,17 @@ def detect_template(stream: list[Item], hits: list[RowHit], year: int | None) ->
                 vals = values_between(stream, h.index + 1, next_boundary(stream, h.index))
                 if len([v for v in vals if v.kind != "BLANK"]) == widths[h.row]:
                     score[tid] += 1
+    seen: set[str] = set()
     for it in stream:
-        if it.kind != "COL":
+        # a header line whose cells the tagger did not split (cells joined by one space) still names its
+        # columns: each format's own header words count once each
+        named = [(tid, w) for tid, words in HEADER_WORDS.items() for w in words if w in it.text]
+        for tid, w in named:
+            if w not in seen:
+                seen.add(w)
+                score[tid] += 1
+                evidence.append(f"header {w}")
+        if it.kind != "COL" or named:
             continue
         m = best_label(it.text, ("col",), threshold=HEADER_MATCH)
         if m is None or m.entry.table != "section2":

@@ -36,6 +36,7 @@ MIN_POINTS = 2  # numbers in each column, at least
 NEAR = 0.35  # a number's distance from its column's centre, at most this share of the narrowest gap
 _WORDING = re.compile(r"[\u4e00-\u9fff]")  # a label's text: any CJK character but a value's unit or 无
 _VALUE_WORDS = re.compile(r"万元|万|元|无")
+_WIDE_GAP = "   "  # spaces between two cells of a line that keeps a page's layout
 
 
 def aligned_blanks(
@@ -46,6 +47,8 @@ def aligned_blanks(
     columns, ``width`` of them on a page; ``cells`` unchanged otherwise. Positions are counted in
     characters (pdftotext) or in display columns, a CJK character two (text laid out for a screen): the
     count under which the columns are the tighter."""
+    if sum(1 for _, line in lines.values() if _WIDE_GAP in line) < MIN_ROWS:
+        return cells  # too few lines laid out with wide gaps to show columns
     by_line: dict[int, list[LayoutCell]] = {}
     for c in cells:
         if c.line in lines:

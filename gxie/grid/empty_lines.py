@@ -43,6 +43,8 @@ def empty_line_blanks(
     under which every row's numbers can be placed, most rows in one way only. A row holding numbers gets
     its blank cells only where one placement keeps every number of its lines in a cell (of several, the
     one that adds up, with ``sums``)."""
+    if text.find("\n\n", start, end) < 0:
+        return cells  # no empty line in the region: nothing to count
     segments = _segments(text, start, end, rows)
     best: tuple[int, list[LayoutCell]] | None = None
     for stride in STRIDES:

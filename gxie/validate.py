@@ -294,9 +294,10 @@ def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]
     floor = BLANK_CELL * VOUCHED_FLOOR
     blanks = {c.table for c in cells.values() if c.value is None and floor <= c.confidence < TRUSTED}
     broken.update(c.table for c in placed if c.value == 0 and c.table in blanks)  # blank and 0 cells
-    # a relation failing on a cell of the row: the row's values may stand a column off (a number read into
-    # its neighbour's place balances the neighbour's column and the row, and breaks its own column)
-    shaky = {k.rsplit(".", 1)[0] for k in failed}
+    # a relation failing on an unsure cell of the row (one placed by order, or doubted): the row's values
+    # may stand a column off (a number read into its neighbour's place balances the neighbour's column and
+    # the row, and breaks its own column); a cell read surely beside its label says nothing of the kind
+    shaky = {k.rsplit(".", 1)[0] for k in failed if k in cells and cells[k].confidence < TRUSTED}
     out = dict(cells)
     for k, c in cells.items():
         if not VOUCHED_FLOOR <= c.confidence < TRUSTED or k in failed or held.get(k, 0) != 3:

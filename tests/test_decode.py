@@ -877,6 +877,22 @@ def test_a_pipe_row_whose_numbers_fill_its_own_row_keeps_no_padding_blanks() -> 
     assert plain["section2.procurement.total_amount"].confidence < TRUSTED
 
 
+def test_a_tab_row_with_a_spare_empty_field_keeps_its_trust() -> None:
+    """Tab-separated rows (gxie's own OCR of a ruled table, a word processor's table) keep each field in its
+    column: a spare empty field after a row's seven cells is the table's, not a sign the row could stand one
+    field off as a markitdown ``|`` row could. The rows stay trusted."""
+    text = (
+        "1.属于国家秘密\t0\t0\t0\t0\t0\t0\t0\t\n"
+        "2.其他法律行政法规禁止公开\t0\t0\t0\t0\t0\t\t0\t\n"
+        "3.危及“三安全一稳定”\t0\t0\t0\t0\t0\t0\t0\t\n"
+    )
+    stream = tokens(text, [], 0, len(text), region_cells(text, 0, len(text), 7))
+    cells = doubt(read_table(T2021, "section3", stream, {}))
+    row2 = [cells[f"section3.denied_law_forbidden.{c}"] for c in S3_COLS]
+    assert [c.value for c in row2] == [0, 0, 0, 0, 0, None, 0]
+    assert min(c.confidence for c in row2) >= TRUSTED
+
+
 _RULE = "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
 
 

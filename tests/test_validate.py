@@ -430,9 +430,9 @@ def test_a_cell_whose_row_has_a_failed_relation_is_not_vouched_for() -> None:
     """markitdown printed a row one field to the right (``| 其他 |  | 1 | 0 | 0 |  | 0 | 1 |``): its ``1``
     went to commercial, its natural_person cell was read blank. The row still adds up, and commercial's
     column happened to balance (another cell of it read wrong too), so two holding relations vouched for
-    the misplaced 1. natural_person's column relation fails: a failed relation on a cell of the row
-    says the row may stand a column off, and none of its cells is raised (here: the row's total, its
-    row and column relations holding, and natural_person's column failing)."""
+    the misplaced 1. natural_person's column relation fails: a failed relation
+    on an unsure cell of the row says the row may stand a column off, and none of its cells is raised
+    (here: the row's total, its row and column relations holding, and natural_person's column failing)."""
     grid = _vouching_grid()
     k = "section3.granted.total"  # 2: a blank or 0 is vouched for only in a table breaking no relation
     grid[k] = replace(grid[k], confidence=0.85)
@@ -442,4 +442,9 @@ def test_a_cell_whose_row_has_a_failed_relation_is_not_vouched_for() -> None:
     np_column = next(c for c in checks if c.rule == "R3_outcome_total" and c.scope == "column natural_person")
     broken = tuple(replace(c, passed=False) if c is np_column else c for c in checks)
     assert "section3.granted.natural_person" in np_column.cells and k not in np_column.cells
+    # the row's cell in the failed relation read surely beside its label: the failure says nothing of the row
+    assert judge(T2021, grid, broken, ())[0][k].confidence == 0.9
+    # that cell placed by a guess (as markitdown's blank was, 0.55): the row may stand a column off
+    np = "section3.granted.natural_person"
+    grid[np] = replace(grid[np], confidence=0.55)
     assert judge(T2021, grid, broken, ())[0][k].confidence == 0.85

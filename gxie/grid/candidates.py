@@ -92,6 +92,7 @@ class Token:
     last_line: int = -1  # labels: the last line a wrapped label reaches (-1: its first line)
     loose: bool = False  # blanks: an empty field of a ``|`` row that is a table of its own (``_lone_rows``)
     spaced: bool = False  # blanks: read from a run of spaces (no tab or ``|`` on its line), not a field
+    piped: bool = False  # blanks: an empty field of a ``|`` row (Markdown)
 
     @property
     def is_value(self) -> bool:
@@ -260,8 +261,10 @@ def tokens(text: str, spans: list[Span], start: int, end: int, cells: list[Layou
     lone = _lone_rows(text, start, end) if text.find("|", start, end) >= 0 else set()
     for cell in region_cells(text, start, end) if cells is None else cells:
         if cell.blank:
-            spaced = _spaced_line(text, cell.start)
-            out.append(Token("blank", cell.start, cell.start, "", cell.line, loose=cell.line in lone, spaced=spaced))
+            line = _line_at(text, cell.start)
+            spaced = "\t" not in line and "|" not in line  # read from runs of spaces (``text.cells._spaced_blanks``)
+            piped, loose = "|" in line, cell.line in lone
+            out.append(Token("blank", cell.start, cell.start, "", cell.line, loose=loose, spaced=spaced, piped=piped))
         elif not PAGE_MARK.match(cell.text):
             out.extend(_cell_tokens(cell.text, cell.start, cell.line, tagged))
     return _header_blanks_dropped(_merge_wrapped(_unglue(out)))
@@ -723,9 +726,7 @@ def column_blocks(stream: list[Token]) -> list[tuple[int, int]]:
     return out
 
 
-def _spaced_line(text: str, at: int) -> bool:
-    """The line holding ``at`` separates its cells by spaces only (no tab, no ``|``): its blank cells were
-    read from runs of spaces (``text.cells._spaced_blanks``)."""
+def _line_at(text: str, at: int) -> str:
+    """The line of ``text`` holding ``at``."""
     start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
-    line = text[start : end if end >= 0 else len(text)]
-    return "\t" not in line and "|" not in line
+    return text[start : end if end >= 0 else len(text)]

@@ -297,7 +297,8 @@ def _shiftable(al: Aligner, run: Run) -> bool:
 
 
 def _field(tok: Token) -> bool:
-    return tok.kind == "blank" and (tok.loose or not tok.spaced)
+    """An empty field of a ``|`` row (markitdown's tables: a row's fields may stand one off)."""
+    return tok.kind == "blank" and (tok.loose or tok.piped)
 
 
 def _spaced_in_ocr_text(al: Aligner, toks: list[Token]) -> bool:

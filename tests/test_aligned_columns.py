@@ -84,10 +84,10 @@ def test_no_blank_cells_where_the_columns_are_not_plain() -> None:
     text = laid_out(TABLE)
     cells = list(layout_cells(text))
     lines = numbered_lines(text)
-    assert len([c for c in aligned_blanks(text, cells, lines, 7) if c.blank]) == 24
+    assert len([c for c in aligned_blanks(cells, lines, 7) if c.blank]) == 24
     # too few rows to show the columns
     short = laid_out(dict(list(TABLE.items())[:4]))
-    assert aligned_blanks(short, list(layout_cells(short)), numbered_lines(short), 7) == list(layout_cells(short))
+    assert aligned_blanks(list(layout_cells(short)), numbered_lines(short), 7) == list(layout_cells(short))
     # rows shifted by a character or two each (text laid out by display width, then normalised): the
     # columns spread too wide to be told
     shifted = laid_out(TABLE, shift={rid: k % 3 for k, rid in enumerate(TABLE)})

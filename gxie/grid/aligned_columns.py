@@ -39,9 +39,7 @@ _VALUE_WORDS = re.compile(r"万元|万|元|无")
 _WIDE_GAP = "   "  # spaces between two cells of a line that keeps a page's layout
 
 
-def aligned_blanks(
-    text: str, cells: list[LayoutCell], lines: dict[int, tuple[int, str]], width: int
-) -> list[LayoutCell]:
+def aligned_blanks(cells: list[LayoutCell], lines: dict[int, tuple[int, str]], width: int) -> list[LayoutCell]:
     """``cells`` with a blank cell in each column a short row leaves empty, where the rows among ``lines``
     (line number: offset, text; the region's lines without tabs or ``|``) print their numbers in aligned
     columns, ``width`` of them on a page; ``cells`` unchanged otherwise. Positions are counted in
@@ -81,7 +79,7 @@ def _blanks(
         template, spread = found
         worst = max(worst, spread)
         for no in block:
-            blanks += _row_blanks(no, rows[no], centres[no], template, lines[no], by_line[no], wide)
+            blanks += _row_blanks(no, centres[no], template, lines[no], by_line[no], wide)
     return (worst if blanks else float("inf")), blanks
 
 
@@ -131,7 +129,6 @@ def _template(block: list[int], centres: dict[int, list[float]], width: int) -> 
 
 def _row_blanks(
     no: int,
-    row: list[LayoutCell],
     xs: list[float],
     template: list[float],
     line: tuple[int, str],
@@ -140,7 +137,7 @@ def _row_blanks(
 ) -> list[LayoutCell]:
     """A short row's blank cells, one in each column its numbers leave empty; none where a number stands
     between columns or a column falls inside other text of the line."""
-    if not 2 <= len(row) < len(template):
+    if not 2 <= len(xs) < len(template):
         return []
     columns = _columns(xs, template)
     if columns is None:
@@ -160,7 +157,12 @@ def _centre(c: LayoutCell, offset: int, text: str, wide: bool) -> float:
 
 
 def _width(s: str, wide: bool) -> int:
-    return sum(2 if wide and east_asian_width(ch) in "WF" else 1 for ch in s)
+    return sum(_char_width(ch, wide) for ch in s)
+
+
+def _char_width(ch: str, wide: bool) -> int:
+    """A character's width: 2 for a CJK (wide or full-width) one when ``wide``, else 1."""
+    return 2 if wide and east_asian_width(ch) in "WF" else 1
 
 
 def _index(text: str, x: float, wide: bool) -> int:
@@ -169,7 +171,7 @@ def _index(text: str, x: float, wide: bool) -> int:
     for k, ch in enumerate(text):
         if at >= x:
             return k
-        at += 2 if wide and east_asian_width(ch) in "WF" else 1
+        at += _char_width(ch, wide)
     return len(text)
 
 

@@ -385,7 +385,7 @@ def region_cells(
     if unit is None:
         if width is None:
             return cells
-        cells = aligned_blanks(text, cells, lines, width) if sums else cells
+        cells = aligned_blanks(cells, lines, width) if sums else cells
         return _overlong_blanks_dropped(cells, set(lines) | fielded, width)
     if width is not None:
         cells = _overlong_blanks_dropped(cells, fielded, width)

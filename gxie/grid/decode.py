@@ -251,10 +251,10 @@ def _printed_blank(al: Aligner, runs: list[Run], clean: bool) -> list[bool]:
 def _guessed_slots(al: Aligner, runs: list[Run]) -> set[int]:
     """Where the labels stand that a short row run (blank cells dropped) was placed beside by the mode:
     the slot before its values (after, mixed) and the one after them (before, mixed), unless that label
-    shares a line with the values. A row printed blank
-    whose label stands in the same stack of labels could be the one those values belong to (pdftotext
-    prints a page's labels as one block, then the values of its rows that are not blank): the table
-    then adds up on a guess, which vouches for none of its blank rows."""
+    shares a line with the values. A row printed blank whose label stands in the same stack of labels
+    could be the one those values belong to (pdftotext prints a page's labels as one block, then the
+    values of its rows that are not blank): the table then adds up on a guess, which vouches for none of
+    its blank rows."""
     out: set[int] = set()
     for g, run in zip(al.groups, runs, strict=True):
         if not g.row or not run.indices or len(run.indices) >= len(g.keys):

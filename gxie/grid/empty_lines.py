@@ -20,6 +20,7 @@ import re
 from gxie.grid.values import parse_number
 from gxie.templates.lexicon import NUMBERING, best_label
 from gxie.text.cells import LayoutCell
+from gxie.validate import balance
 
 STRONG_ROW = 0.9  # a line naming a row this well starts that row's cells
 MIN_ROWS = 5  # rows whose lines fit their cells, at least
@@ -85,18 +86,17 @@ def _placements(lines: list[Line], width: int, stride: int, sums: bool) -> list[
 
 
 def _adds_up(cells: list[str]) -> bool:
-    """A row's last cell is the sum of the others, blanks and empty marks as 0."""
-    numbers = [parse_number(c) or 0 for c in cells]
-    return abs(sum(numbers[:-1]) - numbers[-1]) < 1e-6
+    """A row's last cell is the sum of the others (``validate.balance``: blanks and empty marks as 0)."""
+    numbers = [parse_number(c) for c in cells]
+    return balance(numbers[:-1], numbers[-1:])[2]
 
 
 def _segments(text: str, start: int, end: int, rows: dict[str, int]) -> list[tuple[int, list[Line]]]:
     """Per line that is a row's label alone: the row's number of cells and the lines after it up to the
     next line that is not empty or one number (offset, line number, stripped text each); none for a row
     whose lines end at a line holding a number in a form not read here (``12 件``): its cells are not all
-    among them. An empty line
-    is one with nothing on it: a line of spaces, tabs or NBSP is some other layout's blank cell (its
-    tab-separated fields read it already), not LibreOffice's."""
+    among them. An empty line is one with nothing on it: a line of spaces, tabs or NBSP is some other
+    layout's blank cell (its tab-separated fields read it already), not LibreOffice's."""
     out: list[tuple[int, list[Line]]] = []
     lineno = text.count("\n", 0, start)
     offset = start

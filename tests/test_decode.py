@@ -132,6 +132,26 @@ def test_a_long_band_of_rows_column_by_column() -> None:
         assert row(cells, "section3", r, S3_COLS) == [n, 0, 0, 0, 0, 0, n], r
 
 
+def test_a_column_by_column_dump_of_a_table_that_does_not_add_up() -> None:
+    """Section 三 dumped column by column (pdfminer: every label, then each column's 25 numbers) in a
+    report whose applicants are all natural persons (the other columns zero, as in most reports) and
+    whose totals do not add up on every other row (the report's own errors, or a converter's scramble
+    of the total column: pdfminer printed a real report's so). Both orders break relations; a column read in full weighs
+    the rows its cells make, so the column-by-column reading is not outscored by row-by-row readings that
+    only fill more groups (it was: every row read wrong)."""
+    rows = [r.id for r in T2021.section3.rows]
+    grid = {}
+    for k, r in enumerate(rows):
+        natural = (k * 7) % 5 + 1
+        grid[r] = [natural, 0, 0, 0, 0, 0, natural + k % 2]  # every other row's total one too many
+    numbers = [grid[r][c] for c in range(7) for r in rows]
+    text = "".join(S3_LABELS[r] + "\n" for r in rows) + "申请人情况\n自然人\n总计\n"
+    cells = decode(text + "\n".join(map(str, numbers)) + "\n", "section3")
+    for r in rows:
+        assert row(cells, "section3", r, S3_COLS) == grid[r], r
+    assert all(c.confidence < TRUSTED for c in cells.values())  # placed by the format's order alone
+
+
 def test_a_column_aligned_row_whose_gaps_are_all_even_keeps_no_blank_cells() -> None:
     """pdftotext -layout pads columns with spaces: a row whose gaps happen to be all even (2, 8, 4) looks
     like cells joined by a two-space tab stop with blank cells in the wide gaps, which gave it eleven

@@ -91,6 +91,7 @@ class Group:
     anchor: tuple[str, str]  # (label kind, label id) whose label marks the run: ("row", id) or ("col", id)
     row: str = ""  # the row of a row-major group
     block: int = 0  # the format block it belongs to (a band of rows stays inside one)
+    rows: float = 1.0  # how many of its block's rows its cells make: a row 1, a column rows/columns
 
 
 def groups(t: Template, table: str, order: str) -> list[Group]:
@@ -106,7 +107,8 @@ def groups(t: Template, table: str, order: str) -> list[Group]:
                 out.append(Group(table, keys, ("row", r.id), r.id, bi))
         else:
             for c in b.columns:
-                out.append(Group(table, tuple(f"{table}.{r.id}.{c.id}" for r in b.rows), ("col", c.id), "", bi))
+                keys = tuple(f"{table}.{r.id}.{c.id}" for r in b.rows)
+                out.append(Group(table, keys, ("col", c.id), "", bi, len(b.rows) / len(b.columns)))
     return out
 
 
@@ -229,7 +231,7 @@ class Aligner:
         ]
         self._alike: dict[tuple[int, int], bool] = {}
         self._rule_matrices: dict[tuple[int, int], np.ndarray] = {}
-        self._terms: dict[tuple[int, str, bool], tuple[np.ndarray, ...]] = {}
+        self._terms: dict[tuple[int, str, bool, float], tuple[np.ndarray, ...]] = {}
         self._shapes: dict[tuple[int, int, int], bool] = {}
         self._end_index: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._band_rules: dict[tuple[int, int, int], float] = {}
@@ -362,7 +364,7 @@ class Aligner:
         w, kind, applies, _ = self._facts[gi]
         blanks = self._blanks[j] - self._blanks[i]
         s = (
-            FILL * (1 - (1 - BLANK_WEIGHT) * blanks / w)
+            FILL * g.rows * (1 - (1 - BLANK_WEIGHT) * blanks / w)
             - SHORT * (w - k)
             - (SHORT_COLUMN if k < w and not g.row else 0)
         )
@@ -415,7 +417,7 @@ class Aligner:
             return -EMPTY_EARLY * (len(self.groups) - gi)
         blanks = sum(1 for v in self.values[i:j] if v.kind == "blank")
         s = (
-            FILL * (1 - (1 - BLANK_WEIGHT) * blanks / w)
+            FILL * g.rows * (1 - (1 - BLANK_WEIGHT) * blanks / w)
             - SHORT * (w - k)
             - (SHORT_COLUMN if k < w and not g.row else 0)
         )
@@ -506,7 +508,7 @@ class Aligner:
         w, kind, applies, in_format = self._facts[gi]
         mode = self.mode
         top = min(w, n)
-        i, _, valid, j, s, inside = self._run_terms(w, kind, bool(g.row))
+        i, _, valid, j, s, inside = self._run_terms(w, kind, bool(g.row), g.rows)
         aff_before, aff_after = self._np_aff_before[gi], self._np_aff_after[gi]
         foreign_before, foreign_after = self._np_foreign[kind]
         shape = (top, n + 1)
@@ -552,11 +554,11 @@ class Aligner:
         out[1:] = np.where(valid, total, -math.inf)
         return out
 
-    def _run_terms(self, w: int, kind: str, row: bool) -> tuple[np.ndarray, ...]:
+    def _run_terms(self, w: int, kind: str, row: bool, rows: float) -> tuple[np.ndarray, ...]:
         """The terms of ``run_matrix`` that do not depend on the group's labels, shared by the groups alike:
         starts ``i``, lengths ``k``, which runs fit, their ends ``j``, the score of their fill and of the
         labels they cross."""
-        got = self._terms.get((w, kind, row))
+        got = self._terms.get((w, kind, row, rows))
         if got is None:
             n = len(self.values)
             top = min(w, n)
@@ -564,12 +566,12 @@ class Aligner:
             k = np.arange(1, top + 1)[:, None]
             j = np.minimum(i + k, n)
             blanks = self._np_blanks[j] - self._np_blanks[i]
-            s = FILL * (1 - (1 - BLANK_WEIGHT) * blanks / w) - SHORT * (w - k)
+            s = FILL * rows * (1 - (1 - BLANK_WEIGHT) * blanks / w) - SHORT * (w - k)
             if not row:
                 s = s - np.where(k < w, SHORT_COLUMN, 0)
             cross = self._np_cross[kind]
             inside = np.where(k > 1, -(cross[j] - cross[np.minimum(i + 1, n)]), 0.0)
-            got = self._terms[w, kind, row] = (i, k, i + k <= n, j, s, inside)
+            got = self._terms[w, kind, row, rows] = (i, k, i + k <= n, j, s, inside)
         return got
 
     def _rule_matrix(self, top: int, w: int) -> np.ndarray:

@@ -22,6 +22,7 @@ from gxie.gcpolicy import fewer_collections
 from gxie.grid.build import rebuild
 from gxie.grid.candidates import regions
 from gxie.grid.lost_layout import lost_layout
+from gxie.grid.spaced_rows import doubt_spaced_rows
 from gxie.limits import Limits
 from gxie.metadata import find_metadata, find_sections
 from gxie.report import Report
@@ -171,7 +172,8 @@ def finish(
     tmpl = load_template(grid.template)
     hint = None if grid.cells else _no_tables_message(doc)
     found_issues = (*doc.issues, *grid.issues)
-    cells, checks, issues, status = judge(tmpl, grid.cells, run_checks(tmpl, grid.cells), found_issues, no_tables=hint)
+    grid_cells = doubt_spaced_rows(norm, grid.cells)
+    cells, checks, issues, status = judge(tmpl, grid_cells, run_checks(tmpl, grid_cells), found_issues, no_tables=hint)
     # no table: what was noticed reading the document (a poor text layer...) still stands; a table whose
     # text lost its layout: say so, and what to give gxie instead
     issues = (*issues, *(lost_layout(tmpl, norm.text, cells) if grid.cells else doc.issues))

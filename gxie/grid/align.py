@@ -192,6 +192,9 @@ class Aligner:
         for i, v in enumerate(self.values):
             new = i == 0 or bool(self.between[i]) or v.line - self.values[i - 1].line > 1
             self.para.append((self.para[-1] + 1 if i else 0) if new else self.para[-1])
+        self._joined = [0]  # _joined[x]: the values before x that continue the paragraph of the one before them
+        for x in range(1, len(self.values) + 1):
+            self._joined.append(self._joined[-1] + (x < len(self.values) and self.para[x] == self.para[x - 1]))
         self._precompute()
 
     def _precompute(self) -> None:
@@ -437,13 +440,30 @@ class Aligner:
             )
         if j > len(self.values) or not alike:
             return -math.inf
-        if not self._band_shape(i, k, w):
+        shaped = self._band_shape(i, k, w)
+        if not shaped and not self._lone_band(i, j):
             return -math.inf
         rules = self._band_rules.get((gi, k, i))
         if rules is None:  # the same under every mode
-            rules = sum(self.row_rule(g, tuple(i + m * k + r for m in range(w))) for r, g in enumerate(grps))
-            self._band_rules[gi, k, i] = rules
+            rules = self._band_rules[gi, k, i] = self._rows_of_band(grps, i, k, shaped)
+        if rules == -math.inf:
+            return rules
         return k * FILL + self._band_labels(grps, i) + sum(self._order_term(g, i, j) for g in grps) + rules
+
+    def _rows_of_band(self, grps: list[Group], i: int, k: int, shaped: bool) -> float:
+        """The rows' own relations on a band (``row_rule`` of each row, read column by column). A band
+        paragraphs do not mark (``_lone_band``) stands only where every row adds up, on some number
+        (not zeros alone): -inf otherwise, found at the first row that does not."""
+        w = len(grps[0].keys)
+        if not shaped and not any(self.numbers[i : i + w * k]):
+            return -math.inf
+        total = 0.0
+        for r, g in enumerate(grps):
+            got = self.row_rule(g, tuple(i + m * k + r for m in range(w)))
+            if not shaped and got < ROW_HOLDS:
+                return -math.inf
+            total += got
+        return total
 
     def _band_shape(self, i: int, k: int, w: int) -> bool:
         """The ``w * k`` values from ``i`` fall in ``w`` paragraphs of ``k`` values each (cached: the same
@@ -457,6 +477,17 @@ class Aligner:
                 len({p[x] for x in range(a, a + k)}) == 1 and not (a > 0 and p[a - 1] == p[a]) for a in range(i, j, k)
             )
         return got
+
+    def _lone_band(self, i: int, j: int) -> bool:
+        """The values ``[i, j)`` each stand alone (a paragraph of one: pdfminer prints every cell of a ruled
+        table as a box of its own) with labels right before and right after them (or the table's end):
+        paragraphs cannot mark the band's columns, the labels bound it (``band_score`` then asks every row
+        of the band to add up)."""
+        n = len(self.values)
+        if j > n or j - i < 2 or not self.between[self.label_slot[i]] or (j < n and not self.between[j]):
+            return False
+        joined = self._joined  # joined[x]: values before x that continue their paragraph
+        return joined[min(j + 1, n)] - joined[max(i, 1)] == 0
 
     def _band_labels(self, grps: list[Group], i: int) -> float:
         """Label agreement of a band: the labels just before it are its rows' labels, in order."""
@@ -613,6 +644,10 @@ class Aligner:
         best[0][0] = 0.0
         skip = self.skip_cost
         bands = [i for i in range(n + 1) if 2 <= self._para_len[i] <= MAX_BAND]
+        # bands of values standing one a paragraph, bounded by labels: start after a label, end before one
+        lone_starts = [i for i in range(n) if self._para_len[i] == 1 and self.between[self.label_slot[i]]]
+        label_ends = [j for j in range(1, n + 1) if j == n or self.between[j]]
+        lone: dict[int, list[tuple[int, int]]] = {}  # per row width: (start, rows) of the lone bands to try
         for gi in range(G + 1):
             r = best[gi].tolist()
             skipped = []
@@ -642,11 +677,19 @@ class Aligner:
                 tb[0, better], tb[1, better], tb[2, better] = gi, better - longest[better], 1
             if g.row and self.mode != "before":
                 limit = min(MAX_BAND, G - gi)
-                for i in bands:
-                    k = self._para_len[i]
-                    if k > limit or r[i] == neg:
+                w, applies = len(g.keys), self._facts[gi][2]
+                if applies and w not in lone:
+                    lone[w] = [
+                        (i, (j - i) // w)
+                        for i in lone_starts
+                        for j in label_ends
+                        if j > i and not (j - i) % w and self._lone_band(i, j)
+                    ]
+                tries = [(i, self._para_len[i]) for i in bands] + (lone[w] if applies else [])
+                for i, k in sorted(tries):
+                    if not 2 <= k <= limit or r[i] == neg:
                         continue
-                    j = i + len(g.keys) * k
+                    j = i + w * k
                     sc = r[i] + self.band_score(gi, k, i)
                     if sc > neg and sc > best[gi + k][j]:
                         best[gi + k][j] = sc

@@ -23,7 +23,7 @@ from gxie.grid.aligned_columns import aligned_blanks
 from gxie.grid.empty_lines import empty_line_blanks
 from gxie.grid.values import parse_number
 from gxie.templates.lexicon import Match, best_label, in_label_wording, label_core, numbering
-from gxie.text.cells import PAGE_MARK, LayoutCell, is_md_rule, layout_cells
+from gxie.text.cells import PAGE_MARK, LayoutCell, is_md_rule, layout_cells, page_number_lines
 from gxie.types import Span, quick_init
 
 NUMBER_PIECE = re.compile(r"^[+\-]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:万元|万|元|%)?$")
@@ -259,13 +259,14 @@ def tokens(text: str, spans: list[Span], start: int, end: int, cells: list[Layou
     tagged = Tagged([s for s in spans if start <= s.start < end])
     out: list[Token] = []
     lone = _lone_rows(text, start, end) if text.find("|", start, end) >= 0 else set()
+    numbered = page_number_lines(text)
     for cell in region_cells(text, start, end) if cells is None else cells:
         if cell.blank:
             line = _line_at(text, cell.start)
             spaced = "\t" not in line and "|" not in line  # read from runs of spaces (``text.cells._spaced_blanks``)
             piped, loose = "|" in line, cell.line in lone
             out.append(Token("blank", cell.start, cell.start, "", cell.line, loose=loose, spaced=spaced, piped=piped))
-        elif not PAGE_MARK.match(cell.text):
+        elif not PAGE_MARK.match(cell.text) and cell.line not in numbered:
             out.extend(_cell_tokens(cell.text, cell.start, cell.line, tagged))
     return _header_blanks_dropped(_merge_wrapped(_unglue(out)))
 

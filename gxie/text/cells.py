@@ -228,6 +228,7 @@ def items(text: str, spans: list[Span]) -> list[Item]:
     out: list[Item] = []
     si = 0
     line_starts = _line_starts(text)
+    numbered = page_number_lines(text)
     for cell in cells:
         if cell.blank:
             while si < len(ordered) and ordered[si].start < cell.start:
@@ -235,7 +236,7 @@ def items(text: str, spans: list[Span]) -> list[Item]:
                 si += 1
             out.append(Item("BLANK", cell.start, cell.start, "", cell.line))
             continue
-        if PAGE_MARK.match(cell.text):
+        if PAGE_MARK.match(cell.text) or cell.line in numbered:
             while si < len(ordered) and ordered[si].start < cell.end:
                 si += 1
             out.append(Item("OTHER", cell.start, cell.end, cell.text, cell.line))
@@ -252,6 +253,54 @@ def items(text: str, spans: list[Span]) -> list[Item]:
             out.append(Item("OTHER", cell.start, cell.end, cell.text, cell.line))
     out.extend(_span_item(s, line_starts) for s in ordered[si:])
     return [_signed(text, item) for item in out]
+
+
+_BARE_PAGE_NUMBER = re.compile(r"\s*\d{1,3}\s*")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+PAGE_GAP = 6  # the empty lines an export leaves between a page number and the next page's header, and more
+HEADER_MIN_CHARS = 6  # a running header is a title or an agency's name, not a short label (结果维持)
+
+
+@lru_cache(maxsize=8)
+def page_number_lines(text: str) -> frozenset[int]:
+    """Lines holding a bare page number (``5``): the number alone on its line, next to a running header,
+    a line the document prints again (the report's title, or one that says 报告) with only empty lines
+    between, and the next or the previous page's number standing so too. PDF and Word exports leave them
+    inside tables; read as a cell they shift a row (a row's total read as the page number).
+
+    (The last 8 texts are cached: the rebuild and each table's decoding ask.)
+
+    >>> title = "某某局2020年年度报告"
+    >>> sorted(page_number_lines(f"{title}\\n规章 0 0\\n5\\n\\n{title}\\n规范性文件 1 0\\n6\\n{title}\\n"))
+    [2, 6]
+    """
+    if "\n" not in text:
+        return frozenset()
+    lines = text.split("\n")
+    bare = [k for k, line in enumerate(lines) if _BARE_PAGE_NUMBER.fullmatch(line) and line.strip()]
+    if not bare:
+        return frozenset()
+    first = next((line.strip() for line in lines if line.strip()), "")
+    counts: dict[str, int] = {}
+    for line in lines:
+        key = line.strip()
+        if len(key) >= HEADER_MIN_CHARS and _CJK.search(key):
+            counts[key] = counts.get(key, 0) + 1
+
+    def header(k: int) -> bool:
+        key = lines[k].strip()
+        return counts.get(key, 0) >= 2 and (key == first or "报告" in key)
+
+    near = []
+    for k in bare:
+        after = next((m for m in range(k + 1, min(len(lines), k + 1 + PAGE_GAP)) if lines[m].strip()), None)
+        before = next((m for m in range(k - 1, max(-1, k - 1 - PAGE_GAP), -1) if lines[m].strip()), None)
+        if (after is not None and header(after)) or (before is not None and header(before)):
+            near.append((k, int(lines[k])))
+    # page numbers count up: one beside a header with no next or previous page beside one may be a cell
+    # (a table's last number at the foot of a page with no page number)
+    numbers = {n for _, n in near}
+    return frozenset(k for k, n in near if n - 1 in numbers or n + 1 in numbers)
 
 
 SIGNS = "+-"  # a sign written right before a number (本年增/减: ``-11``, ``+3``)

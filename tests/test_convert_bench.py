@@ -107,3 +107,20 @@ def test_the_gold_column_reads_the_generators_own_labels_and_skips_reports_witho
     spans = [Span(a, b, lab, text[a:b]) for a, b, lab in carried["spans"]]
     tally = score(finish(prepared, on_normalized(prepared, spans), get_tagger("rules")), dict(reports[0].flat))
     assert synth[6] == f"{100 * tally.right / tally.cells:.1f}%"
+
+
+def test_a_does_not_add_up_verdict_counts_as_right_only_where_the_gold_grid_breaks_too() -> None:
+    """A report whose section 四 total was printed one too many: gxie says the report does not add up. Scored
+    against the report as printed (its gold grid breaks the relation too) the verdict is right; against a
+    gold grid that adds up (gxie would have misread a consistent report) it is not."""
+    report = next(generate(1, seed=507, layouts=("tab_rows",), noise_levels=("clean",), broken_share=0.0))
+    cell = extract_text(report.text, tagger="rules").cell("section3.total_processed.total")
+    assert cell is not None and cell.span is not None and isinstance(cell.value, int)
+    a, b = cell.span
+    text = report.text[:a] + str(cell.value + 1) + report.text[b:]
+    found = extract_text(text, tagger="rules")
+    assert [c.rule for c in found.checks if c.source_inconsistency]  # said not to add up
+    printed = {**report.flat, "section3.total_processed.total": cell.value + 1}
+    as_printed, consistent = score(found, printed), score(found, dict(report.flat))
+    assert as_printed.verdicts == consistent.verdicts > 0
+    assert as_printed.verdicts_right == as_printed.verdicts and consistent.verdicts_right == 0

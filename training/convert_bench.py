@@ -171,6 +171,15 @@ def tables(
             ]
             cells += [str(len(found)), _pct(sum(found) / len(found)) if found else "-"]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Verdicts that the report itself does not add up (a relation failing on cells all read surely:", ""]
+    lines[-2] += " `source_inconsistency`), against the gold grid, all converters pooled:"
+    lines += [
+        "| tagger | verdicts | the gold grid breaks it too | gxie misread a report that adds up |",
+        "|---|---|---|---|",
+    ]
+    for t in taggers:
+        tally = pooled(v for k, v in results.items() if k[2] == t)
+        lines.append(f"| {t} | {tally.verdicts} | {tally.verdicts_right} | {tally.verdicts - tally.verdicts_right} |")
     return lines
 
 

@@ -12,7 +12,9 @@ from typing import Any
 from gxie.pipeline import Prepared, finish, get_tagger, prepare, run
 from gxie.report import Report
 from gxie.tagging.base import Tagger
-from gxie.types import Document, Issue, IssueCode, Span
+from gxie.templates import load_template
+from gxie.types import Cell, Check, Document, Issue, IssueCode, Span
+from gxie.validate import run_checks
 from training.bench.sets import TYPED, Case
 
 BUCKETS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)  # lower edges of the confidence buckets
@@ -33,6 +35,8 @@ class Score:
     parts: dict[str, Score] = field(default_factory=dict)
     trusted: int = 0  # cells the published rule lets a user take without review (Report.trusted_cells)
     trusted_right: int = 0
+    verdicts: int = 0  # relations gxie says the report itself breaks (Check.source_inconsistency)
+    verdicts_right: int = 0  # of them, those the gold grid breaks too (else gxie misread a consistent report)
 
     def add(self, report: Report, gold: dict[str, Any], tags: Sequence[str] = ()) -> None:
         """Count one report against its gold grid, in the whole and in the part of each tag."""
@@ -40,6 +44,7 @@ class Score:
         right = sum(1 for k, v in gold.items() if same(flat.get(k), v))
         evaluated = [c for c in report.checks if c.passed is not None]
         trusted = [c for c in report.trusted_cells if c.key in gold]
+        verdicts = [c for c in report.checks if c.source_inconsistency]
         one = Score(
             cells=len(gold),
             right=right,
@@ -50,6 +55,8 @@ class Score:
             confidence=[(c.confidence, same(c.value, gold[c.key])) for c in report.cells if c.key in gold],
             trusted=len(trusted),
             trusted_right=sum(1 for c in trusted if same(c.value, gold[c.key])),
+            verdicts=len(verdicts),
+            verdicts_right=_broken_by_gold(report, gold, verdicts),
         )
         self.merge(one)
         for tag in tags:
@@ -78,6 +85,18 @@ class Score:
     def coverage(self) -> float:
         """The share of gold cells given as trusted (0 for an empty score)."""
         return self.trusted / max(1, self.cells)
+
+
+def _broken_by_gold(report: Report, gold: dict[str, Any], verdicts: Sequence[Check]) -> int:
+    """How many of ``verdicts`` (relations said to fail in the report itself) the gold grid breaks too."""
+    if not verdicts or report.template is None:
+        return 0
+    cells = {}
+    for key, value in gold.items():
+        table, row, col = key.split(".")
+        cells[key] = Cell(table, row, col, value, "", None, 1.0)
+    failing = {(c.rule, c.scope) for c in run_checks(load_template(report.template), cells) if c.passed is False}
+    return sum(1 for v in verdicts if (v.rule, v.scope) in failing)
 
 
 def pooled(scores: Iterable[Score]) -> Score:

@@ -81,14 +81,18 @@ def test_trusted_cells_are_counted_against_the_gold_and_judged_per_set() -> None
     assert rules.trusted == len(trusted) > 0
     assert rules.trusted_right == sum(1 for c, gold in trusted if c.value == gold and type(c.value) is type(gold))
     assert rules.coverage == rules.trusted / rules.cells
-    good = Score(100, 100, 1, 1, trusted=90, trusted_right=90)
-    bad = Score(200, 190, 1, 0, trusted=150, trusted_right=149)
+    good = Score(100, 100, 1, 1, trusted=90, trusted_right=90, verdicts=2, verdicts_right=2)
+    bad = Score(200, 190, 1, 0, trusted=150, trusted_right=149, verdicts=3, verdicts_right=1)
     lines = trust_lines({"set a": {"rules": good, "model": good}, "set b": {"rules": bad, "model": good}})
     assert lines[0] == (
         "- Trusted cells, rules: below 99.5% right on 1 of 2 sets (set b); lowest 99.33% (set b, 149 of 150); "
         "coverage 80.0% of all 300 cells (239 of 240 trusted cells right)."
     )
-    assert lines[1].startswith("- Trusted cells, model: at least 99.5% right on every one of the 2 sets; lowest")
+    assert lines[1] == (
+        "- 'The report does not add up' verdicts (`source_inconsistency`), rules: 5 over all sets, 3 of them "
+        "broken in the gold grid too, 2 misreads of a report that adds up."
+    )
+    assert lines[2].startswith("- Trusted cells, model: at least 99.5% right on every one of the 2 sets; lowest")
     assert Score(10, 10).trusted_precision is None
 
 

@@ -168,6 +168,11 @@ def trust_lines(scores: dict[str, dict[str, Score]]) -> list[str]:
             f"{low_score.trusted:,}); coverage {whole.coverage:.1%} of all {whole.cells:,} cells "
             f"({whole.trusted_right:,} of {whole.trusted:,} trusted cells right)."
         )
+        lines.append(
+            f"- 'The report does not add up' verdicts (`source_inconsistency`), {tagger}: {whole.verdicts:,} over all "
+            f"sets, {whole.verdicts_right:,} of them broken in the gold grid too, "
+            f"{whole.verdicts - whole.verdicts_right:,} misreads of a report that adds up."
+        )
     return lines
 
 

@@ -15,6 +15,7 @@ from gxie.confidence import (
     FAILED_RELATION,
     OCR_HOLE,
     SOURCE_CONSISTENT,
+    SOURCE_FAILURES_MAX,
     TRUSTED,
     UNVERIFIED_IN_DAMAGED,
     VOUCHED_FLOOR,
@@ -326,11 +327,15 @@ def _judge_checks(
     """Tell 'the source does not add up' apart from 'we are unsure what we read'."""
     out_checks, issues = [], []
     judged = dict(cells)
+    sure_failures = [
+        ch for ch in checks if ch.passed is False and all(judged[k].confidence >= SOURCE_CONSISTENT for k in ch.cells)
+    ]
+    misread = len(sure_failures) > SOURCE_FAILURES_MAX  # so many: gxie's misreading, not the report's errors
     for ch in checks:
         if ch.passed is not False:
             out_checks.append(ch)
             continue
-        sure = all(judged[k].confidence >= SOURCE_CONSISTENT for k in ch.cells)
+        sure = not misread and all(judged[k].confidence >= SOURCE_CONSISTENT for k in ch.cells)
         if sure:
             out_checks.append(replace(ch, source_inconsistency=True))
             issues.append(
@@ -347,12 +352,18 @@ def _judge_checks(
             for k in ch.cells:
                 c = judged[k]
                 judged[k] = replace(c, confidence=round(c.confidence * FAILED_RELATION, 3))
+            why = (
+                f"fails, one of {len(sure_failures)} relations failing on cells read surely (too many for a report's "
+                "own errors: more likely a table misread)"
+                if misread and ch in sure_failures
+                else "fails on cells read with low confidence"
+            )
             issues.append(
                 Issue(
                     "warning",
                     IssueCode.UNCERTAIN_READING,
-                    f"{ch.rule} ({ch.scope}) fails on cells read with low confidence: expected "
-                    f"{ch.expected}, found {ch.found}; check these cells by hand",
+                    f"{ch.rule} ({ch.scope}) {why}: expected {ch.expected}, found {ch.found}; "
+                    "check these cells by hand",
                 )
             )
     return judged, tuple(out_checks), issues

@@ -207,7 +207,7 @@ def judge(
     """
     if not cells:
         return {}, (), (_no_tables(no_tables),), "failed"
-    judged, out_checks, more = _judge_checks(cells, checks)
+    judged, out_checks, more = _judge_checks(cells, checks, ocr=any(m.code in READ_BY_OCR for m in issues))
     out_issues = (*issues, *more, *_missing(template, judged))
     if any(m.code in DAMAGED for m in out_issues):
         judged = _unverified_doubted(judged, out_checks)
@@ -322,9 +322,10 @@ def _no_tables(message: str | None) -> Issue:
 
 
 def _judge_checks(
-    cells: Mapping[str, Cell], checks: Sequence[Check]
+    cells: Mapping[str, Cell], checks: Sequence[Check], *, ocr: bool = False
 ) -> tuple[dict[str, Cell], tuple[Check, ...], list[Issue]]:
-    """Tell 'the source does not add up' apart from 'we are unsure what we read'."""
+    """Tell 'the source does not add up' apart from 'we are unsure what we read'. In text an OCR engine made
+    (``ocr``) a digit misread looks like the report's own error: no failure is the source's there."""
     out_checks, issues = [], []
     judged = dict(cells)
     sure_failures = [
@@ -335,7 +336,7 @@ def _judge_checks(
         if ch.passed is not False:
             out_checks.append(ch)
             continue
-        sure = not misread and all(judged[k].confidence >= SOURCE_CONSISTENT for k in ch.cells)
+        sure = not misread and not ocr and all(judged[k].confidence >= SOURCE_CONSISTENT for k in ch.cells)
         if sure:
             out_checks.append(replace(ch, source_inconsistency=True))
             issues.append(
@@ -352,12 +353,15 @@ def _judge_checks(
             for k in ch.cells:
                 c = judged[k]
                 judged[k] = replace(c, confidence=round(c.confidence * FAILED_RELATION, 3))
-            why = (
-                f"fails, one of {len(sure_failures)} relations failing on cells read surely (too many for a report's "
-                "own errors: more likely a table misread)"
-                if misread and ch in sure_failures
-                else "fails on cells read with low confidence"
-            )
+            if misread and ch in sure_failures:
+                why = (
+                    f"fails, one of {len(sure_failures)} relations failing on cells read surely (too many for a "
+                    "report's own errors: more likely a table misread)"
+                )
+            elif ocr and ch in sure_failures:
+                why = "fails in text an OCR engine read (a digit it misread, or the report's own error: see the scan)"
+            else:
+                why = "fails on cells read with low confidence"
             issues.append(
                 Issue(
                     "warning",

@@ -203,6 +203,17 @@ def test_more_sure_failures_than_a_report_makes_are_a_misreading_not_the_reports
     assert cells[f"section3.{rows[0]}.total"].confidence == round(0.95 * 0.7, 3)
 
 
+@pytest.mark.parametrize("code", [IssueCode.OCR, IssueCode.TEXT_LAYER_POOR])
+def test_in_text_an_ocr_engine_read_no_failure_is_the_reports(code: IssueCode) -> None:
+    """A digit the OCR misread looks like the report's own error (7 verdicts of 62 on the benchmark's OCR
+    sets were such misreads): there a sure failure is an uncertain reading, to be checked against the scan."""
+    cells, checks, issues, _ = judge(T2021, FULL, (FAILED,), (Issue("info", code, "read by OCR"),))
+    assert checks == (FAILED,)
+    assert [i.code for i in issues][1:] == [IssueCode.UNCERTAIN_READING]
+    assert "OCR engine" in issues[1].message
+    assert cells["section3.new_received.total"].confidence == round(0.95 * 0.7, 3)
+
+
 def test_judge_lowers_the_confidence_of_unsure_cells_of_a_failed_relation() -> None:
     cells, checks, issues, _ = judge(T2021, _unsure(FULL), (FAILED,), ())
     assert checks == (FAILED,)

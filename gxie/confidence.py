@@ -44,9 +44,10 @@ OCR_HOLE = 0.85  # in text an OCR engine made, a blank (or empty-marked) cell in
 UNVERIFIED_IN_DAMAGED = 0.85  # a cell no passing relation checks, in a report that lost a table or rows: not
 # trusted (on OCR text of the seeds, such section 二 cells read at 1.0 were wrong: 9 for 91, 64 for 2418)
 SOURCE_CONSISTENT = 0.8  # a failed relation whose cells were all read at least this surely is the source's
-SOURCE_FAILURES_MAX = 3  # ...unless the report breaks more than this many so: a table misread, not one that does not
-# add up (typical generated reports: every report the source breaks, 1 or 2 such relations; a pdf_text report
-# read a column off, 10 of them, all called the report's own)
+SOURCE_FAILURES_MAX = 3  # ...unless the report breaks more than this many so, MISREAD_ROWS of them a row's own sum
+MISREAD_ROWS = 2  # (R2, R5): a table misread, cells moved within rows, not one that does not add up (typical generated
+# reports: each that the source breaks, 1 or 2 such relations; a pdf_text report read a column off, 10 of them, 5
+# rows, all called the report's own; a report whose column identities all fail keeps its rows' sums)
 FAILED_RELATION = 0.7  # the cells of a relation that fails on unsure readings become this much less sure
 
 # --- Constrained decoding (gxie.grid.decode, gxie.grid.candidates, gxie.grid.plausible) ------------------

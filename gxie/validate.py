@@ -13,6 +13,7 @@ from dataclasses import replace
 from gxie.confidence import (
     BLANK_CELL,
     FAILED_RELATION,
+    MISREAD_ROWS,
     OCR_HOLE,
     SOURCE_CONSISTENT,
     SOURCE_FAILURES_MAX,
@@ -331,7 +332,10 @@ def _judge_checks(
     sure_failures = [
         ch for ch in checks if ch.passed is False and all(judged[k].confidence >= SOURCE_CONSISTENT for k in ch.cells)
     ]
-    misread = len(sure_failures) > SOURCE_FAILURES_MAX  # so many: gxie's misreading, not the report's errors
+    # so many, rows among them: gxie's misreading (a cell moved within its row breaks the row's sum), not the
+    # report's own errors (a report that does not add up keeps its rows' sums and breaks column identities)
+    rows_failing = sum(1 for ch in sure_failures if ch.scope.split(" ")[0] in ("row", "block"))
+    misread = len(sure_failures) > SOURCE_FAILURES_MAX and rows_failing >= MISREAD_ROWS
     for ch in checks:
         if ch.passed is not False:
             out_checks.append(ch)

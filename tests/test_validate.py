@@ -185,8 +185,9 @@ def test_judge_marks_a_sure_failure_as_the_sources_and_keeps_the_cells() -> None
 @pytest.mark.parametrize("failing", [3, 4])
 def test_more_sure_failures_than_a_report_makes_are_a_misreading_not_the_reports(failing: int) -> None:
     """Up to three relations failing on cells read surely are the report's own errors (a report that does not
-    add up breaks one or two); more are a table gxie misread (a column off: ten on one generated report),
-    and each becomes an uncertain reading: its cells less sure, no 'does not add up' verdict."""
+    add up breaks one or two); more, two of them rows' own sums, are a table gxie misread (a column off: ten
+    on one generated report, five rows), and each becomes an uncertain reading: its cells less sure, no
+    'does not add up' verdict."""
     rows = [r.id for r in T2021.section3.rows][:failing]
     failed = tuple(
         Check("R2_total_column", f"row {r}", (f"section3.{r}.natural_person", f"section3.{r}.total"), 1, 2, False)
@@ -201,6 +202,26 @@ def test_more_sure_failures_than_a_report_makes_are_a_misreading_not_the_reports
     assert {i.code for i in issues} == {IssueCode.UNCERTAIN_READING}
     assert "one of 4 relations failing on cells read surely" in issues[0].message
     assert cells[f"section3.{rows[0]}.total"].confidence == round(0.95 * 0.7, 3)
+
+
+def test_column_identities_failing_on_every_column_stay_the_reports() -> None:
+    """A report whose rows add up but whose column identities fail everywhere (its totals of the year filled
+    from another table): five failures, no row among them. Cells moved within rows would break rows' sums;
+    these are the report's own."""
+    failed = tuple(
+        Check(
+            "R1_column_identity",
+            f"column {c}",
+            (f"section3.new_received.{c}", f"section3.total_processed.{c}"),
+            1,
+            2,
+            False,
+        )
+        for c in (*APPLICANTS[:4], "total")
+    )
+    _, checks, issues, _ = judge(T2021, FULL, failed, ())
+    assert all(c.source_inconsistency for c in checks)
+    assert {i.code for i in issues} == {IssueCode.SOURCE_INCONSISTENCY}
 
 
 @pytest.mark.parametrize("code", [IssueCode.OCR, IssueCode.TEXT_LAYER_POOR])

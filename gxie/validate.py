@@ -208,13 +208,14 @@ def judge(
     """
     if not cells:
         return {}, (), (_no_tables(no_tables),), "failed"
-    judged, out_checks, more = _judge_checks(cells, checks, ocr=any(m.code in READ_BY_OCR for m in issues))
+    ocr = any(m.code in READ_BY_OCR for m in issues)  # the issues judging adds are never OCR's
+    judged, out_checks, more = _judge_checks(cells, checks, ocr=ocr)
     out_issues = (*issues, *more, *_missing(template, judged))
     if any(m.code in DAMAGED for m in out_issues):
         judged = _unverified_doubted(judged, out_checks)
     judged = _vouched(template, judged, out_checks)
     judged = _cut_rows_doubted(template, judged)
-    if any(m.code in READ_BY_OCR for m in out_issues):
+    if ocr:
         judged = _ocr_holes_doubted(judged)
     return judged, out_checks, out_issues, _status(template, judged, out_checks, out_issues)
 

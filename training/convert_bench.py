@@ -171,9 +171,11 @@ def tables(
             ]
             cells += [str(len(found)), _pct(sum(found) / len(found)) if found else "-"]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Verdicts that the report itself does not add up (a relation failing on cells all read surely:", ""]
-    lines[-2] += " `source_inconsistency`), against the gold grid, all converters pooled:"
     lines += [
+        "",
+        "Verdicts that the report itself does not add up (a relation failing on cells all read surely: "
+        "`source_inconsistency`), against the gold grid, all converters pooled:",
+        "",
         "| tagger | verdicts | the gold grid breaks it too | gxie misread a report that adds up |",
         "|---|---|---|---|",
     ]

@@ -643,11 +643,12 @@ class Aligner:
         back = [np.full((3, n + 1), -1, dtype=np.int64) for _ in range(G + 1)]
         best[0][0] = 0.0
         skip = self.skip_cost
-        bands = [i for i in range(n + 1) if 2 <= self._para_len[i] <= MAX_BAND]
-        # bands of values standing one a paragraph, bounded by labels: start after a label, end before one
+        # bands to try, (start, rows): each paragraph of 2 to MAX_BAND values, and for rows whose own
+        # relation applies, values standing one a paragraph from after a label to before one (per row width)
+        marked = [(i, self._para_len[i]) for i in range(n + 1) if 2 <= self._para_len[i] <= MAX_BAND]
         lone_starts = [i for i in range(n) if self._para_len[i] == 1 and self.between[self.label_slot[i]]]
         label_ends = [j for j in range(1, n + 1) if j == n or self.between[j]]
-        lone: dict[int, list[tuple[int, int]]] = {}  # per row width: (start, rows) of the lone bands to try
+        with_lone: dict[int, list[tuple[int, int]]] = {}
         for gi in range(G + 1):
             r = best[gi].tolist()
             skipped = []
@@ -678,15 +679,15 @@ class Aligner:
             if g.row and self.mode != "before":
                 limit = min(MAX_BAND, G - gi)
                 w, applies = len(g.keys), self._facts[gi][2]
-                if applies and w not in lone:
-                    lone[w] = [
+                if applies and w not in with_lone:
+                    lone = [
                         (i, (j - i) // w)
                         for i in lone_starts
                         for j in label_ends
                         if j > i and not (j - i) % w and self._lone_band(i, j)
                     ]
-                tries = [(i, self._para_len[i]) for i in bands] + (lone[w] if applies else [])
-                for i, k in sorted(tries):
+                    with_lone[w] = sorted(marked + lone)
+                for i, k in with_lone[w] if applies else marked:
                     if not 2 <= k <= limit or r[i] == neg:
                         continue
                     j = i + w * k

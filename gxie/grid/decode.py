@@ -57,7 +57,7 @@ MARGIN = 1.0  # readings within this of the best are rivals: cells they disagree
 MAX_GLUED_DIGITS = 9  # longest digit run tried as several cells run together
 ROW_RULES = ("section3", "section4")  # tables whose rows have their own relation (R2, R5)
 RULING_ONES = OCR_ONES | {"1"}  # what a ruling line between two cells is read as
-_LOOKALIKE_LETTERS = frozenset("oOlI〇")  # letters OCR reads digits as
+LOOKALIKE_LETTERS = frozenset("oOlI〇")  # letters OCR reads digits as
 STRONG_HEADER = 0.8  # a column label matching this well heads a column block (``_column_blocks``)
 
 
@@ -308,7 +308,7 @@ def _spaced_in_ocr_text(al: Aligner, toks: list[Token]) -> bool:
     real blank was lost)."""
     lines = {t.line for t in toks if t.kind == "blank" and t.spaced}
     return bool(lines) and any(
-        v.line in lines and v.kind == "value" and any(ch in _LOOKALIKE_LETTERS for ch in v.text) for v in al.values
+        v.line in lines and v.kind == "value" and any(ch in LOOKALIKE_LETTERS for ch in v.text) for v in al.values
     )
 
 

@@ -18,12 +18,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from gxie.confidence import DECODED_UNLABELLED
+from gxie.grid.decode import LOOKALIKE_LETTERS
 from gxie.types import Cell, NormalizedText
 
 _FULL_WIDTH_DIGIT = re.compile(r"[０-９]")
 _ASCII_DIGIT = re.compile(r"[0-9]")
 # a cell that is a digit look-alike letter standing for a number (between spaces or at the line's end)
-_LOOKALIKE_CELL = re.compile(r"(?:^|\s)[oOlI〇](?=\s|$)")
+_LOOKALIKE_CELL = re.compile(rf"(?:^|\s)[{''.join(sorted(LOOKALIKE_LETTERS))}](?=\s|$)")
 _NBSP_IN_GAP = re.compile(r"\S\xa0| \xa0|\xa0 ")  # an NBSP in a gap of spaces, or right after a cell
 
 
@@ -46,6 +47,8 @@ def doubt_spaced_rows(norm: NormalizedText, cells: Mapping[str, Cell]) -> Mappin
     for c in cells.values():
         if c.value is not None or c.span is None or c.span[0] != c.span[1] or c.confidence <= DECODED_UNLABELLED:
             continue
+        if (c.table, c.row) in rows:
+            continue  # doubted already, by another of its blanks
         start = text.rfind("\n", 0, c.span[0]) + 1
         end = text.find("\n", c.span[0])
         end = end if end >= 0 else len(text)

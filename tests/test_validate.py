@@ -250,19 +250,42 @@ def test_judge_without_cells_fails_with_no_tables_only() -> None:
 
 
 def test_a_report_that_lost_a_table_trusts_only_the_cells_a_passing_relation_vouches_for() -> None:
-    """Section 四 gone: the cells of section 三 that a passing relation checks keep their confidence; the
-    ones no passing check covers (all of section 二, a row left unchecked) drop below the trust bar."""
+    """OCR text with section 四 gone: the cells of section 三 that a passing relation checks keep their
+    confidence; the ones no passing check covers (all of section 二, a row left unchecked) drop below the
+    trust bar: the damage may have changed their digits too."""
     lost = {k: c for k, c in FULL.items() if not k.startswith("section4")}
     checks = tuple(run_checks(T2021, lost))
-    cells, _, issues, status = judge(T2021, lost, checks, ())
+    ocr = (Issue("info", IssueCode.OCR, "the pages were read by OCR"),)
+    cells, _, issues, status = judge(T2021, lost, checks, ocr)
     assert status == "partial" and "missing_table" in {i.code for i in issues}
     vouched = {k for c in checks if c.passed for k in c.cells}
     assert vouched and all(cells[k].confidence == 0.95 for k in vouched)
     assert all(c.confidence == 0.85 for k, c in cells.items() if k not in vouched)
     assert any(k.startswith("section2.") for k in cells if k not in vouched)
     # the same cells in a whole report keep their confidence
-    whole, _, _, _ = judge(T2021, FULL, tuple(run_checks(T2021, FULL)), ())
+    whole, _, _, _ = judge(T2021, FULL, tuple(run_checks(T2021, FULL)), ocr)
     assert all(c.confidence == 0.95 for c in whole.values())
+
+
+def test_in_converted_text_a_lost_table_leaves_a_whole_table_read_by_its_labels_trusted() -> None:
+    """Text a converter made (no OCR) with section 四 gone: a converter drops cells, it does not change
+    digits. Section 二 read whole beside its labels keeps its confidence; read by the format's order (the
+    decoder), or with a cell of it not found, it drops below the trust bar (such cells stood a row off)."""
+    lost = {k: c for k, c in FULL.items() if not k.startswith("section4")}
+    checks = tuple(run_checks(T2021, lost))
+    section2 = [k for k in lost if k.startswith("section2.")]
+    cells, _, _, _ = judge(T2021, lost, checks, ())
+    assert all(cells[k].confidence == 0.95 for k in section2)
+    decoded = (Issue("info", IssueCode.DECODED_TABLE, "section2: read by constrained decoding (row-after)"),)
+    cells, _, _, _ = judge(T2021, lost, checks, decoded)
+    assert all(cells[k].confidence == 0.85 for k in section2)
+    short = {k: c for k, c in lost.items() if k != section2[0]}
+    cells, _, _, _ = judge(T2021, short, tuple(run_checks(T2021, short)), ())
+    assert all(cells[k].confidence == 0.85 for k in section2[1:])
+    # a decoded section 三 does not doubt section 二
+    other = (Issue("info", IssueCode.DECODED_TABLE, "section3: read by constrained decoding (row-after)"),)
+    cells, _, _, _ = judge(T2021, lost, checks, other)
+    assert all(cells[k].confidence == 0.95 for k in section2)
 
 
 def _vouching_grid(**changes: float | None) -> dict[str, Cell]:

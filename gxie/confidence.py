@@ -32,6 +32,8 @@ BLOCK_LAYOUT_CELL = 0.85  # a cell of a block layout: the order (by column or by
 ROW_CERTAINTY_FLOOR = 0.5  # a row's certainty runs from this (a weak label match) to 1 (an exact one)
 BLANK_CELL = 0.9  # a blank may be a value the text lost, so it is a little less sure than a number
 UNREADABLE_NUMBER = 0.3  # tagged as a number but no number could be parsed from it
+TEXT_BEFORE_VALUES = 0.85  # a row's values on lines after a line of other text (a label the tagger did not know:
+# ``行政强制 / I / 行政检查 / 0``, the 0 is 行政检查's, 行政强制's 1 was OCR'd to I): placed, not trusted
 EXTRA_VALUES = 0.7  # more values than columns: the surplus was dropped, the rest may be shifted
 SHORT_ROW = 0.6  # fewer values than columns, read left to right: the blanks may have been elsewhere
 BLANK_ROW = 0.8  # a label standing alone in a table printed without blanks: its row taken as all blank

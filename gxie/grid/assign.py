@@ -11,11 +11,12 @@ from gxie.confidence import (
     BLANK_ROW,
     EXTRA_VALUES,
     NO_PLACEMENT_ADDS_UP,
+    OCR_LOOKALIKE_SCORE,
     ROW_CERTAINTY_FLOOR,
     SHORT_ROW,
     UNREADABLE_NUMBER,
 )
-from gxie.grid.values import parse_number
+from gxie.grid.values import lone_stroke, parse_number
 from gxie.templates import Relation
 from gxie.text.cells import Item
 from gxie.types import Cell, Number
@@ -73,6 +74,8 @@ def cell_of(table: str, row: str, col: str, item: Item | None, certainty: float)
     conf = item.score * certainty
     if item.kind == "NUM" and value is None:
         conf *= UNREADABLE_NUMBER
+    elif item.kind == "NUM" and lone_stroke(item.text):
+        conf = min(conf, OCR_LOOKALIKE_SCORE)  # whichever tagger marked it: a 1 or a ruling line
     return Cell(table, row, col, value, item.text, (item.start, item.end), round(conf, 3))
 
 

@@ -17,12 +17,22 @@ from gxie.confidence import (
     FORMAT_CONFIDENT,
     HEADER_MATCH,
     SHORT_ROW,
+    TEXT_BEFORE_VALUES,
     TRUSTED,
 )
 from gxie.grid.assign import RowValues, blank_row, cell_of, fit, place_row
 from gxie.grid.detect import detect_template
 from gxie.grid.refine import refine
-from gxie.grid.rows import RowHit, find_rows, next_boundary, prev_boundary, split_rows, unwrap, values_between
+from gxie.grid.rows import (
+    RowHit,
+    find_rows,
+    next_boundary,
+    prev_boundary,
+    split_rows,
+    text_before_values,
+    unwrap,
+    values_between,
+)
 from gxie.templates import Block, Template, load_template
 from gxie.templates.lexicon import best_label
 from gxie.text.cells import Item, items
@@ -123,7 +133,10 @@ def _runs(
         run = values_between(stream, h.index + 1, next_boundary(stream, h.index))
         line = stream[h.index].line
         same = [v for v in run if v.line == line]
-        after.append(same if len(same) >= n else _until_empty_line(run))
+        run = same if len(same) >= n else _until_empty_line(run)
+        if text_before_values(stream, h, run):
+            run = [replace(v, score=min(v.score, TEXT_BEFORE_VALUES)) for v in run]
+        after.append(run)
         first = h.first
         while True:
             j = prev_boundary(stream, first)

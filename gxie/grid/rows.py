@@ -7,6 +7,7 @@ numbers are not taken for a neighbour's.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from gxie.confidence import MIN_ROW_SCORE, STARTS_NEW_ROW
@@ -14,6 +15,7 @@ from gxie.templates.lexicon import Match, label_core, match_label, numbering, sp
 from gxie.text.cells import Item
 
 BOUNDARY_KINDS = {"ROW", "SEC", "CAP", "COL"}
+_CJK = re.compile(r"[\u4e00-\u9fff]{2}")  # two Chinese characters: text, not a number or a mark
 VALUE_KINDS = {"NUM", "EMPTY", "BLANK"}
 SECTION2_ROWS = {
     "regulations",
@@ -112,9 +114,12 @@ def _continues(prev: RowHit, it: Item, stream: list[Item], i: int) -> bool:
     """A wrapped label: this ROW item completes the previous label rather than starting a row."""
     if prev.kind not in ("row", "group"):
         return False
+    last = stream[(prev.continuations or (prev.index,))[-1]]
     between = stream[(prev.continuations or (prev.index,))[-1] + 1 : i]
     if any(x.kind in BOUNDARY_KINDS for x in between):
         return False
+    if any(x.kind in VALUE_KINDS and x.kind != "BLANK" and last.line < x.line < it.line for x in between):
+        return False  # a value on a line of its own between them: the row's value, then the next row's label
     core = label_core(it.text)
     m = _best(it.text)
     if numbering(it.text) or (m is not None and m.score >= STARTS_NEW_ROW):
@@ -123,6 +128,29 @@ def _continues(prev: RowHit, it: Item, stream: list[Item], i: int) -> bool:
     whole = _best(prev.text + it.text)
     alone = label_core(prev.text)
     return bool(core) and whole is not None and whole.entry.id == prev.row and len(joined) > len(alone)
+
+
+def text_before_values(stream: list[Item], hit: RowHit, run: list[Item]) -> bool:
+    """Between the label of ``hit`` and the first value of its ``run`` stand, each on a later line than the
+    label, something the tagger could not read as a value and then a line of other text that is not the
+    label's continuation: the row's own cell was unreadable (an OCR'd ``I`` for 1) and the value after
+    the text is the next row's, whose label the tagger did not know (``行政强制 / I / 行政检查 / 0``)."""
+    if not run or run[0].line == stream[hit.index].line:
+        return False
+    own, line = set(hit.continuations), stream[hit.index].line
+    unread = False
+    for j in range(hit.index + 1, len(stream)):
+        x = stream[j]
+        if x.start >= run[0].start:
+            return False
+        if x.kind != "OTHER" or j in own or x.line <= line:
+            continue
+        if _CJK.search(x.text):
+            if unread:
+                return True
+        elif x.text.strip():
+            unread = True
+    return False
 
 
 def values_between(stream: list[Item], lo: int, hi: int) -> list[Item]:

@@ -1,0 +1,77 @@
+"""A row the format does not have, printed one cell a line after a row whose own cell is unreadable.
+
+``行政强制 / I / 行政检查 / 0``: an OCR engine read 行政强制's 1 as ``I``, and 行政检查 (not a row of the 2021
+format) follows with its 0. Neither tagger may make that 0 行政强制's trusted value: the rules tagger leaves
+``I`` and 行政检查 untagged, a tagger that marks ``I`` a number and 行政检查 a row label must not have the
+label taken for the wrapped end of 行政强制's; a lone stroke read as 1 is below trust whoever tagged it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gxie import extract
+from gxie.confidence import TRUSTED
+from gxie.tagging.rules import RulesTagger
+from gxie.types import Document, Span
+from tests.handmade import T2021, report_text
+
+COERCION = "section2.coercion.decisions"
+
+
+def _report_text(coercion: str, extra_row: bool) -> str:
+    """``coercion`` as 行政强制's cell, and an unknown row 行政检查 with 0 after it when ``extra_row``."""
+
+    def cells(row: str, n: int) -> list[str]:
+        if row != "coercion":
+            return ["2"] * n
+        return [coercion, "", "行政检查", "0"] if extra_row else [coercion]
+
+    return report_text(cells)
+
+
+class _MarksStrokeAndUnknownRow:
+    """The rules tagger, plus what a model marks here: a lone ``I`` a number, 行政检查 a row label."""
+
+    name, version = "stroke-marker", "1"
+
+    def __init__(self) -> None:
+        self._rules = RulesTagger()
+
+    def tag(self, text: str) -> list[Span]:
+        spans = [s for s in self._rules.tag(text) if "行政检查" not in s.text]
+        for word, label in (("\tI\n", "NUM"), ("\t行政检查\n", "ROW")):
+            at = text.index(word) + 1
+            spans.append(Span(at, at + len(word) - 2, label, word[1:-1]))
+        return sorted(spans, key=lambda s: s.start)
+
+    def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
+        return [self.tag(t) for t in texts]
+
+
+def _coercion(text: str, tagger: object) -> tuple[object, float]:
+    report = extract(Document(text=text, source="unknown-row.txt", kind="text"), tagger=tagger)  # type: ignore[arg-type]
+    cell = report.cell(COERCION)
+    assert cell is not None
+    return cell.value, cell.confidence
+
+
+def test_the_hand_made_report_is_read_whole_and_trusted_without_the_unknown_row() -> None:
+    report = extract(Document(text=_report_text("1", False), source="plain.txt", kind="text"), tagger="rules")
+    assert report.status == "ok" and report.to_flat()[COERCION] == 1
+    assert {c.key for c in report.trusted_cells} == set(T2021.flat_keys())
+
+
+def test_rules_tagger_the_next_rows_value_after_its_label_is_not_trusted() -> None:
+    value, confidence = _coercion(_report_text("I", True), "rules")
+    assert confidence < TRUSTED, (value, confidence)
+
+
+def test_a_label_after_a_value_on_its_own_line_is_a_new_row_not_a_wrapped_label() -> None:
+    value, confidence = _coercion(_report_text("I", True), _MarksStrokeAndUnknownRow())
+    assert value == 1 and confidence < TRUSTED  # the I, read as 1: a lone stroke, below trust
+
+
+def test_a_number_printed_as_a_digit_keeps_its_trust_beside_the_unknown_row() -> None:
+    value, confidence = _coercion(_report_text("1", True), "rules")
+    assert value == 1 and confidence >= TRUSTED

@@ -15,12 +15,10 @@ from gxie.confidence import (
     BLOCK_LAYOUT_FIT,
     CLOSE_FIT,
     FORMAT_CONFIDENT,
-    HEADER_MATCH,
-    SHORT_ROW,
     TEXT_BEFORE_VALUES,
     TRUSTED,
 )
-from gxie.grid.assign import RowValues, blank_row, cell_of, fit, place_row
+from gxie.grid.assign import RowValues, blank_row, cell_of, place_row
 from gxie.grid.detect import detect_template
 from gxie.grid.refine import refine
 from gxie.grid.rows import (
@@ -33,14 +31,11 @@ from gxie.grid.rows import (
     unwrap,
     values_between,
 )
-from gxie.templates import Block, Template, load_template
-from gxie.templates.lexicon import best_label
+from gxie.grid.section4 import read_section4
+from gxie.templates import Template, load_template
 from gxie.text.cells import Item, items
 from gxie.types import Cell, Grid, Issue, IssueCode, Level, Span
 from gxie.validate import RowTally, count_passed, every_check, tally, touching
-
-SECTION4_HEADERS = {"maintained", "corrected", "other", "pending", "total"}
-SECTION4_GROUP_HEADERS = {"review_group", "litigation", "direct_group", "after_review_group"}
 
 
 @dataclass
@@ -83,7 +78,9 @@ def rebuild(
         table_hits = [h for h in hits if h.kind == "row" and h.table == table]
         _read_table(t, stream, table_hits, rows_of, groups, grid)
     _report_other_rows(t, stream, hits, grid)
-    _read_section4(t, stream, hits, grid)
+    cells4, issues4 = read_section4(t, stream, hits)
+    grid.cells.update(cells4)
+    grid.issues.extend(issues4)
     cells, issues = refine(t, text, spans, grid.cells, grid.issues) if decode else (grid.cells, grid.issues)
     cells, shared = one_cell_per_number(t, cells)
     return Grid(grid.template, grid.template_confidence, cells, (*issues, *shared))
@@ -338,74 +335,3 @@ def _report_other_rows(t: Template, stream: list[Item], hits: list[RowHit], grid
                     "info", IssueCode.UNKNOWN_ROW, f"{where}unrecognised row label {h.text!r}; its values were not used"
                 )
             )
-
-
-def _section4_headers(stream: list[Item]) -> list[int]:
-    out = []
-    for i, it in enumerate(stream):
-        if it.kind != "COL":
-            continue
-        m = best_label(it.text, ("row", "col"), threshold=HEADER_MATCH)
-        if m is None:
-            continue
-        if (m.entry.table == "section4" and (m.entry.kind == "row" or m.entry.id in SECTION4_HEADERS)) or (
-            m.entry.table == "header" and m.entry.id in SECTION4_GROUP_HEADERS
-        ):
-            out.append(i)
-    return out
-
-
-def _section4_blocks_as_rows(t: Template, stream: list[Item], grid: _Draft) -> bool:
-    """Section 四 printed transposed: one line per block (行政复议 / 未经复议直接起诉 / 复议后起诉) with 5 values."""
-    found: dict[str, list[Item]] = {}
-    for i, it in enumerate(stream):
-        if it.kind not in ("ROW", "COL"):
-            continue
-        m = best_label(it.text, ("row",), threshold=HEADER_MATCH)
-        if m is None or m.entry.table != "section4" or m.entry.id in found:
-            continue
-        run = values_between(stream, i + 1, next_boundary(stream, i))
-        if len([v for v in run if v.kind != "BLANK"]) >= 3:
-            found[m.entry.id] = run
-    if len(found) < 2:
-        return False
-    cols = [c.id for c in t.section4.columns]
-    for block, run in found.items():
-        vals, _ = fit(run, len(cols))
-        for col, v in zip(cols, vals, strict=False):
-            cell = cell_of("section4", block, col, v, 1.0 if len(vals) == len(cols) else SHORT_ROW)
-            grid.cells[cell.key] = cell
-    return True
-
-
-def _read_section4(t: Template, stream: list[Item], hits: list[RowHit], grid: _Draft) -> None:
-    if _section4_blocks_as_rows(t, stream, grid):
-        return
-    heads = _section4_headers(stream)
-    last_row = max((h.index for h in hits if h.kind == "row" and h.table == "section3"), default=-1)
-    heads = [i for i in heads if i > last_row] or heads
-    if not heads:
-        return
-    end = heads[-1]
-    while end + 1 < len(stream) and stream[end + 1].kind in ("COL", "OTHER"):
-        end += 1
-    run = values_between(stream, end + 1, next_boundary(stream, end))
-    if len([v for v in run if v.kind != "BLANK"]) < 5:
-        start = prev_boundary(stream, heads[0])
-        before = values_between(stream, start + 1, heads[0])
-        if len([v for v in before if v.kind != "BLANK"]) > len([v for v in run if v.kind != "BLANK"]):
-            run = before
-    block: Block = t.section4
-    keys = [(r.id, c.id) for r in block.rows for c in block.columns]
-    vals, _ = fit(run, len(keys))
-    for (row, col), v in zip(keys, vals, strict=False):
-        cell = cell_of("section4", row, col, v, 1.0 if len(vals) == len(keys) else SHORT_ROW)
-        grid.cells[cell.key] = cell
-    if vals and len(vals) < len(keys):
-        grid.issues.append(
-            Issue(
-                "warning",
-                IssueCode.UNCERTAIN_ROW,
-                f"section4: only {len(vals)} of {len(keys)} cells found; read in order",
-            )
-        )

@@ -209,10 +209,14 @@ def test_settled_readings_are_the_models_own_on_generated_reports() -> None:
         alone = extract_text(r.text, tagger=model, rules_first=False)
         flat = fast.to_flat()
         assert flat == alone.to_flat(), r.id
-        if "section2 section3 section4" in fast.versions["tags"]:
-            continue  # no table settled by the rules: the model read all three (a report cut short, say)
-        assert all(flat.get(k) == v for k, v in r.flat.items()), r.id  # and right
-        assert fast.status == "ok"  # the model alone may add issues of its own (a group header taken for a row)
+        tags = fast.versions["tags"]  # "rules:1" (all settled), or "model:... in section3; rules:1 elsewhere"
+        by_model = tags.split(" in ", 1)[1].split(";", 1)[0].split() if " in " in tags else []
+        settled = {"section2", "section3", "section4"} - set(by_model)
+        # the tables the rules settled are right (the model's own tables may hold what no reader can tell,
+        # a section 四 of zeros printed without its blank cells)
+        assert all(flat.get(k) == v for k, v in r.flat.items() if k.split(".", 1)[0] in settled), r.id
+        if not by_model:
+            assert fast.status == "ok"  # the model alone may add issues of its own (a group header taken for a row)
     assert compared >= 5
 
 

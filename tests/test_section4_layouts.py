@@ -62,3 +62,31 @@ def test_a_section4_that_adds_up_under_neither_order_keeps_the_formats_and_is_th
     got, codes, messages, _ = _section4(report_text(section4=section4_in_one_row(values)))
     assert got["review"] == [4, 1, 7, 0, 13] and not messages
     assert IssueCode.SOURCE_INCONSISTENCY in codes
+
+
+def _block(text: str, block: str) -> tuple[list[object], set[IssueCode], list[str], float]:
+    report = extract(Document(text=text, source="s4.txt", kind="text"), tagger="rules")
+    flat = report.to_flat()
+    codes = {i.code for i in report.issues}
+    messages = [i.message for i in report.issues if i.code is IssueCode.BLOCK_LAYOUT]
+    top = max(c.confidence for c in report.cells if c.table == "section4" and c.row == block)
+    return [flat[f"section4.{block}.{c}"] for c in COLUMNS], codes, messages, top
+
+
+def test_a_total_printed_before_its_pending_cell_is_read_as_the_total() -> None:
+    """行政复议 printed 4 1 7 12 0: its total before 尚未审结 (pdftotext's default mode on a ruled table).
+    A pending count above the total is impossible, and swapped the block adds up: read so, below trust."""
+    values = [4, 1, 7, 12, 0, 8, 11, 0, 1, 20, 0, 0, 0, 0, 0]
+    got, codes, messages, top = _block(report_text(section4=section4_in_one_row(values)), "review")
+    assert got == [4, 1, 7, 0, 12]
+    assert IssueCode.SOURCE_INCONSISTENCY not in codes
+    assert messages == ["section4 block review: its total (12) was printed before pending (0): read so, the block adds up"]
+    assert top < TRUSTED
+
+
+def test_a_block_that_adds_up_under_no_swap_stays_the_reports_own() -> None:
+    """Pending above the total, but swapped the parts do not add up either: kept as printed, a verdict."""
+    values = [4, 1, 7, 13, 0, 8, 11, 0, 1, 20, 0, 0, 0, 0, 0]
+    got, codes, messages, _ = _block(report_text(section4=section4_in_one_row(values)), "review")
+    assert got == [4, 1, 7, 13, 0] and not messages
+    assert IssueCode.SOURCE_INCONSISTENCY in codes

@@ -31,7 +31,7 @@ from gxie.grid.rows import (
     unwrap,
     values_between,
 )
-from gxie.grid.section4 import read_section4
+from gxie.grid.section4 import read_section4, totals_printed_first
 from gxie.templates import Template, load_template
 from gxie.text.cells import Item, items
 from gxie.types import Cell, Grid, Issue, IssueCode, Level, Span
@@ -82,8 +82,9 @@ def rebuild(
     grid.cells.update(cells4)
     grid.issues.extend(issues4)
     cells, issues = refine(t, text, spans, grid.cells, grid.issues) if decode else (grid.cells, grid.issues)
+    cells, swapped = totals_printed_first(t, cells)
     cells, shared = one_cell_per_number(t, cells)
-    return Grid(grid.template, grid.template_confidence, cells, (*issues, *shared))
+    return Grid(grid.template, grid.template_confidence, cells, (*issues, *swapped, *shared))
 
 
 def one_cell_per_number(t: Template, cells: dict[str, Cell]) -> tuple[dict[str, Cell], list[Issue]]:

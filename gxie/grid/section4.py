@@ -2,10 +2,13 @@
 
 The format prints section 四 as three groups of five columns over one row of 15 numbers; some reports
 print it transposed, a block a row (行政复议 / 未经复议直接起诉 / 复议后起诉), and a converter may then give
-its numbers a line per block or a column at a time. The block totals (R5) choose between the orders.
+its numbers a line per block or a column at a time. The block totals (R5) choose between the orders, and
+find a total a converter printed before its 尚未审结 cell (``totals_printed_first``, on every reading).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from gxie.confidence import BLOCK_LAYOUT_CELL, HEADER_MATCH, SHORT_ROW
 from gxie.grid.assign import cell_of, fit
@@ -123,3 +126,45 @@ def read_section4(t: Template, stream: list[Item], hits: list[RowHit]) -> tuple[
             )
         )
     return chosen, issues
+
+
+def totals_printed_first(t: Template, cells: dict[str, Cell]) -> tuple[dict[str, Cell], list[Issue]]:
+    """A block of section 四 whose total reads smaller than its 尚未审结 cell (no count can hold more than its
+    total) and whose parts add up once the two swap: the converter printed the total before 尚未审结
+    (pdftotext's default mode does, on some ruled tables). The two cells swap and every cell of the block is
+    capped at ``BLOCK_LAYOUT_CELL`` (the converter's order was not the table's: its other cells may have
+    moved too), instead of a report that does not add up."""
+    relation = t.row_relation("section4")
+    if relation is None:
+        return cells, []
+    last, whole = relation.parts[-1], relation.whole[-1]
+    out, issues = cells, []
+    for row in (r.id for r in t.section4.rows):
+        keys = [f"section4.{row}.{c}" for c in (*relation.parts, *relation.whole)]
+        got = [cells.get(k) for k in keys]
+        values = [c.value if c is not None else None for c in got]
+        if any(type(v) is not int for v in values):
+            continue
+        *parts, total = values
+        if not total < parts[-1] or sum(parts[:-1]) + total != parts[-1]:
+            continue
+        a, b = cells[f"section4.{row}.{last}"], cells[f"section4.{row}.{whole}"]
+        if out is cells:
+            out = dict(cells)
+        for k in keys:  # the converter's order was not the table's: every cell of the block is in doubt
+            out[k] = replace(out[k], confidence=min(out[k].confidence, BLOCK_LAYOUT_CELL))
+        out[a.key] = Cell(
+            a.table, a.row, a.col, b.value, b.raw, b.span, min(a.confidence, b.confidence, BLOCK_LAYOUT_CELL)
+        )
+        out[b.key] = Cell(
+            b.table, b.row, b.col, a.value, a.raw, a.span, min(a.confidence, b.confidence, BLOCK_LAYOUT_CELL)
+        )
+        issues.append(
+            Issue(
+                "info",
+                IssueCode.BLOCK_LAYOUT,
+                f"section4 block {row}: its total ({a.value}) was printed before {last} ({b.value}): read so, "
+                "the block adds up",
+            )
+        )
+    return out, issues

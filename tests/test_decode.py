@@ -11,6 +11,7 @@ import math
 import pytest
 
 from gxie import extract_text
+from gxie.confidence import OCR_LOOKALIKE_SCORE
 from gxie.grid.candidates import UNTAGGED_VALUE_SCORE as UNTAGGED
 from gxie.grid.candidates import region_cells, regions, tokens
 from gxie.grid.decode import ANCHORED, IN_ORDER, _column_blocks, doubt, read_table
@@ -983,3 +984,31 @@ def test_a_pipe_row_whose_empty_fields_could_shift_is_not_trusted(text: str, sur
     assert [c.value for c in shifty] == [0, 0, 0, 0, 0, None, None]
     assert max(c.confidence for c in shifty) < TRUSTED
     assert min(cells[f"section3.{sure_row}.{c}"].confidence for c in S3_COLS) >= TRUSTED
+
+
+def test_a_look_alike_zero_after_a_number_run_into_a_label_is_a_value_and_a_caption_ends_no_label() -> None:
+    """``行政强制1 O 1`` (noisy OCR text, cells one space apart): the O is the row's second cell, not part
+    of its label; and the 第二十条 caption on the next line starts the next table, it is no wrapped end of
+    the label (joined, it made its trailing spaces two blank cells of the row, read as a full row)."""
+    text = "行政强制1 O 1\n第二十条第（八）项    \n信息内容  上一年项目数量 本年增减\n行政事业性收费 l  0\n"
+    stream = tokens(text, [], 0, len(text))
+    assert [(t.kind, t.text) for t in stream[:4]] == [
+        ("label", "行政强制"),
+        ("value", "1"),
+        ("value", "O"),
+        ("value", "1"),
+    ]
+    assert stream[2].score <= OCR_LOOKALIKE_SCORE
+    assert not any(t.kind == "label" and "第二十条" in t.text and "行政强制" in t.text for t in stream)
+
+
+def test_an_untagged_number_with_look_alike_digits_is_a_value_it_is_less_sure_of() -> None:
+    """``72.3I 万`` that no tagger marked: two digits and more make it a number (an amount whose last digit
+    came out as I), below trust."""
+    text = "政府集中采购\t——\t72.3I 万\t\n"
+    values = [t for t in tokens(text, [], 0, len(text)) if t.kind == "value"]
+    assert [(t.text, t.score <= OCR_LOOKALIKE_SCORE) for t in values] == [("——", False), ("72.3I 万", True)]
+    text = "信息内容\tIO\t采购总金额\n"  # a whole cell of look-alikes alone: a number too, as unsure
+    assert [(t.text, t.score) for t in tokens(text, [], 0, len(text)) if t.kind == "value"] == [
+        ("IO", OCR_LOOKALIKE_SCORE)
+    ]

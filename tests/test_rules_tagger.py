@@ -138,3 +138,34 @@ def test_a_lone_i_run_into_a_label_is_a_one() -> None:
     stand apart), so it is the row's first cell, a 1 below the trust bar; the label is the label alone."""
     got = tags("行政事业性收费I\t0\t\n")
     assert ("ROW", "行政事业性收费", 1.0) in got and ("NUM", "I", OCR_LOOKALIKE_SCORE) in got
+
+
+def test_a_label_and_its_first_number_in_one_tab_field_split_at_the_space() -> None:
+    """``2.重复申请 4``: the label and its first number in one tab field, a space between. Left whole, the
+    row read its six other fields from its first column, its total blank, and the report was said not to
+    add up."""
+    assert tags("\t\t2.重复申请 4\t——\t——\t——\t——\t——\t4\n")[:3] == [
+        ("ROW", "2.重复申请", 1.0),
+        ("NUM", "4", 1.0),
+        ("EMPTY", "——", 1.0),
+    ]
+
+
+def test_a_number_run_into_a_label_after_a_straight_quote_is_split_off() -> None:
+    assert tags('3、危及"三安全一稳定"1\t0\t0\t0\t0\t0\tl\n')[:2] == [
+        ("ROW", '3、危及"三安全一稳定"', 1.0),
+        ("NUM", "1", 1.0),
+    ]
+
+
+def test_an_amount_with_a_look_alike_digit_and_a_space_before_its_unit_is_a_number() -> None:
+    """``72.3I 万`` (full-width in the original, a space before the unit): it was plain text, and the
+    procurement row's empty last field was read as its amount, blank and trusted."""
+    got = tags("政府集中采购\t——\t72.3I 万\t\n")
+    assert [t for t in got if t[0] == "NUM"] == [("NUM", "72.3I 万", OCR_LOOKALIKE_SCORE)]
+    text = (
+        "二、主动公开政府信息情况\n第二十条第（九）项\n信息内容\t采购项目数量\t采购总金额\t\n"
+        "政府集中采购\t——\t７２．３I 万\t\n三、收到和处理政府信息公开申请情况\n"
+    )
+    amount = extract_text(text, tagger="rules", template="2019").cell("section2.procurement.total_amount")
+    assert amount is not None and amount.value == 723100 and amount.confidence < TRUSTED

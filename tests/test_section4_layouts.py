@@ -80,7 +80,9 @@ def test_a_total_printed_before_its_pending_cell_is_read_as_the_total() -> None:
     got, codes, messages, top = _block(report_text(section4=section4_in_one_row(values)), "review")
     assert got == [4, 1, 7, 0, 12]
     assert IssueCode.SOURCE_INCONSISTENCY not in codes
-    assert messages == ["section4 block review: its total (12) was printed before pending (0): read so, the block adds up"]
+    assert messages == [
+        "section4 block review: its total (12) was printed before pending (0): read so, the block adds up"
+    ]
     assert top < TRUSTED
 
 

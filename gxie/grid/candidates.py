@@ -49,7 +49,7 @@ _LEADING_NUMBER = re.compile(r"\d+(?=[\u4e00-\u9fff])")
 # A run of digits (or OCR's O, I, l) ending a label right after a CJK character, a closing bracket or a closing
 # quote (as the rules tagger's ``_GLUED_NUMBER``); linear (no nested
 # quantifier); _glued_tail keeps the runs holding a digit, a lone I or l, and the empty marks.
-_GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff）)”」])(?:\d+\.\d+|[\dOoIl〇]+|无|—|/)$")
+_GLUED_TAIL = re.compile(r"(?<=[\u4e00-\u9fff）)”」\"])(?:\d+\.\d+|[\dOoIl〇]+|无|—|/)$")
 _OCR_NUMBER = re.compile(r"^[+\-]?[\dOoIl|〇SB][\dOoIl|〇SB,.]*(?:万元|万|元|%)?$")
 _ONE_NUMBER = re.compile(r"^[+\-]?\s?(?:\d[\d,]*(?:\.\d+)?|\.\d+)\s?(?:万元|万|元|%)?$")
 _WIDE = re.compile(r" {2,}")
@@ -321,6 +321,12 @@ def _glued_tail(text: str) -> re.Match[str] | None:
     return m if not ocr_run or any(ch.isdigit() for ch in tail) or tail in ("I", "l", "O", "o", "〇") else None
 
 
+def _glued_digits(text: str) -> bool:
+    """``text`` ends in a number with a digit run into a label (``行政强制1``)."""
+    m = _glued_tail(text)
+    return m is not None and any(ch.isdigit() for ch in m.group(0))
+
+
 def _unglue(stream: list[Token]) -> list[Token]:
     """A label with its row's first number run into it (``申请数量42`` then ``8 0 1 ...`` on the same line)
     gives the number back as a value; so does a row label with digits run into it and no value after it
@@ -485,7 +491,10 @@ def _cell_tokens(text: str, offset: int, line: int, tagged: Tagged) -> list[Toke
     """One cell's text as values and label fragments (consecutive label pieces joined)."""
     whole = text.strip()
     if whole in EMPTY_MARKS or _ONE_NUMBER.match(whole) or (len(whole) <= 3 and _ocr_number(whole)):
-        return [Token("value", offset, offset + len(text), text, line, _tag_score(tagged, offset))]
+        score = _tag_score(tagged, offset)
+        if whole not in EMPTY_MARKS and not _is_number(whole) and not _tagged_num(tagged, offset):
+            score = min(score, OCR_LOOKALIKE_SCORE)  # ``IO``: a number only by its look-alikes
+        return [Token("value", offset, offset + len(text), text, line, score)]
     pieces = _glued_text(text, _pieces(text))
     numeric = [_is_number(text[a:b]) for a, b in pieces]
     kinds: list[str] = []
@@ -501,11 +510,11 @@ def _cell_tokens(text: str, offset: int, line: int, tagged: Tagged) -> list[Toke
         elif piece in RULING_MARKS:
             kind = "rule"
         elif (_is_number(piece) and not (nxt[:1] and nxt[0] in COUNTING_WORDS)) or (
-            (piece in OCR_ONES or _tagged_num(tagged, offset + a)) and _ocr_number(piece)
+            (piece in OCR_ONES or _tagged_num(tagged, offset + a) or _lookalike_number(piece)) and _ocr_number(piece)
         ):
             kind = "value"
-        elif piece in OCR_ZEROS and kinds and kinds[-1] == "value":
-            kind = "value"  # a 0 read as O after a number of the same cell (``0 O``)
+        elif piece in OCR_ZEROS and kinds and (kinds[-1] == "value" or _glued_digits(text[slice(*pieces[k - 1])])):
+            kind = "value"  # a 0 read as O after a number of the same cell (``0 O``, ``行政强制1 O 1``)
         elif piece in EMPTY_MARKS and not (kinds and kinds[-1] == "label" and nxt and not _value_like(nxt)):
             kind = "value"  # an empty cell, unless it stands between two words of a label
         else:
@@ -520,7 +529,8 @@ def _cell_tokens(text: str, offset: int, line: int, tagged: Tagged) -> list[Toke
             out[-1] = replace(last, end=e, text=text[last.start - offset : b])
         elif kind == "value":
             score = _tag_score(tagged, s)
-            if text[a:b] in OCR_ZEROS and not _tagged_num(tagged, s):
+            piece = text[a:b]
+            if piece not in EMPTY_MARKS and not _is_number(piece) and not _tagged_num(tagged, s):  # ``O``, ``72.3I``
                 score = min(score, OCR_LOOKALIKE_SCORE)
             out.append(Token("value", s, e, text[a:b], line, score))
         elif kind == "label" and last is not None and last.kind == "label":
@@ -549,6 +559,12 @@ def _is_number(piece: str) -> bool:
 
 def _value_like(piece: str) -> bool:
     return piece in EMPTY_MARKS or _is_number(piece)
+
+
+def _lookalike_number(piece: str) -> bool:
+    """Two digits or more with look-alikes among them (``72.3I``): a number whatever the tagger said (a
+    plain number before a counting word, ``2022 年``, stays text)."""
+    return not _is_number(piece) and sum(ch.isdigit() for ch in piece) >= 2
 
 
 def _ocr_number(piece: str) -> bool:
@@ -687,6 +703,7 @@ def _rejoin(stream: list[Token]) -> list[Token]:
                 and joined.score >= p.match.score
                 and (alone is None or alone.score < STRONG_LABEL)
                 and tok.line <= p.last_line + 2
+                and not _CAPTION.search(tok.text)  # a 第二十条 caption heads the next table, it ends no label
             ):
                 out[prev] = replace(p, text=p.text + tok.text, match=joined, last_line=tok.line)
                 continue

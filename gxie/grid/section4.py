@@ -142,10 +142,10 @@ def totals_printed_first(t: Template, cells: dict[str, Cell]) -> tuple[dict[str,
     for row in (r.id for r in t.section4.rows):
         keys = [f"section4.{row}.{c}" for c in (*relation.parts, *relation.whole)]
         got = [cells.get(k) for k in keys]
-        values = [c.value if c is not None else None for c in got]
-        if any(type(v) is not int for v in values):
+        values = [c.value for c in got if c is not None and type(c.value) is int]
+        if len(values) != len(keys):
             continue
-        *parts, total = values
+        *parts, total = (int(v) for v in values)
         if not total < parts[-1] or sum(parts[:-1]) + total != parts[-1]:
             continue
         a, b = cells[f"section4.{row}.{last}"], cells[f"section4.{row}.{whole}"]

@@ -22,11 +22,11 @@ _NUM = re.compile(rf"^{NUMBER_TOKEN}$")
 # (``597.6I万元``).
 _OCR_NUM = re.compile(
     r"^(?:[+\-][\doO〇lI]{1,6}"  # a signed change (+l: +1)
-    r"|(?=.*[\doO〇])(?:[\doO〇lI]{1,6}|[\doO〇lI]{1,9}\.[\doO〇lI]{1,4}(?:万元|万|元)?|[\doO〇lI]{1,9}(?:万元|元)))$"
+    r"|(?=.*[\doO〇])(?:[\doO〇lI]{1,6}|[\doO〇lI]{1,9}\.[\doO〇lI]{1,4}(?:\s?(?:万元|万|元))?|[\doO〇lI]{1,9}\s?(?:万元|元)))$"
 )
 # A row label's first number run into it (``行政强制49``): digits (or OCR look-alikes) right after a CJK character, a
 # closing bracket or a closing quote.
-_GLUED_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff）)”」])(?:\d[\d,]*(?:\.\d+)?|[\doO〇lI]{1,6})$")
+_GLUED_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff）)”」\"]) ?(\d[\d,]*(?:\.\d+)?|[\doO〇lI]{1,6})$")
 _LONE_LOOKALIKES = frozenset({"l", "I", "O", "o", "〇"})
 _EMPTY = re.compile(r"^(?:无|—+|-{1,2}|/|／|－|–)$")
 _CAPTION = re.compile(r"第二十条第\s*[(（]\s*[一二三四五六七八九十]{1,2}\s*[)）]\s*项")
@@ -78,6 +78,13 @@ def _field_line(line: str) -> bool:
     return ("\t" in line and "|" not in line) or (len(bare) > 1 and bare[0] == "|" and bare[-1] == "|")
 
 
+def _in_field(text: str, cell: LayoutCell) -> bool:
+    """``cell`` is one field of a line split by tabs or ``|`` (not a line of words one space apart)."""
+    start, end = text.rfind("\n", 0, cell.start) + 1, text.find("\n", cell.end)
+    line = text[start : end if end >= 0 else len(text)]
+    return "\t" in line or "|" in line
+
+
 class RulesTagger:
     """Tags normalized report text with lexicon matching and patterns (no model)."""
 
@@ -125,16 +132,16 @@ class RulesTagger:
         """A row label with its first number run into it (``行政强制49``, ``…稳定o  0  0``): the label and the
         number, or (None, None)."""
         m = _GLUED_NUMBER.search(cell.text)
-        if m is None:
-            return None, None
+        if m is None or (m.group(0).startswith(" ") and not _in_field(text, cell)):
+            return None, None  # a space before the number counts only inside a tab or | field
         label = self._tag_cell(text, cell.start, cell.start + m.start(), cell.text[: m.start()], True)
         if label is None or label.label != "ROW":
             return None, None
-        number = m.group(0)
+        number, at = m.group(1), cell.start + m.start(1)  # after the one space a cell may hold (``重复申请 4``)
         if _NUM.match(number):
-            return label, Span(cell.start + m.start(), cell.end, "NUM", number)
+            return label, Span(at, cell.end, "NUM", number)
         if _OCR_NUM.match(number) or number in ("l", "I"):  # run into a label, a lone l or I is no ruling line
-            return label, Span(cell.start + m.start(), cell.end, "NUM", number, OCR_LOOKALIKE_SCORE)
+            return label, Span(at, cell.end, "NUM", number, OCR_LOOKALIKE_SCORE)
         return None, None
 
     def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:

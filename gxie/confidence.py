@@ -46,6 +46,8 @@ OCR_HOLE = 0.85  # in text an OCR engine made, a blank (or empty-marked) cell in
 UNVERIFIED_IN_DAMAGED = 0.85  # a cell no passing relation checks, in a report that lost a table or rows: not
 # trusted (on OCR text of the seeds, such section 二 cells read at 1.0 were wrong: 9 for 91, 64 for 2418). In text
 # no OCR engine made, only in a table decoded or with a cell not found (read whole by its labels, 395 of 395 right)
+CUT_ROW = 0.79  # the last row read of a table whose text stops before its end: it may stand a cell off, and a
+# relation failing on it is no verdict on the report (a truncated typical report was said not to add up)
 SOURCE_CONSISTENT = 0.8  # a failed relation whose cells were all read at least this surely is the source's
 SOURCE_FAILURES_MAX = 3  # ...unless the report breaks more than this many so, MISREAD_ROWS of them a row's own sum
 MISREAD_ROWS = 2  # (R2, R5): a table misread, cells moved within rows, not one that does not add up (typical generated

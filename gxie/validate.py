@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from gxie.confidence import (
     BLANK_CELL,
+    CUT_ROW,
     FAILED_RELATION,
     MISREAD_ROWS,
     OCR_HOLE,
@@ -209,12 +210,12 @@ def judge(
     if not cells:
         return {}, (), (_no_tables(no_tables),), "failed"
     ocr = any(m.code in READ_BY_OCR for m in issues)  # the issues judging adds are never OCR's
+    cells = _cut_rows_doubted(template, dict(cells))  # before the verdicts: a cut row's failure is no verdict
     judged, out_checks, more = _judge_checks(cells, checks, ocr=ocr)
     out_issues = (*issues, *more, *_missing(template, judged))
     if any(m.code in DAMAGED for m in out_issues):
         judged = _unverified_doubted(judged, out_checks, None if ocr else _doubted_tables(template, judged, issues))
     judged = _vouched(template, judged, out_checks)
-    judged = _cut_rows_doubted(template, judged)
     if ocr:
         judged = _ocr_holes_doubted(judged)
     return judged, out_checks, out_issues, _status(template, judged, out_checks, out_issues)
@@ -269,10 +270,10 @@ def _doubted_tables(template: Template, cells: Mapping[str, Cell], issues: Seque
 
 
 def _cut_rows_doubted(template: Template, cells: dict[str, Cell]) -> dict[str, Cell]:
-    """In a table whose text stops before its last row, the last row read is capped at
-    ``UNVERIFIED_IN_DAMAGED``: the cut may have gone through it, and its cells may then stand one place off
-    (a row's empty label field read as its first cell, the row's last number gone), which no relation
-    shows when they are zeros."""
+    """In a table whose text stops before its last row, the last row read is capped at ``CUT_ROW``: the cut
+    may have gone through it, and its cells may then stand one place off (a row's empty label field read as
+    its first cell, the row's last number gone), which no relation shows when they are zeros; and a
+    relation that fails on them is no verdict on the report (below ``SOURCE_CONSISTENT``)."""
     out = cells
     for block in template.blocks:
         keys, width = block.keys(), len(block.columns)
@@ -284,7 +285,7 @@ def _cut_rows_doubted(template: Template, cells: dict[str, Cell]) -> dict[str, C
             out = dict(cells)
         for k in cut:
             if k in out:
-                out[k] = replace(out[k], confidence=min(out[k].confidence, UNVERIFIED_IN_DAMAGED))
+                out[k] = replace(out[k], confidence=min(out[k].confidence, CUT_ROW))
     return out
 
 

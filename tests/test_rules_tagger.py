@@ -169,3 +169,16 @@ def test_an_amount_with_a_look_alike_digit_and_a_space_before_its_unit_is_a_numb
     )
     amount = extract_text(text, tagger="rules", template="2019").cell("section2.procurement.total_amount")
     assert amount is not None and amount.value == 723100 and amount.confidence < TRUSTED
+
+
+def test_lone_zeros_in_a_chain_after_a_number_are_zeros() -> None:
+    """A row's last two zeros, one cell a line, both read by OCR (``o`` then ``O``): the second stands beside
+    the first, not beside a digit. Left untagged, the row lost its last cell and read a blank first."""
+    got = tags("（七）总计\n\t\n\t0\n\t0\n\to\n\tO\n\n四、结转下年度继续办理\n")
+    assert [t for t in got if t[0] == "NUM"] == [
+        ("NUM", "0", 1.0),
+        ("NUM", "0", 1.0),
+        ("NUM", "o", OCR_LOOKALIKE_SCORE),
+        ("NUM", "O", OCR_LOOKALIKE_SCORE),
+    ]
+    assert [t for t in tags("规章\n\tO\n\tO\n") if t[0] == "NUM"] == []  # no number beside them: not zeros

@@ -75,3 +75,15 @@ def test_a_label_after_a_value_on_its_own_line_is_a_new_row_not_a_wrapped_label(
 def test_a_number_printed_as_a_digit_keeps_its_trust_beside_the_unknown_row() -> None:
     value, confidence = _coercion(_report_text("1", True), "rules")
     assert value == 1 and confidence >= TRUSTED
+
+
+def test_an_unreadable_cell_beside_the_label_then_an_unknown_row_keeps_the_next_value_below_trust() -> None:
+    """``行政强制  l`` / ``行政征收  0``: the row's own cell (an OCR'd 1) on the label's line, unread; the 0 on
+    the next line is 行政征收's, a row the 2021 format does not have."""
+    text = report_text(lambda row, n: ["2"] * n).replace(
+        "\t行政强制\n\t2\n", "\u3000行政强制\u3000\u3000l\xa0\n\u3000行政征收\u3000\u3000 0\n"
+    )
+    assert "行政征收" in text
+    report = extract(Document(text=text, source="same-line.txt", kind="text"), tagger="rules")
+    cell = report.cell(COERCION)
+    assert cell is not None and not (cell.value == 0 and cell.confidence >= TRUSTED)

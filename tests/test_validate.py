@@ -474,6 +474,19 @@ def test_the_last_row_read_of_a_truncated_table_stays_below_trust() -> None:
     assert cells["section4.review.total"].confidence == 0.95  # a table found whole keeps its cells
 
 
+def test_a_relation_failing_on_the_cut_row_of_a_truncated_table_is_no_verdict() -> None:
+    """The same cut, the total row read a cell off (its empty label field taken for its first cell): the
+    relations through it fail on cells read at 1.0, yet the failure may be the cut's, not the report's."""
+    grid = _vouching_grid(total_processed__natural_person=None, total_processed__commercial=2)
+    for k in [k for k in grid if k.startswith("section3.carried_forward.")]:
+        del grid[k]
+    checks = tuple(run_checks(T2021, grid))
+    assert any(c.passed is False for c in checks)
+    _, judged, issues, _ = judge(T2021, grid, checks, ())
+    assert not any(c.source_inconsistency for c in judged)
+    assert any(i.code is IssueCode.UNCERTAIN_READING for i in issues)
+
+
 def test_zeros_beside_blanks_the_order_placed_are_not_vouched_for() -> None:
     """A blank cell placed by the format's order is read at 0.9 x its number's confidence (0.765 beside a
     0.85 number): still a cell the order placed, so the zeros of its table are not raised either."""

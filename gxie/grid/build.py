@@ -14,6 +14,7 @@ from gxie.confidence import (
     BLOCK_LAYOUT_CELL,
     BLOCK_LAYOUT_FIT,
     CLOSE_FIT,
+    DECODED_BROKEN,
     FORMAT_CONFIDENT,
     TEXT_BEFORE_VALUES,
     TRUSTED,
@@ -35,7 +36,7 @@ from gxie.grid.section4 import read_section4, totals_printed_first
 from gxie.templates import Template, load_template
 from gxie.text.cells import Item, items
 from gxie.types import Cell, Grid, Issue, IssueCode, Level, Span
-from gxie.validate import RowTally, count_passed, every_check, tally, touching
+from gxie.validate import RowTally, count_passed, every_check, run_checks, tally, touching
 
 
 @dataclass
@@ -292,6 +293,9 @@ def _read_block(t: Template, stream: list[Item], hits: list[RowHit], rows_of: di
             best = (passed, order, cells)
     assert best is not None
     grid.cells.update(best[2])
+    # a relation the chosen order breaks may be the order's fault, not the report's: below SOURCE_CONSISTENT
+    broken = {k for c in run_checks(t, grid.cells) if c.passed is False for k in c.cells if k in best[2]}
+    grid.cells.update({k: replace(grid.cells[k], confidence=DECODED_BROKEN) for k in broken})
     grid.issues.append(
         Issue(
             "info",

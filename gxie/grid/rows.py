@@ -131,10 +131,11 @@ def _continues(prev: RowHit, it: Item, stream: list[Item], i: int) -> bool:
 
 
 def text_before_values(stream: list[Item], hit: RowHit, run: list[Item]) -> bool:
-    """Between the label of ``hit`` and the first value of its ``run`` stand, each on a later line than the
-    label, something the tagger could not read as a value and then a line of other text that is not the
-    label's continuation: the row's own cell was unreadable (an OCR'd ``I`` for 1) and the value after
-    the text is the next row's, whose label the tagger did not know (``行政强制 / I / 行政检查 / 0``)."""
+    """Between the label of ``hit`` and the first value of its ``run`` (on a later line) stand something
+    the tagger could not read as a value, beside the label or after it, and then a line of other text that
+    is not the label's continuation: the row's own cell was unreadable (an OCR'd ``I`` or ``l`` for 1) and
+    the value after the text is the next row's, whose label the tagger did not know
+    (``行政强制 / I / 行政检查 / 0``, ``行政强制  l`` / ``行政征收  0``)."""
     if not run or run[0].line == stream[hit.index].line:
         return False
     own, line = set(hit.continuations), stream[hit.index].line
@@ -143,13 +144,13 @@ def text_before_values(stream: list[Item], hit: RowHit, run: list[Item]) -> bool
         x = stream[j]
         if x.start >= run[0].start:
             return False
-        if x.kind != "OTHER" or j in own or x.line <= line:
+        if x.kind != "OTHER" or j in own:
             continue
         if _CJK.search(x.text):
-            if unread:
+            if unread and x.line > line:
                 return True
         elif x.text.strip():
-            unread = True
+            unread = True  # on the label's line too (``行政强制  l``)
     return False
 
 

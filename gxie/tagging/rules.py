@@ -65,6 +65,16 @@ def _leading_ones(cells: Sequence[LayoutCell], lines: set[int]) -> set[int]:
     return out
 
 
+def _number_lines(cells: Sequence[LayoutCell], lone: Sequence[LayoutCell]) -> set[int]:
+    """The lines holding a number, and those of the lone zero look-alikes next to them, in a chain
+    (``0`` / ``o`` / ``O``: a row's last two zeros read by OCR, the last one beside the first)."""
+    out = {c.line for c in cells if not c.blank and _NUM.match(c.text)}
+    zeros = {c.line for c in lone if c.text in ("O", "o", "〇")}
+    while add := {n for n in zeros - out if n - 1 in out or n + 1 in out}:
+        out |= add
+    return out
+
+
 def _zero_among_numbers(cell: LayoutCell, number_lines: set[int]) -> bool:
     """An ``O``, ``o`` or ``〇`` alone on its line next to a line holding a number: a table printed one cell a
     line, its 0 read by OCR (a lone ``l`` or ``I`` there may still be a ruling line)."""
@@ -99,7 +109,7 @@ class RulesTagger:
         field_lines = {no for no, line in enumerate(lines) if ("\t" in line or "|" in line) and _field_line(line)}
         pending_numbering: list[Span] = []
         lone = [c for c in cells if c.text in _LONE_LOOKALIKES]  # rare: most reports have none
-        number_lines = {c.line for c in cells if not c.blank and _NUM.match(c.text)} if lone else set()
+        number_lines = _number_lines(cells, lone) if lone else set()
         leading_ones = _leading_ones(cells, {c.line for c in lone}) if lone else set()
         for cell in cells:
             if cell.blank:

@@ -248,6 +248,7 @@ def items(text: str, spans: list[Span]) -> list[Item]:
             inside = inside or ordered[si].end > cell.start
             si += 1
         _whole_number_cell(out, first, cell)
+        _whole_numbers_inside(out, first, cell)
         _whole_label_cell(out, first, cell)
         if not inside and not _covered(out, cell):
             out.append(Item("OTHER", cell.start, cell.end, cell.text, cell.line))
@@ -332,6 +333,38 @@ def _whole_number_cell(out: list[Item], first: int, cell: LayoutCell) -> None:
         return
     score = min(p.score for p in pieces)
     out[first:] = [Item("NUM", cell.start, cell.end, cell.text, cell.line, score)]
+
+
+_DIGITY = frozenset("0123456789.,")
+
+
+def _whole_numbers_inside(out: list[Item], first: int, cell: LayoutCell) -> None:
+    """A NUM item that is part of a number printed without a break (``215.99`` tagged ``2`` + ``1`` +
+    ``5.99`` by a model) becomes the whole number, at the lowest score of the pieces it takes in: read as
+    ``2``, the cell was wrong and sure."""
+    k = first
+    while k < len(out):
+        it = out[k]
+        if it.kind != "NUM" or it.start < cell.start or it.end > cell.end:
+            k += 1
+            continue
+        a, b = it.start - cell.start, it.end - cell.start
+        while a > 0 and cell.text[a - 1] in _DIGITY:
+            a -= 1
+        while b < len(cell.text) and cell.text[b] in _DIGITY:
+            b += 1
+        whole = cell.text[a:b]
+        if (a, b) == (it.start - cell.start, it.end - cell.start) or not _ONE_NUMBER.match(whole):
+            k += 1
+            continue
+        lo, hi = k, k + 1
+        while lo > first and out[lo - 1].end > cell.start + a:
+            lo -= 1
+        while hi < len(out) and out[hi].start < cell.start + b:
+            hi += 1
+        score = min(p.score for p in out[lo:hi])
+        out[lo:hi] = [Item("NUM", cell.start + a, cell.start + b, whole, it.line, score)]
+        k = lo + 1
 
 
 LABEL_KINDS = ("ROW", "COL", "CAP", "SEC")

@@ -1,9 +1,12 @@
-"""Section 三 printed as a block (every label, then every number): an order gxie chose, not the text's."""
+"""Orders gxie chose, not the text's: section 三 printed as a block (every label, then every number), and
+numbers read after or before their labels where the two readings are close."""
 
 from __future__ import annotations
 
 from gxie import extract
-from gxie.types import Document, IssueCode
+from gxie.confidence import AMBIGUOUS_PLACEMENT
+from gxie.grid.build import _Draft, _rival_doubted
+from gxie.types import Cell, Document, IssueCode
 from tests.handmade import T2021, report_text
 
 
@@ -28,3 +31,22 @@ def test_a_relation_the_chosen_block_order_breaks_is_an_uncertain_reading_not_a_
     assert report.to_flat()["section3.granted.total"] == 4
     assert not any(c.source_inconsistency for c in report.checks)
     assert IssueCode.UNCERTAIN_READING in {i.code for i in report.issues}
+
+
+def _draft(values: dict[str, int | None]) -> _Draft:
+    cells = {k: Cell(*k.split("."), v, "" if v is None else str(v), (0, 1), 0.96) for k, v in values.items()}
+    return _Draft("2021", 1.0, cells)
+
+
+def test_cells_two_close_flawed_readings_disagree_on_are_guesses() -> None:
+    """Numbers after or before their labels: the relations chose a reading that breaks 5 of them over one
+    that breaks 7. The cells the two give otherwise are guesses, below trust; the rest, and any reading
+    that breaks none or wins by more than RIVAL_MARGIN, keep their confidence."""
+    chosen = _draft({"section3.carried_over.natural_person": 1, "section3.carried_over.research": None})
+    other = _draft({"section3.carried_over.natural_person": None, "section3.carried_over.research": None})
+    doubted = _rival_doubted(chosen, [(7, 25, other), (5, 27, chosen)])
+    assert doubted["section3.carried_over.natural_person"].confidence == AMBIGUOUS_PLACEMENT
+    assert doubted["section3.carried_over.research"].confidence == 0.96
+    assert _rival_doubted(chosen, [(7, 25, other), (0, 27, chosen)]) == chosen.cells  # it breaks none
+    assert _rival_doubted(chosen, [(9, 20, other), (5, 27, chosen)]) == chosen.cells  # it wins clearly
+    assert _rival_doubted(chosen, [(5, 27, chosen)]) == chosen.cells  # no rival was asked

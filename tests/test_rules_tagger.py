@@ -182,3 +182,10 @@ def test_lone_zeros_in_a_chain_after_a_number_are_zeros() -> None:
         ("NUM", "O", OCR_LOOKALIKE_SCORE),
     ]
     assert [t for t in tags("规章\n\tO\n\tO\n") if t[0] == "NUM"] == []  # no number beside them: not zeros
+
+
+def test_an_empty_mark_run_into_a_label_is_an_empty_cell() -> None:
+    """``政府集中采购——``: the items cell's empty mark run into the label. Left in the label, the amount
+    moved into the items cell and the amount was read blank, trusted."""
+    got = tags("| 政府集中采购—— | 1160.3 |  |\n")
+    assert got[:3] == [("ROW", "政府集中采购", 1.0), ("EMPTY", "——", 1.0), ("NUM", "1160.3", 1.0)]

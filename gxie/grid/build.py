@@ -16,6 +16,7 @@ from gxie.confidence import (
     CLOSE_FIT,
     DECODED_BROKEN,
     FORMAT_CONFIDENT,
+    RIVAL_MARGIN,
     TEXT_BEFORE_VALUES,
     TRUSTED,
 )
@@ -183,18 +184,20 @@ def _read_table(
     if max(f_after, f_before) < BLOCK_LAYOUT_FIT * len(hits) and _read_block(t, stream, hits, rows_of, grid):
         return
     best: tuple[tuple[int, float], str, _Draft] | None = None
+    tried: list[tuple[int, int, _Draft]] = []  # (failed relations, passed less failed, reading) of each one asked
     for mode, runs, fitness in (("after", after, f_after), ("before", before, f_before)):
         if fitness < CLOSE_FIT * max(f_after, f_before):
             continue  # clearly the worse reading: the relations are asked only between close ones
         trial = _Draft(grid.template, grid.template_confidence, dict(grid.cells))
         _place_rows(t, hits, runs, widths, rows_of, trial)
         passed, failed = tally(every_check(t), trial.cells)
+        tried.append((failed, passed - failed, trial))
         key = (passed - failed, fitness)
         if best is None or key > best[0]:
             best = (key, mode, trial)
     assert best is not None
     _, mode, chosen = best
-    grid.cells = chosen.cells
+    grid.cells = _rival_doubted(chosen, tried)
     grid.issues.extend(chosen.issues)
     if mode == "before":
         grid.issues.append(
@@ -204,6 +207,27 @@ def _read_table(
                 f"{hits[0].table}: numbers are printed before their row labels",
             )
         )
+
+
+def _rival_doubted(chosen: _Draft, tried: list[tuple[int, int, _Draft]]) -> dict[str, Cell]:
+    """The chosen reading's cells; where it breaks a relation and the other close reading (numbers after or
+    before their labels) scores within ``RIVAL_MARGIN`` of it, the cells the two give otherwise are capped
+    at ``AMBIGUOUS_PLACEMENT``: the relations chose between two flawed readings, and a cell they disagree
+    on is a guess (a table of blanks and a few numbers, its labels misread, read a row off: a row took the
+    numbers of the row above, 5 relations failing against 7)."""
+    if len(tried) < 2:
+        return chosen.cells
+    failed, score = next((f, s) for f, s, d in tried if d is chosen)
+    rival, other_draft = next((s, d) for _, s, d in tried if d is not chosen)
+    if not failed or score - rival > RIVAL_MARGIN:
+        return chosen.cells
+    other = other_draft.cells
+    out = dict(chosen.cells)
+    for k, c in chosen.cells.items():
+        o = other.get(k)
+        if o is None or o.value != c.value or type(o.value) is not type(c.value):
+            out[k] = replace(c, confidence=min(c.confidence, AMBIGUOUS_PLACEMENT))
+    return out
 
 
 def _place_rows(

@@ -24,9 +24,9 @@ _OCR_NUM = re.compile(
     r"^(?:[+\-][\doO〇lI]{1,6}"  # a signed change (+l: +1)
     r"|(?=.*[\doO〇])(?:[\doO〇lI]{1,6}|[\doO〇lI]{1,9}\.[\doO〇lI]{1,4}(?:\s?(?:万元|万|元))?|[\doO〇lI]{1,9}\s?(?:万元|元)))$"
 )
-# A row label's first number run into it (``行政强制49``): digits (or OCR look-alikes) right after a CJK character, a
-# closing bracket or a closing quote.
-_GLUED_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff）)”」\"]) ?(\d[\d,]*(?:\.\d+)?|[\doO〇lI]{1,6})$")
+# A row label's first number run into it (``行政强制49``): digits (or OCR look-alikes, or an empty mark ``——``) right
+# after a CJK character, a closing bracket or a closing quote.
+_GLUED_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff）)”」\"]) ?(\d[\d,]*(?:\.\d+)?|[\doO〇lI]{1,6}|—{1,2})$")
 _LONE_LOOKALIKES = frozenset({"l", "I", "O", "o", "〇"})
 _EMPTY = re.compile(r"^(?:无|—+|-{1,2}|/|／|－|–)$")
 _CAPTION = re.compile(r"第二十条第\s*[(（]\s*[一二三四五六七八九十]{1,2}\s*[)）]\s*项")
@@ -148,6 +148,8 @@ class RulesTagger:
         if label is None or label.label != "ROW":
             return None, None
         number, at = m.group(1), cell.start + m.start(1)  # after the one space a cell may hold (``重复申请 4``)
+        if number.startswith("—"):
+            return label, Span(at, cell.end, "EMPTY", number)  # an empty mark run into it (``政府集中采购——``)
         if _NUM.match(number):
             return label, Span(at, cell.end, "NUM", number)
         if _OCR_NUM.match(number) or number in ("l", "I"):  # run into a label, a lone l or I is no ruling line

@@ -57,6 +57,9 @@ SOURCE_FAILURES_MAX = 3  # ...unless the report breaks more than this many so, M
 MISREAD_ROWS = 2  # (R2, R5): a table misread, cells moved within rows, not one that does not add up (typical generated
 # reports: each that the source breaks, 1 or 2 such relations; a pdf_text report read a column off, 10 of them, 5
 # rows, all called the report's own; a report whose column identities all fail keeps its rows' sums)
+MISREAD_TABLE = 0.79  # every other cell of a table judged misread (SOURCE_FAILURES_MAX): its rows may stand a row off
+# with each row adding up (a table read with its numbers before its labels, a row the numbers of the row above);
+# below VOUCHED_FLOOR: no holding relation vouches for it
 FAILED_RELATION = 0.7  # the cells of a relation that fails on unsure readings become this much less sure
 
 # --- Constrained decoding (gxie.grid.decode, gxie.grid.candidates, gxie.grid.plausible) ------------------

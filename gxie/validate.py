@@ -15,6 +15,7 @@ from gxie.confidence import (
     CUT_ROW,
     FAILED_RELATION,
     MISREAD_ROWS,
+    MISREAD_TABLE,
     OCR_HOLE,
     SOURCE_CONSISTENT,
     SOURCE_FAILURES_MAX,
@@ -391,6 +392,12 @@ def _judge_checks(
                     "check these cells by hand",
                 )
             )
+    if misread and not ocr:  # a table misread: its cells outside the failing relations may be out of place too
+        # (in OCR text the failures are mostly digits the OCR misread, the other cells in place)
+        tables = {k.split(".", 1)[0] for ch in sure_failures for k in ch.cells}
+        for k, c in judged.items():
+            if c.table in tables and c.confidence >= TRUSTED:
+                judged[k] = replace(c, confidence=MISREAD_TABLE)
     return judged, tuple(out_checks), issues
 
 

@@ -92,6 +92,8 @@ def test_ocr_zeros_in_tab_rows_end_to_end() -> None:
     [
         ("9\t597.6I万元", "597.6I万元", 5976100),  # the last digit came out as I
         ("——\t７２．３I 万", "72.3I 万", 723100),  # full-width, a space before the unit
+        ("26\xa0\tI75万", "I75万", 1750000),  # its first digit
+        ("——\t28o,897元", "28o,897元", 280897),  # a 0 as o, with a thousands comma
     ],
 )
 def test_an_amount_with_a_look_alike_digit_is_a_number_it_is_less_sure_of(

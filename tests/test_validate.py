@@ -204,6 +204,25 @@ def test_more_sure_failures_than_a_report_makes_are_a_misreading_not_the_reports
     assert cells[f"section3.{rows[0]}.total"].confidence == round(0.95 * 0.7, 3)
 
 
+def test_a_table_judged_misread_trusts_none_of_its_cells() -> None:
+    """More than three relations failing on sure cells, two of them rows' sums: a table misread (read with
+    its numbers before its labels, each row took the numbers of the row above). Its cells outside the failing
+    relations may stand a row off as well, each row still adding up: none of that table is trusted, other
+    tables keep theirs; in OCR text (failures are mostly misread digits) the other cells keep theirs."""
+    grid = _vouching_grid(
+        new_received__natural_person=3, granted__natural_person=1, granted__total=1, carried_forward__total=5
+    )
+    checks = tuple(run_checks(T2021, grid))
+    assert sum(1 for c in checks if c.passed is False) > 3
+    cells, judged, _, _ = judge(T2021, grid, checks, ())
+    assert not any(c.source_inconsistency for c in judged)
+    assert all(c.confidence < 0.9 for k, c in cells.items() if k.startswith("section3."))
+    assert all(c.confidence == 0.95 for k, c in cells.items() if k.startswith("section4."))
+    ocr = (Issue("info", IssueCode.OCR, "the pages were read by OCR"),)
+    cells, _, _, _ = judge(T2021, grid, checks, ocr)
+    assert cells["section3.partially_granted.commercial"].confidence == 0.95
+
+
 def test_column_identities_failing_on_every_column_stay_the_reports() -> None:
     """A report whose rows add up but whose column identities fail everywhere (its totals of the year filled
     from another table): five failures, no row among them. Cells moved within rows would break rows' sums;

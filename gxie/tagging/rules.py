@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from gxie.confidence import OCR_LOOKALIKE_SCORE
 from gxie.templates.lexicon import best_label, label_core, numbering, split_label
-from gxie.text.cells import NUMBER_TOKEN, LayoutCell, layout_cells
+from gxie.text.cells import NUMBER_TOKEN, LayoutCell, layout_cells, ocr_number
 from gxie.types import Span
 
 RULES_VERSION = "1"
@@ -164,7 +164,8 @@ class RulesTagger:
     ) -> Span | None:
         if _NUM.match(body):
             return Span(start, end, "NUM", body)
-        lookalike = _OCR_NUM.match(body) or (field and body in ("l", "I"))  # no ruling line is a field
+        # no ruling line is a field; a field that is a number once its look-alikes are digits (``I75万``) is one
+        lookalike = _OCR_NUM.match(body) or (field and (body in ("l", "I") or ocr_number(body)))
         if in_table_line and lookalike:
             return Span(start, end, "NUM", body, OCR_LOOKALIKE_SCORE)  # a number read by look-alikes: less sure
         if _EMPTY.match(body):

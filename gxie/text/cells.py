@@ -335,6 +335,11 @@ def _whole_number_cell(out: list[Item], first: int, cell: LayoutCell) -> None:
     out[first:] = [Item("NUM", cell.start, cell.end, cell.text, cell.line, score)]
 
 
+def ocr_number(text: str) -> bool:
+    """``text`` holds a digit and is one number once OCR look-alikes are read as digits (``I75万``, ``28o,897元``)."""
+    return any(ch.isdigit() for ch in text) and bool(_ONE_NUMBER.match(text.strip().translate(_OCR_DIGITS)))
+
+
 _DIGITY = frozenset("0123456789.,")
 
 

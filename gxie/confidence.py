@@ -38,10 +38,9 @@ EXTRA_VALUES = 0.7  # more values than columns: the surplus was dropped, the res
 SHORT_ROW = 0.6  # fewer values than columns, read left to right: the blanks may have been elsewhere
 BLANK_ROW = 0.8  # a label standing alone in a table printed without blanks: its row taken as all blank
 AMBIGUOUS_PLACEMENT = 0.6  # several placements of a row without its blanks add up; the likeliest was taken
-RIVAL_MARGIN = (
-    2  # numbers after or before their labels: the chosen reading, breaking relations, passes at most this many
-)
-# more than the other; the cells the two give otherwise are guesses (gxie.grid.build._rival_doubted)
+# numbers after or before their labels: the chosen reading, breaking relations, passes at most this many more
+# relations than the other; the cells the two give otherwise are guesses (gxie.grid.build._rival_doubted)
+RIVAL_MARGIN = 2
 NO_PLACEMENT_ADDS_UP = 0.4  # no placement of a row without its blanks adds up: read left to right
 
 # --- Judging failed relations (gxie.validate) ----------------------------------------------------------

@@ -211,7 +211,7 @@ def judge(
     if not cells:
         return {}, (), (_no_tables(no_tables),), "failed"
     ocr = any(m.code in READ_BY_OCR for m in issues)  # the issues judging adds are never OCR's
-    cells = _cut_rows_doubted(template, dict(cells))  # before the verdicts: a cut row's failure is no verdict
+    cells = _cut_rows_doubted(template, cells)  # before the verdicts: a cut row's failure is no verdict
     judged, out_checks, more = _judge_checks(cells, checks, ocr=ocr)
     out_issues = (*issues, *more, *_missing(template, judged))
     if any(m.code in DAMAGED for m in out_issues):
@@ -270,24 +270,23 @@ def _doubted_tables(template: Template, cells: Mapping[str, Cell], issues: Seque
     return out | {k.split(".", 1)[0] for k in template.flat_keys() if k not in cells}
 
 
-def _cut_rows_doubted(template: Template, cells: dict[str, Cell]) -> dict[str, Cell]:
+def _cut_rows_doubted(template: Template, cells: Mapping[str, Cell]) -> Mapping[str, Cell]:
     """In a table whose text stops before its last row, the last row read is capped at ``CUT_ROW``: the cut
     may have gone through it, and its cells may then stand one place off (a row's empty label field read as
     its first cell, the row's last number gone), which no relation shows when they are zeros; and a
     relation that fails on them is no verdict on the report (below ``SOURCE_CONSISTENT``)."""
-    out = cells
+    out: dict[str, Cell] | None = None  # a copy, made at the first cut row
     for block in template.blocks:
         keys, width = block.keys(), len(block.columns)
         if all(k in cells for k in keys[-width:]) or not any(k in cells for k in keys):
             continue  # its last row read whole (most tables), or none of it
         rows = [keys[i : i + width] for i in range(0, len(keys), width)]
         cut = next(row for row in reversed(rows) if any(k in cells for k in row))
-        if out is cells:
-            out = dict(cells)
+        out = dict(cells) if out is None else out
         for k in cut:
             if k in out:
                 out[k] = replace(out[k], confidence=min(out[k].confidence, CUT_ROW))
-    return out
+    return cells if out is None else out
 
 
 def _vouched(template: Template, cells: dict[str, Cell], checks: Sequence[Check]) -> dict[str, Cell]:
@@ -347,19 +346,17 @@ def _judge_checks(
     (``ocr``) a digit misread looks like the report's own error: no failure is the source's there."""
     out_checks, issues = [], []
     judged = dict(cells)
-    sure_failures = [
-        ch for ch in checks if ch.passed is False and all(judged[k].confidence >= SOURCE_CONSISTENT for k in ch.cells)
-    ]
+    surely = [ch.passed is False and all(judged[k].confidence >= SOURCE_CONSISTENT for k in ch.cells) for ch in checks]
+    sure_failures = [ch for ch, read_surely in zip(checks, surely, strict=True) if read_surely]
     # so many, rows among them: gxie's misreading (a cell moved within its row breaks the row's sum), not the
     # report's own errors (a report that does not add up keeps its rows' sums and breaks column identities)
     rows_failing = sum(1 for ch in sure_failures if ch.scope.split(" ")[0] in ("row", "block"))
     misread = len(sure_failures) > SOURCE_FAILURES_MAX and rows_failing >= MISREAD_ROWS
-    for ch in checks:
+    for ch, read_surely in zip(checks, surely, strict=True):
         if ch.passed is not False:
             out_checks.append(ch)
             continue
-        sure = not misread and not ocr and all(judged[k].confidence >= SOURCE_CONSISTENT for k in ch.cells)
-        if sure:
+        if read_surely and not misread and not ocr:
             out_checks.append(replace(ch, source_inconsistency=True))
             issues.append(
                 Issue(
@@ -375,12 +372,12 @@ def _judge_checks(
             for k in ch.cells:
                 c = judged[k]
                 judged[k] = replace(c, confidence=round(c.confidence * FAILED_RELATION, 3))
-            if misread and ch in sure_failures:
+            if misread and read_surely:
                 why = (
                     f"fails, one of {len(sure_failures)} relations failing on cells read surely (too many for a "
                     "report's own errors: more likely a table misread)"
                 )
-            elif ocr and ch in sure_failures:
+            elif ocr and read_surely:
                 why = "fails in text an OCR engine read (a digit it misread, or the report's own error: see the scan)"
             else:
                 why = "fails on cells read with low confidence"

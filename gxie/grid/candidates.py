@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from gxie.confidence import OCR_LOOKALIKE_SCORE, UNTAGGED_VALUE_SCORE
 from gxie.grid.aligned_columns import aligned_blanks
 from gxie.grid.empty_lines import empty_line_blanks
-from gxie.grid.values import parse_number
+from gxie.grid.values import OCR_ONES, parse_number  # OCR_ONES: a 1 or a ruling line, the decoder tries both
 from gxie.templates.lexicon import Match, best_label, in_label_wording, label_core, numbering
 from gxie.text.cells import PAGE_MARK, LayoutCell, is_md_rule, layout_cells, page_number_lines
 from gxie.types import Span, quick_init
@@ -30,7 +30,6 @@ NUMBER_PIECE = re.compile(r"^[+\-]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:万元|万|元
 UNIT_PIECES = ("万元", "万", "元")
 EMPTY_MARKS = frozenset({"无", "/", "／", "—", "——", "-", "－", "―", "\\"})
 RULING_MARKS = frozenset({"│", "丨", "｜", "┃"})  # always a ruling line, never a cell
-OCR_ONES = frozenset({"l", "I", "|"})  # a 1, or a ruling line read as text: the decoder tries both
 OCR_ZEROS = frozenset({"O", "o", "〇"})  # a 0 as OCR reads it
 COUNTING_WORDS = "年月日件条个项次人篇期份家户名批起余亿"
 MIN_LABEL_SCORE = 0.6  # a label fragment matching nothing this well is plain text
@@ -491,10 +490,7 @@ def _cell_tokens(text: str, offset: int, line: int, tagged: Tagged) -> list[Toke
     """One cell's text as values and label fragments (consecutive label pieces joined)."""
     whole = text.strip()
     if whole in EMPTY_MARKS or _ONE_NUMBER.match(whole) or (len(whole) <= 3 and _ocr_number(whole)):
-        score = _tag_score(tagged, offset)
-        if whole not in EMPTY_MARKS and not _is_number(whole) and not _tagged_num(tagged, offset):
-            score = min(score, OCR_LOOKALIKE_SCORE)  # ``IO``: a number only by its look-alikes
-        return [Token("value", offset, offset + len(text), text, line, score)]
+        return [Token("value", offset, offset + len(text), text, line, _value_score(whole, tagged, offset))]
     pieces = _glued_text(text, _pieces(text))
     numeric = [_is_number(text[a:b]) for a, b in pieces]
     kinds: list[str] = []
@@ -528,11 +524,7 @@ def _cell_tokens(text: str, offset: int, line: int, tagged: Tagged) -> list[Toke
         if kind == "unit" and last is not None:
             out[-1] = replace(last, end=e, text=text[last.start - offset : b])
         elif kind == "value":
-            score = _tag_score(tagged, s)
-            piece = text[a:b]
-            if piece not in EMPTY_MARKS and not _is_number(piece) and not _tagged_num(tagged, s):  # ``O``, ``72.3I``
-                score = min(score, OCR_LOOKALIKE_SCORE)
-            out.append(Token("value", s, e, text[a:b], line, score))
+            out.append(Token("value", s, e, text[a:b], line, _value_score(text[a:b], tagged, s)))
         elif kind == "label" and last is not None and last.kind == "label":
             out[-1] = replace(last, end=e, text=text[last.start - offset : b])
         elif kind == "label":
@@ -559,6 +551,15 @@ def _is_number(piece: str) -> bool:
 
 def _value_like(piece: str) -> bool:
     return piece in EMPTY_MARKS or _is_number(piece)
+
+
+def _value_score(value: str, tagged: Tagged, at: int) -> float:
+    """The score of a value token at ``at``: the tagger's, and no more than ``OCR_LOOKALIKE_SCORE`` for a number
+    read only through look-alikes (``O``, ``IO``, ``72.3I``) that no tagger marked a number."""
+    score = _tag_score(tagged, at)
+    if value not in EMPTY_MARKS and not _is_number(value) and not _tagged_num(tagged, at):
+        score = min(score, OCR_LOOKALIKE_SCORE)
+    return score
 
 
 def _lookalike_number(piece: str) -> bool:

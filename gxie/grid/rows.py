@@ -114,8 +114,8 @@ def _continues(prev: RowHit, it: Item, stream: list[Item], i: int) -> bool:
     """A wrapped label: this ROW item completes the previous label rather than starting a row."""
     if prev.kind not in ("row", "group"):
         return False
-    last = stream[(prev.continuations or (prev.index,))[-1]]
-    between = stream[(prev.continuations or (prev.index,))[-1] + 1 : i]
+    last_at = (prev.continuations or (prev.index,))[-1]  # the label's last item
+    last, between = stream[last_at], stream[last_at + 1 : i]
     if any(x.kind in BOUNDARY_KINDS for x in between):
         return False
     if any(x.kind in VALUE_KINDS and x.kind != "BLANK" and last.line < x.line < it.line for x in between):

@@ -153,12 +153,9 @@ def totals_printed_first(t: Template, cells: dict[str, Cell]) -> tuple[dict[str,
             out = dict(cells)
         for k in keys:  # the converter's order was not the table's: every cell of the block is in doubt
             out[k] = replace(out[k], confidence=min(out[k].confidence, BLOCK_LAYOUT_CELL))
-        out[a.key] = Cell(
-            a.table, a.row, a.col, b.value, b.raw, b.span, min(a.confidence, b.confidence, BLOCK_LAYOUT_CELL)
-        )
-        out[b.key] = Cell(
-            b.table, b.row, b.col, a.value, a.raw, a.span, min(a.confidence, b.confidence, BLOCK_LAYOUT_CELL)
-        )
+        cap = min(a.confidence, b.confidence, BLOCK_LAYOUT_CELL)
+        out[a.key] = replace(a, value=b.value, raw=b.raw, span=b.span, confidence=cap)
+        out[b.key] = replace(b, value=a.value, raw=a.raw, span=a.span, confidence=cap)
         issues.append(
             Issue(
                 "info",

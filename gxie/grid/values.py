@@ -10,7 +10,7 @@ from gxie.types import Number
 
 # OCR look-alikes of digits, fixed only inside something that is otherwise a number.
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "〇": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"})
-_STROKES = frozenset("Il|")  # read as 1 only where a tagger marked the cell a number
+OCR_ONES = frozenset({"l", "I", "|"})  # a 1 to an OCR engine, or a ruling line read as text
 _NUMBER = re.compile(r"^([+\-]?)(\d[\d,]*(?:\.\d+)?|\.\d+)\s*(万元|万|元|件|个|条|项|%)?$")
 YUAN_COLUMNS = {"total_amount"}
 WAN_YUAN_COLUMNS = {"amount_10k_yuan"}
@@ -63,7 +63,7 @@ def parse_number(raw: str, col: str = "") -> Number | None:
 
 def lone_stroke(raw: str) -> bool:
     """``raw`` is one upright stroke (``I``, ``l``, ``|``): a 1 to an OCR engine, or a ruling line."""
-    return raw.strip() in _STROKES
+    return raw.strip() in OCR_ONES
 
 
 def _tidy(value: Decimal) -> Number:

@@ -389,9 +389,19 @@ def _judge_checks(
                     "check these cells by hand",
                 )
             )
-    if misread and not ocr:  # a table misread: its cells outside the failing relations may be out of place too
-        # (in OCR text the failures are mostly digits the OCR misread, the other cells in place)
-        tables = {k.split(".", 1)[0] for ch in sure_failures for k in ch.cells}
+    # A table breaking so many relations on cells read unsurely is misread too (numbers read before their
+    # labels where they follow them: 10 relations failing on rows placed by prior; the columns that happened
+    # to add up had stood trusted a row off). Failures on cells read surely are the report's (above).
+    unsure: dict[str, int] = {}
+    for ch, read_surely in zip(checks, surely, strict=True):
+        if ch.passed is False and not read_surely and ch.cells:
+            table = ch.cells[0].split(".", 1)[0]
+            unsure[table] = unsure.get(table, 0) + 1
+    broken = {table for table, n in unsure.items() if n > SOURCE_FAILURES_MAX}
+    if (misread or broken) and not ocr:  # a table misread: its cells outside the failing relations may be out
+        # of place too (in OCR text the failures are mostly digits the OCR misread, the other cells in place)
+        tables = {k.split(".", 1)[0] for ch in sure_failures for k in ch.cells} if misread else set()
+        tables |= broken
         for k, c in judged.items():
             if c.table in tables and c.confidence >= TRUSTED:
                 judged[k] = replace(c, confidence=MISREAD_TABLE)

@@ -223,6 +223,29 @@ def test_a_table_judged_misread_trusts_none_of_its_cells() -> None:
     assert cells["section3.partially_granted.commercial"].confidence == 0.95
 
 
+@pytest.mark.parametrize("failing", [3, 4])
+def test_a_table_breaking_many_relations_on_unsure_cells_trusts_none_of_its_cells(failing: int) -> None:
+    """More than three relations failing on cells read unsurely (rows placed by prior, numbers read before
+    their labels where they follow them) are a table misread too: the cells of that table outside the
+    failing relations may stand a row off (a column that happened to add up), none is trusted; other tables
+    keep theirs. Up to three such failures leave the other cells as they were (typical generated report
+    31415-075, model tagger: 10 such failures, two columns' cells trusted a row off)."""
+    grid = _vouching_grid()
+    for r in [r.id for r in T2021.section3.rows][4 : 4 + failing - 1]:  # each breaks its row, all the column
+        grid[f"section3.{r}.total"] = cell(f"section3.{r}.total", 1, 0.6)
+    checks = tuple(run_checks(T2021, grid))
+    failed = [c for c in checks if c.passed is False]
+    assert len(failed) == failing and all(any(grid[k].confidence < 0.8 for k in c.cells) for c in failed)
+    cells, judged, _, _ = judge(T2021, grid, checks, ())
+    assert not any(c.source_inconsistency for c in judged)
+    outside = "section3.partially_granted.commercial"
+    assert not any(outside in c.cells for c in failed)
+    assert cells[outside].confidence == (0.95 if failing <= 3 else 0.79)
+    assert all(c.confidence == 0.95 for k, c in cells.items() if k.startswith("section4."))
+    ocr = (Issue("info", IssueCode.OCR, "the pages were read by OCR"),)
+    assert judge(T2021, grid, checks, ocr)[0][outside].confidence == 0.95
+
+
 def test_column_identities_failing_on_every_column_stay_the_reports() -> None:
     """A report whose rows add up but whose column identities fail everywhere (its totals of the year filled
     from another table): five failures, no row among them. Cells moved within rows would break rows' sums;

@@ -7,6 +7,7 @@ one block is read column by column or row by row, whichever the arithmetic relat
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from gxie.confidence import (
@@ -39,6 +40,8 @@ from gxie.text.cells import Item, items
 from gxie.types import Cell, Grid, Issue, IssueCode, Level, Span
 from gxie.validate import RowTally, count_passed, every_check, run_checks, tally, touching
 
+TAB_ROWS_AGREE = 3  # rows printed whole that agree on their first cell's field (``_tab_aligned``)
+
 
 @dataclass
 class _Draft:
@@ -48,6 +51,7 @@ class _Draft:
     template_confidence: float
     cells: dict[str, Cell] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    unread: int = 0  # numbers of the table a reading leaves unread (``_read_table``'s trials)
 
 
 def rebuild(
@@ -78,7 +82,7 @@ def rebuild(
     groups = {i for h in hits if (h.first, h.index) not in leaf for i in range(h.first, h.index + 1)}
     for table in ("section2", "section3"):
         table_hits = [h for h in hits if h.kind == "row" and h.table == table]
-        _read_table(t, stream, table_hits, rows_of, groups, grid)
+        _read_table(t, text, stream, table_hits, rows_of, groups, grid)
     _report_other_rows(t, stream, hits, grid)
     cells4, issues4 = read_section4(t, stream, hits)
     grid.cells.update(cells4)
@@ -151,6 +155,49 @@ def _runs(
     return after, before
 
 
+def _tab_aligned(
+    text: str, stream: list[Item], hits: list[RowHit], runs: list[list[Item]], widths: list[int]
+) -> list[list[Item]]:
+    """Tab rows whose labels stand in different columns (``\t（七）总计\t\t4…``, ``四、结转…\t\t\t1…``): the
+    empty fields between a label and its first cell are the merged label cells'. Where rows printed whole
+    (as many fields after the label as cells) agree on the field their first cell stands in (three or more),
+    a longer row's empty fields before that one are padding, not cells: ``四、结转…\t\t\t1\t1\t1\t0\t0\t0``
+    is six cells from the first column, its last one lost, not a blank first cell and the numbers a cell
+    right (which had said the report did not add up)."""
+
+    def field(item: Item) -> int:
+        start = text.rfind("\n", 0, item.start) + 1
+        return text.count("\t", start, item.start)
+
+    def tabbed(run: list[Item], h: RowHit) -> bool:
+        label = stream[h.index]
+        line_start = text.rfind("\n", 0, label.start) + 1
+        line_end = text.find("\n", label.start)
+        return (
+            bool(run)
+            and "\t" in text[line_start : len(text) if line_end < 0 else line_end]
+            and all(v.line == label.line for v in run)
+        )
+
+    votes = Counter(
+        field(run[0]) for run, n, h in zip(runs, widths, hits, strict=True) if len(run) == n and tabbed(run, h)
+    )
+    if not votes:
+        return runs
+    first, count = votes.most_common(1)[0]
+    if count < TAB_ROWS_AGREE:
+        return runs
+    out = []
+    for run, n, h in zip(runs, widths, hits, strict=True):
+        if len(run) > n and run[0].kind == "BLANK" and tabbed(run, h):
+            k = 0
+            while k < len(run) and run[k].kind == "BLANK" and field(run[k]) < first:
+                k += 1
+            run = run[k:]
+        out.append(run)
+    return out
+
+
 def _until_empty_line(run: list[Item]) -> list[Item]:
     """Cut a value run at the first empty line inside it: in one-cell-per-line layouts an empty line
     ends a table row, and what follows (merged cells of the next row) is not this row's."""
@@ -172,7 +219,13 @@ def _fitness(runs: list[list[Item]], widths: list[int], hits: list[RowHit], stre
 
 
 def _read_table(
-    t: Template, stream: list[Item], hits: list[RowHit], rows_of: dict, groups: set[int], grid: _Draft
+    t: Template,
+    text: str,
+    stream: list[Item],
+    hits: list[RowHit],
+    rows_of: dict,
+    groups: set[int],
+    grid: _Draft,
 ) -> None:
     """Read one table's rows; numbers after or before their labels, whichever the relations support."""
     hits = [h for h in hits if (h.table, h.row) in rows_of]
@@ -180,15 +233,19 @@ def _read_table(
         return
     widths = [len(rows_of[(h.table, h.row)].columns) for h in hits]
     after, before = _runs(stream, hits, groups, widths)
+    after = _tab_aligned(text, stream, hits, after, widths)
     f_after, f_before = _fitness(after, widths, hits, stream), _fitness(before, widths, hits, stream)
     if max(f_after, f_before) < BLOCK_LAYOUT_FIT * len(hits) and _read_block(t, stream, hits, rows_of, grid):
         return
     best: tuple[tuple[int, float], str, _Draft] | None = None
     tried: list[tuple[int, int, _Draft]] = []  # (failed relations, passed less failed, reading) of each one asked
+    # the numbers each reading leaves unread: before the first label (numbers after their labels), after
+    # the last one (numbers before them)
+    unread = {"after": len(before[0]), "before": len(after[-1])}
     for mode, runs, fitness in (("after", after, f_after), ("before", before, f_before)):
         if fitness < CLOSE_FIT * max(f_after, f_before):
             continue  # clearly the worse reading: the relations are asked only between close ones
-        trial = _Draft(grid.template, grid.template_confidence, dict(grid.cells))
+        trial = _Draft(grid.template, grid.template_confidence, dict(grid.cells), unread=unread[mode])
         _place_rows(t, hits, runs, widths, rows_of, trial)
         passed, failed = tally(every_check(t), trial.cells)
         tried.append((failed, passed - failed, trial))
@@ -214,18 +271,24 @@ def _rival_doubted(chosen: _Draft, tried: list[tuple[int, int, _Draft]]) -> dict
     before their labels) scores within ``RIVAL_MARGIN`` of it, the cells the two give otherwise are capped
     at ``AMBIGUOUS_PLACEMENT``: the relations chose between two flawed readings, and a cell they disagree
     on is a guess (a table of blanks and a few numbers, its labels misread, read a row off: a row took the
-    numbers of the row above, 5 relations failing against 7)."""
+    numbers of the row above, 5 relations failing against 7). Where the chosen reading breaks no relation
+    but leaves numbers unread that the other reads (the last label's, read before their labels, in a table
+    printed labels first), the cells the other reading gives otherwise or only guesses are capped too: it
+    may add up only for what it left out (a row of seven zeros read before its label was two rows' zeros,
+    four of them blanks the converter dropped; a table of empty marks whose one row of numbers, the
+    report's own error, was left unread)."""
     if len(tried) < 2:
         return chosen.cells
     failed, score = next((f, s) for f, s, d in tried if d is chosen)
     rival, other_draft = next((s, d) for _, s, d in tried if d is not chosen)
-    if not failed or score - rival > RIVAL_MARGIN:
+    if score - rival > RIVAL_MARGIN if failed else chosen.unread <= other_draft.unread:
         return chosen.cells
     other = other_draft.cells
     out = dict(chosen.cells)
     for k, c in chosen.cells.items():
         o = other.get(k)
-        if o is None or o.value != c.value or type(o.value) is not type(c.value):
+        guessed = not failed and o is not None and o.confidence < TRUSTED  # no confirmation
+        if o is None or o.value != c.value or type(o.value) is not type(c.value) or guessed:
             out[k] = replace(c, confidence=min(c.confidence, AMBIGUOUS_PLACEMENT))
     return out
 

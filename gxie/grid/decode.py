@@ -59,6 +59,7 @@ ROW_RULES = ("section3", "section4")  # tables whose rows have their own relatio
 RULING_ONES = OCR_ONES | {"1"}  # what a ruling line between two cells is read as
 LOOKALIKE_LETTERS = frozenset("oOlI〇")  # letters OCR reads digits as
 STRONG_HEADER = 0.8  # a column label matching this well heads a column block (``_column_blocks``)
+STRONG_LABEL = 0.8  # a row label matching this well names its row (``_beside_other_label``)
 
 
 @dataclass
@@ -204,8 +205,12 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
                 factor = min(factor, UNLABELLED)  # its blanks could stand a cell to the left or right
             if any(tok.kind == "blank" and tok.line in left for tok in toks):
                 factor = min(factor, UNLABELLED)  # a blank where a number its line left out may belong
+            if _blank_beside_other_run(al, run, toks):
+                factor = min(factor, UNLABELLED)  # a blank on the line of a number another row took
             if _spaced_in_ocr_text(al, toks):
                 factor = min(factor, UNLABELLED)  # blanks counted from spaces that OCR laid out
+            if _beside_other_label(al, g, toks):
+                factor = min(factor, UNLABELLED)  # its numbers share a line with another row's label only
             cells = [_cell(key, tok, factor) for key, tok in zip(g.keys, toks, strict=True) if key]
             out.cells.update({c.key: c for c in cells})
             continue
@@ -231,6 +236,39 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
     out.checks = checks = table_checks(t, al.table, out.cells, context)
     out.score += REL_PASS * sum(1 for c in checks if c.passed) - REL_FAIL * sum(1 for c in checks if not c.passed)
     return out
+
+
+def _beside_other_label(al: Aligner, g: Group, toks: list[Token]) -> bool:
+    """A row's numbers stand on a line whose one label is another row's of the table (``行政处罚`` /
+    ``1      行政强制``: numbers printed left of their labels read as numbers after them): the label on the
+    number's line may be its own, whichever the reading chose. A line with more labels (a group's label
+    and a wrapped row label's first piece) says nothing."""
+    if not g.row:
+        return False
+    lines = {tok.line for tok in toks if tok.kind != "blank"}
+    for line in lines:
+        labels = [lab for labels in al.between for lab in labels if lab.line == line]
+        m = labels[0].match if len(labels) == 1 else None
+        if (
+            m is not None
+            and m.score >= STRONG_LABEL
+            and m.entry.kind == "row"
+            and m.entry.id != g.row
+            and (("row", m.entry.id) in al.ids)
+        ):
+            return True
+    return False
+
+
+def _blank_beside_other_run(al: Aligner, run: Run, toks: list[Token]) -> bool:
+    """A run of only blank cells on a line that holds a number not in it (``1      行政许可``: the
+    space between a number and its label read as blank cells): which of them the number is, the line does
+    not say."""
+    if any(tok.kind != "blank" for tok in toks):
+        return False
+    lines = {tok.line for tok in toks}
+    mine = set(run.indices)
+    return any(v.kind != "blank" and v.line in lines and i not in mine for i, v in enumerate(al.values))
 
 
 def _printed_blank(al: Aligner, runs: list[Run], clean: bool) -> list[bool]:

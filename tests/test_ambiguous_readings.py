@@ -1,0 +1,116 @@
+"""Readings a layout leaves open are not trusted: hand-made reports whose text two readings fit.
+
+Each case is a shape that typical generated reports of fresh seeds showed (16180, 27182), reduced by hand:
+gxie read it one way and trusted cells that the other way reads otherwise.
+"""
+
+from __future__ import annotations
+
+from handmade import T2021, report_text
+
+from gxie import extract_text
+
+PAD = " " * 24  # the indent of a label column a PDF converter keeps right of the numbers
+SECTION3 = T2021.blocks[4]
+
+
+def _with(text: str, start: str, end: str, lines: list[str]) -> str:
+    a, b = text.index(start), text.index(end)
+    return text[:a] + "\n".join(lines) + "\n" + text[b:]
+
+
+def _section2_numbers_left(values: dict[str, int]) -> list[str]:
+    """Section 二 as pdftotext keeps a page whose numbers stand left of their labels: each table's caption and
+    header, a row's number on its label's line, a row without one its label alone (a gap of 18 spaces in a
+    page whose header is spaced by 2)."""
+    lines = ["二、主动公开政府信息情况"]
+    for block in (b for b in T2021.blocks if b.table == "section2"):
+        if len(block.columns) > 1:
+            lines += [PAD + block.caption, "本年制  本年废  现行有  信息内容", "发件数  止件数  效件数"]
+        else:
+            lines += [PAD + block.caption, "本年处" + " " * 18 + "信息内容", "理决定", "数量"]
+        for row in block.rows:
+            v = values.get(row.id)
+            lines.append(PAD + row.label if v is None else f"     {v}" + " " * 18 + row.label)
+    return lines
+
+
+def test_a_number_on_another_rows_label_line_is_not_trusted_for_the_row_above() -> None:
+    """``行政处罚`` alone, then ``1   行政强制``: the 1 is 行政强制's, printed left of its label. Read as the
+    number after 行政处罚 (labels first), it had stood trusted at 1.0, and the blank cells counted from the
+    gap before each label trusted for 行政许可 and 行政强制 (0.9). The line's one label is another row's: the
+    number is a guess for the row above, and a blank cell on the line of a number another row took says
+    nothing of which cell is blank."""
+    lines = _section2_numbers_left({"licensing": 1, "coercion": 1})
+    text = _with(report_text(), "二、主动公开", "三、收到和处理", lines)
+    rep = extract_text(text, tagger="rules")
+    truth = {"licensing": 1, "punishment": None, "coercion": 1}
+    trusted = {c.row: c.value for c in rep.trusted_cells if c.table == "section2" and c.row in truth}
+    assert all(truth[row] == value for row, value in trusted.items()), trusted
+    assert {"punishment", "licensing", "coercion"}.isdisjoint(trusted)  # each read wrongly, none trusted
+
+
+def test_a_row_full_only_when_read_before_its_label_is_not_trusted_in_a_labels_first_table() -> None:
+    """A table printed labels first, one cell a line, its blank cells dropped, every number 0: both ways of
+    reading it (numbers after or before their labels) add up. Read before their labels, the seven zeros
+    after 1.申请人无正当理由… made a full row of 2.申请人逾期…, trusted (four of them its blanks). That
+    reading leaves the last label's numbers unread, the other reads them: the rows it alone fills are
+    guesses. Only the one row with seven numbers after its label may be trusted."""
+    counts = [5, 2, 6, 4, 4, 3, 6, 4, 4, 6, 5, 5, 4, 3, 6, 5, 3, 6, 3, 5, 7, 4, 5, 5, 2]
+    lines = ["三、收到和处理政府信息公开申请情况", "申请人情况", *(c.label for c in SECTION3.columns)]
+    for row, k in zip(SECTION3.rows, counts, strict=True):
+        lines += [row.label, *["0"] * k]
+    rep = extract_text(_with(report_text(), "三、收到和处理", "四、政府信息公开", lines), tagger="rules")
+    trusted = {c.row for c in rep.trusted_cells if c.table == "section3"}
+    assert trusted <= {"other_no_correction"}, trusted
+
+
+def test_a_reading_that_adds_up_by_leaving_numbers_unread_is_not_trusted_where_the_other_differs() -> None:
+    """A table of empty marks whose one row of numbers (the year's carried-forward, 1) breaks the column
+    identities, three rows printed one mark short: read before their labels, the table adds up by leaving
+    that row unread, and its last row took the marks of the row above, trusted as blank. The other reading
+    reads the 1s there: the cells the two give otherwise are guesses."""
+    lines = ["三、收到和处理政府信息公开申请情况", "申请人情况", *(c.label for c in SECTION3.columns)]
+    truth: dict[str, int | None] = {}
+    for row in SECTION3.rows:
+        cells = ["-", "1", "-", "-", "-", "-", "1"] if row.id == "carried_forward" else ["-"] * 7
+        for col, v in zip(SECTION3.columns, cells, strict=True):
+            truth[f"section3.{row.id}.{col.id}"] = 1 if v == "1" else None
+        if row.id in ("denied_third_party_rights", "denied_internal_affairs", "denied_process_information"):
+            cells = cells[:-1]
+        lines += [row.label, *cells]
+    rep = extract_text(_with(report_text(), "三、收到和处理", "四、政府信息公开", lines), tagger="rules")
+    wrong = [(c.key, c.value) for c in rep.trusted_cells if c.table == "section3" and c.value != truth[c.key]]
+    assert not wrong
+    assert {"section3.carried_forward.commercial", "section3.carried_forward.total"}.isdisjoint(
+        c.key for c in rep.trusted_cells
+    )
+
+
+def test_tab_rows_whose_labels_stand_in_other_columns_keep_their_cells_in_place() -> None:
+    """Tab rows of a table whose labels stand in three columns (a group's label column, the row's own, a
+    top-level row's label across both): every row's first cell is the fourth field. The last row prints its
+    label in the first field and lost its last cell: ``四、结转…\\t\\t\\t1\\t1\\t1\\t0\\t0\\t0``. Read as a blank
+    first cell and the numbers a cell right, it had broken two column identities said to be the report's
+    own; read by the fields the other rows agree on, it is six cells from the first column, the last lost."""
+    lines = [
+        "三、收到和处理政府信息公开申请情况",
+        "\t".join(["申请人情况", "", "", *(c.label for c in SECTION3.columns)]),
+    ]
+    for row in SECTION3.rows:
+        if row.id == "carried_forward":
+            lines.append(f"{row.label}\t\t\t1\t1\t1\t0\t0\t0")
+        elif row.id == "new_received":
+            lines.append(f"\t{row.label}\t\t1\t1\t1\t0\t0\t0\t3")
+        else:
+            lines.append(f"\t\t{row.label}" + "\t0" * 7)
+    rep = extract_text(_with(report_text(), "三、收到和处理", "四、政府信息公开", lines), tagger="rules")
+    row = {c.col: c.value for c in rep.cells if c.row == "carried_forward"}
+    assert row == dict(
+        zip(
+            ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other"),
+            (1, 1, 1, 0, 0, 0),
+            strict=True,
+        )
+    )
+    assert not any(c.source_inconsistency for c in rep.checks)

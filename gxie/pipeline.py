@@ -173,7 +173,10 @@ def finish(
     hint = None if grid.cells else _no_tables_message(doc)
     found_issues = (*doc.issues, *grid.issues)
     grid_cells = doubt_spaced_rows(norm, grid.cells)
-    cells, checks, issues, status = judge(tmpl, grid_cells, run_checks(tmpl, grid_cells), found_issues, no_tables=hint)
+    found_checks = run_checks(tmpl, grid_cells)
+    cells, checks, issues, status = judge(
+        tmpl, grid_cells, found_checks, found_issues, no_tables=hint, decoded=grid.decoded
+    )
     # no table: what was noticed reading the document (a poor text layer...) still stands; a table whose
     # text lost its layout: say so, and what to give gxie instead
     issues = (*issues, *(lost_layout(tmpl, norm.text, cells) if grid.cells else doc.issues))

@@ -7,7 +7,7 @@ evaluable (``passed=None``), never as failed. ``judge`` decides the status, in t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from gxie.confidence import (
@@ -197,13 +197,15 @@ def judge(
     issues: Sequence[Issue],
     *,
     no_tables: str | None = None,
+    decoded: Collection[str] = (),
 ) -> tuple[dict[str, Cell], tuple[Check, ...], tuple[Issue, ...], Status]:
     """Judge failed checks, note missing cells and decide the status: (cells, checks, issues, status).
 
     A failed relation on cells all read surely is the source's (``source_inconsistency``); on unsure cells
     it lowers their confidence. ``failed``: no cell at all; ``partial``: a cell missing, a relation failed
     or an issue whose code is ``uncertain``; else ``ok``. ``no_tables``: the message of the ``no_tables``
-    issue when there is no cell (the caller knows what the input was; a generic one otherwise).
+    issue when there is no cell (the caller knows what the input was; a generic one otherwise); ``decoded``:
+    the tables read by constrained decoding (``gxie.types.Grid.decoded``).
 
     >>> judge(load_template("2021"), {}, [], [])[3]  # doctest: +SKIP
     'failed'
@@ -215,7 +217,7 @@ def judge(
     judged, out_checks, more = _judge_checks(cells, checks, ocr=ocr)
     out_issues = (*issues, *more, *_missing(template, judged))
     if any(m.code in DAMAGED for m in out_issues):
-        judged = _unverified_doubted(judged, out_checks, None if ocr else _doubted_tables(template, judged, issues))
+        judged = _unverified_doubted(judged, out_checks, None if ocr else _doubted_tables(template, judged, decoded))
     judged = _vouched(template, judged, out_checks)
     if ocr:
         judged = _ocr_holes_doubted(judged)
@@ -263,11 +265,9 @@ def _unverified_doubted(
     }
 
 
-def _doubted_tables(template: Template, cells: Mapping[str, Cell], issues: Sequence[Issue]) -> set[str]:
-    """The tables the constrained decoder read (``gxie.grid.refine``'s ``decoded_table`` messages name them
-    first: ``section2: read by ...``) and those with a cell not found."""
-    out = {m.message.split(":", 1)[0] for m in issues if m.code is IssueCode.DECODED_TABLE}
-    return out | {k.split(".", 1)[0] for k in template.flat_keys() if k not in cells}
+def _doubted_tables(template: Template, cells: Mapping[str, Cell], decoded: Collection[str]) -> set[str]:
+    """The tables the constrained decoder read and those with a cell not found."""
+    return set(decoded) | {k.split(".", 1)[0] for k in template.flat_keys() if k not in cells}
 
 
 def _cut_rows_doubted(template: Template, cells: Mapping[str, Cell]) -> Mapping[str, Cell]:

@@ -190,3 +190,57 @@ def test_an_empty_mark_run_into_a_label_is_an_empty_cell() -> None:
     moved into the items cell and the amount was read blank, trusted."""
     got = tags("| 政府集中采购—— | 1160.3 |  |\n")
     assert got[:3] == [("ROW", "政府集中采购", 1.0), ("EMPTY", "——", 1.0), ("NUM", "1160.3", 1.0)]
+
+
+def test_a_row_and_its_cells_one_ideographic_space_apart_are_split() -> None:
+    """A Word table saved as text with its cells separated by ideographic spaces: normalised, one space
+    apart, the whole row was one label (section 三 lost: 161 cells of typical report 19937-048). The label
+    and each cell are tagged; a group's misprinted label before the row's own is left out; prose and a label
+    with one number one space apart (``重复申请 4`` outside a field) are not split."""
+    text = normalize("　一、本年新收政府信息公开申请数量　3　1　0　0　—　0　4\n").text
+    assert [(t[0], t[1]) for t in tags(text)] == [
+        ("ROW", "一、本年新收政府信息公开申请数量"),
+        *[("NUM", v) for v in "3100"],
+        ("EMPTY", "—"),
+        ("NUM", "0"),
+        ("NUM", "4"),
+    ]
+    misprint = normalize("　（五）不子处理　1.信访举报投诉类申请　0　0　0　0　0　0　0\n").text
+    assert [t[:2] for t in tags(misprint)][:2] == [("ROW", "1.信访举报投诉类申请"), ("NUM", "0")]
+    assert not [t for t in tags("我局全年受理申请 3 件 2 件\n") if t[0] == "NUM"]
+    assert ("NUM", "4", 1.0) not in tags("2.重复申请 4\n")
+
+
+@pytest.mark.parametrize(
+    ("line", "label"),
+    [
+        ("表2 政府信息公开申请办理情况（2020年度）", "CAP"),
+        ("表3 政府信息公开行政复议、行政诉讼情况", "CAP"),
+        ("表1：主动公开政府信息情况", "CAP"),
+        ("（2） 收到和处理政府信息公开申请情况", "CAP"),
+        ("主动公开政府信息情况统计表", "CAP"),
+        ("三、收到和处理政府信息公开申请情况", "SEC"),
+        ("二、主动公开政府信息情况", "SEC"),
+    ],
+)
+def test_table_titles_numbered_as_tables_are_captions_and_section_headings_are_not(line: str, label: str) -> None:
+    """A table's title numbered as a table (``表2``, ``（2）``), without the year after it, or alone on its line,
+    is a caption (it had been nothing without the year: a report headed 三、基本情况 had no section 三); a
+    heading numbered as the report's sections stays a section heading."""
+    assert [t[0] for t in tags(normalize(line + "\n").text)] == [label]
+
+
+def test_a_section_three_under_a_table_title_with_ideographic_spaces_is_read() -> None:
+    """Section 三 headed only by its table's title (the report's own 三、 is 三、基本情况), its rows' cells one
+    ideographic space apart: every cell read, by the rules tagger alone."""
+    s3 = T2021.blocks[4]
+    lines = ["三、基本情况", "本局依法办理申请。", "表2 政府信息公开申请办理情况（2021年度）", "申请人情况　总计"]
+    lines += ["　" + "　".join([row.label, *["1", "0", "0", "0", "0", "0", "1"]]) for row in s3.rows]
+    head = ["某某局2021年政府信息公开工作年度报告", "一、总体情况", "本局依法公开。"]
+    tail = ["四、政府信息公开行政复议、行政诉讼情况", "无。", "五、存在的主要问题及改进情况", "无。"]
+    text = "\n".join([*head, *lines, *tail])
+    report = extract_text(text, tagger="rules")
+    cells = {c.key: c.value for c in report.cells if c.table == "section3"}
+    assert cells == {
+        f"section3.{r.id}.{c.id}": v for r in s3.rows for c, v in zip(s3.columns, (1, 0, 0, 0, 0, 0, 1), strict=True)
+    }

@@ -318,15 +318,13 @@ def test_in_converted_text_a_lost_table_leaves_a_whole_table_read_by_its_labels_
     section2 = [k for k in lost if k.startswith("section2.")]
     cells, _, _, _ = judge(T2021, lost, checks, ())
     assert all(cells[k].confidence == 0.95 for k in section2)
-    decoded = (Issue("info", IssueCode.DECODED_TABLE, "section2: read by constrained decoding (row-after)"),)
-    cells, _, _, _ = judge(T2021, lost, checks, decoded)
+    cells, _, _, _ = judge(T2021, lost, checks, (), decoded={"section2"})
     assert all(cells[k].confidence == 0.85 for k in section2)
     short = {k: c for k, c in lost.items() if k != section2[0]}
     cells, _, _, _ = judge(T2021, short, tuple(run_checks(T2021, short)), ())
     assert all(cells[k].confidence == 0.85 for k in section2[1:])
     # a decoded section 三 does not doubt section 二
-    other = (Issue("info", IssueCode.DECODED_TABLE, "section3: read by constrained decoding (row-after)"),)
-    cells, _, _, _ = judge(T2021, lost, checks, other)
+    cells, _, _, _ = judge(T2021, lost, checks, (), decoded={"section3"})
     assert all(cells[k].confidence == 0.95 for k in section2)
 
 

@@ -87,10 +87,12 @@ def rebuild(
     cells4, issues4 = read_section4(t, stream, hits)
     grid.cells.update(cells4)
     grid.issues.extend(issues4)
-    cells, issues = refine(t, text, spans, grid.cells, grid.issues) if decode else (grid.cells, grid.issues)
+    cells, issues, decoded = (
+        refine(t, text, spans, grid.cells, grid.issues) if decode else (grid.cells, grid.issues, frozenset())
+    )
     cells, swapped = totals_printed_first(t, cells)
     cells, shared = one_cell_per_number(t, cells)
-    return Grid(grid.template, grid.template_confidence, cells, (*issues, *swapped, *shared))
+    return Grid(grid.template, grid.template_confidence, cells, (*issues, *swapped, *shared), decoded)
 
 
 def one_cell_per_number(t: Template, cells: dict[str, Cell]) -> tuple[dict[str, Cell], list[Issue]]:

@@ -45,13 +45,15 @@ FAILED_WEIGHT = 0.5  # weight of a cell inside a broken relation when expected r
 
 def refine(
     t: Template, text: str, spans: list[Span], cells: dict[str, Cell], messages: list[Issue]
-) -> tuple[dict[str, Cell], list[Issue]]:
+) -> tuple[dict[str, Cell], list[Issue], frozenset[str]]:
     """``cells`` and ``messages`` of today's rebuild, each table replaced by its decoded reading where
     today's is incomplete or breaks a relation and the decoded one is expected to hold more right cells
-    (today's messages about a replaced table dropped); values beyond what a cell can hold flagged."""
+    (today's messages about a replaced table dropped); values beyond what a cell can hold flagged; and the
+    tables replaced."""
     policy = os.environ.get("GXIE_DECODE", "expect")
     if policy == "off":
-        return cells, messages
+        return cells, messages, frozenset()
+    replaced: set[str] = set()
     bounds = regions(text)
     out = dict(cells)
     messages = list(messages)
@@ -96,9 +98,10 @@ def refine(
             messages.append(
                 Issue("info", IssueCode.DECODED_TABLE, f"{table}: read by constrained decoding ({readings[0].name})")
             )
+            replaced.add(table)
     out = strays_returned(t, text, spans, bounds, out)
     out, flagged = flag_implausible(out)
-    return out, messages + flagged
+    return out, messages + flagged, frozenset(replaced)
 
 
 def _about(message: Issue, table: str, rows: set[str]) -> bool:

@@ -27,14 +27,25 @@ _OCR_NUM = re.compile(
 # A row label's first number run into it (``行政强制49``): digits (or OCR look-alikes, or an empty mark ``——``) right
 # after a CJK character, a closing bracket or a closing quote.
 _GLUED_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff）)”」\"]) ?(\d[\d,]*(?:\.\d+)?|[\doO〇lI]{1,6}|—{1,2})$")
+# A row label followed by its cells one space apart (ideographic spaces normalised to one space:
+# ``一、本年新收政府信息公开申请数量　3　1　0``): two cells or more, numbers or empty marks.
+_SPACED_CELLS = re.compile(r"(?<=[\u4e00-\u9fff）)”」\"])((?: (?:-?\d[\d,]*(?:\.\d+)?|—{1,2}|-|/))+)$")
 _LONE_LOOKALIKES = frozenset({"l", "I", "O", "o", "〇"})
 _EMPTY = re.compile(r"^(?:无|—+|-{1,2}|/|／|－|–)$")
 _CAPTION = re.compile(r"第二十条第\s*[(（]\s*[一二三四五六七八九十]{1,2}\s*[)）]\s*项")
 _NOTE = re.compile(r"勾稽关系")
+_TITLE_BODY = (
+    r"(?:行政机关)?(?:主动公开政府信息|收到和处理政府信息公开申请|政府信息公开申请办理|政府信息公开行政复议、?(?:行政)?诉讼|"
+    r"因政府信息公开(?:工作)?被申请行政复议、?提起行政诉讼)(?:的)?情况(?:统计表)?"
+)
+_TITLE_YEAR = r"\s*[(（]\s*\d{4}\s*年度?\s*[)）]"
+# A table's title: numbered as a table (``表2``, ``（2）``), or alone on its line, or with the year after it;
+# not a section heading (``三、收到和处理政府信息公开申请情况``, numbered as the report's sections).
 _TABLE_TITLE = re.compile(
-    r"^[(（]?\s*[一二三四五六七八九十\d]{1,2}\s*(?:[)）、.]\s*)?"  # not \s*[)）、.]?\s*: quadratic on spaces
-    r"(?:行政机关)?(?:主动公开政府信息|收到和处理政府信息公开申请|政府信息公开行政复议、?行政诉讼|"
-    r"因政府信息公开(?:工作)?被申请行政复议、?提起行政诉讼)(?:的)?情况\s*[(（]\s*\d{4}\s*年度?\s*[)）]"
+    rf"^(?:表\s*\d{{1,2}}[:：.、\s]*|[(（]\s*[一二三四五六七八九十\d]{{1,2}}\s*[)）]\s*)?{_TITLE_BODY}(?:{_TITLE_YEAR})?$"
+    rf"|^(?:表\s*\d{{1,2}}[:：.、\s]*|[(（]\s*[一二三四五六七八九十\d]{{1,2}}\s*[)）]\s*){_TITLE_BODY}"
+    r"|^[(（]?\s*[一二三四五六七八九十\d]{1,2}\s*(?:[)）、.]\s*)?"  # not \s*[)）、.]?\s*: quadratic on spaces
+    rf"{_TITLE_BODY}{_TITLE_YEAR}"
 )
 _HEADING = re.compile(r"^[一二三四五六七八九十]{1,2}\s*[、.．]")
 _BARE_NUMBERING = re.compile(r"[一二三四五六七八九十]{1,2}\s*、")  # a numbering split from its label
@@ -115,6 +126,11 @@ class RulesTagger:
             if cell.blank:
                 continue
             in_table_line = cell.line in multi_lines or _zero_among_numbers(cell, number_lines)
+            spaced = self._spaced_cells(text, cell)
+            if spaced:
+                pending_numbering.clear()
+                spans.extend(spaced)
+                continue
             span, glued = self._glued(text, cell)
             if span is None:
                 field = cell.line in field_lines or cell.start in leading_ones
@@ -155,6 +171,41 @@ class RulesTagger:
         if _OCR_NUM.match(number) or number in ("l", "I"):  # run into a label, a lone l or I is no ruling line
             return label, Span(at, cell.end, "NUM", number, OCR_LOOKALIKE_SCORE)
         return None, None
+
+    def _spaced_cells(self, text: str, cell: LayoutCell) -> list[Span]:
+        """A row label and its cells one space apart in one layout cell (a row whose cells a document
+        separated by ideographic spaces): the label's spans and one span a cell, or [] when the cell is not
+        a known row's label followed by two cells or more."""
+        m = _SPACED_CELLS.search(cell.text)
+        if m is None or m.group(1).count(" ") < 2:
+            return []
+        labels = self._spaced_label(text, cell.start, cell.text[: m.start()])
+        if not labels:
+            return []
+        out = [
+            Span(lab.start + a, lab.start + b, "ROW", lab.text[a:b]) for lab in labels for a, b in split_label(lab.text)
+        ]
+        at = cell.start + m.start(1)
+        for piece in m.group(1).split(" ")[1:]:
+            at += 1  # the space before it
+            out.append(Span(at, at + len(piece), "NUM" if _NUM.match(piece) else "EMPTY", piece))
+            at += len(piece)
+        return out
+
+    def _spaced_label(self, text: str, start: int, body: str) -> list[Span]:
+        """The ROW spans of a label before cells one space apart: the whole of it, or else its pieces one
+        space apart (a group's label with a misprint before the row's own: ``(五)不子处理 1.信访…``), the last
+        of them a row's label."""
+        whole = self._tag_cell(text, start, start + len(body), body, True)
+        if whole is not None and whole.label == "ROW":
+            return [whole]
+        out, at = [], start
+        for piece in body.split(" "):
+            span = self._tag_cell(text, at, at + len(piece), piece, True) if piece else None
+            if span is not None and span.label == "ROW":
+                out.append(span)
+            at += len(piece) + 1
+        return out if out and out[-1].end == start + len(body) else []
 
     def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
         return [self.tag(t) for t in texts]

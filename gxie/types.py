@@ -265,7 +265,7 @@ class Grid:
     template_confidence: float
     cells: Mapping[str, Cell] = field(default_factory=dict)  # spans into the normalized text
     issues: tuple[Issue, ...] = ()
-    decoded: frozenset[str] = frozenset()  # the tables read by constrained decoding (the format's order)
+    decoded: tuple[str, ...] = ()  # the tables read by constrained decoding (the format's order)
 
 
 def to_data(value: Any) -> Any:

@@ -59,3 +59,18 @@ def test_a_page_number_after_a_row_is_not_its_total() -> None:
     assert flat["section3.denied_third_party_rights.total"] != 5
     assert not any(c.source_inconsistency for c in report.checks)
     assert all(v not in (5, 6) for k, v in flat.items() if k.startswith("section3."))
+
+
+def test_a_centred_bare_number_among_cells_one_a_line_is_a_page_number() -> None:
+    """A table printed one cell a line, flush left, with a page's number centred between two of its lines
+    (no running header, no other page's number): page furniture. It had been read as the row's total, and
+    gxie said the report did not add up (typical report 33333-168). A number indented beside indented or
+    spaced lines (pdftotext -layout columns, a label's wrapped line) is not taken for one."""
+    cells = ["(二)部分公开", *["0"] * 6, " " * 30 + "2", "(三)不予公开", "1.属于国家秘密", "0"]
+    assert page_number_lines("\n".join(cells) + "\n") == {7}
+    spaced = ["(一)予以公开        2  0  0", " " * 30 + "2", "(二)部分公开        0  0  0"]
+    assert page_number_lines("\n".join(spaced) + "\n") == set()
+    indented = ["   0", " " * 30 + "2", "   0"]
+    assert page_number_lines("\n".join(indented) + "\n") == set()
+    near = ["0", " " * 4 + "2", "0"]  # indented a little: a cell
+    assert page_number_lines("\n".join(near) + "\n") == set()

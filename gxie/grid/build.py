@@ -7,7 +7,6 @@ one block is read column by column or row by row, whichever the arithmetic relat
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from gxie.confidence import (
@@ -35,12 +34,11 @@ from gxie.grid.rows import (
     values_between,
 )
 from gxie.grid.section4 import read_section4, totals_printed_first
+from gxie.grid.tab_fields import padding, tab_line
 from gxie.templates import Template, load_template
 from gxie.text.cells import Item, items
 from gxie.types import Cell, Grid, Issue, IssueCode, Level, Span
 from gxie.validate import RowTally, count_passed, every_check, run_checks, tally, touching
-
-TAB_ROWS_AGREE = 3  # rows printed whole that agree on their first cell's field (``_tab_aligned``)
 
 
 @dataclass
@@ -88,7 +86,7 @@ def rebuild(
     grid.cells.update(cells4)
     grid.issues.extend(issues4)
     cells, issues, decoded = (
-        refine(t, text, spans, grid.cells, grid.issues) if decode else (grid.cells, grid.issues, frozenset())
+        refine(t, text, spans, grid.cells, grid.issues) if decode else (grid.cells, grid.issues, ())
     )
     cells, swapped = totals_printed_first(t, cells)
     cells, shared = one_cell_per_number(t, cells)
@@ -160,44 +158,17 @@ def _runs(
 def _tab_aligned(
     text: str, stream: list[Item], hits: list[RowHit], runs: list[list[Item]], widths: list[int]
 ) -> list[list[Item]]:
-    """Tab rows whose labels stand in different columns (``\t（七）总计\t\t4…``, ``四、结转…\t\t\t1…``): the
-    empty fields between a label and its first cell are the merged label cells'. Where rows printed whole
-    (as many fields after the label as cells) agree on the field their first cell stands in (three or more),
-    a longer row's empty fields before that one are padding, not cells: ``四、结转…\t\t\t1\t1\t1\t0\t0\t0``
-    is six cells from the first column, its last one lost, not a blank first cell and the numbers a cell
-    right (which had said the report did not add up)."""
-
-    def field(item: Item) -> int:
-        start = text.rfind("\n", 0, item.start) + 1
-        return text.count("\t", start, item.start)
-
-    def tabbed(run: list[Item], h: RowHit) -> bool:
-        label = stream[h.index]
-        line_start = text.rfind("\n", 0, label.start) + 1
-        line_end = text.find("\n", label.start)
-        return (
-            bool(run)
-            and "\t" in text[line_start : len(text) if line_end < 0 else line_end]
-            and all(v.line == label.line for v in run)
-        )
-
-    votes = Counter(
-        field(run[0]) for run, n, h in zip(runs, widths, hits, strict=True) if len(run) == n and tabbed(run, h)
-    )
-    if not votes:
-        return runs
-    first, count = votes.most_common(1)[0]
-    if count < TAB_ROWS_AGREE:
-        return runs
-    out = []
-    for run, n, h in zip(runs, widths, hits, strict=True):
-        if len(run) > n and run[0].kind == "BLANK" and tabbed(run, h):
-            k = 0
-            while k < len(run) and run[k].kind == "BLANK" and field(run[k]) < first:
-                k += 1
-            run = run[k:]
-        out.append(run)
-    return out
+    """The runs without the empty fields that are their labels' padding (``gxie.grid.tab_fields``): tab rows
+    whose labels stand in different columns, each run on its label's line."""
+    tabbed = [
+        bool(run) and all(v.line == stream[h.index].line for v in run) and tab_line(text, stream[h.index].start)
+        for run, h in zip(runs, hits, strict=True)
+    ]
+    rows = [
+        (n, [(v.start, v.kind == "BLANK") for v in run]) for run, n, ok in zip(runs, widths, tabbed, strict=True) if ok
+    ]
+    pad = padding(text, rows)
+    return [[v for v in run if v.start not in pad or v.kind != "BLANK"] if pad else run for run in runs]
 
 
 def _until_empty_line(run: list[Item]) -> list[Item]:

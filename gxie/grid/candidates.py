@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from gxie.confidence import OCR_LOOKALIKE_SCORE, UNTAGGED_VALUE_SCORE
 from gxie.grid.aligned_columns import aligned_blanks
 from gxie.grid.empty_lines import empty_line_blanks
+from gxie.grid.tab_fields import padding, tab_line
 from gxie.grid.values import OCR_ONES, parse_number  # OCR_ONES: a 1 or a ruling line, the decoder tries both
 from gxie.templates.lexicon import Match, best_label, in_label_wording, label_core, numbering
 from gxie.text.cells import PAGE_MARK, LayoutCell, is_md_rule, layout_cells, page_number_lines
@@ -252,9 +253,17 @@ def _after(heads: dict[str, int], table: str, offset: int) -> bool:
     return all(heads[t] < offset for t in order[: order.index(table)] if t in heads)
 
 
-def tokens(text: str, spans: list[Span], start: int, end: int, cells: list[LayoutCell] | None = None) -> list[Token]:
+def tokens(
+    text: str,
+    spans: list[Span],
+    start: int,
+    end: int,
+    cells: list[LayoutCell] | None = None,
+    widths: dict[str, int] | None = None,
+) -> list[Token]:
     """The label fragments and values of ``text[start:end]``, wrapped labels merged (``cells``: its
-    ``region_cells``, when the caller has them already)."""
+    ``region_cells``, when the caller has them already; ``widths``: the cells of each row of the table,
+    to tell a label's padding fields from blank cells, ``gxie.grid.tab_fields``)."""
     tagged = Tagged([s for s in spans if start <= s.start < end])
     out: list[Token] = []
     lone = _lone_rows(text, start, end) if text.find("|", start, end) >= 0 else set()
@@ -267,7 +276,29 @@ def tokens(text: str, spans: list[Span], start: int, end: int, cells: list[Layou
             out.append(Token("blank", cell.start, cell.start, "", cell.line, loose=loose, spaced=spaced, piped=piped))
         elif not PAGE_MARK.match(cell.text) and cell.line not in numbered:
             out.extend(_cell_tokens(cell.text, cell.start, cell.line, tagged))
-    return _header_blanks_dropped(_merge_wrapped(_unglue(out)))
+    stream = _header_blanks_dropped(_merge_wrapped(_unglue(out)))
+    return _tab_padding_dropped(text, stream, widths) if widths else stream
+
+
+def _tab_padding_dropped(text: str, stream: list[Token], widths: dict[str, int]) -> list[Token]:
+    """The stream without the empty fields that pad a row label of a tab row (``gxie.grid.tab_fields``)."""
+    rows: list[tuple[int, list[tuple[int, bool]]]] = []
+    for i, tok in enumerate(stream):
+        m = tok.match
+        if tok.kind != "label" or m is None or m.entry.kind != "row" or m.entry.id not in widths:
+            continue
+        line = tok.line if tok.last_line < 0 else tok.last_line
+        if not tab_line(text, tok.start if tok.last_line < 0 else tok.end):
+            continue
+        cells = []
+        for nxt in stream[i + 1 :]:
+            if not nxt.is_value or nxt.line != line:
+                break
+            cells.append((nxt.start, nxt.kind == "blank"))
+        if cells:
+            rows.append((widths[m.entry.id], cells))
+    pad = padding(text, rows)
+    return [t for t in stream if not (t.kind == "blank" and t.start in pad)] if pad else stream
 
 
 def _lone_rows(text: str, start: int, end: int) -> set[int]:

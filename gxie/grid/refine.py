@@ -45,14 +45,14 @@ FAILED_WEIGHT = 0.5  # weight of a cell inside a broken relation when expected r
 
 def refine(
     t: Template, text: str, spans: list[Span], cells: dict[str, Cell], messages: list[Issue]
-) -> tuple[dict[str, Cell], list[Issue], frozenset[str]]:
+) -> tuple[dict[str, Cell], list[Issue], tuple[str, ...]]:
     """``cells`` and ``messages`` of today's rebuild, each table replaced by its decoded reading where
     today's is incomplete or breaks a relation and the decoded one is expected to hold more right cells
     (today's messages about a replaced table dropped); values beyond what a cell can hold flagged; and the
     tables replaced."""
     policy = os.environ.get("GXIE_DECODE", "expect")
     if policy == "off":
-        return cells, messages, frozenset()
+        return cells, messages, ()
     replaced: set[str] = set()
     bounds = regions(text)
     out = dict(cells)
@@ -67,7 +67,8 @@ def refine(
         # The decoder's work grows with the region's cells: a region far larger than its table is not decoded.
         region = region_cells(text, *bounds[table], row_width(t, table), row_cells(t, table), sums=table in ROW_RULES)
         cells_in = len(region)
-        stream = tokens(text, spans, *bounds[table], region) if cells_in <= max_cells(t, table) else []
+        fits = cells_in <= max_cells(t, table)
+        stream = tokens(text, spans, *bounds[table], region, row_cells(t, table)) if fits else []
         values_in = sum(1 for tok in stream if tok.is_value)
         if not stream or values_in > max_values(t, table):
             messages.append(
@@ -101,7 +102,7 @@ def refine(
             replaced.add(table)
     out = strays_returned(t, text, spans, bounds, out)
     out, flagged = flag_implausible(out)
-    return out, messages + flagged, frozenset(replaced)
+    return out, messages + flagged, tuple(sorted(replaced))
 
 
 def _about(message: Issue, table: str, rows: set[str]) -> bool:

@@ -260,6 +260,7 @@ _BARE_PAGE_NUMBER = re.compile(r"\s*\d{1,3}\s*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 PAGE_GAP = 6  # the empty lines an export leaves between a page number and the next page's header, and more
 HEADER_MIN_CHARS = 6  # a running header is a title or an agency's name, not a short label (结果维持)
+CENTRED = 10  # a bare number indented this far among lines of one cell each, flush left, is a page's foot
 
 
 @lru_cache(maxsize=8)
@@ -292,6 +293,7 @@ def page_number_lines(text: str) -> frozenset[int]:
         key = lines[k].strip()
         return counts.get(key, 0) >= 2 and (key == first or "报告" in key)
 
+    centred = {k for k in bare if _centred(lines, k)}
     near = []
     for k in bare:
         after = next((m for m in range(k + 1, min(len(lines), k + 1 + PAGE_GAP)) if lines[m].strip()), None)
@@ -301,7 +303,26 @@ def page_number_lines(text: str) -> frozenset[int]:
     # page numbers count up: one beside a header with no next or previous page beside one may be a cell
     # (a table's last number at the foot of a page with no page number)
     numbers = {n for _, n in near}
-    return frozenset(k for k, n in near if n - 1 in numbers or n + 1 in numbers)
+    return frozenset(k for k, n in near if n - 1 in numbers or n + 1 in numbers) | centred
+
+
+def _centred(lines: list[str], k: int) -> bool:
+    """Line ``k``, a bare number, stands centred (indented ``CENTRED`` spaces or more) between lines that
+    each hold one cell flush left: a page number in a table printed one cell a line (``0`` / ``0`` /
+    30 spaces and ``2`` / ``(三)不予公开``), where a cell is never indented so."""
+    if len(lines[k]) - len(lines[k].lstrip(" ")) < CENTRED:
+        return False
+    for step in (-1, 1):
+        m = next(
+            (m for m in range(k + step, k + step * (1 + PAGE_GAP), step) if 0 <= m < len(lines) and lines[m].strip()),
+            None,
+        )
+        if m is None:
+            return False
+        line = lines[m]
+        if line[:1].isspace() or "\t" in line or "|" in line or _WIDE_GAP.search(line.strip()):
+            return False
+    return True
 
 
 SIGNS = "+-"  # a sign written right before a number (本年增/减: ``-11``, ``+3``)

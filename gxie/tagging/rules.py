@@ -27,9 +27,11 @@ _OCR_NUM = re.compile(
 # A row label's first number run into it (``行政强制49``): digits (or OCR look-alikes, or an empty mark ``——``) right
 # after a CJK character, a closing bracket or a closing quote.
 _GLUED_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff）)”」\"]) ?(\d[\d,]*(?:\.\d+)?|[\doO〇lI]{1,6}|—{1,2})$")
-# A row label followed by its cells one space apart (ideographic spaces normalised to one space:
-# ``一、本年新收政府信息公开申请数量　3　1　0``): two cells or more, numbers or empty marks.
-_SPACED_CELLS = re.compile(r"(?<=[\u4e00-\u9fff）)”」\"])((?: (?:-?\d[\d,]*(?:\.\d+)?|—{1,2}|-|/))+)$")
+# A row label followed by its cells one space apart or more (ideographic spaces normalised to one space:
+# ``一、本年新收政府信息公开申请数量　3　1　0``; OCR's ``7.属于行政执法案卷O 0 0``, the first run into the label):
+# two cells or more, numbers, OCR look-alikes of a 0 or empty marks.
+_SPACED_TOKEN = r"(?:-?\d[\d,]*(?:\.\d+)?|[oO〇]|—{1,2}|-|/)"  # not a lone l or I: a ruling line, maybe
+_SPACED_CELLS = re.compile(rf"(?<=[\u4e00-\u9fff）)”」\"])( *{_SPACED_TOKEN}(?: +{_SPACED_TOKEN})+)$")
 _LONE_LOOKALIKES = frozenset({"l", "I", "O", "o", "〇"})
 _EMPTY = re.compile(r"^(?:无|—+|-{1,2}|/|／|－|–)$")
 _CAPTION = re.compile(r"第二十条第\s*[(（]\s*[一二三四五六七八九十]{1,2}\s*[)）]\s*项")
@@ -126,7 +128,7 @@ class RulesTagger:
             if cell.blank:
                 continue
             in_table_line = cell.line in multi_lines or _zero_among_numbers(cell, number_lines)
-            spaced = self._spaced_cells(text, cell)
+            spaced = self._spaced_cells(text, cell) or (self._number_run(cell) if in_table_line else [])
             if spaced:
                 pending_numbering.clear()
                 spans.extend(spaced)
@@ -177,7 +179,7 @@ class RulesTagger:
         separated by ideographic spaces): the label's spans and one span a cell, or [] when the cell is not
         a known row's label followed by two cells or more."""
         m = _SPACED_CELLS.search(cell.text)
-        if m is None or m.group(1).count(" ") < 2:
+        if m is None or len(m.group(1).split()) < 2:
             return []
         labels = self._spaced_label(text, cell.start, cell.text[: m.start()])
         if not labels:
@@ -185,11 +187,35 @@ class RulesTagger:
         out = [
             Span(lab.start + a, lab.start + b, "ROW", lab.text[a:b]) for lab in labels for a, b in split_label(lab.text)
         ]
-        at = cell.start + m.start(1)
-        for piece in m.group(1).split(" ")[1:]:
-            at += 1  # the space before it
-            out.append(Span(at, at + len(piece), "NUM" if _NUM.match(piece) else "EMPTY", piece))
-            at += len(piece)
+        for piece in re.finditer(r"\S+", m.group(1)):
+            at, body = cell.start + m.start(1) + piece.start(), piece.group()
+            if _NUM.match(body):
+                out.append(Span(at, at + len(body), "NUM", body))
+            elif body in _LONE_LOOKALIKES:
+                out.append(Span(at, at + len(body), "NUM", body, OCR_LOOKALIKE_SCORE))
+            else:
+                out.append(Span(at, at + len(body), "EMPTY", body))
+        return out
+
+    @staticmethod
+    def _number_run(cell: LayoutCell) -> list[Span]:
+        """A cell of a table line that is numbers one space apart (``0 0 0`` between wider gaps, as OCR lays
+        out a row): one span a number (read through look-alikes, ``o``, less sure), or [] when a piece is
+        not one (a lone ``l`` or ``I`` among them may be a ruling line)."""
+        pieces = list(re.finditer(r"\S+", cell.text))
+        if len(pieces) < 2:
+            return []
+        out = []
+        for m in pieces:
+            piece, at = m.group(), cell.start + m.start()
+            if _NUM.match(piece):
+                out.append(Span(at, at + len(piece), "NUM", piece))
+            elif _OCR_NUM.match(piece):
+                out.append(Span(at, at + len(piece), "NUM", piece, OCR_LOOKALIKE_SCORE))
+            elif _EMPTY.match(piece):
+                out.append(Span(at, at + len(piece), "EMPTY", piece))
+            else:
+                return []  # a lone l or I among them may be a ruling line: left as it was
         return out
 
     def _spaced_label(self, text: str, start: int, body: str) -> list[Span]:
@@ -199,13 +225,12 @@ class RulesTagger:
         whole = self._tag_cell(text, start, start + len(body), body, True)
         if whole is not None and whole.label == "ROW":
             return [whole]
-        out, at = [], start
-        for piece in body.split(" "):
-            span = self._tag_cell(text, at, at + len(piece), piece, True) if piece else None
+        out = []
+        for piece in re.finditer(r"\S+", body):
+            span = self._tag_cell(text, start + piece.start(), start + piece.end(), piece.group(), True)
             if span is not None and span.label == "ROW":
                 out.append(span)
-            at += len(piece) + 1
-        return out if out and out[-1].end == start + len(body) else []
+        return out if out and out[-1].end == start + len(body.rstrip()) else []
 
     def tag_many(self, texts: Sequence[str]) -> list[list[Span]]:
         return [self.tag(t) for t in texts]

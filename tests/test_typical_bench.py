@@ -1,0 +1,27 @@
+"""training.bench.typical: trust and verdicts on typical generated reports of a seed."""
+
+from __future__ import annotations
+
+import pytest
+
+from training.bench import typical
+
+
+def test_a_clean_run_prints_its_summary_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert typical.main(["--seed", "16180", "--n", "4"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("seed 16180, 4 reports, rules: cells right ")
+    assert "(0 wrong)" in out[0]
+
+
+def test_a_wrong_trusted_cell_is_listed_with_its_report_and_fails_the_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    score, faults = typical.check(16180, 2, "rules")
+    assert score.cells > 0 and score.trusted == score.trusted_right and faults == []
+    monkeypatch.setattr(typical, "same", lambda found, gold: False)  # every trusted cell taken for wrong
+    _, faults = typical.check(16180, 2, "rules")
+    assert [f.id for f in faults] == ["synth-16180-000000", "synth-16180-000001"]
+    assert all(f.trusted_wrong and f.layout and f.noise for f in faults)
+    assert typical.main(["--seed", "16180", "--n", "2"]) == 1
+    assert '"id": "synth-16180-000000"' in capsys.readouterr().out

@@ -25,3 +25,10 @@ def test_a_wrong_trusted_cell_is_listed_with_its_report_and_fails_the_run(
     assert all(f.trusted_wrong and f.layout and f.noise for f in faults)
     assert typical.main(["--seed", "16180", "--n", "2"]) == 1
     assert '"id": "synth-16180-000000"' in capsys.readouterr().out
+
+
+def test_the_default_reading_runs_the_rules_first_and_an_unknown_tagger_is_refused() -> None:
+    score, faults = typical.check(16180, 2, "default")
+    assert score.cells > 0 and faults == []
+    with pytest.raises(SystemExit):
+        typical.main(["--seed", "1", "--tagger", "gold"])

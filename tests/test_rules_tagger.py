@@ -266,3 +266,24 @@ def test_ocr_laid_cells_one_or_two_spaces_apart_are_split_but_lone_strokes_are_l
     assert [t[0] for t in tags("予以公开  0 0 0  0 o 0  0\n")] == ["ROW", *["NUM"] * 7]
     assert not [t for t in tags("行政许可 l 5 l\n") if t[0] == "NUM"]  # strokes: left to the decoder
     assert not [t for t in tags("予以公开  0 l 0  0\n") if t[1] == "l"]
+
+
+def test_a_row_label_a_narrow_column_wrapped_is_tagged_in_its_pieces() -> None:
+    """pdftotext -layout keeps a narrow label column wrapped: the row's numbers on its first line, which names
+    no row by itself (``2、其他法律``), the rest below it in the same column, counted in characters or in display
+    columns (a group's label left of it is two columns wide a character). Each piece is a row label (typical
+    report 19937-212: section 三 lost, 112 cells, now 7). A label alone on its line is left to the grid, and
+    text in another column is no piece of it."""
+    pad = " " * 16
+    lines = [
+        f"{pad}（四）无法提     1、本机关不          0     0     0",
+        f"{pad}供               掌握相关政府",
+        f"{pad}                 信息",
+        f"{pad}                 2、其他法律          0     0     0",
+        f"{pad}                 行政法规禁止",
+        f"{pad}                 公开",
+    ]
+    got = [(t[0], t[1]) for t in tags(normalize("\n".join(lines) + "\n").text) if t[0] == "ROW"]
+    # the pieces until they name the row (1、本机关不掌握相关政府 does; 信息 is left to the grid)
+    assert got == [("ROW", "1、本机关不"), ("ROW", "掌握相关政府"), ("ROW", "2、其他法律"), ("ROW", "行政法规禁止")]
+    assert not [t for t in tags("2、其他法律\n行政法规禁止\n公开\n0\n") if t[0] == "ROW" and t[1] == "行政法规禁止"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from unicodedata import east_asian_width
 
 from gxie.confidence import OCR_LOOKALIKE_SCORE
 from gxie.templates.lexicon import best_label, label_core, numbering, split_label
@@ -53,6 +54,8 @@ _HEADING = re.compile(r"^[一二三四五六七八九十]{1,2}\s*[、.．]")
 _BARE_NUMBERING = re.compile(r"[一二三四五六七八九十]{1,2}\s*、")  # a numbering split from its label
 _SENTENCE_END = re.compile(r"[。；;]")
 ROW_THRESHOLD = 0.8
+WRAPPED_LINES = 2  # continuation lines of a wrapped label looked at below its first
+WRAPPED_COLUMN = 2  # characters a continuation may stand left or right of the first line's column
 COL_THRESHOLD = 0.85
 MAX_HEADING = 40
 
@@ -108,6 +111,18 @@ def _in_field(text: str, cell: LayoutCell) -> bool:
     return "\t" in line or "|" in line
 
 
+def _columns(text: str, line_start: int, pos: int) -> tuple[int, int]:
+    """Where ``pos`` stands in its line: in characters, and in display columns (CJK characters two wide, as
+    pdftotext -layout lays out a page)."""
+    head = text[line_start:pos]
+    return len(head), sum(2 if east_asian_width(ch) in "WF" else 1 for ch in head)
+
+
+def _near(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Two positions in the same column, counted either way (``WRAPPED_COLUMN``)."""
+    return abs(a[0] - b[0]) <= WRAPPED_COLUMN or abs(a[1] - b[1]) <= WRAPPED_COLUMN
+
+
 class RulesTagger:
     """Tags normalized report text with lexicon matching and patterns (no model)."""
 
@@ -124,8 +139,13 @@ class RulesTagger:
         lone = [c for c in cells if c.text in _LONE_LOOKALIKES]  # rare: most reports have none
         number_lines = _number_lines(cells, lone) if lone else set()
         leading_ones = _leading_ones(cells, {c.line for c in lone}) if lone else set()
+        wrapped = self._wrapped_labels(text, cells)
         for cell in cells:
             if cell.blank:
+                continue
+            if cell.start in wrapped:
+                pending_numbering.clear()
+                spans.append(wrapped[cell.start])
                 continue
             in_table_line = cell.line in multi_lines or _zero_among_numbers(cell, number_lines)
             spaced = self._spaced_cells(text, cell) or (self._number_run(cell) if in_table_line else [])
@@ -195,6 +215,44 @@ class RulesTagger:
                 out.append(Span(at, at + len(body), "NUM", body, OCR_LOOKALIKE_SCORE))
             else:
                 out.append(Span(at, at + len(body), "EMPTY", body))
+        return out
+
+    def _wrapped_labels(self, text: str, cells: Sequence[LayoutCell]) -> dict[int, Span]:
+        """Row labels a narrow column wrapped (``2、其他法律`` / ``行政法规禁止`` / ``公开``; ``7、属于`` /
+        ``行政执法案`` / ``卷``): a numbered cell on a line with the row's numbers that names no row by itself, and
+        the cells just below it in its column that complete a row's label with it (a match of
+        ``ROW_THRESHOLD``). Each piece is a row label span (the grid joins them), keyed by its start."""
+        starts = [0, *(k + 1 for k, ch in enumerate(text) if ch == "\n")]
+        by_line: dict[int, list[LayoutCell]] = {}
+        for cell in cells:
+            if not cell.blank:
+                by_line.setdefault(cell.line, []).append(cell)
+        out: dict[int, Span] = {}
+        for cell in cells:
+            body = cell.text
+            if cell.blank or not numbering(body) or "。" in body or len(body) > 20 or cell.start in out:
+                continue
+            if not any(_NUM.match(c.text) for c in by_line[cell.line]):
+                continue  # a label alone on its line: the grid joins its pieces (one cell a line)
+            first = best_label(body, ("row",))
+            if first is not None and first.score >= ROW_THRESHOLD:
+                continue  # a label of its own
+            column = _columns(text, starts[cell.line], cell.start)
+            pieces, joined = [cell], body
+            for line in range(cell.line + 1, cell.line + 1 + WRAPPED_LINES):
+                below = [
+                    c
+                    for c in by_line.get(line, [])
+                    if _near(_columns(text, starts[line], c.start), column) and not _NUM.match(c.text)
+                ]
+                if len(below) != 1 or numbering(below[0].text):
+                    break
+                pieces.append(below[0])
+                joined += below[0].text
+                whole = best_label(joined, ("row",))
+                if whole is not None and whole.score >= ROW_THRESHOLD:
+                    out.update({c.start: Span(c.start, c.end, "ROW", c.text) for c in pieces})
+                    break
         return out
 
     @staticmethod

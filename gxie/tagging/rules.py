@@ -139,7 +139,7 @@ class RulesTagger:
         lone = [c for c in cells if c.text in _LONE_LOOKALIKES]  # rare: most reports have none
         number_lines = _number_lines(cells, lone) if lone else set()
         leading_ones = _leading_ones(cells, {c.line for c in lone}) if lone else set()
-        wrapped = self._wrapped_labels(text, cells)
+        wrapped = self._wrapped_labels(text, cells, multi_lines)
         for cell in cells:
             if cell.blank:
                 continue
@@ -217,26 +217,31 @@ class RulesTagger:
                 out.append(Span(at, at + len(body), "EMPTY", body))
         return out
 
-    def _wrapped_labels(self, text: str, cells: Sequence[LayoutCell]) -> dict[int, Span]:
+    def _wrapped_labels(self, text: str, cells: Sequence[LayoutCell], multi_lines: set[int]) -> dict[int, Span]:
         """Row labels a narrow column wrapped (``2、其他法律`` / ``行政法规禁止`` / ``公开``; ``7、属于`` /
         ``行政执法案`` / ``卷``): a numbered cell on a line with the row's numbers that names no row by itself, and
         the cells just below it in its column that complete a row's label with it (a match of
         ``ROW_THRESHOLD``). Each piece is a row label span (the grid joins them), keyed by its start."""
-        starts = [0, *(k + 1 for k, ch in enumerate(text) if ch == "\n")]
+        starts: list[int] = []  # where each line begins, and the cells of each line: made at the first candidate
         by_line: dict[int, list[LayoutCell]] = {}
-        for cell in cells:
-            if not cell.blank:
-                by_line.setdefault(cell.line, []).append(cell)
         out: dict[int, Span] = {}
         for cell in cells:
             body = cell.text
-            if cell.blank or not numbering(body) or "。" in body or len(body) > 20 or cell.start in out:
+            # (a label alone on its line is left to the grid, which joins its pieces: one cell a line)
+            if cell.line not in multi_lines or cell.blank or len(body) > 20 or cell.start in out:
                 continue
-            if not any(_NUM.match(c.text) for c in by_line[cell.line]):
-                continue  # a label alone on its line: the grid joins its pieces (one cell a line)
+            if _NUM.match(body) or not numbering(body) or "。" in body:
+                continue
             first = best_label(body, ("row",))
             if first is not None and first.score >= ROW_THRESHOLD:
                 continue  # a label of its own
+            if not starts:
+                starts = [0, *(m.end() for m in re.finditer("\n", text))]
+                for c in cells:
+                    if not c.blank:
+                        by_line.setdefault(c.line, []).append(c)
+            if not any(_NUM.match(c.text) for c in by_line[cell.line]):
+                continue  # no number beside it
             column = _columns(text, starts[cell.line], cell.start)
             pieces, joined = [cell], body
             for line in range(cell.line + 1, cell.line + 1 + WRAPPED_LINES):

@@ -252,6 +252,15 @@ class Aligner:
             out[kind] = acc
         return out
 
+    def labels_by_line(self) -> dict[int, list[Token]]:
+        """The labels between the values, by the line they stand on (made once)."""
+        if not hasattr(self, "_labels_by_line"):
+            self._labels_by_line: dict[int, list[Token]] = {}
+            for labels in self.between:
+                for lab in labels:
+                    self._labels_by_line.setdefault(lab.line, []).append(lab)
+        return self._labels_by_line
+
     def in_mode(self, mode: str) -> Aligner:
         """This alignment of the same groups and values under another ``mode``: what does not depend on the
         mode (labels, paragraphs, the rows' relations) is shared, not computed again."""

@@ -245,9 +245,9 @@ def _beside_other_label(al: Aligner, g: Group, toks: list[Token]) -> bool:
     and a wrapped row label's first piece) says nothing."""
     if not g.row:
         return False
-    lines = {tok.line for tok in toks if tok.kind != "blank"}
-    for line in lines:
-        labels = [lab for labels in al.between for lab in labels if lab.line == line]
+    on_line = al.labels_by_line()
+    for line in {tok.line for tok in toks if tok.kind != "blank"}:
+        labels = on_line.get(line, [])
         m = labels[0].match if len(labels) == 1 else None
         if (
             m is not None

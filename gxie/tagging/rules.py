@@ -198,6 +198,8 @@ class RulesTagger:
         """A row label and its cells one space apart in one layout cell (a row whose cells a document
         separated by ideographic spaces): the label's spans and one span a cell, or [] when the cell is not
         a known row's label followed by two cells or more."""
+        if " " not in cell.text:
+            return []  # two cells or more stand a space apart
         m = _SPACED_CELLS.search(cell.text)
         if m is None or len(m.group(1).split()) < 2:
             return []
@@ -232,9 +234,9 @@ class RulesTagger:
                 continue
             if _NUM.match(body) or not numbering(body) or "。" in body:
                 continue
-            first = best_label(body, ("row",))
+            first = best_label(body, ("row", "group", "extra"))
             if first is not None and first.score >= ROW_THRESHOLD:
-                continue  # a label of its own
+                continue  # a label of its own (a row's, or a group's: （三）不予公开)
             if not starts:
                 starts = [0, *(m.end() for m in re.finditer("\n", text))]
                 for c in cells:
@@ -265,6 +267,8 @@ class RulesTagger:
         """A cell of a table line that is numbers one space apart (``0 0 0`` between wider gaps, as OCR lays
         out a row): one span a number (read through look-alikes, ``o``, less sure), or [] when a piece is
         not one (a lone ``l`` or ``I`` among them may be a ruling line)."""
+        if " " not in cell.text:
+            return []
         pieces = list(re.finditer(r"\S+", cell.text))
         if len(pieces) < 2:
             return []

@@ -120,3 +120,31 @@ def test_tab_rows_whose_labels_stand_in_other_columns_keep_their_cells_in_place(
     assert row == dict(zip([c.id for c in SECTION3.columns], cells, strict=False))
     assert not any(c.source_inconsistency for c in rep.checks)
     assert not [c for c in rep.trusted_cells if c.row == "carried_forward"]
+
+
+def test_numbers_read_before_their_labels_with_numbers_after_the_last_label_are_not_trusted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Read with its numbers before its labels (the other reading ruled out by how its runs fit), a table that
+    still has numbers after its last label is likely printed labels first and read a row off: each row took
+    the row above's numbers (typical report 24601-083, the model's tags: 10 trusted wrong cells). None of it
+    is trusted. Shown here on today's rebuild alone (no decoding) with the reading forced."""
+    from gxie.grid import build
+
+    monkeypatch.setenv("GXIE_DECODE", "off")
+    lines = ["三、收到和处理政府信息公开申请情况", "申请人情况", *(c.label for c in SECTION3.columns)]
+    for row in SECTION3.rows:
+        lines += [row.label, *(["8", "3", "0", "0", "2", "1", "14"] if row.id == "new_received" else ["0"] * 7)]
+    text = _with(report_text(), "三、收到和处理", "四、政府信息公开", lines)
+    real = build._fitness
+    calls = []
+
+    def before_fits_better(runs, widths, hits, stream):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        score = real(runs, widths, hits, stream)
+        return score * (0.5 if len(calls) % 2 else 2.0)  # the 'after' reading (asked first) ruled out
+
+    monkeypatch.setattr(build, "_fitness", before_fits_better)
+    rep = extract_text(text, tagger="rules")
+    assert any(i.code.value == "labels_after_numbers" for i in rep.issues)
+    assert not [c for c in rep.trusted_cells if c.table == "section3"]

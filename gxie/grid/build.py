@@ -228,6 +228,14 @@ def _read_table(
     assert best is not None
     _, mode, chosen = best
     grid.cells = _rival_doubted(chosen, tried)
+    if mode == "before" and chosen.unread:
+        # numbers read before their labels, yet numbers after the last label: the table may print them after
+        # its labels (a reading the fitness ruled out), every row then a row off; none of it is trusted
+        table = hits[0].table
+        grid.cells = {
+            k: replace(c, confidence=min(c.confidence, AMBIGUOUS_PLACEMENT)) if c.table == table else c
+            for k, c in grid.cells.items()
+        }
     grid.issues.extend(chosen.issues)
     if mode == "before":
         grid.issues.append(

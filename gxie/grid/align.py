@@ -252,6 +252,12 @@ class Aligner:
             out[kind] = acc
         return out
 
+    def number_lines(self) -> set[int]:
+        """The lines holding a value that is not a blank cell (made once)."""
+        if not hasattr(self, "_number_lines"):
+            self._number_lines = {v.line for v in self.values if v.kind != "blank"}
+        return self._number_lines
+
     def labels_by_line(self) -> dict[int, list[Token]]:
         """The labels between the values, by the line they stand on (made once)."""
         if not hasattr(self, "_labels_by_line"):

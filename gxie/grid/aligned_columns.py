@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
-from unicodedata import east_asian_width
 
-from gxie.text.cells import LayoutCell
+from gxie.text.cells import LayoutCell, char_width, display_width
 
 MIN_ROWS = 5  # rows of two numbers or more that show the columns of a page, at least
 AGREE = 2.0  # characters between two numbers of one column, at most (a long number centred, a short one)
@@ -157,12 +156,12 @@ def _centre(c: LayoutCell, offset: int, text: str, wide: bool) -> float:
 
 
 def _width(s: str, wide: bool) -> int:
-    return sum(_char_width(ch, wide) for ch in s)
+    return display_width(s) if wide else len(s)
 
 
 def _char_width(ch: str, wide: bool) -> int:
     """A character's width: 2 for a CJK (wide or full-width) one when ``wide``, else 1."""
-    return 2 if wide and east_asian_width(ch) in "WF" else 1
+    return char_width(ch) if wide else 1
 
 
 def _index(text: str, x: float, wide: bool) -> int:

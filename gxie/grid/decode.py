@@ -205,7 +205,7 @@ def _cells(t: Template, name: str, al: Aligner, runs: list[Run], context: dict[s
                 factor = min(factor, UNLABELLED)  # its blanks could stand a cell to the left or right
             if any(tok.kind == "blank" and tok.line in left for tok in toks):
                 factor = min(factor, UNLABELLED)  # a blank where a number its line left out may belong
-            if _blank_beside_other_run(al, run, toks):
+            if _blank_beside_other_run(al, toks):
                 factor = min(factor, UNLABELLED)  # a blank on the line of a number another row took
             if _spaced_in_ocr_text(al, toks):
                 factor = min(factor, UNLABELLED)  # blanks counted from spaces that OCR laid out
@@ -260,15 +260,13 @@ def _beside_other_label(al: Aligner, g: Group, toks: list[Token]) -> bool:
     return False
 
 
-def _blank_beside_other_run(al: Aligner, run: Run, toks: list[Token]) -> bool:
+def _blank_beside_other_run(al: Aligner, toks: list[Token]) -> bool:
     """A run of only blank cells on a line that holds a number not in it (``1      行政许可``: the
     space between a number and its label read as blank cells): which of them the number is, the line does
     not say."""
     if any(tok.kind != "blank" for tok in toks):
         return False
-    lines = {tok.line for tok in toks}
-    mine = set(run.indices)
-    return any(v.kind != "blank" and v.line in lines and i not in mine for i, v in enumerate(al.values))
+    return not al.number_lines().isdisjoint(tok.line for tok in toks)  # none of those numbers is in the run
 
 
 def _printed_blank(al: Aligner, runs: list[Run], clean: bool) -> list[bool]:

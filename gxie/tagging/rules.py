@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from unicodedata import east_asian_width
 
 from gxie.confidence import OCR_LOOKALIKE_SCORE
 from gxie.templates.lexicon import best_label, label_core, numbering, split_label
-from gxie.text.cells import NUMBER_TOKEN, LayoutCell, layout_cells, ocr_number
+from gxie.text.cells import NUMBER_TOKEN, LayoutCell, display_width, layout_cells, ocr_number
 from gxie.types import Span
 
 RULES_VERSION = "1"
@@ -115,7 +114,7 @@ def _columns(text: str, line_start: int, pos: int) -> tuple[int, int]:
     """Where ``pos`` stands in its line: in characters, and in display columns (CJK characters two wide, as
     pdftotext -layout lays out a page)."""
     head = text[line_start:pos]
-    return len(head), sum(2 if east_asian_width(ch) in "WF" else 1 for ch in head)
+    return len(head), display_width(head)
 
 
 def _near(a: tuple[int, int], b: tuple[int, int]) -> bool:

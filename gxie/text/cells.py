@@ -13,6 +13,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from unicodedata import east_asian_width
 
 from gxie.confidence import MIN_LABEL_COVER
 from gxie.templates.lexicon import best_label
@@ -260,6 +261,19 @@ _BARE_PAGE_NUMBER = re.compile(r"\s*\d{1,3}\s*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 PAGE_GAP = 6  # the empty lines an export leaves between a page number and the next page's header, and more
 HEADER_MIN_CHARS = 6  # a running header is a title or an agency's name, not a short label (结果维持)
+
+
+def char_width(ch: str) -> int:
+    """A character's display width: 2 for a CJK (wide or full-width) one, as pdftotext -layout lays out a
+    page, else 1."""
+    return 2 if east_asian_width(ch) in "WF" else 1
+
+
+def display_width(s: str) -> int:
+    """The display width of ``s`` (``char_width`` of each character)."""
+    return sum(char_width(ch) for ch in s)
+
+
 CENTRED = 10  # a bare number indented this far among lines of one cell each, flush left, is a page's foot
 
 

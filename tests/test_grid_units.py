@@ -31,6 +31,9 @@ from gxie.validate import run_checks
         ("1.属于国家秘蜜", "row", "denied_state_secret"),  # a typo inside the label
         ("四、结转下年度继续办理", "row", "carried_forward"),
         ("其他主动公开文件(含以本单位…)", "extra", "other_proactive_documents"),
+        ("行政征收", "extra", "administrative_levy"),  # a local row of 第二十条第（六）项, no format's row
+        ("行政检查", "extra", "administrative_inspection"),
+        ("（六其他处理", "row", "other"),
     ],
 )
 def test_label_matching(text: str, kind: str, ident: str) -> None:
@@ -42,6 +45,8 @@ def test_label_core_strips_numbering_and_explanations() -> None:
     assert label_core("1、属于国家秘密") == "属于国家秘密"
     assert label_core("上一年项目数量 (指2019年事项数)") == "上一年项目数量"
     assert label_core("（二）部分公开（区分处理的，只计") == "部分公开"  # wrapped: bracket left open
+    assert label_core("（六其他处理") == "其他处理"  # the numbering's closing bracket lost (OCR, 42424-288)
+    assert label_core("（一般情况）") == ""  # a bracketed note starting with a numeral is no numbering
 
 
 def test_layout_cells_keep_blanks_and_offsets() -> None:

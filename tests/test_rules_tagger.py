@@ -221,6 +221,9 @@ def test_a_row_and_its_cells_one_ideographic_space_apart_are_split() -> None:
         ("主动公开政府信息情况统计表", "CAP"),
         ("三、收到和处理政府信息公开申请情况", "SEC"),
         ("二、主动公开政府信息情况", "SEC"),
+        ("五 存在的主要问题及改进情况", "SEC"),  # numbered with a space for its 、 (typical report 55555-082)
+        ("四 政府信息公开行政复议、行政诉讼情况", "SEC"),
+        ("三 本年度办理结果", "ROW"),  # a label numbered so stays a label
     ],
 )
 def test_table_titles_numbered_as_tables_are_captions_and_section_headings_are_not(line: str, label: str) -> None:
@@ -287,3 +290,12 @@ def test_a_row_label_a_narrow_column_wrapped_is_tagged_in_its_pieces() -> None:
     # the pieces until they name the row (1、本机关不掌握相关政府 does; 信息 is left to the grid)
     assert got == [("ROW", "1、本机关不"), ("ROW", "掌握相关政府"), ("ROW", "2、其他法律"), ("ROW", "行政法规禁止")]
     assert not [t for t in tags("2、其他法律\n行政法规禁止\n公开\n0\n") if t[0] == "ROW" and t[1] == "行政法规禁止"]
+
+
+def test_a_field_of_strokes_alone_is_an_ocr_read_number_below_trust() -> None:
+    """``| 政府集中采购 | ll | 3597989 |``: OCR's 11 in a field of its own (no ruling line stands in a field: the
+    field's bars are the rules). Left unread, the amount had moved into the items' cell, trusted (typical
+    report 42424-168); read through its look-alikes, it is a number, less sure."""
+    got = tags("| 政府集中采购 | ll | 3597989 |  |\n")
+    assert got == [("ROW", "政府集中采购", 1.0), ("NUM", "ll", OCR_LOOKALIKE_SCORE), ("NUM", "3597989", 1.0)]
+    assert not [t for t in tags("行政许可 ll 5 ll\n") if t[1] == "ll"]  # outside a field: strokes, left alone

@@ -92,3 +92,21 @@ def test_a_block_that_adds_up_under_no_swap_stays_the_reports_own() -> None:
     got, codes, messages, _ = _block(report_text(section4=section4_in_one_row(values)), "review")
     assert got == [4, 1, 7, 13, 0] and not messages
     assert IssueCode.SOURCE_INCONSISTENCY in codes
+
+
+def test_section4_ends_at_a_heading_numbered_with_a_space() -> None:
+    """``五 存在的主要问题及改进情况``: a heading numbered with a space for its 、. Section 四 printed one cell a
+    line, its blank cells NBSPs, then section 五 and the report's date broken by a line end (``202`` /
+    ``3年2月1日``). Without the heading the 202 ran on as section 四's last cell: every block shifted, and
+    the report was said not to add up, on cells read surely (typical report 55555-082)."""
+    values = [None] * 10 + [1, None, 1, 1, 3]
+    section4 = ["\t".join(c.label for b in T2021.blocks[5:] for c in b.columns)]
+    section4 += ["\t\xa0" if v is None else f"\t{v}" for v in values]
+    text = report_text(section4=section4)
+    for number, title in (("四", "政府信息公开行政复议"), ("五", "存在的主要问题"), ("六", "其他需要报告")):
+        text = text.replace(f"{number}、{title}", f"{number} {title}")
+    text += "某某局\n202\n3年2月1日\n"
+    report = extract(Document(text=text, source="spaced-headings.txt", kind="text"), tagger="rules")
+    keys = [f"section4.{b}.{c}" for b in BLOCKS for c in COLUMNS]
+    assert [report.to_flat()[k] for k in keys] == values
+    assert not [m for m in report.issues if m.code == IssueCode.SOURCE_INCONSISTENCY]

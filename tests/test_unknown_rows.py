@@ -2,8 +2,9 @@
 
 ``行政强制 / I / 行政检查 / 0``: an OCR engine read 行政强制's 1 as ``I``, and 行政检查 (not a row of the 2021
 format) follows with its 0. Neither tagger may make that 0 行政强制's trusted value: the rules tagger leaves
-``I`` and 行政检查 untagged, a tagger that marks ``I`` a number and 行政检查 a row label must not have the
-label taken for the wrapped end of 行政强制's; a lone stroke read as 1 is below trust whoever tagged it.
+``I`` untagged and names 行政检查 a local row; a tagger that marks ``I`` a number and 行政检查 a row label must
+not have the label taken for the wrapped end of 行政强制's; a lone stroke read as 1 is below trust whoever
+tagged it. Rows of the other format (其他对外管理服务事项 in a 2021 report) are local rows here too.
 """
 
 from __future__ import annotations
@@ -87,3 +88,52 @@ def test_an_unreadable_cell_beside_the_label_then_an_unknown_row_keeps_the_next_
     report = extract(Document(text=text, source="same-line.txt", kind="text"), tagger="rules")
     cell = report.cell(COERCION)
     assert cell is not None and not (cell.value == 0 and cell.confidence >= TRUSTED)
+
+
+def test_a_local_row_after_a_row_whose_blank_cell_was_dropped_keeps_its_number() -> None:
+    """One cell a line, blank cells dropped: ``行政处罚 / 0 / 行政强制 / 行政征收 / 0``. The 0 is 行政征收's (a
+    local row: 2021 has no such row), 行政强制's cell was blank; read as 行政强制's, it had stood trusted
+    (typical report 42424-121). Now the local row is named, its value reported outside the grid."""
+
+    def cells(row: str, n: int) -> list[str]:
+        return {"punishment": ["0"], "coercion": ["行政征收", "0"]}.get(row, ["2"] * n)
+
+    report = extract(Document(text=report_text(cells), source="levy.txt", kind="text"), tagger="rules")
+    cell = report.cell(COERCION)
+    assert cell is not None and not (cell.value == 0 and cell.confidence >= TRUSTED), cell
+    assert any("行政征收" in m.message and m.code.value == "extra_row" for m in report.issues)
+    trusted = {c.key: c.value for c in report.trusted_cells if c.table == "section2"}
+    assert all(v == 2 for k, v in trusted.items() if k not in (COERCION, "section2.punishment.decisions"))
+
+
+def _other_format_section2() -> list[str]:
+    """Section 二 as pdftotext -layout keeps a table whose label column stands right of its numbers: every
+    row 2 in each cell, but 行政许可 alone (its cell blank) and 其他对外管理服务事项 (a row of the 2019
+    format) with 23 after it."""
+    pad = " " * 24
+    lines = ["二、主动公开政府信息情况"]
+    for block in (b for b in T2021.blocks if b.table == "section2"):
+        if len(block.columns) > 1:
+            lines += [pad + block.caption, "本年制  本年废  现行有  信息内容", "发件数  止件数  效件数"]
+        else:
+            lines += [pad + block.caption, "本年处" + " " * 18 + "信息内容", "理决定", "数量"]
+        for row in block.rows:
+            numbers = "  2     2     2   " if len(block.columns) > 1 else "     2" + " " * 12
+            lines.append(pad + row.label if row.id == "licensing" else numbers + " " * 6 + row.label)
+            if row.id == "licensing":
+                lines.append("     23" + " " * 17 + "其他对外管理服务事项")
+    return lines
+
+
+def test_a_number_on_the_line_of_a_row_of_the_other_format_is_not_trusted_for_the_row_above() -> None:
+    """A 2021 report printing the 2019 format's 其他对外管理服务事项 under 行政许可, its numbers left of the
+    labels (pdftotext -layout of a table whose label column stands right): ``行政许可`` alone (its cell
+    blank), then ``23   其他对外管理服务事项``. The 23 read as the number after 行政许可 had stood trusted
+    (typical report 42424-001); the line's one label is a row this format does not have."""
+    section2 = _other_format_section2()
+    text = report_text()
+    a, b = text.index("二、主动公开"), text.index("三、收到和处理")
+    text = text[:a] + "\n".join(section2) + "\n" + text[b:]
+    report = extract(Document(text=text, source="other-format-row.txt", kind="text"), tagger="rules")
+    licensing = report.cell("section2.licensing.decisions")
+    assert licensing is not None and not (licensing.value == 23 and licensing.confidence >= TRUSTED), licensing

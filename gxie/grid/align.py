@@ -150,6 +150,7 @@ class Aligner:
             if len(on_its_line) >= 2:
                 self.next_label[j] = on_its_line[-1:]
         self.ids = {g.anchor for g in grps}
+        self.rows = {key.split(".")[1] for g in grps for key in g.keys if key}  # the format's rows of the table
         # Where each row's or column's own label stands (as a count of values before it).
         self.label_at: dict[tuple[str, str], list[int]] = {}
         for n_before, labels in enumerate(self.between):
@@ -308,9 +309,17 @@ class Aligner:
                 continue
             if m.entry.kind == "extra" and kind == "row":
                 return True
+            if kind == "row" and m.entry.kind == "row" and m.entry.table == self.table and self.outside(m.entry.id):
+                return True  # a row of the other format (其他对外管理服务事项 in a 2021 report): a local row here
             if m.entry.kind == kind and m.entry.table in (self.table, "") and (kind, m.entry.id) in self.ids:
                 return True
         return False
+
+    def outside(self, row: str) -> bool:
+        """``row`` (a row id of this table in either format) is a section 二 row of the other format
+        (其他对外管理服务事项 in a 2021 report). Section 三's rows of the two formats share their words (2021's
+        ``3.其他`` and 2019's ``(六)其他处理`` wrapped as ``(六) 其他``): there a label names no row outside."""
+        return self.table == "section2" and row not in self.rows
 
     def _header_row(self, i: int) -> bool:
         """The labels before value ``i`` end with two column labels: a header row, after which the values

@@ -57,6 +57,7 @@ MIN_BLANK_RUNS = 2  # runs of one unit between cells, and runs holding blank cel
 MAX_HEADING = 60  # a longer line is prose, not a section heading
 MAX_CAPTION = 40  # a longer line holding 第二十条 is prose, not a table caption
 _HEADING = re.compile(r"^\s*([一二三四五六七])\s*[、.,，]")
+_SPACED_HEADING = re.compile(r"^\s*([一二三四五六七])\s+(?=[\u4e00-\u9fff])")  # ``五 存在的…``: only with its words
 _CAPTION = re.compile(r"第\s*二十\s*条")
 # Words of section 四's table labels that no label of section 三 holds (its 总计 and 办理结果 do): the
 # first of them after section 四's heading ends what section 三 may have left there (_overflow_moved).
@@ -119,7 +120,7 @@ def regions(text: str) -> dict[str, tuple[int, int]]:
     heads: dict[str, int] = {}
     offset = 0
     for line in text.split("\n"):
-        m = _HEADING.match(line)
+        m = _HEADING.match(line) or _SPACED_HEADING.match(line)
         if m and len(line.strip()) <= MAX_HEADING:
             for table, (number, words) in HEADINGS.items():
                 found = m.group(1) == number and any(w in line for w in words) and table not in heads

@@ -249,14 +249,11 @@ def _beside_other_label(al: Aligner, g: Group, toks: list[Token]) -> bool:
     for line in {tok.line for tok in toks if tok.kind != "blank"}:
         labels = on_line.get(line, [])
         m = labels[0].match if len(labels) == 1 else None
-        if (
-            m is not None
-            and m.score >= STRONG_LABEL
-            and m.entry.kind == "row"
-            and m.entry.id != g.row
-            and (("row", m.entry.id) in al.ids)
-        ):
-            return True
+        if m is None or m.score < STRONG_LABEL or m.entry.id == g.row:
+            continue
+        other_row = m.entry.kind == "row" and (("row", m.entry.id) in al.ids or al.outside(m.entry.id))
+        if other_row or m.entry.kind == "extra":
+            return True  # another row of the format, or a row outside it (a local row, the other format's)
     return False
 
 

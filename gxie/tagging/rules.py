@@ -32,6 +32,7 @@ _GLUED_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff）)”」\"]) ?(\d[\d,]*(?:\.\d+
 # two cells or more, numbers, OCR look-alikes of a 0 or empty marks.
 _SPACED_TOKEN = r"(?:-?\d[\d,]*(?:\.\d+)?|[oO〇]|—{1,2}|-|/)"  # not a lone l or I: a ruling line, maybe
 _SPACED_CELLS = re.compile(rf"(?<=[\u4e00-\u9fff）)”」\"])( *{_SPACED_TOKEN}(?: +{_SPACED_TOKEN})+)$")
+_ONES = re.compile(r"[lI]{1,6}")  # a field of l and I alone (``ll``): OCR's 11, no ruling line in a field
 _LONE_LOOKALIKES = frozenset({"l", "I", "O", "o", "〇"})
 _EMPTY = re.compile(r"^(?:无|—+|-{1,2}|/|／|－|–)$")
 _CAPTION = re.compile(r"第二十条第\s*[(（]\s*[一二三四五六七八九十]{1,2}\s*[)）]\s*项")
@@ -50,6 +51,11 @@ _TABLE_TITLE = re.compile(
     rf"{_TITLE_BODY}{_TITLE_YEAR}"
 )
 _HEADING = re.compile(r"^[一二三四五六七八九十]{1,2}\s*[、.．]")
+# A section heading numbered with a space for its 、 (``五 存在的主要问题及改进情况``): only with the words of one
+# of the formats' six headings, which no label or prose line starts so.
+_SPACED_HEADING = re.compile(
+    r"^[一二三四五六]\s+(?:总体情况|主动公开|(?:行政机关)?收到和处理|政府信息公开行政复议|存在的主要问题|其他需要报告)"
+)
 _BARE_NUMBERING = re.compile(r"[一二三四五六七八九十]{1,2}\s*、")  # a numbering split from its label
 _SENTENCE_END = re.compile(r"[。；;]")
 ROW_THRESHOLD = 0.8
@@ -307,7 +313,7 @@ class RulesTagger:
         if _NUM.match(body):
             return Span(start, end, "NUM", body)
         # no ruling line is a field; a field that is a number once its look-alikes are digits (``I75万``) is one
-        lookalike = _OCR_NUM.match(body) or (field and (body in ("l", "I") or ocr_number(body)))
+        lookalike = _OCR_NUM.match(body) or (field and (_ONES.fullmatch(body) or ocr_number(body)))
         if in_table_line and lookalike:
             return Span(start, end, "NUM", body, OCR_LOOKALIKE_SCORE)  # a number read by look-alikes: less sure
         if _EMPTY.match(body):
@@ -330,6 +336,8 @@ class RulesTagger:
             title = _SENTENCE_END.split(body, maxsplit=1)[0].rstrip()
             if len(title) <= MAX_HEADING and len(title) > len(heading.group(0)):
                 return Span(start, start + len(title), "SEC", title)
+        if _SPACED_HEADING.match(body) and len(body) <= MAX_HEADING:
+            return Span(start, end, "SEC", body)
         return None
 
     @staticmethod

@@ -27,7 +27,9 @@ from gxie.types import quick_init
 
 NUMBERING = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.,]|[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]"
-    r"|\d{1,2}\s*[.、,．]|\d{1,2}\s)\s*"
+    r"|\d{1,2}\s*[.、,．]|\d{1,2}\s"
+    # an opening bracket and a numeral whose closing bracket was lost (``（六其他处理``): none follows
+    r"|[(（][一二三四五六七八九十]{1,2}(?=[^\s)）一二三四五六七八九十])(?![^)）]*[)）]))\s*"
 )
 _OPENERS = frozenset("(（[【")
 _CLOSERS = frozenset(")）]】")

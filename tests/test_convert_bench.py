@@ -4,6 +4,7 @@ set rows, a pooled row per corpus folder and over all of them, trusted precision
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,33 @@ def test_a_does_not_add_up_verdict_counts_as_right_only_where_the_gold_grid_brea
     as_printed, consistent = score(found, printed), score(found, dict(report.flat))
     assert as_printed.verdicts == consistent.verdicts > 0
     assert as_printed.verdicts_right == as_printed.verdicts and consistent.verdicts_right == 0
+
+
+def test_the_original_column_reads_the_generators_own_text_of_the_same_reports(tmp_path: Path) -> None:
+    """``--taggers ... original``: each generated report's own text (before any document or converter) read
+    with the rules tagger, on the same reports as the converter's row; ``-`` for a report without it."""
+    reports = list(generate(2, seed=509, layouts=("tab_rows",), noise_levels=("clean",), broken_share=0.0))
+    folder = tmp_path / "text"
+    folder.mkdir()
+    lossy = [re.sub("\t+", "\t", r.text) for r in reports]  # a converter that drops blank cells
+    with (folder / "pypdf.jsonl").open("w", encoding="utf-8") as fh:
+        for r, text, kind in zip(reports, lossy, ("synth", "seed"), strict=True):
+            record = {"id": r.id, "set": kind, "text": text, "flat": dict(r.flat)}
+            if kind == "synth":
+                record["source_text"] = r.text
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out = tmp_path / "page.md"
+    assert main(["--corpus", str(folder), "--taggers", "rules", "original", "--out", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert (
+        "| converter | set | reports | rules: cells right | rules: trusted precision | rules: trusted coverage | "
+        "original: cells right | original: trusted precision | original: trusted coverage |" in lines
+    )
+    rows = {tuple(line.split(" | ")[:2]): line.split(" | ") for line in lines}
+    synth, seed = rows[("| pypdf", "synth")], rows[("| pypdf", "seed")]
+    assert seed[6:9] == ["-", "-", "- |"]
+    original = score(extract_text(reports[0].text, tagger="rules"), dict(reports[0].flat))
+    converted = score(extract_text(lossy[0], tagger="rules"), dict(reports[0].flat))
+    assert synth[6] == f"{100 * original.right / original.cells:.1f}%"
+    assert synth[3] == f"{100 * converted.right / converted.cells:.1f}%" and converted.right < original.right
+    assert rows[("| **generated reports, all converters**", "synth")][3:] == synth[3:]

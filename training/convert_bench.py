@@ -16,6 +16,10 @@ held-out, seed, real):
 ``training.ocr_align`` (generated reports only; the seed and real reports have no such labels, ``-``):
 what a perfect tagger would get from that text, the rest being the grid decoder's and the text's. A row
 pools the generated reports of every converter, so that the three taggers and gold compare on one set.
+``--taggers ... original`` adds the generator's own text of the same reports, before any document or
+converter, read with the rules tagger (generated reports only): what the report itself lets gxie read, so
+that a converter's row shows what the converter lost (a layout that drops its blank cells, ``pdf_text``,
+lost them before any converter ran).
 
     python -m training.convert_bench --corpus data/convert                 # markdown on stdout
     python -m training.convert_bench --corpus data/convert --out docs/converted_text.md
@@ -42,6 +46,8 @@ from training.bench.score import Score, pooled
 TRUST_CONFIDENCE = TRUSTED  # the published rule: Report.trusted_cells
 TAGGERS = ("rules", "model", "default")  # model: the model alone; default: rules first, the model for the rest
 GOLD = "gold"  # the generator's labels carried onto the text: a perfect tagger (generated reports only)
+ORIGINAL = "original"  # the generator's own text, no converter, the rules tagger (generated reports only)
+REFERENCES = (GOLD, ORIGINAL)  # columns only the generated reports have
 BINS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 0.95), (0.95, 1.01))
 
 
@@ -66,6 +72,7 @@ def run(corpus: dict[str, list[dict[str, Any]]], taggers: Sequence[str]) -> dict
     out: dict[tuple[str, str, str], Score] = {}
     total = sum(len(records) for records in corpus.values()) * len(taggers)
     done, started = 0, time.perf_counter()
+    originals: dict[str, Any] = {}  # report id -> its original text's report (the same for every converter)
     with tempfile.TemporaryDirectory(prefix="gxie-convbench-") as tmp:
         for converter, records in corpus.items():
             paths = []
@@ -77,6 +84,8 @@ def run(corpus: dict[str, list[dict[str, Any]]], taggers: Sequence[str]) -> dict
                 reports: Iterable[Any]
                 if tagger == GOLD:
                     reports = gold_reports(records, paths)
+                elif tagger == ORIGINAL:
+                    reports = original_reports(records, Path(tmp), originals)
                 else:
                     name, first = ("model", True) if tagger == "default" else (tagger, False)
                     reports = extract_many(paths, tagger=name, rules_first=first)
@@ -106,6 +115,25 @@ def gold_reports(records: Sequence[dict[str, Any]], paths: Sequence[Path]) -> li
             continue
         prepared = prepare(path)
         out.append(finish(prepared, on_normalized(prepared, spans), oracle))
+    return out
+
+
+def original_reports(records: Sequence[dict[str, Any]], folder: Path, done: dict[str, Any]) -> list[Any]:
+    """Each generated record's original text (the generator's, before any document or converter) read with
+    the rules tagger, once per report id (``done``); None for a record without one (a seed or real report)."""
+    from gxie import extract
+
+    out: list[Any] = []
+    for record in records:
+        source = record.get("source_text")
+        if source is None:
+            out.append(None)
+            continue
+        if record["id"] not in done:
+            path = folder / f"original-{len(done):04d}.txt"
+            path.write_text(source, encoding="utf-8")
+            done[record["id"]] = extract(path, tagger="rules")
+        out.append(done[record["id"]])
     return out
 
 
@@ -140,11 +168,11 @@ def tables(
         out = {}
         for t in taggers:
             have = [results[(c, s, t)] for c, s in keys if (c, s, t) in results]
-            if have and (t != GOLD or len(have) == len(keys)):
+            if have and (t not in REFERENCES or len(have) == len(keys)):
                 out[t] = pooled(have)
         return out
 
-    plain = [t for t in taggers if t != GOLD]
+    plain = [t for t in taggers if t not in REFERENCES]
     for conv in converters:
         for subset in sets:
             parts = {t: results[(conv, subset, t)] for t in taggers if (conv, subset, t) in results}
@@ -154,7 +182,7 @@ def tables(
     per_folder = groups if groups is not None and len(groups) > 1 else {}
     for name, members in per_folder.items():
         lines.append(row(f"**{name}**", "all", pool([k for k in keys if k[0] in members])))
-    if GOLD in taggers and any(k[1] == "synth" for k in keys):
+    if any(t in REFERENCES for t in taggers) and any(k[1] == "synth" for k in keys):
         lines.append(row("**generated reports, all converters**", "synth", pool([k for k in keys if k[1] == "synth"])))
     lines.append(row("**all converters**", "all", pool(keys)))
     lines += ["", "Calibration (every cell found, all converters pooled):", ""]
@@ -216,7 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, help="write the markdown here (default: stdout)")
     parser.add_argument(
-        "--taggers", nargs="+", choices=(*TAGGERS, GOLD), default=list(TAGGERS), help=f"{GOLD}: a perfect tagger"
+        "--taggers",
+        nargs="+",
+        choices=(*TAGGERS, *REFERENCES),
+        default=list(TAGGERS),
+        help=f"{GOLD}: a perfect tagger; {ORIGINAL}: the generator's own text, no converter",
     )
     parser.add_argument("--converters", nargs="+", help="only these converters")
     args = parser.parse_args(argv)

@@ -299,3 +299,16 @@ def test_a_field_of_strokes_alone_is_an_ocr_read_number_below_trust() -> None:
     got = tags("| 政府集中采购 | ll | 3597989 |  |\n")
     assert got == [("ROW", "政府集中采购", 1.0), ("NUM", "ll", OCR_LOOKALIKE_SCORE), ("NUM", "3597989", 1.0)]
     assert not [t for t in tags("行政许可 ll 5 ll\n") if t[1] == "ll"]  # outside a field: strokes, left alone
+
+
+def test_a_rows_first_number_one_space_after_its_label_on_a_line_of_cells_is_a_cell() -> None:
+    """``1、本机关不掌握相关政府信息 1  1  ⍽ ⍽  ⍽  ⍽ 2`` (a web page's row as text, blank cells NBSPs): the first
+    1 stands one space after the label. Taken into the label, the row lost a cell and its blanks, counted
+    from the gaps, gave it a total that did not add up: a false "does not add up" verdict (typical report
+    78787-291). On a line of more cells a number one space after a row's label is its first cell; a label
+    alone on its line with a number one space after it is left as it was (a field of a tab row aside)."""
+    got = tags("1、本机关不掌握相关政府信息 1  1  \xa0 \xa0  \xa0  \xa0 2\n")
+    assert got[:3] == [("ROW", "1、本机关不掌握相关政府信息", 1.0), ("NUM", "1", 1.0), ("NUM", "1", 1.0)]
+    assert got[-1] == ("NUM", "2", 1.0)
+    assert tags("2、重复申请 I  \xa0 \xa0 1\n")[0] == ("ROW", "2、重复申请 I", 1.0)  # a stroke: not glued by a space
+    assert [t[0] for t in tags("行政许可 5\n")] == ["ROW"]  # alone on its line: as before

@@ -158,7 +158,7 @@ class RulesTagger:
                 pending_numbering.clear()
                 spans.extend(spaced)
                 continue
-            span, glued = self._glued(text, cell)
+            span, glued = self._glued(text, cell, in_table_line)
             if span is None:
                 field = cell.line in field_lines or cell.start in leading_ones
                 span = self._tag_cell(text, cell.start, cell.end, cell.text, in_table_line, field)
@@ -181,12 +181,15 @@ class RulesTagger:
                 spans.append(glued)
         return spans
 
-    def _glued(self, text: str, cell: LayoutCell) -> tuple[Span | None, Span | None]:
+    def _glued(self, text: str, cell: LayoutCell, table_line: bool = False) -> tuple[Span | None, Span | None]:
         """A row label with its first number run into it (``行政强制49``, ``…稳定o  0  0``): the label and the
-        number, or (None, None)."""
+        number, or (None, None). One space before the number counts inside a tab or | field, and, for digits,
+        on a line of more cells (``1、本机关不掌握相关政府信息 1  1  ⍽ ⍽ 2``: the row's first cell)."""
         m = _GLUED_NUMBER.search(cell.text)
-        if m is None or (m.group(0).startswith(" ") and not _in_field(text, cell)):
-            return None, None  # a space before the number counts only inside a tab or | field
+        if m is None:
+            return None, None
+        if m.group(0).startswith(" ") and not (_in_field(text, cell) or (table_line and _NUM.match(m.group(1)))):
+            return None, None
         label = self._tag_cell(text, cell.start, cell.start + m.start(), cell.text[: m.start()], True)
         if label is None or label.label != "ROW":
             return None, None

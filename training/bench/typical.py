@@ -34,10 +34,11 @@ class Fault:
     false_verdicts: int
 
 
-def check(seed: int, n: int, tagger: str, batch_size: int = 50) -> tuple[Score, list[Fault]]:
-    """The pooled score of ``n`` typical reports of ``seed`` and the reports to look at; ``tagger``: rules,
-    model (the model on every report) or default (the rules first, the model for the rest)."""
-    reports = list(generate(n, seed, agency_pool="heldout"))
+def check(seed: int, n: int, tagger: str, batch_size: int = 50, first: int = 0) -> tuple[Score, list[Fault]]:
+    """The pooled score of ``n`` typical reports of ``seed`` (from its ``first``) and the reports to look at;
+    ``tagger``: rules, model (the model on every report) or default (the rules first, the model for the
+    rest)."""
+    reports = list(generate(n, seed, agency_pool="heldout", first=first))
     docs = [Document(text=r.text, source=r.id, kind="text") for r in reports]
     total, faults = Score(), list[Fault]()
     name, first = ("model", True) if tagger == "default" else (tagger, False)

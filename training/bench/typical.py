@@ -41,8 +41,8 @@ def check(seed: int, n: int, tagger: str, batch_size: int = 50, first: int = 0) 
     reports = list(generate(n, seed, agency_pool="heldout", first=first))
     docs = [Document(text=r.text, source=r.id, kind="text") for r in reports]
     total, faults = Score(), list[Fault]()
-    name, first = ("model", True) if tagger == "default" else (tagger, False)
-    extracted_all = run(docs, tagger=get_tagger(name), batch_size=batch_size, rules_first=first)
+    name, rules_first = ("model", True) if tagger == "default" else (tagger, False)
+    extracted_all = run(docs, tagger=get_tagger(name), batch_size=batch_size, rules_first=rules_first)
     for r, extracted in zip(reports, extracted_all, strict=True):
         report = extracted.report
         one = Score()

@@ -7,10 +7,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from gxie.templates import load_template
+from gxie.templates import Block, RowDef, load_template
 
 T2021 = load_template("2021")
 SECTION4_HEAD = "四、政府信息公开行政复议、行政诉讼情况"
+LABEL_PAD = " " * 24  # the indent of a label column a PDF converter keeps right of the numbers
+
+
+def section2_numbers_left(row_lines: Callable[[Block, RowDef], list[str]]) -> list[str]:
+    """Section 二 as pdftotext keeps a page whose numbers stand left of their labels: each table's caption and
+    header (its column names wrapped, spaced by 2), then the lines ``row_lines(block, row)`` gives each row."""
+    lines = ["二、主动公开政府信息情况"]
+    for block in (b for b in T2021.blocks if b.table == "section2"):
+        if len(block.columns) > 1:
+            lines += [LABEL_PAD + block.caption, "本年制  本年废  现行有  信息内容", "发件数  止件数  效件数"]
+        else:
+            lines += [LABEL_PAD + block.caption, "本年处" + " " * 18 + "信息内容", "理决定", "数量"]
+        for row in block.rows:
+            lines += row_lines(block, row)
+    return lines
 
 
 def section4_in_one_row(values: Sequence[int]) -> list[str]:

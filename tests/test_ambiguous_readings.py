@@ -7,11 +7,11 @@ gxie read it one way and trusted cells that the other way reads otherwise.
 from __future__ import annotations
 
 import pytest
-from handmade import T2021, report_text
+from handmade import LABEL_PAD, T2021, report_text, section2_numbers_left
 
 from gxie import extract_text
+from gxie.templates import Block, RowDef
 
-PAD = " " * 24  # the indent of a label column a PDF converter keeps right of the numbers
 SECTION3 = T2021.blocks[4]
 
 
@@ -21,19 +21,14 @@ def _with(text: str, start: str, end: str, lines: list[str]) -> str:
 
 
 def _section2_numbers_left(values: dict[str, int]) -> list[str]:
-    """Section 二 as pdftotext keeps a page whose numbers stand left of their labels: each table's caption and
-    header, a row's number on its label's line, a row without one its label alone (a gap of 18 spaces in a
-    page whose header is spaced by 2)."""
-    lines = ["二、主动公开政府信息情况"]
-    for block in (b for b in T2021.blocks if b.table == "section2"):
-        if len(block.columns) > 1:
-            lines += [PAD + block.caption, "本年制  本年废  现行有  信息内容", "发件数  止件数  效件数"]
-        else:
-            lines += [PAD + block.caption, "本年处" + " " * 18 + "信息内容", "理决定", "数量"]
-        for row in block.rows:
-            v = values.get(row.id)
-            lines.append(PAD + row.label if v is None else f"     {v}" + " " * 18 + row.label)
-    return lines
+    """Section 二 numbers left of their labels (``handmade.section2_numbers_left``): a row's number on its
+    label's line, a row without one its label alone (a gap of 18 spaces in a page whose header is spaced by 2)."""
+
+    def row_lines(_block: Block, row: RowDef) -> list[str]:
+        v = values.get(row.id)
+        return [LABEL_PAD + row.label if v is None else f"     {v}" + " " * 18 + row.label]
+
+    return section2_numbers_left(row_lines)
 
 
 def test_a_number_on_another_rows_label_line_is_not_trusted_for_the_row_above() -> None:

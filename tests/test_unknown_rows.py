@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from gxie import extract
 from gxie.confidence import TRUSTED
 from gxie.tagging.rules import RulesTagger
+from gxie.templates import Block, RowDef
 from gxie.types import Document, Span
-from tests.handmade import T2021, report_text
+from tests.handmade import LABEL_PAD, T2021, report_text, section2_numbers_left
 
 COERCION = "section2.coercion.decisions"
 
@@ -107,22 +108,16 @@ def test_a_local_row_after_a_row_whose_blank_cell_was_dropped_keeps_its_number()
 
 
 def _other_format_section2() -> list[str]:
-    """Section 二 as pdftotext -layout keeps a table whose label column stands right of its numbers: every
-    row 2 in each cell, but 行政许可 alone (its cell blank) and 其他对外管理服务事项 (a row of the 2019
-    format) with 23 after it."""
-    pad = " " * 24
-    lines = ["二、主动公开政府信息情况"]
-    for block in (b for b in T2021.blocks if b.table == "section2"):
-        if len(block.columns) > 1:
-            lines += [pad + block.caption, "本年制  本年废  现行有  信息内容", "发件数  止件数  效件数"]
-        else:
-            lines += [pad + block.caption, "本年处" + " " * 18 + "信息内容", "理决定", "数量"]
-        for row in block.rows:
-            numbers = "  2     2     2   " if len(block.columns) > 1 else "     2" + " " * 12
-            lines.append(pad + row.label if row.id == "licensing" else numbers + " " * 6 + row.label)
-            if row.id == "licensing":
-                lines.append("     23" + " " * 17 + "其他对外管理服务事项")
-    return lines
+    """Section 二 numbers left of their labels (``handmade.section2_numbers_left``): every row 2 in each cell,
+    but 行政许可 alone (its cell blank) and 其他对外管理服务事项 (a row of the 2019 format) with 23 after it."""
+
+    def row_lines(block: Block, row: RowDef) -> list[str]:
+        if row.id == "licensing":
+            return [LABEL_PAD + row.label, "     23" + " " * 17 + "其他对外管理服务事项"]
+        numbers = "  2     2     2   " if len(block.columns) > 1 else "     2" + " " * 12
+        return [numbers + " " * 6 + row.label]
+
+    return section2_numbers_left(row_lines)
 
 
 def test_a_number_on_the_line_of_a_row_of_the_other_format_is_not_trusted_for_the_row_above() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from gxie.confidence import OCR_LOOKALIKE_SCORE
 from gxie.templates.lexicon import best_label, label_core, numbering, split_label
-from gxie.text.cells import NUMBER_TOKEN, LayoutCell, display_width, layout_cells, ocr_number
+from gxie.text.cells import NUMBER_TOKEN, LayoutCell, display_width, layout_cells, line_starts, ocr_number
 from gxie.types import Span
 
 RULES_VERSION = "1"
@@ -246,7 +246,7 @@ class RulesTagger:
             if first is not None and first.score >= ROW_THRESHOLD:
                 continue  # a label of its own (a row's, or a group's: （三）不予公开)
             if not starts:
-                starts = [0, *(m.end() for m in re.finditer("\n", text))]
+                starts = line_starts(text)
                 for c in cells:
                     if not c.blank:
                         by_line.setdefault(c.line, []).append(c)

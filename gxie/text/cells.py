@@ -228,12 +228,12 @@ def items(text: str, spans: list[Span]) -> list[Item]:
     ordered = sorted(spans, key=lambda s: s.start)
     out: list[Item] = []
     si = 0
-    line_starts = _line_starts(text)
+    starts = line_starts(text)
     numbered = page_number_lines(text)
     for cell in cells:
         if cell.blank:
             while si < len(ordered) and ordered[si].start < cell.start:
-                out.append(_span_item(ordered[si], line_starts))
+                out.append(_span_item(ordered[si], starts))
                 si += 1
             out.append(Item("BLANK", cell.start, cell.start, "", cell.line))
             continue
@@ -245,7 +245,7 @@ def items(text: str, spans: list[Span]) -> list[Item]:
         inside = False
         first = len(out)
         while si < len(ordered) and ordered[si].start < cell.end:
-            out.append(_span_item(ordered[si], line_starts))
+            out.append(_span_item(ordered[si], starts))
             inside = inside or ordered[si].end > cell.start
             si += 1
         _whole_number_cell(out, first, cell)
@@ -253,7 +253,7 @@ def items(text: str, spans: list[Span]) -> list[Item]:
         _whole_label_cell(out, first, cell)
         if not inside and not _covered(out, cell):
             out.append(Item("OTHER", cell.start, cell.end, cell.text, cell.line))
-    out.extend(_span_item(s, line_starts) for s in ordered[si:])
+    out.extend(_span_item(s, starts) for s in ordered[si:])
     return [_signed(text, item) for item in out]
 
 
@@ -433,11 +433,12 @@ def _covered(out: list[Item], cell: LayoutCell) -> bool:
     return bool(out) and out[-1].kind != "BLANK" and out[-1].end > cell.start
 
 
-def _line_starts(text: str) -> list[int]:
+def line_starts(text: str) -> list[int]:
+    """Where each line of ``text`` begins."""
     starts = [0]
     starts.extend(m.end() for m in re.finditer("\n", text))
     return starts
 
 
-def _span_item(span: Span, line_starts: list[int]) -> Item:
-    return Item(span.label, span.start, span.end, span.text, bisect_right(line_starts, span.start) - 1, span.score)
+def _span_item(span: Span, starts: list[int]) -> Item:
+    return Item(span.label, span.start, span.end, span.text, bisect_right(starts, span.start) - 1, span.score)

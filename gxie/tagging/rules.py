@@ -128,6 +128,24 @@ def _near(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return abs(a[0] - b[0]) <= WRAPPED_COLUMN or abs(a[1] - b[1]) <= WRAPPED_COLUMN
 
 
+def _cell_spans(text: str, offset: int) -> list[Span]:
+    """Each piece of ``text`` (cells a space apart, ``text`` at ``offset``) as a cell: a number, one read
+    through look-alikes (``o``: less sure) or an empty mark; [] when a piece is none of them (a lone ``l`` or
+    ``I`` among them may be a ruling line)."""
+    out = []
+    for m in re.finditer(r"\S+", text):
+        piece, at = m.group(), offset + m.start()
+        if _NUM.match(piece):
+            out.append(Span(at, at + len(piece), "NUM", piece))
+        elif _OCR_NUM.match(piece):
+            out.append(Span(at, at + len(piece), "NUM", piece, OCR_LOOKALIKE_SCORE))
+        elif _EMPTY.match(piece):
+            out.append(Span(at, at + len(piece), "EMPTY", piece))
+        else:
+            return []
+    return out
+
+
 class RulesTagger:
     """Tags normalized report text with lexicon matching and patterns (no model)."""
 
@@ -217,15 +235,7 @@ class RulesTagger:
         out = [
             Span(lab.start + a, lab.start + b, "ROW", lab.text[a:b]) for lab in labels for a, b in split_label(lab.text)
         ]
-        for piece in re.finditer(r"\S+", m.group(1)):
-            at, body = cell.start + m.start(1) + piece.start(), piece.group()
-            if _NUM.match(body):
-                out.append(Span(at, at + len(body), "NUM", body))
-            elif body in _LONE_LOOKALIKES:
-                out.append(Span(at, at + len(body), "NUM", body, OCR_LOOKALIKE_SCORE))
-            else:
-                out.append(Span(at, at + len(body), "EMPTY", body))
-        return out
+        return out + _cell_spans(m.group(1), cell.start + m.start(1))  # _SPACED_TOKEN: every piece a cell
 
     def _wrapped_labels(self, text: str, cells: Sequence[LayoutCell], multi_lines: set[int]) -> dict[int, Span]:
         """Row labels a narrow column wrapped (``2、其他法律`` / ``行政法规禁止`` / ``公开``; ``7、属于`` /
@@ -277,21 +287,8 @@ class RulesTagger:
         not one (a lone ``l`` or ``I`` among them may be a ruling line)."""
         if " " not in cell.text:
             return []
-        pieces = list(re.finditer(r"\S+", cell.text))
-        if len(pieces) < 2:
-            return []
-        out = []
-        for m in pieces:
-            piece, at = m.group(), cell.start + m.start()
-            if _NUM.match(piece):
-                out.append(Span(at, at + len(piece), "NUM", piece))
-            elif _OCR_NUM.match(piece):
-                out.append(Span(at, at + len(piece), "NUM", piece, OCR_LOOKALIKE_SCORE))
-            elif _EMPTY.match(piece):
-                out.append(Span(at, at + len(piece), "EMPTY", piece))
-            else:
-                return []  # a lone l or I among them may be a ruling line: left as it was
-        return out
+        out = _cell_spans(cell.text, cell.start)
+        return out if len(out) >= 2 else []
 
     def _spaced_label(self, text: str, start: int, body: str) -> list[Span]:
         """The ROW spans of a label before cells one space apart: the whole of it, or else its pieces one
